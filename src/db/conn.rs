@@ -1,0 +1,171 @@
+//! The one connection type of finmatch: SQLite (embedded default) or PostgreSQL (production),
+//! chosen from the URL scheme. This is the only place that matches on the backend.
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Runs the same diesel expression on whichever inner connection this is — for the few
+/// statements MultiConnection cannot express (such as `RETURNING`).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database location. We pick the backend ourselves: the derive's own `establish`
+/// tries backends in order, and SQLite accepts any string as a file name.
+#[derive(Clone, Debug)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_owned()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            Ok(DatabaseUrl::Sqlite(path.to_owned()))
+        } else if url.contains("://") {
+            anyhow::bail!("unsupported DATABASE_URL scheme (use postgres://… or sqlite://…)")
+        } else {
+            Ok(DatabaseUrl::Sqlite(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Printable form without credentials.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
+            DatabaseUrl::Postgres(u) => match (u.find("://"), u.rfind('@')) {
+                (Some(s), Some(at)) if at > s => format!("{}://***{}", &u[..s], &u[at..]),
+                _ => u.clone(),
+            },
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub fn open(url: &DatabaseUrl) -> ConnectionResult<Self> {
+        match url {
+            DatabaseUrl::Postgres(u) => Ok(DbConnection::Postgres(PgConnection::establish(u)?)),
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = std::path::Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent).map_err(|e| {
+                            ConnectionError::BadConnection(format!(
+                                "cannot create {}: {e}",
+                                parent.display()
+                            ))
+                        })?;
+                    }
+                }
+                let mut conn = SqliteConnection::establish(path)?;
+                // Each pragma on its own: foreign keys are off by default in SQLite, writers
+                // wait instead of failing, and WAL lets readers run beside the single writer.
+                for pragma in [
+                    "PRAGMA foreign_keys = ON",
+                    "PRAGMA busy_timeout = 10000",
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = NORMAL",
+                ] {
+                    diesel::connection::SimpleConnection::batch_execute(&mut conn, pragma)
+                        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                }
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    /// A transaction that holds the write lock from its first statement: `BEGIN IMMEDIATE` on
+    /// SQLite (so a read that decides a write cannot be overtaken by another writer),
+    /// a plain transaction on PostgreSQL (use row locks or conditional updates there).
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConnection::Sqlite(inner) => {
+                AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            }
+            DbConnection::Postgres(_) => {
+                <Self as Connection>::TransactionManager::begin_transaction(self)?;
+            }
+        }
+        match f(self) {
+            Ok(value) => {
+                <Self as Connection>::TransactionManager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(e) => {
+                <Self as Connection>::TransactionManager::rollback_transaction(self)?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL.
+#[derive(Clone, Debug)]
+pub struct DbManager {
+    url: DatabaseUrl,
+}
+
+impl DbManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        DbManager { url }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        DbConnection::open(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}

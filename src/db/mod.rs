@@ -1,0 +1,36 @@
+//! Persistence: one diesel codebase over SQLite and PostgreSQL.
+
+pub(crate) mod conn;
+pub mod idempotency;
+pub mod migrations;
+pub mod orgs;
+pub mod schema;
+pub mod throttle;
+pub mod users;
+
+pub use conn::{Backend, DatabaseUrl, DbConnection, DbManager};
+
+use std::time::Duration;
+
+pub type Pool = diesel::r2d2::Pool<DbManager>;
+pub type PooledConn = diesel::r2d2::PooledConnection<DbManager>;
+
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    let size = match url.backend() {
+        // SQLite has one writer at a time; a few connections serve the readers beside it.
+        Backend::Sqlite => max_size.clamp(1, 8),
+        Backend::Postgres => max_size.max(1),
+    };
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(DbManager::new(url.clone()))?;
+    Ok(pool)
+}
+
+/// UTC now, truncated to microseconds so SQLite and PostgreSQL store the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}

@@ -1,0 +1,176 @@
+//! Organizations and enterprise profiles.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{enterprises, organizations};
+use super::DbConnection;
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = organizations)]
+pub struct OrgRow {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub credit_code: Option<String>,
+    pub region_code: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = organizations)]
+pub struct NewOrg<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub credit_code: Option<&'a str>,
+    pub region_code: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = enterprises)]
+pub struct EnterpriseRow {
+    pub org_id: i64,
+    pub industry: String,
+    pub employees: i64,
+    pub annual_revenue_fen: i64,
+    pub total_assets_fen: i64,
+    pub established_on: NaiveDate,
+    pub has_prior_loan: bool,
+    pub size_class: String,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewOrg) -> QueryResult<OrgRow> {
+    crate::on_backend!(conn, c => diesel::insert_into(organizations::table)
+        .values(new)
+        .returning(OrgRow::as_returning())
+        .get_result(c))
+}
+
+pub fn insert_enterprise(conn: &mut DbConnection, row: &EnterpriseRow) -> QueryResult<()> {
+    diesel::insert_into(enterprises::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OrgRow>> {
+    organizations::table
+        .find(id)
+        .select(OrgRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_enterprise(conn: &mut DbConnection, org_id: i64) -> QueryResult<Option<EnterpriseRow>> {
+    enterprises::table
+        .find(org_id)
+        .select(EnterpriseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        organizations::table.filter(organizations::credit_code.eq(code)),
+    ))
+    .get_result(conn)
+}
+
+/// Which organizations a caller may see. Banks, guarantors and finance offices are public
+/// institutions; an enterprise is visible to itself, to finance offices whose region covers it,
+/// and to the platform operator.
+#[derive(Clone, Debug)]
+pub enum OrgScope {
+    All,
+    Caller {
+        own_org: i64,
+        region_prefix: Option<String>,
+    },
+}
+
+/// The scope of a caller: admins see everything, finance offices their region.
+pub fn scope_for(conn: &mut DbConnection, org_id: i64, is_admin: bool) -> QueryResult<OrgScope> {
+    if is_admin {
+        return Ok(OrgScope::All);
+    }
+    let org = find(conn, org_id)?;
+    let region_prefix = org
+        .filter(|o| o.kind == "finance_office")
+        .and_then(|o| o.region_code);
+    Ok(OrgScope::Caller {
+        own_org: org_id,
+        region_prefix,
+    })
+}
+
+fn scoped(scope: &OrgScope) -> organizations::BoxedQuery<'static, super::conn::MultiBackend> {
+    let q = organizations::table.into_boxed();
+    match scope {
+        OrgScope::All => q,
+        OrgScope::Caller {
+            own_org,
+            region_prefix,
+        } => {
+            let public = organizations::kind.eq_any(["bank", "guarantor", "finance_office"]);
+            let own = organizations::id.eq(*own_org);
+            match region_prefix {
+                Some(prefix) => q.filter(
+                    public.or(own).or(organizations::kind
+                        .eq("enterprise")
+                        .and(organizations::region_code.like(format!("{prefix}%")))),
+                ),
+                None => q.filter(public.or(own)),
+            }
+        }
+    }
+}
+
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: i64,
+    scope: &OrgScope,
+) -> QueryResult<Option<OrgRow>> {
+    scoped(scope)
+        .filter(organizations::id.eq(id))
+        .select(OrgRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Default)]
+pub struct OrgFilter {
+    pub kind: Option<String>,
+    /// Organizations whose region code starts with this (digits only, validated by the caller).
+    pub region_prefix: Option<String>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Lists by ascending id; fetches `limit + 1` rows so the caller knows whether more exist.
+pub fn list(conn: &mut DbConnection, scope: &OrgScope, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
+    let mut q = scoped(scope).select(OrgRow::as_select());
+    if let Some(kind) = &f.kind {
+        q = q.filter(organizations::kind.eq(kind.clone()));
+    }
+    if let Some(prefix) = &f.region_prefix {
+        q = q.filter(organizations::region_code.like(format!("{prefix}%")));
+    }
+    if let Some(after) = f.after_id {
+        q = q.filter(organizations::id.gt(after));
+    }
+    q.order(organizations::id.asc())
+        .limit(f.limit + 1)
+        .load(conn)
+}
+
+/// Enterprise profiles for a set of organizations.
+pub fn enterprises_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<EnterpriseRow>> {
+    enterprises::table
+        .filter(enterprises::org_id.eq_any(ids))
+        .select(EnterpriseRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,212 @@
+//! JWT access tokens (HS256, algorithm pinned, `iss`/`aud`/`exp` checked), argon2 password
+//! hashes and the `Auth` extractor. Role checks are plain functions; object-level checks live in
+//! the repo queries.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use crate::domain::org::Role;
+use crate::startup::AppState;
+
+pub const ISSUER: &str = "finmatch";
+pub const AUDIENCE: &str = "finmatch-api";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub org: i64,
+    pub role: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub ttl_secs: i64,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &secrecy::SecretString, ttl_secs: i64) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        JwtKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+            ttl_secs,
+        }
+    }
+
+    pub fn issue(&self, user_id: i64, org_id: i64, role: Role) -> Result<String, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            org: org_id,
+            role: role.as_str().to_owned(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + self.ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Auth, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => {
+                        ApiError::unauthorized("the access token has expired")
+                    }
+                    _ => ApiError::unauthorized("the access token is invalid"),
+                }
+            })?;
+        let c = data.claims;
+        let user_id = c
+            .sub
+            .parse()
+            .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
+        let role = Role::parse(&c.role)
+            .ok_or_else(|| ApiError::unauthorized("the access token is invalid"))?;
+        Ok(Auth {
+            user_id,
+            org_id: c.org,
+            role,
+        })
+    }
+}
+
+/// The authenticated caller.
+#[derive(Clone, Copy, Debug)]
+pub struct Auth {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub role: Role,
+}
+
+impl Auth {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "role '{}' may not perform this action",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Idempotency keys are scoped to the user.
+    pub fn idempotency_scope(&self) -> String {
+        format!("user:{}", self.user_id)
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Ready<Result<Auth, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("AppState missing"))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
+    state.jwt.verify(token)
+}
+
+/// argon2id with the crate's default (OWASP) parameters.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A fixed hash verified when the username is unknown, so timing does not reveal which
+/// usernames exist.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("finmatch-dummy-password").unwrap_or_default())
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+pub fn validate_password(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        Err(format!("must be at least {MIN_PASSWORD_LEN} characters"))
+    } else if n > MAX_PASSWORD_LEN {
+        Err(format!("must be at most {MAX_PASSWORD_LEN} characters"))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn validate_username(username: &str) -> Result<(), String> {
+    let n = username.chars().count();
+    if !(3..=64).contains(&n) {
+        return Err("must be 3 to 64 characters".into());
+    }
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err("may contain only ASCII letters, digits and . _ - @".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Request extractors that answer bad input with problem+json instead of actix's plain text.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, FieldError};
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// A JSON request body, parsed with field paths in its errors. Keeps the raw bytes for
+/// idempotency fingerprints. Syntax errors are 400 `malformed_json`; well-formed JSON of the
+/// wrong shape (missing fields, wrong types, unknown enum values) is 422 `invalid_body`.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(raw);
+    let parsed = serde_path_to_error::deserialize(&mut *de);
+    if parsed.is_ok() {
+        // Trailing garbage after the value is a syntax error too.
+        if let Err(e) = de.end() {
+            return Err(ApiError::bad_request(
+                "malformed_json",
+                format!("request body is not valid JSON: {e}"),
+            ));
+        }
+    }
+    parsed.map_err(|err| {
+        let inner = err.inner();
+        if !matches!(inner.classify(), serde_json::error::Category::Data) {
+            return ApiError::bad_request(
+                "malformed_json",
+                format!("request body is not valid JSON: {inner}"),
+            );
+        }
+        let mut field = err.path().to_string();
+        let message = strip_position(&inner.to_string());
+        // serde reports a missing field at its parent; name the field itself.
+        if let Some(name) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            field = if field == "." {
+                name.to_owned()
+            } else {
+                format!("{field}.{name}")
+            };
+        }
+        if field == "." {
+            field = "body".to_owned();
+        }
+        ApiError::invalid("invalid_body", vec![FieldError { field, message }])
+    })
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let mime = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            // A missing Content-Type is tolerated: curl users often forget it.
+            .unwrap_or(true);
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the request body must be application/json",
+                ));
+            }
+            let raw = bytes.await.map_err(|e| {
+                ApiError::bad_request("invalid_body", format!("cannot read request body: {e}"))
+            })?;
+            if raw.len() > MAX_BODY_BYTES {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "request body is too large",
+                ));
+            }
+            let value = parse_json(&raw)?;
+            Ok(JsonBody { value, raw })
+        })
+    }
+}
+
+/// Error handlers installed on actix's own extractors, so they speak problem+json too.
+pub fn json_config() -> actix_web::web::JsonConfig {
+    actix_web::web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .error_handler(|err, _req| ApiError::bad_request("malformed_json", err.to_string()).into())
+}
+
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::bad_request("invalid_query", format!("invalid query parameters: {err}")).into()
+    })
+}
+
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default().error_handler(|err, _req| {
+        ApiError::bad_request(
+            "invalid_path_parameter",
+            format!("invalid path parameter: {err}"),
+        )
+        .into()
+    })
+}
+
+pub fn payload_config() -> actix_web::web::PayloadConfig {
+    actix_web::web::PayloadConfig::default().limit(MAX_BODY_BYTES + 1)
+}

@@ -1,0 +1,65 @@
+//! Liveness and readiness probes.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ApiResult};
+use crate::db::{self, Backend};
+use crate::startup::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = Health)), security(()))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// The database is reachable and every migration is applied.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Database unreachable or migrations pending", body = super::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let pool = state.pool.clone();
+    let ready = web::block(move || -> Result<bool, ApiError> {
+        let mut conn = pool.get()?;
+        db::migrations::up_to_date(&mut conn).map_err(|e| {
+            tracing::warn!(error = %e, "readiness check failed");
+            ApiError::unavailable("database not ready")
+        })
+    })
+    .await??;
+    if !ready {
+        return Err(ApiError::unavailable("database migrations are pending"));
+    }
+    let database = match state.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready".into(),
+        database: database.into(),
+    }))
+}

@@ -1,0 +1,121 @@
+//! The OpenAPI 3.1 document. Paths come from the same route registration the server uses
+//! (`startup::routes`); this module adds the frame: info, security and the problem+json
+//! responses every operation can return.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "finmatch",
+        description = "REST API of a government-backed SME financing marketplace (银企融资对接平台): \
+banks list loan products, enterprises post financing needs, the platform matches and tracks them, \
+computes subsidies and reports to the finance office. Errors are application/problem+json with a stable `code`.",
+        license(name = "MIT")
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&Frame),
+    tags(
+        (name = "auth", description = "Registration, login and the caller"),
+        (name = "organizations", description = "Banks, guarantors, finance offices and enterprises"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Frame;
+
+const STANDARD: [(&str, &str); 10] = [
+    (
+        "400",
+        "Malformed request: bad JSON, query or path parameter",
+    ),
+    ("401", "Missing, invalid or expired bearer token"),
+    ("403", "The caller's role may not do this"),
+    ("404", "Not found, or outside the caller's scope"),
+    ("409", "Conflicts with the current state"),
+    ("413", "Request body too large"),
+    ("415", "Request body is not JSON"),
+    ("422", "Invalid fields (see `errors`)"),
+    ("500", "Internal error (no details are disclosed)"),
+    ("503", "Database unavailable; retry"),
+];
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn add_standard(op: &mut Operation) {
+    let secured = match &op.security {
+        // `security(())` marks a public operation.
+        Some(reqs) => !reqs.iter().all(|r| r == &SecurityRequirement::default()),
+        None => true,
+    };
+    let has_body = op.request_body.is_some();
+    for (code, description) in STANDARD {
+        let relevant = match code {
+            "401" | "403" => secured,
+            "409" | "413" | "415" | "422" => has_body,
+            _ => true,
+        };
+        if relevant {
+            op.responses
+                .responses
+                .entry(code.to_owned())
+                .or_insert_with(|| problem_response(description));
+        }
+    }
+}
+
+impl Modify for Frame {
+    fn modify(&self, doc: &mut Doc) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        doc.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// Adds the problem+json responses to every operation. Runs after the paths are collected.
+pub fn finish(mut doc: Doc) -> Doc {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_standard(op);
+        }
+    }
+    doc
+}

@@ -1,0 +1,345 @@
+//! Organizations and their users (SPEC §3.1). Admins create banks, guarantors and finance
+//! offices; enterprises register themselves.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{self, Auth};
+use super::error::{ApiError, ApiResult, Validator};
+use super::extract::JsonBody;
+use super::pagination::{page, Page, PageQuery};
+use super::session::check_name;
+use super::views::{OrganizationView, UserView};
+use super::{idempotency, with_conn};
+use crate::db::{self, orgs, users};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::org::{OrgKind, Role};
+use crate::domain::region;
+use crate::startup::AppState;
+
+/// Kinds an admin may create (enterprises self-register).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CreatableKind {
+    Bank,
+    Guarantor,
+    FinanceOffice,
+}
+
+impl From<CreatableKind> for OrgKind {
+    fn from(k: CreatableKind) -> Self {
+        match k {
+            CreatableKind::Bank => OrgKind::Bank,
+            CreatableKind::Guarantor => OrgKind::Guarantor,
+            CreatableKind::FinanceOffice => OrgKind::FinanceOffice,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CreateOrganization {
+    pub kind: CreatableKind,
+    #[schema(example = "青岛银行")]
+    pub name: String,
+    /// 统一社会信用代码 (optional; checksum verified when given).
+    pub credit_code: Option<String>,
+    /// A finance office's scope prefix (2, 4 or 6 digits, required); otherwise a 6-digit
+    /// 行政区划代码 (optional).
+    #[schema(example = "3702")]
+    pub region_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CreateUser {
+    pub username: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgListQuery {
+    /// Only organizations of this kind.
+    pub kind: Option<OrgKind>,
+    /// Only organizations whose region code starts with this prefix (2, 4 or 6 digits).
+    pub region_prefix: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn validate_create(b: &CreateOrganization) -> ApiResult<Option<CreditCode>> {
+    let mut v = Validator::default();
+    check_name(&mut v, "name", &b.name);
+    match (b.kind, b.region_code.as_deref()) {
+        (CreatableKind::FinanceOffice, None) => v.push(
+            "region_code",
+            "is required for a finance office (its scope prefix)",
+        ),
+        (CreatableKind::FinanceOffice, Some(r)) => {
+            v.check(
+                region::is_region_prefix(r),
+                "region_code",
+                "must be 2, 4 or 6 digits (province, city or district)",
+            );
+        }
+        (_, Some(r)) => {
+            v.check(
+                region::is_region_code(r),
+                "region_code",
+                "must be a 6-digit 行政区划代码",
+            );
+        }
+        (_, None) => {}
+    }
+    v.finish()?;
+    b.credit_code
+        .as_deref()
+        .map(CreditCode::parse)
+        .transpose()
+        .map_err(ApiError::from)
+}
+
+/// Create a bank, guarantor or finance-office organization (admin).
+#[utoipa::path(
+    tag = "organizations",
+    request_body = CreateOrganization,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, description = "The organization", body = OrganizationView),
+        (status = 409, description = "Credit code already registered", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    body: JsonBody<CreateOrganization>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin])?;
+    let code = validate_create(&body.value)?;
+    let b = body.value;
+    let st = state.clone();
+    idempotency::run(
+        &st,
+        &req,
+        auth.idempotency_scope(),
+        &body.raw,
+        || async move {
+            let org = with_conn(&state, move |conn| {
+                conn.write_transaction(|conn| {
+                    if let Some(code) = &code {
+                        if orgs::credit_code_taken(conn, code.as_str())? {
+                            return Err(ApiError::conflict(
+                                "credit_code_taken",
+                                "an organization with this credit code is already registered",
+                            ));
+                        }
+                    }
+                    let now = db::now();
+                    Ok(orgs::insert(
+                        conn,
+                        &orgs::NewOrg {
+                            kind: OrgKind::from(b.kind).as_str(),
+                            name: &b.name,
+                            credit_code: code.as_ref().map(CreditCode::as_str),
+                            region_code: b.region_code.as_deref(),
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )?)
+                })
+            })
+            .await?;
+            Ok((StatusCode::CREATED, OrganizationView::new(org, None)))
+        },
+    )
+    .await
+}
+
+/// List organizations visible to the caller: banks, guarantors and finance offices are public;
+/// enterprises are visible to themselves, to finance offices covering their region and to admins.
+#[utoipa::path(
+    tag = "organizations",
+    params(OrgListQuery),
+    responses((status = 200, description = "A page of organizations", body = Page<OrganizationView>))
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<OrgListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let cursor = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .cursor()?;
+    if let Some(p) = &q.region_prefix {
+        if !region::is_region_prefix(p) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "region_prefix must be 2, 4 or 6 digits",
+            ));
+        }
+    }
+    let (rows, ents) = with_conn(&state, move |conn| {
+        let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
+        let filter = orgs::OrgFilter {
+            kind: q.kind.map(|k| k.as_str().to_owned()),
+            region_prefix: q.region_prefix,
+            after_id: cursor.after_id,
+            limit: cursor.limit,
+        };
+        let rows = orgs::list(conn, &scope, &filter)?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter(|o| o.kind == "enterprise")
+            .map(|o| o.id)
+            .collect();
+        let ents = orgs::enterprises_of(conn, &ids)?;
+        Ok((rows, ents))
+    })
+    .await?;
+    let ents: HashMap<i64, orgs::EnterpriseRow> = ents.into_iter().map(|e| (e.org_id, e)).collect();
+    Ok(HttpResponse::Ok().json(page(
+        rows,
+        cursor,
+        |o| o.id,
+        |o| {
+            let e = ents.get(&o.id);
+            OrganizationView::new(o, e)
+        },
+    )))
+}
+
+/// One organization, if visible to the caller (404 otherwise).
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")),
+    responses((status = 200, description = "The organization", body = OrganizationView))
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let (org, ent) = with_conn(&state, move |conn| {
+        let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
+        let org = orgs::find_visible(conn, id, &scope)?
+            .ok_or_else(|| ApiError::not_found("organization"))?;
+        let ent = orgs::find_enterprise(conn, org.id)?;
+        Ok((org, ent))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::new(org, ent.as_ref())))
+}
+
+/// Create a user in an organization (admin). The user's role follows from the organization's kind.
+#[utoipa::path(
+    tag = "organizations",
+    request_body = CreateUser,
+    params(
+        ("id" = i64, Path, description = "Organization id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    responses(
+        (status = 201, description = "The user", body = UserView),
+        (status = 409, description = "Username already taken", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations/{id}/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    path: web::Path<i64>,
+    body: JsonBody<CreateUser>,
+) -> ApiResult<HttpResponse> {
+    let org_id = path.into_inner();
+    // Non-admins get 404 for organizations they cannot see and 403 for those they can.
+    let visible = with_conn(&state, move |conn| {
+        let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
+        Ok(orgs::find_visible(conn, org_id, &scope)?)
+    })
+    .await?;
+    let org = visible.ok_or_else(|| ApiError::not_found("organization"))?;
+    auth.require(&[Role::Admin])?;
+    let mut v = Validator::default();
+    if let Err(m) = auth::validate_username(&body.value.username) {
+        v.push("username", m);
+    }
+    if let Err(m) = auth::validate_password(&body.value.password) {
+        v.push("password", m);
+    }
+    v.finish()?;
+    let b = body.value;
+    let st = state.clone();
+    idempotency::run(
+        &st,
+        &req,
+        auth.idempotency_scope(),
+        &body.raw,
+        || async move {
+            let password = b.password.clone();
+            let hash = web::block(move || auth::hash_password(&password)).await??;
+            let user = with_conn(&state, move |conn| {
+                conn.write_transaction(|conn| {
+                    if users::username_taken(conn, &b.username)? {
+                        return Err(ApiError::conflict(
+                            "username_taken",
+                            "this username is already taken",
+                        ));
+                    }
+                    Ok(users::insert(
+                        conn,
+                        &users::NewUser {
+                            org_id: org.id,
+                            username: &b.username,
+                            password_hash: &hash,
+                            created_at: db::now(),
+                        },
+                    )?)
+                })
+            })
+            .await?;
+            Ok((StatusCode::CREATED, UserView::new(&user, &org)))
+        },
+    )
+    .await
+}
+
+/// The users of an organization (admin).
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id"), PageQuery),
+    responses((status = 200, description = "A page of users", body = Page<UserView>))
+)]
+#[get("/organizations/{id}/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let org_id = path.into_inner();
+    let cursor = query.cursor()?;
+    let (org, rows) = with_conn(&state, move |conn| {
+        let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
+        let org = orgs::find_visible(conn, org_id, &scope)?
+            .ok_or_else(|| ApiError::not_found("organization"))?;
+        auth.require(&[Role::Admin])?;
+        let rows = users::list_for_org(conn, org.id, cursor.after_id, cursor.limit)?;
+        Ok((org, rows))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |u| u.id, |u| UserView::new(&u, &org))))
+}

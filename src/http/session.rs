@@ -1,0 +1,315 @@
+//! Enterprise self-registration, login and `/me` (SPEC §3.1).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{self, Auth};
+use super::error::{ApiError, ApiResult, Validator};
+use super::extract::JsonBody;
+use super::views::{OrganizationView, UserView};
+use super::{idempotency, with_conn};
+use crate::db::{self, orgs, throttle, users};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::money::Money;
+use crate::domain::org::{OrgKind, Role};
+use crate::domain::region;
+use crate::domain::size_class::{self, Industry, SizeInputs};
+use crate::startup::AppState;
+
+/// The enterprise being registered.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct EnterpriseInput {
+    #[schema(example = "青岛海科精密机械有限公司")]
+    pub name: String,
+    /// 统一社会信用代码 (GB 32100-2015, checksum verified).
+    #[schema(example = "91350100M000100Y43")]
+    pub credit_code: String,
+    /// 6-digit 行政区划代码.
+    #[schema(example = "370202")]
+    pub region_code: String,
+    pub industry: Industry,
+    #[schema(minimum = 0, maximum = 10000000)]
+    pub employees: i64,
+    /// 营业收入, yuan.
+    #[schema(value_type = String, example = "25000000.00")]
+    pub annual_revenue: Money,
+    /// 资产总额, yuan.
+    #[schema(value_type = String, example = "18000000.00")]
+    pub total_assets: Money,
+    pub established_on: NaiveDate,
+    /// Has the enterprise ever had a loan? (false = 首贷 candidate; default false)
+    #[serde(default)]
+    pub has_prior_loan: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct RegisterRequest {
+    #[schema(example = "haike_finance")]
+    pub username: String,
+    /// At least 10 characters.
+    #[schema(example = "correct-horse-battery")]
+    pub password: String,
+    pub enterprise: EnterpriseInput,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub user: UserView,
+    pub organization: OrganizationView,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserView,
+    pub role: Role,
+    pub organization: OrganizationView,
+}
+
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Checks an organization name: non-blank, at most 200 characters. Stored verbatim.
+pub fn check_name(v: &mut Validator, field: &str, name: &str) {
+    v.check(!name.trim().is_empty(), field, "must not be blank");
+    v.check(
+        name.chars().count() <= MAX_NAME_CHARS,
+        field,
+        "must be at most 200 characters",
+    );
+}
+
+fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
+    let mut v = Validator::default();
+    if let Err(m) = auth::validate_username(&r.username) {
+        v.push("username", m);
+    }
+    if let Err(m) = auth::validate_password(&r.password) {
+        v.push("password", m);
+    }
+    let e = &r.enterprise;
+    check_name(&mut v, "enterprise.name", &e.name);
+    v.check(
+        region::is_region_code(&e.region_code),
+        "enterprise.region_code",
+        "must be a 6-digit 行政区划代码",
+    );
+    v.check(
+        (0..=10_000_000).contains(&e.employees),
+        "enterprise.employees",
+        "must be between 0 and 10000000",
+    );
+    let today = chrono::Utc::now().date_naive();
+    v.check(
+        e.established_on <= today
+            && e.established_on >= NaiveDate::from_ymd_opt(1800, 1, 1).unwrap_or_default(),
+        "enterprise.established_on",
+        "must be a past date",
+    );
+    let code = CreditCode::parse(&e.credit_code);
+    match (code, v.finish()) {
+        (Ok(code), Ok(())) => Ok(code),
+        (Ok(_), Err(e)) => Err(e),
+        (Err(ce), rest) => {
+            // The credit code decides the error code; other field errors ride along.
+            let mut errors = rest.err().map(|e| e.errors).unwrap_or_default();
+            errors.insert(
+                0,
+                super::error::FieldError {
+                    field: "enterprise.credit_code".into(),
+                    message: ce.to_string(),
+                },
+            );
+            Err(ApiError::invalid("invalid_credit_code", errors))
+        }
+    }
+}
+
+/// Register an enterprise and its first user (企业注册).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first response")),
+    responses(
+        (status = 201, description = "The user and the enterprise organization", body = RegisterResponse),
+        (status = 409, description = "Username or credit code already registered", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; `invalid_credit_code` when the checksum fails", body = super::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let code = validate_registration(&body.value)?;
+    let r = body.value;
+    let st = state.clone();
+    idempotency::run(&st, &req, "anonymous".into(), &body.raw, || async move {
+        let password = r.password.clone();
+        let hash = web::block(move || auth::hash_password(&password)).await??;
+        let (user, org, ent) = with_conn(&state, move |conn| {
+            conn.write_transaction(|conn| {
+                if users::username_taken(conn, &r.username)? {
+                    return Err(ApiError::conflict(
+                        "username_taken",
+                        "this username is already taken",
+                    ));
+                }
+                if orgs::credit_code_taken(conn, code.as_str())? {
+                    return Err(ApiError::conflict(
+                        "credit_code_taken",
+                        "an organization with this credit code is already registered",
+                    ));
+                }
+                let e = &r.enterprise;
+                let now = db::now();
+                let org = orgs::insert(
+                    conn,
+                    &orgs::NewOrg {
+                        kind: OrgKind::Enterprise.as_str(),
+                        name: &e.name,
+                        credit_code: Some(code.as_str()),
+                        region_code: Some(&e.region_code),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                let size = size_class::classify(
+                    e.industry,
+                    SizeInputs {
+                        employees: e.employees,
+                        annual_revenue: e.annual_revenue,
+                        total_assets: e.total_assets,
+                    },
+                );
+                let ent = orgs::EnterpriseRow {
+                    org_id: org.id,
+                    industry: e.industry.as_str().to_owned(),
+                    employees: e.employees,
+                    annual_revenue_fen: e.annual_revenue.fen(),
+                    total_assets_fen: e.total_assets.fen(),
+                    established_on: e.established_on,
+                    has_prior_loan: e.has_prior_loan,
+                    size_class: size.as_str().to_owned(),
+                    updated_at: now,
+                };
+                orgs::insert_enterprise(conn, &ent)?;
+                let user = users::insert(
+                    conn,
+                    &users::NewUser {
+                        org_id: org.id,
+                        username: &r.username,
+                        password_hash: &hash,
+                        created_at: now,
+                    },
+                )?;
+                Ok((user, org, ent))
+            })
+        })
+        .await?;
+        let user_view = UserView::new(&user, &org);
+        Ok((
+            StatusCode::CREATED,
+            RegisterResponse {
+                user: user_view,
+                organization: OrganizationView::new(org, Some(&ent)),
+            },
+        ))
+    })
+    .await
+}
+
+/// Log in and receive a bearer token. Repeated failures for one username answer 429.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "An access token", body = TokenResponse),
+        (status = 401, description = "Wrong username or password", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this username", body = super::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds until the next attempt is allowed"))),
+    ),
+    security(())
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { username, password } = body.value;
+    let found = {
+        let username = username.clone();
+        with_conn(&state, move |conn| {
+            if let Some(secs) = throttle::locked_for(conn, &username, db::now())? {
+                return Err(ApiError::too_many_requests(secs as u64));
+            }
+            Ok(users::find_by_username(conn, &username)?)
+        })
+        .await?
+    };
+    let (ok, found) = web::block(move || {
+        let hash = found
+            .as_ref()
+            .map(|(u, _)| u.password_hash.as_str())
+            .unwrap_or(auth::dummy_hash());
+        let ok = auth::verify_password(&password, hash) && found.is_some();
+        (ok, found)
+    })
+    .await?;
+    match found {
+        Some((user, org)) if ok => {
+            with_conn(&state, move |conn| Ok(throttle::clear(conn, &username)?)).await?;
+            let role = super::views::org_kind(&org).role();
+            let token = state.jwt.issue(user.id, org.id, role)?;
+            Ok(HttpResponse::Ok().json(TokenResponse {
+                access_token: token,
+                token_type: "Bearer".into(),
+                expires_in: state.jwt.ttl_secs,
+            }))
+        }
+        _ => {
+            with_conn(&state, move |conn| {
+                Ok(throttle::record_failure(conn, &username, db::now())?)
+            })
+            .await?;
+            Err(ApiError::unauthorized("wrong username or password"))
+        }
+    }
+}
+
+/// The caller: user, role and organization.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The authenticated user", body = MeResponse)))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let (user, org, ent) = with_conn(&state, move |conn| {
+        let (user, org) = users::find_with_org(conn, auth.user_id)?
+            .ok_or_else(|| ApiError::unauthorized("the user of this token no longer exists"))?;
+        let ent = orgs::find_enterprise(conn, org.id)?;
+        Ok((user, org, ent))
+    })
+    .await?;
+    let user_view = UserView::new(&user, &org);
+    Ok(HttpResponse::Ok().json(MeResponse {
+        role: user_view.role,
+        user: user_view,
+        organization: OrganizationView::new(org, ent.as_ref()),
+    }))
+}

@@ -1,0 +1,14 @@
+//! finmatch — the REST API of a government-backed SME financing marketplace (银企融资对接平台).
+//!
+//! Layers, from the inside out:
+//! - [`domain`]: pure types and rules (money, credit codes, roles). No SQL, no HTTP.
+//! - [`db`]: the two-backend connection (SQLite / PostgreSQL), migrations, schema and one repo per aggregate.
+//! - [`http`]: problem+json errors, JWT auth, DTOs and one handler module per resource.
+//! - [`startup`]: builds the actix `App` and the OpenAPI document from one route registration.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,150 @@
+//! The `finmatch` command: `serve` (default), `migrate`, `create-user`, `openapi`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use diesel::prelude::*;
+use finmatch::config::{Settings, Source};
+use finmatch::db;
+use finmatch::domain::org::OrgKind;
+use finmatch::http::auth;
+use finmatch::startup::{self, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "finmatch",
+    version,
+    about = "SME financing-matchmaking platform API (银企融资对接平台)"
+)]
+struct Cli {
+    /// A KEY=VALUE file with the same keys as the environment (DATABASE_URL, FINMATCH_…).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Revert every migration first (destroys all data).
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Create a user in an existing organization (or an admin user with --admin).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// Organization id; omit with --admin.
+        #[arg(long, required_unless_present = "admin")]
+        org_id: Option<i64>,
+        /// Put the user in the platform operator's organization (role admin).
+        #[arg(long, conflicts_with = "org_id")]
+        admin: bool,
+        /// The password (at least 10 characters); read from FINMATCH_NEW_USER_PASSWORD when omitted.
+        #[arg(long, env = "FINMATCH_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", startup::openapi_json());
+        return Ok(());
+    }
+    let settings = Settings::from_source(&Source::load(cli.config.as_deref())?)?;
+    finmatch::telemetry::init(&settings.log_filter);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate { reset } => {
+            let pool = db::build_pool(&settings.database, 1)?;
+            let mut conn = pool.get()?;
+            if reset {
+                let reverted =
+                    db::migrations::revert_all(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("reverted {} migration(s)", reverted.len());
+            }
+            let applied =
+                db::migrations::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "applied {} migration(s) on {}",
+                applied.len(),
+                settings.database.redacted()
+            );
+            Ok(())
+        }
+        Command::CreateUser {
+            username,
+            org_id,
+            admin,
+            password,
+        } => create_user(&settings, &username, org_id, admin, &password),
+        Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let pool = startup::prepare_database(&settings)?;
+    startup::ensure_admin(&pool, &settings)?;
+    let app = Application::build(&settings, pool)?;
+    tracing::info!(
+        listen = %settings.listen,
+        port = app.port,
+        database = %settings.database.redacted(),
+        "finmatch serving; API reference at /docs/"
+    );
+    actix_web::rt::System::new().block_on(app.server)?;
+    tracing::info!("finmatch stopped");
+    Ok(())
+}
+
+fn create_user(
+    settings: &Settings,
+    username: &str,
+    org_id: Option<i64>,
+    admin: bool,
+    password: &str,
+) -> anyhow::Result<()> {
+    use finmatch::db::schema::organizations;
+    auth::validate_username(username).map_err(|m| anyhow::anyhow!("username {m}"))?;
+    auth::validate_password(password).map_err(|m| anyhow::anyhow!("password {m}"))?;
+    let pool = startup::prepare_database(settings)?;
+    startup::ensure_admin(&pool, settings)?;
+    let mut conn = pool.get()?;
+    let org_id = match (org_id, admin) {
+        (Some(id), _) => id,
+        (None, _) => organizations::table
+            .filter(organizations::kind.eq(OrgKind::Platform.as_str()))
+            .select(organizations::id)
+            .order(organizations::id.asc())
+            .first::<i64>(&mut conn)
+            .context("no platform organization")?,
+    };
+    let org = db::orgs::find(&mut conn, org_id)?
+        .with_context(|| format!("organization {org_id} does not exist"))?;
+    if db::users::username_taken(&mut conn, username)? {
+        anyhow::bail!("username '{username}' is already taken");
+    }
+    let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = db::users::insert(
+        &mut conn,
+        &db::users::NewUser {
+            org_id: org.id,
+            username,
+            password_hash: &hash,
+            created_at: db::now(),
+        },
+    )?;
+    println!(
+        "created user {} (id {}) in organization {} '{}' ({})",
+        user.username, user.id, org.id, org.name, org.kind
+    );
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Builds the application: state, middleware, the route table and the OpenAPI document —
+//! both from one registration (`routes`), so the document cannot drift from the server.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+use anyhow::Context;
+use diesel::prelude::*;
+use secrecy::ExposeSecret;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{self, Backend, Pool};
+use crate::http::auth::{self, JwtKeys};
+use crate::http::error::ApiError;
+use crate::http::{extract, health, openapi, organizations, session};
+
+pub struct AppState {
+    pub pool: Pool,
+    pub jwt: JwtKeys,
+    pub backend: Backend,
+}
+
+/// Every API route, under `/api/v1`.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(session::register)
+        .service(session::login)
+        .service(session::me)
+        .service(organizations::create_organization)
+        .service(organizations::list_organizations)
+        .service(organizations::get_organization)
+        .service(organizations::create_user)
+        .service(organizations::list_users);
+}
+
+fn probes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz);
+}
+
+/// The OpenAPI document, built from the same registration as the server.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes))
+        .configure(probes)
+        .split_for_parts();
+    openapi::finish(doc)
+}
+
+pub fn openapi_json() -> String {
+    openapi_document().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route",
+    ))
+}
+
+/// Echoes the request id that `TracingLogger` attached to the request's span.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
+
+/// A bound, not yet running server (tests bind port 0 and read the port back).
+pub struct Application {
+    pub port: u16,
+    pub server: Server,
+    pub state: web::Data<AppState>,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, pool: Pool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            backend: settings.database.backend(),
+            pool,
+            jwt: JwtKeys::new(&settings.jwt_secret, settings.token_ttl_secs),
+        });
+        let doc = openapi_document();
+        let server_state = state.clone();
+        let workers = settings.workers;
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .app_data(server_state.clone())
+                .app_data(extract::json_config())
+                .app_data(extract::query_config())
+                .app_data(extract::path_config())
+                .app_data(extract::payload_config())
+                .service(utoipa_actix_web::scope("/api/v1").configure(routes))
+                .configure(probes)
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .route(
+                    "/api/v1/openapi.json",
+                    web::get().to({
+                        let doc = doc.clone();
+                        move || {
+                            let doc = doc.clone();
+                            async move { HttpResponse::Ok().json(doc) }
+                        }
+                    }),
+                )
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("Location", "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(not_found))
+                .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+                .wrap(from_fn(request_id_header))
+                .wrap(TracingLogger::default())
+        })
+        .shutdown_timeout(30)
+        .listen(listener)?;
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+}
+
+/// Opens the pool and applies migrations.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
+    let pool = db::build_pool(&settings.database, settings.db_pool_size)
+        .with_context(|| format!("cannot open database {}", settings.database.redacted()))?;
+    let mut conn = pool.get()?;
+    let applied = db::migrations::run_pending(&mut conn)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(pool)
+}
+
+/// First start: create the platform organization and the `admin` user. The password is
+/// `FINMATCH_ADMIN_PASSWORD`, or generated and printed once.
+pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
+    use crate::db::schema::users;
+    let mut conn = pool.get()?;
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        users::table.filter(users::username.eq("admin")),
+    ))
+    .get_result(&mut conn)?;
+    if exists {
+        return Ok(());
+    }
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => (p.expose_secret().to_owned(), false),
+        None => (generate_password(), true),
+    };
+    if auth::validate_password(&password).is_err() {
+        anyhow::bail!(
+            "FINMATCH_ADMIN_PASSWORD must be at least {} characters",
+            auth::MIN_PASSWORD_LEN
+        );
+    }
+    let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let created = conn.write_transaction(|conn| -> QueryResult<bool> {
+        if crate::db::users::username_taken(conn, "admin")? {
+            return Ok(false);
+        }
+        let now = db::now();
+        let org = db::orgs::insert(
+            conn,
+            &db::orgs::NewOrg {
+                kind: "platform",
+                name: "finmatch platform operator",
+                credit_code: None,
+                region_code: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        db::users::insert(
+            conn,
+            &db::users::NewUser {
+                org_id: org.id,
+                username: "admin",
+                password_hash: &hash,
+                created_at: now,
+            },
+        )?;
+        Ok(true)
+    });
+    match created {
+        Ok(true) if generated => {
+            println!("finmatch: created user 'admin' with password: {password}");
+            println!(
+                "finmatch: this password is shown once; set FINMATCH_ADMIN_PASSWORD to choose it."
+            );
+        }
+        Ok(_) => {}
+        // Another instance created it at the same moment.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
