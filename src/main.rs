@@ -93,14 +93,17 @@ fn main() -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let pool = startup::prepare_database(&settings)?;
     startup::ensure_admin(&pool, &settings)?;
-    let app = Application::build(&settings, pool)?;
+    let app = Application::build(&settings, pool.clone())?;
     tracing::info!(
         listen = %settings.listen,
         port = app.port,
         database = %settings.database.redacted(),
         "finmatch serving; API reference at /docs/"
     );
-    actix_web::rt::System::new().block_on(app.server)?;
+    actix_web::rt::System::new().block_on(async move {
+        finmatch::jobs::spawn_housekeeping(pool);
+        app.server.await
+    })?;
     tracing::info!("finmatch stopped");
     Ok(())
 }

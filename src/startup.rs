@@ -37,7 +37,13 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(organizations::list_organizations)
         .service(organizations::get_organization)
         .service(organizations::create_user)
-        .service(organizations::list_users);
+        .service(organizations::list_users)
+        // Also under the base path, for clients that only know `/api/v1`.
+        .route("/openapi.json", web::get().to(serve_openapi));
+}
+
+async fn serve_openapi(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.get_ref())
 }
 
 fn probes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -105,6 +111,7 @@ impl Application {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .app_data(server_state.clone())
+                .app_data(web::Data::new(doc.clone()))
                 .app_data(extract::json_config())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())

@@ -1,5 +1,6 @@
 //! Structured (JSON) logs; every request carries a request id (see `startup`).
 
+use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::{fmt, EnvFilter};
 
 pub fn init(filter: &str) {
@@ -9,6 +10,8 @@ pub fn init(filter: &str) {
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
+        // One line per finished request span: method, route, status, request id, latency.
+        .with_span_events(FmtSpan::CLOSE)
         .with_target(true)
         .try_init();
 }

@@ -43,20 +43,23 @@ impl From<CreatableKind> for OrgKind {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrganization {
     pub kind: CreatableKind,
-    #[schema(example = "青岛银行")]
+    #[schema(example = "青岛银行", min_length = 1, max_length = 200)]
     pub name: String,
     /// 统一社会信用代码 (optional; checksum verified when given).
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$")]
     pub credit_code: Option<String>,
     /// A finance office's scope prefix (2, 4 or 6 digits, required); otherwise a 6-digit
     /// 行政区划代码 (optional).
-    #[schema(example = "3702")]
+    #[schema(example = "3702", pattern = "^[0-9]{2}([0-9]{2}){0,2}$")]
     pub region_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateUser {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
     /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
 }
 

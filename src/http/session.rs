@@ -22,22 +22,25 @@ use crate::startup::AppState;
 /// The enterprise being registered.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct EnterpriseInput {
-    #[schema(example = "青岛海科精密机械有限公司")]
+    #[schema(example = "青岛海科精密机械有限公司", min_length = 1, max_length = 200)]
     pub name: String,
     /// 统一社会信用代码 (GB 32100-2015, checksum verified).
-    #[schema(example = "91350100M000100Y43")]
+    #[schema(
+        example = "91350100M000100Y43",
+        pattern = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$"
+    )]
     pub credit_code: String,
     /// 6-digit 行政区划代码.
-    #[schema(example = "370202")]
+    #[schema(example = "370202", pattern = "^[0-9]{6}$")]
     pub region_code: String,
     pub industry: Industry,
     #[schema(minimum = 0, maximum = 10000000)]
     pub employees: i64,
     /// 营业收入, yuan.
-    #[schema(value_type = String, example = "25000000.00")]
+    #[schema(value_type = String, example = "25000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
     pub annual_revenue: Money,
     /// 资产总额, yuan.
-    #[schema(value_type = String, example = "18000000.00")]
+    #[schema(value_type = String, example = "18000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
     pub total_assets: Money,
     pub established_on: NaiveDate,
     /// Has the enterprise ever had a loan? (false = 首贷 candidate; default false)
@@ -47,10 +50,10 @@ pub struct EnterpriseInput {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct RegisterRequest {
-    #[schema(example = "haike_finance")]
+    #[schema(example = "haike_finance", pattern = "^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
     /// At least 10 characters.
-    #[schema(example = "correct-horse-battery")]
+    #[schema(example = "correct-horse-battery", min_length = 10, max_length = 256)]
     pub password: String,
     pub enterprise: EnterpriseInput,
 }

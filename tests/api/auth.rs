@@ -1,0 +1,393 @@
+//! Registration, login, throttling, tokens and `/me`.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    register_creates_enterprise_with_derived_size_class,
+    registration_rejects_bad_credit_codes_and_stores_nothing,
+    registration_validates_every_field,
+    duplicates_are_conflicts,
+    names_are_stored_verbatim,
+    login_and_me,
+    repeated_failures_are_throttled,
+    tokens_are_checked,
+    me_reports_each_role,
+);
+
+async fn register(app: &TestApp, body: &Value) -> Resp {
+    app.request(Method::POST, "/api/v1/auth/register", None, Some(body), &[])
+        .await
+}
+
+async fn register_creates_enterprise_with_derived_size_class(app: TestApp) {
+    let code = credit_code();
+    let mut body = registration("clerk_one", &code, "370202");
+    // A client-supplied size class is ignored: it is derived.
+    body["enterprise"]["size_class"] = json!("large");
+    let r = register(&app, &body).await;
+    let b = r.assert_status(201);
+    assert_eq!(b["user"]["username"], "clerk_one");
+    assert_eq!(b["user"]["role"], "enterprise");
+    let org = &b["organization"];
+    assert_eq!(org["kind"], "enterprise");
+    assert_eq!(org["credit_code"], code.as_str());
+    assert_eq!(org["region_code"], "370202");
+    assert_eq!(b["user"]["organization_id"], org["id"]);
+    // 工业, 120 people and 3500 万元 revenue: X ≥ 20 and Y ≥ 300 ⇒ small (medium needs X ≥ 300).
+    assert_eq!(org["enterprise"]["size_class"], "small");
+    assert_eq!(org["enterprise"]["annual_revenue"], "35000000.00");
+    assert_eq!(org["enterprise"]["has_prior_loan"], false);
+    assert!(b["user"].get("password_hash").is_none() && b["user"].get("password").is_none());
+    // The stored password is an argon2 hash, never the password.
+    let hash: String = {
+        use diesel::prelude::*;
+        use finmatch::db::schema::users;
+        let mut c = app.pool.get().unwrap();
+        users::table
+            .filter(users::username.eq("clerk_one"))
+            .select(users::password_hash)
+            .first(&mut c)
+            .unwrap()
+    };
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+}
+
+async fn registration_rejects_bad_credit_codes_and_stores_nothing(app: TestApp) {
+    for bad in [
+        "91350100M000100Y44",
+        "91350100M000100Y4Z",
+        "9135010",
+        "91AB0100M000100Y43",
+        "",
+    ] {
+        let r = register(&app, &registration("clerk_bad", bad, "370202")).await;
+        r.assert_problem(422, "invalid_credit_code");
+        assert_eq!(r.body["errors"][0]["field"], "enterprise.credit_code");
+    }
+    // Nothing was stored: the username is still free.
+    let r = register(
+        &app,
+        &registration("clerk_bad", "91350100M000100Y43", "370202"),
+    )
+    .await;
+    r.assert_status(201);
+    // Lowercase input is normalised.
+    let r = register(
+        &app,
+        &registration("clerk_lower", "91440101ma5cjq4n59", "440101"),
+    )
+    .await;
+    assert_eq!(
+        r.assert_status(201)["organization"]["credit_code"],
+        "91440101MA5CJQ4N59"
+    );
+}
+
+async fn registration_validates_every_field(app: TestApp) {
+    let base = registration("clerk_v", &credit_code(), "370202");
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("/password", json!("short"), "password"),
+        ("/username", json!("x"), "username"),
+        ("/username", json!("has space"), "username"),
+        ("/enterprise/name", json!("   "), "enterprise.name"),
+        (
+            "/enterprise/region_code",
+            json!("3702"),
+            "enterprise.region_code",
+        ),
+        ("/enterprise/employees", json!(-1), "enterprise.employees"),
+        (
+            "/enterprise/established_on",
+            json!("2999-01-01"),
+            "enterprise.established_on",
+        ),
+    ];
+    for (pointer, value, field) in cases {
+        let mut body = base.clone();
+        *body.pointer_mut(pointer).unwrap() = value;
+        let r = register(&app, &body).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], field, "{}", r.body);
+    }
+    // Shape errors: wrong types, unknown enums, JSON numbers for money, too many decimals, missing fields.
+    let shape: Vec<(&str, Value, &str)> = vec![
+        (
+            "/enterprise/annual_revenue",
+            json!(35000000),
+            "enterprise.annual_revenue",
+        ),
+        (
+            "/enterprise/annual_revenue",
+            json!("1.001"),
+            "enterprise.annual_revenue",
+        ),
+        (
+            "/enterprise/annual_revenue",
+            json!("-5.00"),
+            "enterprise.annual_revenue",
+        ),
+        (
+            "/enterprise/total_assets",
+            json!("1000000000000.01"),
+            "enterprise.total_assets",
+        ),
+        (
+            "/enterprise/industry",
+            json!("mining"),
+            "enterprise.industry",
+        ),
+        (
+            "/enterprise/employees",
+            json!("many"),
+            "enterprise.employees",
+        ),
+        (
+            "/enterprise/established_on",
+            json!("18/05/2016"),
+            "enterprise.established_on",
+        ),
+    ];
+    for (pointer, value, field) in shape {
+        let mut body = base.clone();
+        *body.pointer_mut(pointer).unwrap() = value;
+        let r = register(&app, &body).await;
+        r.assert_problem(422, "invalid_body");
+        assert_eq!(r.body["errors"][0]["field"], field, "{}", r.body);
+    }
+    let mut body = base.clone();
+    body["enterprise"]
+        .as_object_mut()
+        .unwrap()
+        .remove("industry");
+    let r = register(&app, &body).await;
+    r.assert_problem(422, "invalid_body");
+    assert_eq!(r.body["errors"][0]["field"], "enterprise.industry");
+    // None of these created anything.
+    let r = app
+        .get("/api/v1/organizations?kind=enterprise", &app.admin_token)
+        .await;
+    assert_eq!(r.assert_status(200)["items"].as_array().unwrap().len(), 0);
+}
+
+async fn duplicates_are_conflicts(app: TestApp) {
+    let code = credit_code();
+    register(&app, &registration("dup_user", &code, "370202"))
+        .await
+        .assert_status(201);
+    register(&app, &registration("dup_user", &credit_code(), "370202"))
+        .await
+        .assert_problem(409, "username_taken");
+    register(&app, &registration("other_user", &code, "370202"))
+        .await
+        .assert_problem(409, "credit_code_taken");
+    let r = app
+        .get("/api/v1/organizations?kind=enterprise", &app.admin_token)
+        .await;
+    assert_eq!(r.assert_status(200)["items"].as_array().unwrap().len(), 1);
+}
+
+async fn names_are_stored_verbatim(app: TestApp) {
+    for (i, name) in [
+        "Robert'); DROP TABLE organizations;--",
+        "株式会社 🚀 \"quoted\" \\ back",
+        "  leading space",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = registration(&format!("verbatim_{i}"), &credit_code(), "370202");
+        body["enterprise"]["name"] = json!(name);
+        let r = register(&app, &body).await;
+        let id = r.assert_status(201)["organization"]["id"].as_i64().unwrap();
+        let r = app
+            .get(&format!("/api/v1/organizations/{id}"), &app.admin_token)
+            .await;
+        assert_eq!(r.assert_status(200)["name"], name);
+    }
+}
+
+async fn login_and_me(app: TestApp) {
+    let (org_id, token) = app.enterprise("370202").await;
+    let r = app.get("/api/v1/me", &token).await;
+    let b = r.assert_status(200);
+    assert_eq!(b["role"], "enterprise");
+    assert_eq!(b["organization"]["id"], org_id);
+    assert!(b["organization"]["enterprise"]["size_class"].is_string());
+
+    let r = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": "admin", "password": ADMIN_PASSWORD})),
+            &[],
+        )
+        .await;
+    let b = r.assert_status(200);
+    assert_eq!(b["token_type"], "Bearer");
+    assert_eq!(b["expires_in"], 3600);
+
+    let wrong = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": "admin", "password": "nope-nope-nope"})),
+            &[],
+        )
+        .await;
+    wrong.assert_problem(401, "unauthorized");
+    assert!(wrong
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer"));
+    let unknown = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": "ghost", "password": "whatever-long"})),
+            &[],
+        )
+        .await;
+    unknown.assert_problem(401, "unauthorized");
+    // The two failures look the same.
+    assert_eq!(wrong.body["detail"], unknown.body["detail"]);
+}
+
+async fn repeated_failures_are_throttled(app: TestApp) {
+    let (_, _) = app.enterprise("370202").await;
+    let username = "throttled_user";
+    register(&app, &registration(username, &credit_code(), "370202"))
+        .await
+        .assert_status(201);
+    let attempt = |password: &'static str| {
+        let body = json!({"username": username, "password": password});
+        let app = &app;
+        async move {
+            app.request(Method::POST, "/api/v1/auth/login", None, Some(&body), &[])
+                .await
+        }
+    };
+    for _ in 0..5 {
+        attempt("wrong-password!")
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    // Locked now, even with the right password.
+    let r = attempt(PASSWORD).await;
+    r.assert_problem(429, "too_many_requests");
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 15 * 60);
+    // Other users are not affected.
+    app.login("admin", ADMIN_PASSWORD).await;
+}
+
+async fn tokens_are_checked(app: TestApp) {
+    let me = |token: Option<String>| {
+        let app = &app;
+        async move {
+            app.request(Method::GET, "/api/v1/me", token.as_deref(), None, &[])
+                .await
+        }
+    };
+    me(None).await.assert_problem(401, "unauthorized");
+    me(Some("garbage".into()))
+        .await
+        .assert_problem(401, "unauthorized");
+    let r = app
+        .request(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("authorization", "Basic YWRtaW46eA==")],
+        )
+        .await;
+    r.assert_problem(401, "unauthorized");
+
+    let now = chrono::Utc::now().timestamp();
+    let claims = |iss: &str, aud: &str, exp: i64| json!({"sub": "1", "org": 1, "role": "admin", "iss": iss, "aud": aud, "iat": now, "exp": exp});
+    let sign = |alg: Algorithm, secret: &str, c: Value| {
+        jsonwebtoken::encode(
+            &Header::new(alg),
+            &c,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    // A correctly made token works: the test proves the variants below fail for their one defect.
+    let good = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        claims("finmatch", "finmatch-api", now + 600),
+    );
+    me(Some(good)).await.assert_status(200);
+    me(Some(sign(
+        Algorithm::HS256,
+        "another-secret-entirely-000000000000",
+        claims("finmatch", "finmatch-api", now + 600),
+    )))
+    .await
+    .assert_problem(401, "unauthorized");
+    me(Some(sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        claims("finmatch", "finmatch-api", now - 3600),
+    )))
+    .await
+    .assert_problem(401, "unauthorized");
+    me(Some(sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        claims("someone-else", "finmatch-api", now + 600),
+    )))
+    .await
+    .assert_problem(401, "unauthorized");
+    me(Some(sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        claims("finmatch", "other-api", now + 600),
+    )))
+    .await
+    .assert_problem(401, "unauthorized");
+    // Algorithm pinned: HS512 with the right secret is refused, and so is an unsigned token.
+    me(Some(sign(
+        Algorithm::HS512,
+        JWT_SECRET,
+        claims("finmatch", "finmatch-api", now + 600),
+    )))
+    .await
+    .assert_problem(401, "unauthorized");
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let unsigned = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64.encode(claims("finmatch", "finmatch-api", now + 600).to_string())
+    );
+    me(Some(unsigned)).await.assert_problem(401, "unauthorized");
+}
+
+async fn me_reports_each_role(app: TestApp) {
+    for (kind, region, role) in [
+        ("bank", None, "bank"),
+        ("guarantor", Some("370202"), "guarantor"),
+        ("finance_office", Some("3702"), "finance_office"),
+    ] {
+        let (id, token) = app.org_with_user(kind, region).await;
+        let r = app.get("/api/v1/me", &token).await;
+        let b = r.assert_status(200);
+        assert_eq!(b["role"], role);
+        assert_eq!(b["organization"]["id"], id);
+        assert_eq!(b["organization"]["kind"], kind);
+    }
+    let r = app.get("/api/v1/me", &app.admin_token).await;
+    assert_eq!(r.assert_status(200)["role"], "admin");
+    assert_eq!(r.body["organization"]["kind"], "platform");
+}

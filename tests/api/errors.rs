@@ -1,0 +1,135 @@
+//! Every failure is problem+json with a stable code; probes answer.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(malformed_requests_are_problems, probes_and_documents);
+
+async fn malformed_requests_are_problems(app: TestApp) {
+    let t = app.admin_token.clone();
+    app.get("/api/v1/no-such-thing", &t)
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/nothing/here", &t)
+        .await
+        .assert_problem(404, "not_found");
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&t),
+            "application/json",
+            "{\"kind\": \"bank\",",
+        )
+        .await;
+    r.assert_problem(400, "malformed_json");
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&t),
+            "application/json",
+            "{\"kind\": \"bank\", \"name\": \"x\"} trailing",
+        )
+        .await;
+    r.assert_problem(400, "malformed_json");
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&t),
+            "application/json",
+            "\"a string\"",
+        )
+        .await;
+    r.assert_problem(422, "invalid_body");
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&t),
+            "text/plain",
+            "kind=bank",
+        )
+        .await;
+    r.assert_problem(415, "unsupported_media_type");
+    let big = format!(
+        "{{\"kind\": \"bank\", \"name\": \"{}\"}}",
+        "x".repeat(2 << 20)
+    );
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&t),
+            "application/json",
+            &big,
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 413 | 400), "{}", r.status);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    // Auth comes before validation: an anonymous bad body is 401, not 422.
+    let r = app
+        .request(
+            Method::POST,
+            "/api/v1/organizations",
+            None,
+            Some(&json!({})),
+            &[],
+        )
+        .await;
+    r.assert_problem(401, "unauthorized");
+    // Nothing was created by any of these.
+    let r = app.get("/api/v1/organizations?kind=bank", &t).await;
+    assert!(r.assert_status(200)["items"].as_array().unwrap().is_empty());
+    // Every response carries a request id.
+    assert!(r.header("x-request-id").is_some_and(|id| id.len() >= 16));
+}
+
+async fn probes_and_documents(app: TestApp) {
+    let r = app.request(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(r.assert_status(200)["status"], "ok");
+    let r = app.request(Method::GET, "/readyz", None, None, &[]).await;
+    let expected = match app.backend {
+        finmatch::db::Backend::Sqlite => "sqlite",
+        finmatch::db::Backend::Postgres => "postgres",
+    };
+    assert_eq!(r.assert_status(200)["database"], expected);
+    let r = app
+        .request(Method::GET, "/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(r.assert_status(200)["openapi"], "3.1.0");
+    let r = app
+        .request(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(r.assert_status(200)["info"]["title"], "finmatch");
+    // The interactive reference and its assets are served locally (no CDN).
+    let html = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status().as_u16(), 200);
+    let html = html.text().await.unwrap();
+    assert!(
+        html.contains("swagger-ui") && !html.contains("https://"),
+        "docs page must not load remote assets"
+    );
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/docs/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{asset}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Black-box tests over HTTP. Every test runs on SQLite and, with `TEST_DATABASE_URL`, on
+//! PostgreSQL (`FINMATCH_REQUIRE_POSTGRES=1` makes the PostgreSQL half mandatory, as CI does).
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod idempotency;
+mod openapi;
+mod organizations;
+mod schema;
