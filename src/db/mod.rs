@@ -29,6 +29,16 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+/// Lists and small documents are stored as JSON text (MultiConnection has no JSON type).
+pub fn to_json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Reads a JSON text column written by `to_json_text`; a corrupt value is a database error.
+pub fn from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> diesel::QueryResult<T> {
+    serde_json::from_str(text).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
 /// UTC now, truncated to microseconds so SQLite and PostgreSQL store the same value.
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();

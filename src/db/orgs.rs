@@ -174,3 +174,41 @@ pub fn enterprises_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<E
         .select(EnterpriseRow::as_select())
         .load(conn)
 }
+
+/// Which enterprises (and, through them, their demands, matches and loans) a caller may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnterpriseScope {
+    /// The platform operator.
+    All,
+    /// An enterprise sees itself.
+    Own(i64),
+    /// A finance office sees enterprises whose region code starts with its prefix.
+    Region(String),
+    /// Banks and guarantors see no enterprise directly (they see matches and loans instead).
+    Nothing,
+}
+
+impl EnterpriseScope {
+    pub fn covers(&self, enterprise_id: i64, region_code: &str) -> bool {
+        match self {
+            EnterpriseScope::All => true,
+            EnterpriseScope::Own(id) => *id == enterprise_id,
+            EnterpriseScope::Region(prefix) => region_code.starts_with(prefix.as_str()),
+            EnterpriseScope::Nothing => false,
+        }
+    }
+}
+
+/// The enterprise scope of a caller from its organization (finance offices: their region).
+pub fn enterprise_scope(conn: &mut DbConnection, org_id: i64, role: crate::domain::org::Role) -> QueryResult<EnterpriseScope> {
+    use crate::domain::org::Role;
+    Ok(match role {
+        Role::Admin => EnterpriseScope::All,
+        Role::Enterprise => EnterpriseScope::Own(org_id),
+        Role::FinanceOffice => match find(conn, org_id)?.and_then(|o| o.region_code) {
+            Some(prefix) => EnterpriseScope::Region(prefix),
+            None => EnterpriseScope::Nothing,
+        },
+        Role::Bank | Role::Guarantor => EnterpriseScope::Nothing,
+    })
+}

@@ -57,6 +57,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    qualifications (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        kind -> Text,
+        level -> Text,
+        certified_on -> Date,
+        expires_on -> Date,
+        certificate_no -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        bank_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        product_type -> Text,
+        min_amount_fen -> BigInt,
+        max_amount_fen -> BigInt,
+        min_term_months -> BigInt,
+        max_term_months -> BigInt,
+        min_rate_units -> BigInt,
+        max_rate_units -> BigInt,
+        /// JSON array of guarantee methods.
+        guarantee_methods -> Text,
+        response_sla_days -> BigInt,
+        status -> Text,
+        /// JSON of `domain::product::Eligibility`.
+        eligibility -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    demands (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        amount_fen -> BigInt,
+        term_months -> BigInt,
+        purpose -> Text,
+        /// JSON array of guarantee methods.
+        guarantee_methods -> Text,
+        max_rate_units -> Nullable<BigInt>,
+        /// JSON array of product types.
+        preferred_product_types -> Text,
+        needed_by -> Nullable<Date>,
+        description -> Text,
+        status -> Text,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(enterprises -> organizations (org_id));
+diesel::joinable!(qualifications -> organizations (enterprise_id));
+diesel::joinable!(products -> organizations (bank_id));
+diesel::joinable!(demands -> organizations (enterprise_id));
 diesel::joinable!(users -> organizations (org_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, enterprises, users);
+diesel::allow_tables_to_appear_in_same_query!(organizations, enterprises, users, qualifications, products, demands);

@@ -1,0 +1,3 @@
+DROP TABLE demands;
+DROP TABLE products;
+DROP TABLE qualifications;
