@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
+use crate::http::demands;
 use crate::http::error::ApiError;
 use crate::http::{extract, health, openapi, organizations, session};
 
@@ -38,6 +39,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(organizations::get_organization)
         .service(organizations::create_user)
         .service(organizations::list_users)
+        .service(demands::create_demand)
+        .service(demands::list_demands)
+        .service(demands::get_demand)
+        .service(demands::patch_demand)
+        .service(demands::close_demand)
         // Also under the base path, for clients that only know `/api/v1`.
         .route("/openapi.json", web::get().to(serve_openapi));
 }

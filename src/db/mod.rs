@@ -1,6 +1,7 @@
 //! Persistence: one diesel codebase over SQLite and PostgreSQL.
 
 pub(crate) mod conn;
+pub mod demands;
 pub mod idempotency;
 pub mod migrations;
 pub mod orgs;

@@ -200,7 +200,11 @@ impl EnterpriseScope {
 }
 
 /// The enterprise scope of a caller from its organization (finance offices: their region).
-pub fn enterprise_scope(conn: &mut DbConnection, org_id: i64, role: crate::domain::org::Role) -> QueryResult<EnterpriseScope> {
+pub fn enterprise_scope(
+    conn: &mut DbConnection,
+    org_id: i64,
+    role: crate::domain::org::Role,
+) -> QueryResult<EnterpriseScope> {
     use crate::domain::org::Role;
     Ok(match role {
         Role::Admin => EnterpriseScope::All,

@@ -121,4 +121,11 @@ diesel::joinable!(qualifications -> organizations (enterprise_id));
 diesel::joinable!(products -> organizations (bank_id));
 diesel::joinable!(demands -> organizations (enterprise_id));
 diesel::joinable!(users -> organizations (org_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, enterprises, users, qualifications, products, demands);
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    enterprises,
+    users,
+    qualifications,
+    products,
+    demands
+);

@@ -32,6 +32,7 @@ macro_rules! str_enum {
 }
 
 pub mod credit_code;
+pub mod demand;
 pub mod money;
 pub mod org;
 pub mod product;

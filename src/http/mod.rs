@@ -1,6 +1,7 @@
 //! HTTP layer: errors, auth, extractors, DTOs and one handler module per resource.
 
 pub mod auth;
+pub mod demands;
 pub mod error;
 pub mod extract;
 pub mod health;

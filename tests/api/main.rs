@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod demands;
 mod errors;
 mod idempotency;
 mod openapi;

@@ -1,0 +1,204 @@
+//! Financing demands. Scope is applied here, in the query, through the owning enterprise.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::orgs::EnterpriseScope;
+use super::schema::{demands, organizations};
+use super::DbConnection;
+use crate::domain::demand::DemandStatus;
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = demands)]
+pub struct DemandRow {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub amount_fen: i64,
+    pub term_months: i64,
+    pub purpose: String,
+    pub guarantee_methods: String,
+    pub max_rate_units: Option<i64>,
+    pub preferred_product_types: String,
+    pub needed_by: Option<NaiveDate>,
+    pub description: String,
+    pub status: String,
+    pub closed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = demands)]
+pub struct DemandFields {
+    pub amount_fen: i64,
+    pub term_months: i64,
+    pub purpose: String,
+    pub guarantee_methods: String,
+    #[diesel(treat_none_as_null = true)]
+    pub max_rate_units: Option<i64>,
+    pub preferred_product_types: String,
+    #[diesel(treat_none_as_null = true)]
+    pub needed_by: Option<NaiveDate>,
+    pub description: String,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    enterprise_id: i64,
+    fields: &DemandFields,
+    now: NaiveDateTime,
+) -> QueryResult<DemandRow> {
+    crate::on_backend!(conn, c => diesel::insert_into(demands::table)
+        .values((
+            fields,
+            demands::enterprise_id.eq(enterprise_id),
+            demands::status.eq(DemandStatus::Open.as_str()),
+            demands::created_at.eq(now),
+            demands::updated_at.eq(now),
+        ))
+        .returning(DemandRow::as_returning())
+        .get_result(c))
+}
+
+type Boxed<'a> = diesel::helper_types::IntoBoxed<
+    'a,
+    diesel::helper_types::InnerJoin<demands::table, organizations::table>,
+    super::conn::MultiBackend,
+>;
+
+/// Demands of the enterprises in `scope`.
+fn scoped(scope: &EnterpriseScope) -> Boxed<'static> {
+    let q = demands::table.inner_join(organizations::table).into_boxed();
+    match scope {
+        EnterpriseScope::All => q,
+        EnterpriseScope::Own(id) => q.filter(demands::enterprise_id.eq(*id)),
+        EnterpriseScope::Region(prefix) => {
+            q.filter(organizations::region_code.like(format!("{prefix}%")))
+        }
+        EnterpriseScope::Nothing => q.filter(demands::id.lt(0)),
+    }
+}
+
+/// A demand and its enterprise's name, if visible in `scope`.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: i64,
+    scope: &EnterpriseScope,
+) -> QueryResult<Option<(DemandRow, String)>> {
+    scoped(scope)
+        .filter(demands::id.eq(id))
+        .select((DemandRow::as_select(), organizations::name))
+        .first(conn)
+        .optional()
+}
+
+#[derive(Default)]
+pub struct DemandFilter {
+    pub status: Option<DemandStatus>,
+    pub purpose: Option<String>,
+    pub enterprise_id: Option<i64>,
+    pub region_prefix: Option<String>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Lists by ascending id (`limit + 1` rows). `status` filters on the effective status, so a
+/// live demand past `needed_by` counts as expired.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &EnterpriseScope,
+    f: &DemandFilter,
+    today: NaiveDate,
+) -> QueryResult<Vec<(DemandRow, String)>> {
+    let mut q = scoped(scope).select((DemandRow::as_select(), organizations::name));
+    let live = ["open", "in_progress"];
+    match f.status {
+        Some(s @ (DemandStatus::Open | DemandStatus::InProgress)) => {
+            q = q.filter(demands::status.eq(s.as_str())).filter(
+                demands::needed_by
+                    .is_null()
+                    .or(demands::needed_by.ge(today)),
+            );
+        }
+        Some(DemandStatus::Expired) => {
+            q = q.filter(
+                demands::status.eq("expired").or(demands::status
+                    .eq_any(live)
+                    .and(demands::needed_by.lt(today))),
+            );
+        }
+        Some(s) => q = q.filter(demands::status.eq(s.as_str())),
+        None => {}
+    }
+    if let Some(p) = &f.purpose {
+        q = q.filter(demands::purpose.eq(p.clone()));
+    }
+    if let Some(e) = f.enterprise_id {
+        q = q.filter(demands::enterprise_id.eq(e));
+    }
+    if let Some(prefix) = &f.region_prefix {
+        q = q.filter(organizations::region_code.like(format!("{prefix}%")));
+    }
+    if let Some(after) = f.after_id {
+        q = q.filter(demands::id.gt(after));
+    }
+    q.order(demands::id.asc()).limit(f.limit + 1).load(conn)
+}
+
+/// Updates the fields of an open demand of `enterprise_id`; 0 rows when it is not (any longer)
+/// open or not that enterprise's.
+pub fn update_open(
+    conn: &mut DbConnection,
+    id: i64,
+    enterprise_id: i64,
+    fields: &DemandFields,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        demands::table
+            .filter(demands::id.eq(id))
+            .filter(demands::enterprise_id.eq(enterprise_id))
+            .filter(demands::status.eq(DemandStatus::Open.as_str())),
+    )
+    .set((fields, demands::updated_at.eq(now)))
+    .execute(conn)
+}
+
+/// Moves a live demand of `enterprise_id` to `closed`; 0 rows when it is not live.
+pub fn close(
+    conn: &mut DbConnection,
+    id: i64,
+    enterprise_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        demands::table
+            .filter(demands::id.eq(id))
+            .filter(demands::enterprise_id.eq(enterprise_id))
+            .filter(demands::status.eq_any(["open", "in_progress"])),
+    )
+    .set((
+        demands::status.eq(DemandStatus::Closed.as_str()),
+        demands::closed_at.eq(Some(now)),
+        demands::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Writes down the expiry of live demands past `needed_by` (readers already see it).
+pub fn expire_due(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        demands::table
+            .filter(demands::status.eq_any(["open", "in_progress"]))
+            .filter(demands::needed_by.lt(today)),
+    )
+    .set((
+        demands::status.eq(DemandStatus::Expired.as_str()),
+        demands::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
