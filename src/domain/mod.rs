@@ -33,6 +33,7 @@ macro_rules! str_enum {
 
 pub mod credit_code;
 pub mod demand;
+pub mod matching;
 pub mod money;
 pub mod org;
 pub mod product;

@@ -6,59 +6,55 @@
 //! Medium / small: every indicator at or above that tier's lower bound. Otherwise micro
 //! (one indicator below the small bound is enough).
 
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use super::money::Money;
+use rust_decimal::Decimal;
 
-/// The 16 划型 industries, in the order of the standard's table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Industry {
-    /// 农、林、牧、渔业
-    Agriculture,
-    /// 工业 (采矿业, 制造业, 电力、热力、燃气及水生产和供应业)
-    Industry,
-    /// 建筑业
-    Construction,
-    /// 批发业
-    Wholesale,
-    /// 零售业
-    Retail,
-    /// 交通运输业 (不含铁路运输业)
-    Transport,
-    /// 仓储业
-    Warehousing,
-    /// 邮政业
-    Postal,
-    /// 住宿业
-    Accommodation,
-    /// 餐饮业
-    Catering,
-    /// 信息传输业 (电信、互联网)
-    InformationTransmission,
-    /// 软件和信息技术服务业
-    SoftwareIt,
-    /// 房地产开发经营
-    RealEstateDevelopment,
-    /// 物业管理
-    PropertyManagement,
-    /// 租赁和商务服务业
-    LeasingBusinessServices,
-    /// 其他未列明行业
-    Other,
+str_enum! {
+    /// The 16 划型 industries, in the order of the standard's table.
+    pub enum Industry {
+        /// 农、林、牧、渔业
+        Agriculture = "agriculture",
+        /// 工业 (采矿业, 制造业, 电力、热力、燃气及水生产和供应业)
+        Industry = "industry",
+        /// 建筑业
+        Construction = "construction",
+        /// 批发业
+        Wholesale = "wholesale",
+        /// 零售业
+        Retail = "retail",
+        /// 交通运输业 (不含铁路运输业)
+        Transport = "transport",
+        /// 仓储业
+        Warehousing = "warehousing",
+        /// 邮政业
+        Postal = "postal",
+        /// 住宿业
+        Accommodation = "accommodation",
+        /// 餐饮业
+        Catering = "catering",
+        /// 信息传输业 (电信、互联网)
+        InformationTransmission = "information_transmission",
+        /// 软件和信息技术服务业
+        SoftwareIt = "software_it",
+        /// 房地产开发经营
+        RealEstateDevelopment = "real_estate_development",
+        /// 物业管理
+        PropertyManagement = "property_management",
+        /// 租赁和商务服务业
+        LeasingBusinessServices = "leasing_business_services",
+        /// 其他未列明行业
+        Other = "other",
+    }
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum SizeClass {
-    Micro,
-    Small,
-    Medium,
-    Large,
+str_enum! {
+    /// Ordered from smallest to largest.
+    pub enum SizeClass {
+        Micro = "micro",
+        Small = "small",
+        Medium = "medium",
+        Large = "large",
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,74 +190,6 @@ const TABLE: [Row; 16] = [
         small: &[10],
     },
 ];
-
-impl Industry {
-    pub const ALL: [Industry; 16] = [
-        Industry::Agriculture,
-        Industry::Industry,
-        Industry::Construction,
-        Industry::Wholesale,
-        Industry::Retail,
-        Industry::Transport,
-        Industry::Warehousing,
-        Industry::Postal,
-        Industry::Accommodation,
-        Industry::Catering,
-        Industry::InformationTransmission,
-        Industry::SoftwareIt,
-        Industry::RealEstateDevelopment,
-        Industry::PropertyManagement,
-        Industry::LeasingBusinessServices,
-        Industry::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Industry::Agriculture => "agriculture",
-            Industry::Industry => "industry",
-            Industry::Construction => "construction",
-            Industry::Wholesale => "wholesale",
-            Industry::Retail => "retail",
-            Industry::Transport => "transport",
-            Industry::Warehousing => "warehousing",
-            Industry::Postal => "postal",
-            Industry::Accommodation => "accommodation",
-            Industry::Catering => "catering",
-            Industry::InformationTransmission => "information_transmission",
-            Industry::SoftwareIt => "software_it",
-            Industry::RealEstateDevelopment => "real_estate_development",
-            Industry::PropertyManagement => "property_management",
-            Industry::LeasingBusinessServices => "leasing_business_services",
-            Industry::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|i| i.as_str() == s)
-    }
-}
-
-impl SizeClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeClass::Micro => "micro",
-            SizeClass::Small => "small",
-            SizeClass::Medium => "medium",
-            SizeClass::Large => "large",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            SizeClass::Micro,
-            SizeClass::Small,
-            SizeClass::Medium,
-            SizeClass::Large,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-    }
-}
 
 /// The figures the classification reads.
 #[derive(Clone, Copy, Debug)]
@@ -417,7 +345,7 @@ mod tests {
 
     #[test]
     fn industry_keys_round_trip() {
-        for ind in Industry::ALL {
+        for &ind in Industry::ALL {
             assert_eq!(Industry::parse(ind.as_str()), Some(ind));
             assert!(TABLE.iter().any(|r| r.industry == ind));
         }
