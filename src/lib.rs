@@ -11,5 +11,6 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;

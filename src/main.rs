@@ -51,6 +51,24 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Fill the database with a realistic demo world (banks, products of every type,
+    /// enterprises across regions and qualification tiers, demands). Users' password: demo-password.
+    SeedDemo {
+        #[arg(long, default_value_t = 8)]
+        banks: usize,
+        #[arg(long, default_value_t = 60)]
+        products: usize,
+        #[arg(long, default_value_t = 200)]
+        enterprises: usize,
+        #[arg(long, default_value_t = 400)]
+        demands: usize,
+        /// How many enterprises get a login (demo_ent_1 …).
+        #[arg(long, default_value_t = 20)]
+        enterprise_users: usize,
+        /// Random seed: the same seed builds the same world.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -86,6 +104,50 @@ fn main() -> anyhow::Result<()> {
             admin,
             password,
         } => create_user(&settings, &username, org_id, admin, &password),
+        Command::SeedDemo {
+            banks,
+            products,
+            enterprises,
+            demands,
+            enterprise_users,
+            seed,
+        } => {
+            let opts = finmatch::seed::SeedOptions {
+                banks,
+                products,
+                enterprises,
+                demands,
+                enterprise_users,
+                seed,
+            };
+            let pool = startup::prepare_database(&settings)?;
+            startup::ensure_admin(&pool, &settings)?;
+            let hash = auth::hash_password(finmatch::seed::DEMO_PASSWORD)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let started = std::time::Instant::now();
+            let report = finmatch::seed::seed(
+                &mut *pool.get()?,
+                &opts,
+                &hash,
+                chrono::Utc::now().date_naive(),
+            )?;
+            println!(
+                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands",
+                started.elapsed().as_secs_f64(),
+                report.finance_offices,
+                report.banks,
+                report.guarantors,
+                report.products,
+                report.enterprises,
+                report.qualifications,
+                report.demands
+            );
+            println!("demo users (password '{}'):", finmatch::seed::DEMO_PASSWORD);
+            for (user, what) in report.users.iter().take(40) {
+                println!("  {user:<20} {what}");
+            }
+            Ok(())
+        }
         Command::Openapi => unreachable!("handled above"),
     }
 }

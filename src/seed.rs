@@ -1,0 +1,600 @@
+//! `finmatch seed-demo`: a realistic demo world — finance offices, banks with products of every
+//! type, guarantors, enterprises across regions, industries and qualification tiers, and their
+//! demands. Deterministic for a given `--seed`; scales to benchmark sizes (for example
+//! `--products 10000 --demands 200000`) through batched inserts.
+
+use chrono::{Days, NaiveDate};
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::db::schema::{demands, enterprises, products, qualifications, users};
+use crate::db::{self, DbConnection};
+use crate::domain::credit_code::check_char;
+use crate::domain::demand::{DemandStatus, Purpose};
+use crate::domain::money::Money;
+use crate::domain::product::{
+    Eligibility, GuaranteeMethod, ProductStatus, ProductType, QualificationRequirement,
+};
+use crate::domain::qualification::{QualificationKind, QualificationLevel};
+use crate::domain::size_class::{classify, Industry, SizeInputs};
+
+/// Password of every demo user.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+#[derive(Clone, Debug)]
+pub struct SeedOptions {
+    pub banks: usize,
+    pub products: usize,
+    pub enterprises: usize,
+    pub demands: usize,
+    /// Enterprises that get a login (`ent_<n>`); the rest are data only.
+    pub enterprise_users: usize,
+    pub seed: u64,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        SeedOptions {
+            banks: 8,
+            products: 60,
+            enterprises: 200,
+            demands: 400,
+            enterprise_users: 20,
+            seed: 2026,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SeedReport {
+    pub finance_offices: usize,
+    pub banks: usize,
+    pub guarantors: usize,
+    pub products: usize,
+    pub enterprises: usize,
+    pub qualifications: usize,
+    pub demands: usize,
+    pub users: Vec<(String, String)>,
+}
+
+const BANKS: [&str; 12] = [
+    "中国工商银行青岛分行",
+    "中国建设银行江苏省分行",
+    "中国农业银行山东省分行",
+    "中国银行苏州分行",
+    "交通银行青岛分行",
+    "招商银行南京分行",
+    "青岛银行",
+    "齐鲁银行",
+    "江苏银行",
+    "苏州银行",
+    "兴业银行济南分行",
+    "浦发银行苏州分行",
+];
+
+/// (region prefix, office name) — provinces and cities.
+const OFFICES: [(&str, &str); 5] = [
+    ("37", "山东省地方金融管理局"),
+    ("3702", "青岛市地方金融管理局"),
+    ("32", "江苏省地方金融管理局"),
+    ("3205", "苏州市地方金融管理局"),
+    ("320505", "苏州高新区金融办"),
+];
+
+/// District codes enterprises live in.
+const REGIONS: [&str; 8] = [
+    "370202", "370203", "370211", "370102", "320505", "320506", "320102", "320213",
+];
+
+const NAME_PARTS: [&str; 12] = [
+    "海科", "天润", "恒信", "瑞达", "新材", "华芯", "中源", "博远", "精工", "鼎盛", "蓝海", "智造",
+];
+const NAME_TAILS: [&str; 6] = [
+    "精密机械",
+    "新材料科技",
+    "信息技术",
+    "生物医药",
+    "电子科技",
+    "智能装备",
+];
+
+/// 18-character credit code for the n-th demo organization (unique, checksum valid).
+fn demo_credit_code(n: u64, region: &str) -> String {
+    const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let mut body = format!("91{region}");
+    let mut x = n + 31u64.pow(8); // fixed width: 9 base-31 digits
+    let mut digits = Vec::with_capacity(9);
+    for _ in 0..9 {
+        digits.push(CHARSET[(x % 31) as usize] as char);
+        x /= 31;
+    }
+    body.extend(digits.iter().rev());
+    let check = check_char(body.as_bytes()).unwrap_or('0');
+    format!("{body}{check}")
+}
+
+fn insert_org(
+    conn: &mut DbConnection,
+    kind: &str,
+    name: &str,
+    code: Option<&str>,
+    region: Option<&str>,
+) -> QueryResult<i64> {
+    let now = db::now();
+    let org = db::orgs::insert(
+        conn,
+        &db::orgs::NewOrg {
+            kind,
+            name,
+            credit_code: code,
+            region_code: region,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    Ok(org.id)
+}
+
+fn insert_user(
+    conn: &mut DbConnection,
+    org_id: i64,
+    username: &str,
+    hash: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values((
+            users::org_id.eq(org_id),
+            users::username.eq(username),
+            users::password_hash.eq(hash),
+            users::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
+    *items.choose(rng).unwrap_or(&items[0])
+}
+
+/// Builds the demo world in one pass. Fails if the demo users already exist.
+pub fn seed(
+    conn: &mut DbConnection,
+    opts: &SeedOptions,
+    password_hash: &str,
+    today: NaiveDate,
+) -> anyhow::Result<SeedReport> {
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut report = SeedReport::default();
+    if db::users::username_taken(conn, "demo_bank_1")? {
+        anyhow::bail!("the demo data set is already present (user demo_bank_1 exists)");
+    }
+    // Small, named institutions first.
+    let mut bank_ids = Vec::new();
+    conn.write_transaction(|conn| -> anyhow::Result<()> {
+        for (i, (prefix, name)) in OFFICES.iter().enumerate() {
+            let id = insert_org(conn, "finance_office", name, None, Some(prefix))?;
+            let username = format!("demo_office_{}", i + 1);
+            insert_user(conn, id, &username, password_hash)?;
+            report
+                .users
+                .push((username, format!("finance_office {name} ({prefix})")));
+            report.finance_offices += 1;
+        }
+        for (i, name) in ["青岛市融资担保中心", "江苏省信用再担保集团"]
+            .iter()
+            .enumerate()
+        {
+            let id = insert_org(conn, "guarantor", name, None, None)?;
+            let username = format!("demo_guarantor_{}", i + 1);
+            insert_user(conn, id, &username, password_hash)?;
+            report.users.push((username, format!("guarantor {name}")));
+            report.guarantors += 1;
+        }
+        for i in 0..opts.banks.max(1) {
+            let name = if i < BANKS.len() {
+                BANKS[i].to_owned()
+            } else {
+                format!("演示银行{}号", i + 1)
+            };
+            let id = insert_org(conn, "bank", &name, None, None)?;
+            let username = format!("demo_bank_{}", i + 1);
+            insert_user(conn, id, &username, password_hash)?;
+            report.users.push((username, format!("bank {name}")));
+            bank_ids.push(id);
+        }
+        report.banks = bank_ids.len();
+        Ok(())
+    })?;
+
+    seed_products(conn, &mut rng, opts, &bank_ids, &mut report)?;
+    let enterprise_ids = seed_enterprises(conn, &mut rng, opts, password_hash, today, &mut report)?;
+    seed_demands(conn, &mut rng, opts, &enterprise_ids, today, &mut report)?;
+    Ok(report)
+}
+
+const BATCH: usize = 500;
+
+#[derive(Insertable)]
+#[diesel(table_name = products)]
+struct ProductRow {
+    bank_id: i64,
+    name: String,
+    description: String,
+    product_type: &'static str,
+    min_amount_fen: i64,
+    max_amount_fen: i64,
+    min_term_months: i64,
+    max_term_months: i64,
+    min_rate_units: i64,
+    max_rate_units: i64,
+    guarantee_methods: String,
+    response_sla_days: i64,
+    status: &'static str,
+    eligibility: String,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = demands)]
+struct DemandRow {
+    enterprise_id: i64,
+    amount_fen: i64,
+    term_months: i64,
+    purpose: &'static str,
+    guarantee_methods: String,
+    max_rate_units: Option<i64>,
+    preferred_product_types: String,
+    needed_by: Option<NaiveDate>,
+    description: &'static str,
+    status: &'static str,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+fn seed_products(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    opts: &SeedOptions,
+    bank_ids: &[i64],
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
+    let types = ProductType::ALL;
+    let mut rows: Vec<ProductRow> = Vec::with_capacity(BATCH);
+    let flush = |conn: &mut DbConnection, rows: &mut Vec<ProductRow>| -> QueryResult<()> {
+        if !rows.is_empty() {
+            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(products::table).values(&*rows).execute(inner)))?;
+            rows.clear();
+        }
+        Ok(())
+    };
+    for i in 0..opts.products {
+        // Every type appears: the first products cycle through all of them.
+        let product_type = types[i % types.len()];
+        let bank_id = bank_ids[i % bank_ids.len()];
+        let min_wan: i64 = pick(rng, &[10, 50, 100, 200, 500]);
+        let max_wan: i64 = min_wan * pick(rng, &[5, 10, 20, 40]);
+        let min_rate: i64 = rng.gen_range(26_000..=42_000) / 500 * 500;
+        let max_rate = min_rate + rng.gen_range(2..=30) * 500;
+        let (mut methods, eligibility) = product_profile(product_type, rng);
+        methods.sort();
+        methods.dedup();
+        let status = if i % 25 == 24 {
+            ProductStatus::Paused
+        } else {
+            ProductStatus::Active
+        };
+        let now = db::now();
+        rows.push(ProductRow {
+            bank_id,
+            name: format!("{}·{}", product_label(product_type), i + 1),
+            description: format!("{}，面向中小微企业", product_label(product_type)),
+            product_type: product_type.as_str(),
+            min_amount_fen: min_wan * 1_000_000,
+            max_amount_fen: max_wan * 1_000_000,
+            min_term_months: pick(rng, &[1i64, 3, 6, 12]),
+            max_term_months: pick(rng, &[12i64, 24, 36, 60]),
+            min_rate_units: min_rate,
+            max_rate_units: max_rate,
+            guarantee_methods: db::to_json_text(&methods),
+            response_sla_days: rng.gen_range(1..=5i64),
+            status: status.as_str(),
+            eligibility: db::to_json_text(&eligibility),
+            created_at: now,
+            updated_at: now,
+        });
+        if rows.len() == BATCH {
+            flush(conn, &mut rows)?;
+        }
+    }
+    flush(conn, &mut rows)?;
+    report.products = opts.products;
+    Ok(())
+}
+
+fn product_label(t: ProductType) -> &'static str {
+    match t {
+        ProductType::SpecializedSme => "专精特新贷",
+        ProductType::FirstLoan => "首贷",
+        ProductType::Credit => "信用贷",
+        ProductType::LittleGiant => "小巨人贷",
+        ProductType::TechUpgrade => "技改贷",
+        ProductType::Renewal => "无还本续贷",
+        ProductType::IpPledge => "知识产权质押贷",
+        ProductType::SupplyChain => "供应链融资",
+        ProductType::Green => "绿色贷",
+        ProductType::SciTech => "科创贷",
+        ProductType::Other => "经营贷",
+    }
+}
+
+/// Guarantee methods and eligibility typical of each product type.
+fn product_profile(t: ProductType, rng: &mut StdRng) -> (Vec<GuaranteeMethod>, Eligibility) {
+    use GuaranteeMethod::*;
+    let req = |kind, min_level| QualificationRequirement { kind, min_level };
+    let mut e = Eligibility::default();
+    let methods = match t {
+        ProductType::SpecializedSme => {
+            e.qualifications_any = vec![req(
+                QualificationKind::SpecializedSme,
+                QualificationLevel::Provincial,
+            )];
+            vec![Credit, Guarantee]
+        }
+        ProductType::LittleGiant => {
+            e.qualifications_any = vec![req(
+                QualificationKind::LittleGiant,
+                QualificationLevel::National,
+            )];
+            vec![Credit]
+        }
+        ProductType::FirstLoan => {
+            e.first_loan_only = true;
+            vec![Credit, Guarantee]
+        }
+        ProductType::Credit => {
+            e.min_years_established = Some(2);
+            vec![Credit]
+        }
+        ProductType::SciTech => {
+            e.qualifications_any = vec![
+                req(QualificationKind::HighTech, QualificationLevel::Municipal),
+                req(QualificationKind::TechSme, QualificationLevel::Municipal),
+            ];
+            vec![Credit, Pledge]
+        }
+        ProductType::IpPledge => vec![Pledge],
+        ProductType::TechUpgrade => {
+            e.industries = vec![Industry::Industry];
+            vec![Mortgage, Guarantee]
+        }
+        ProductType::Green => vec![Credit, Mortgage],
+        ProductType::SupplyChain => vec![Pledge, Guarantee],
+        ProductType::Renewal => {
+            e.min_annual_revenue = Some(Money::from_fen(5_000_000 * 100));
+            vec![Mortgage, Guarantee, Credit]
+        }
+        ProductType::Other => vec![Mortgage, Guarantee],
+    };
+    if rng.gen_bool(0.3) {
+        e.region_prefixes = vec![pick(rng, &["37", "3702", "32", "3205"]).to_owned()];
+    }
+    if rng.gen_bool(0.2) {
+        e.size_classes = vec![
+            crate::domain::size_class::SizeClass::Small,
+            crate::domain::size_class::SizeClass::Micro,
+        ];
+    }
+    (methods, e)
+}
+
+fn seed_enterprises(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    opts: &SeedOptions,
+    password_hash: &str,
+    today: NaiveDate,
+    report: &mut SeedReport,
+) -> anyhow::Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(opts.enterprises);
+    // Tiers of the 优质中小企业 gradient, most firms holding nothing.
+    let tiers: [&[(QualificationKind, QualificationLevel)]; 6] = [
+        &[],
+        &[],
+        &[(
+            QualificationKind::InnovativeSme,
+            QualificationLevel::Provincial,
+        )],
+        &[
+            (
+                QualificationKind::SpecializedSme,
+                QualificationLevel::Provincial,
+            ),
+            (QualificationKind::HighTech, QualificationLevel::National),
+        ],
+        &[
+            (QualificationKind::LittleGiant, QualificationLevel::National),
+            (
+                QualificationKind::SpecializedSme,
+                QualificationLevel::Provincial,
+            ),
+        ],
+        &[(QualificationKind::TechSme, QualificationLevel::Provincial)],
+    ];
+    for chunk_start in (0..opts.enterprises).step_by(BATCH) {
+        let chunk_end = (chunk_start + BATCH).min(opts.enterprises);
+        conn.write_transaction(|conn| -> anyhow::Result<()> {
+            for n in chunk_start..chunk_end {
+                let region = pick(rng, &REGIONS);
+                let name = format!(
+                    "{}{}{}有限公司",
+                    if region.starts_with("37") {
+                        "青岛"
+                    } else {
+                        "苏州"
+                    },
+                    pick(rng, &NAME_PARTS),
+                    pick(rng, &NAME_TAILS)
+                );
+                let name = format!("{name}（{}）", n + 1);
+                let code = demo_credit_code(n as u64, region);
+                let id = insert_org(conn, "enterprise", &name, Some(&code), Some(region))?;
+                let industry = pick(
+                    rng,
+                    &[
+                        Industry::Industry,
+                        Industry::Industry,
+                        Industry::SoftwareIt,
+                        Industry::Wholesale,
+                        Industry::Retail,
+                        Industry::Construction,
+                        Industry::Transport,
+                    ],
+                );
+                let employees = rng.gen_range(5..600i64);
+                let revenue = Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000);
+                let assets = Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000);
+                let size = classify(
+                    industry,
+                    SizeInputs {
+                        employees,
+                        annual_revenue: revenue,
+                        total_assets: assets,
+                    },
+                );
+                let established = today - Days::new(rng.gen_range(200..9000u64));
+                diesel::insert_into(enterprises::table)
+                    .values((
+                        enterprises::org_id.eq(id),
+                        enterprises::industry.eq(industry.as_str()),
+                        enterprises::employees.eq(employees),
+                        enterprises::annual_revenue_fen.eq(revenue.fen()),
+                        enterprises::total_assets_fen.eq(assets.fen()),
+                        enterprises::established_on.eq(established),
+                        enterprises::has_prior_loan.eq(rng.gen_bool(0.6)),
+                        enterprises::size_class.eq(size.as_str()),
+                        enterprises::updated_at.eq(db::now()),
+                    ))
+                    .execute(conn)?;
+                for (kind, level) in tiers[n % tiers.len()] {
+                    let certified = today - Days::new(rng.gen_range(30..900u64));
+                    diesel::insert_into(qualifications::table)
+                        .values((
+                            qualifications::enterprise_id.eq(id),
+                            qualifications::kind.eq(kind.as_str()),
+                            qualifications::level.eq(level.as_str()),
+                            qualifications::certified_on.eq(certified),
+                            qualifications::expires_on.eq(certified + Days::new(3 * 365)),
+                            qualifications::certificate_no.eq(format!(
+                                "DEMO-{}-{}",
+                                kind.as_str(),
+                                n + 1
+                            )),
+                            qualifications::created_by.eq(0i64),
+                            qualifications::created_at.eq(db::now()),
+                        ))
+                        .execute(conn)?;
+                    report.qualifications += 1;
+                }
+                if n < opts.enterprise_users {
+                    let username = format!("demo_ent_{}", n + 1);
+                    insert_user(conn, id, &username, password_hash)?;
+                    report
+                        .users
+                        .push((username, format!("enterprise {name} ({region})")));
+                }
+                ids.push(id);
+            }
+            Ok(())
+        })?;
+    }
+    report.enterprises = ids.len();
+    Ok(ids)
+}
+
+fn seed_demands(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    opts: &SeedOptions,
+    enterprise_ids: &[i64],
+    today: NaiveDate,
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
+    if enterprise_ids.is_empty() {
+        return Ok(());
+    }
+    let purposes = Purpose::ALL;
+    let mut rows: Vec<DemandRow> = Vec::with_capacity(BATCH);
+    let flush = |conn: &mut DbConnection, rows: &mut Vec<DemandRow>| -> QueryResult<()> {
+        if !rows.is_empty() {
+            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(demands::table).values(&*rows).execute(inner)))?;
+            rows.clear();
+        }
+        Ok(())
+    };
+    for i in 0..opts.demands {
+        let enterprise_id = enterprise_ids[i % enterprise_ids.len()];
+        let mut methods = vec![pick(rng, GuaranteeMethod::ALL)];
+        if rng.gen_bool(0.4) {
+            methods.push(pick(rng, GuaranteeMethod::ALL));
+        }
+        methods.sort();
+        methods.dedup();
+        let preferred: Vec<ProductType> = if rng.gen_bool(0.3) {
+            vec![pick(rng, ProductType::ALL)]
+        } else {
+            vec![]
+        };
+        let max_rate: Option<i64> = if rng.gen_bool(0.5) {
+            Some(rng.gen_range(30_000..=50_000i64) / 500 * 500)
+        } else {
+            None
+        };
+        let needed_by = if rng.gen_bool(0.5) {
+            Some(today + Days::new(rng.gen_range(30..365u64)))
+        } else {
+            None
+        };
+        let now = db::now();
+        rows.push(DemandRow {
+            enterprise_id,
+            amount_fen: pick(rng, &[30i64, 80, 100, 200, 300, 500, 800, 1000, 2000]) * 1_000_000,
+            term_months: pick(rng, &[6i64, 12, 12, 24, 36]),
+            purpose: pick(rng, purposes).as_str(),
+            guarantee_methods: db::to_json_text(&methods),
+            max_rate_units: max_rate,
+            preferred_product_types: db::to_json_text(&preferred),
+            needed_by,
+            description: "演示融资需求",
+            status: DemandStatus::Open.as_str(),
+            created_at: now,
+            updated_at: now,
+        });
+        if rows.len() == BATCH {
+            flush(conn, &mut rows)?;
+        }
+    }
+    flush(conn, &mut rows)?;
+    report.demands = opts.demands;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::credit_code::CreditCode;
+
+    #[test]
+    fn demo_credit_codes_are_valid_and_distinct() {
+        let codes: Vec<String> = (0..2000).map(|n| demo_credit_code(n, "370202")).collect();
+        for c in &codes {
+            assert!(CreditCode::parse(c).is_ok(), "{c}");
+        }
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), codes.len());
+    }
+}
