@@ -6,6 +6,7 @@
 //! - [`http`]: problem+json errors, JWT auth, DTOs and one handler module per resource.
 //! - [`startup`]: builds the actix `App` and the OpenAPI document from one route registration.
 
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -193,11 +193,10 @@ pub fn seed(
             report.guarantors += 1;
         }
         for i in 0..opts.banks.max(1) {
-            let name = if i < BANKS.len() {
-                BANKS[i].to_owned()
-            } else {
-                format!("演示银行{}号", i + 1)
-            };
+            let name = BANKS
+                .get(i)
+                .map(|s| (*s).to_owned())
+                .unwrap_or_else(|| format!("演示银行{}号", i + 1));
             let id = insert_org(conn, "bank", &name, None, None)?;
             let username = format!("demo_bank_{}", i + 1);
             insert_user(conn, id, &username, password_hash)?;

@@ -19,12 +19,14 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
-use crate::http::demands;
 use crate::http::error::ApiError;
+use crate::http::{demands, matching};
 use crate::http::{extract, health, openapi, organizations, session};
 
 pub struct AppState {
     pub pool: Pool,
+    /// Active products and open demands for matching, kept current by change counters.
+    pub matching: crate::catalog::MatchingCache,
     pub jwt: JwtKeys,
     pub backend: Backend,
 }
@@ -44,6 +46,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(demands::get_demand)
         .service(demands::patch_demand)
         .service(demands::close_demand)
+        .service(matching::recommendations)
+        .service(matching::candidates)
         // Also under the base path, for clients that only know `/api/v1`.
         .route("/openapi.json", web::get().to(serve_openapi));
 }
@@ -107,6 +111,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             backend: settings.database.backend(),
+            matching: Default::default(),
             pool,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.token_ttl_secs),
         });

@@ -48,6 +48,7 @@ pub fn insert(
     fields: &DemandFields,
     now: NaiveDateTime,
 ) -> QueryResult<DemandRow> {
+    super::catalog::bump_demands(conn)?;
     crate::on_backend!(conn, c => diesel::insert_into(demands::table)
         .values((
             fields,
@@ -154,6 +155,7 @@ pub fn update_open(
     fields: &DemandFields,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    super::catalog::bump_demands(conn)?;
     diesel::update(
         demands::table
             .filter(demands::id.eq(id))
@@ -171,6 +173,7 @@ pub fn close(
     enterprise_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    super::catalog::bump_demands(conn)?;
     diesel::update(
         demands::table
             .filter(demands::id.eq(id))
@@ -185,6 +188,7 @@ pub fn close(
     .execute(conn)
 }
 
+/// Matching already leaves these out (it reads `needed_by`), so the catalog is not bumped.
 /// Writes down the expiry of live demands past `needed_by` (readers already see it).
 pub fn expire_due(
     conn: &mut DbConnection,

@@ -1,5 +1,6 @@
 //! Persistence: one diesel codebase over SQLite and PostgreSQL.
 
+pub mod catalog;
 pub(crate) mod conn;
 pub mod demands;
 pub mod idempotency;

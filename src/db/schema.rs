@@ -129,3 +129,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     demands
 );
+
+diesel::table! {
+    catalog_state (id) {
+        id -> BigInt,
+        products_version -> BigInt,
+        demands_version -> BigInt,
+    }
+}

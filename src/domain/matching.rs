@@ -83,6 +83,7 @@ pub struct Reason {
 pub struct Evaluation {
     pub eligible: bool,
     pub score: u32,
+    pub failed: u32,
     pub reasons: Vec<Reason>,
 }
 
@@ -454,6 +455,8 @@ fn components(
 pub struct Assessment {
     pub eligible: bool,
     pub score: u32,
+    /// How many hard criteria failed (near misses with fewer failures rank first).
+    pub failed: u32,
 }
 
 pub fn assess(
@@ -468,6 +471,7 @@ pub fn assess(
     Assessment {
         eligible: t.failed == 0,
         score: t.score.min(100),
+        failed: t.failed,
     }
 }
 
@@ -484,13 +488,15 @@ pub fn evaluate(
     Evaluation {
         eligible: x.tally.failed == 0,
         score: x.tally.score.min(100),
+        failed: x.tally.failed,
         reasons: x.reasons,
     }
 }
 
-/// Ranking order: eligible first, then higher score, then lower id.
-pub fn rank_key(a: Assessment, id: i64) -> (bool, std::cmp::Reverse<u32>, i64) {
-    (!a.eligible, std::cmp::Reverse(a.score), id)
+/// Ranking order: eligible first (then near misses by fewest failed criteria), then higher
+/// score, then lower id.
+pub fn rank_key(a: Assessment, id: i64) -> (u32, std::cmp::Reverse<u32>, i64) {
+    (a.failed, std::cmp::Reverse(a.score), id)
 }
 
 #[cfg(test)]
@@ -769,6 +775,7 @@ mod tests {
                 Assessment {
                     eligible: ev.eligible,
                     score: ev.score,
+                    failed: ev.failed,
                 },
                 *id,
             )
@@ -782,7 +789,8 @@ mod tests {
                 assess(p, &dm, &e, d(TODAY)),
                 Assessment {
                     eligible: ev.eligible,
-                    score: ev.score
+                    score: ev.score,
+                    failed: ev.failed,
                 },
                 "fast path agrees"
             );

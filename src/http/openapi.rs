@@ -25,6 +25,7 @@ computes subsidies and reports to the finance office. Errors are application/pro
         (name = "auth", description = "Registration, login and the caller"),
         (name = "organizations", description = "Banks, guarantors, finance offices and enterprises"),
         (name = "demands", description = "Financing demands (融资需求) posted by enterprises"),
+        (name = "matching", description = "Recommendations and candidates (智能匹配), explained"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -65,6 +65,39 @@ fn encode(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("id:{id}"))
 }
 
+/// Position in a ranked (not id-ordered) list: an offset, opaque to clients.
+pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let offset = match q.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(c) => {
+            let bad =
+                || ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued");
+            let text = URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(bad)?;
+            text.strip_prefix("off:")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(bad)?
+        }
+    };
+    Ok((limit, offset))
+}
+
+/// The cursor of the page after `[offset, offset + limit)` of `total` ranked items.
+pub fn next_offset_cursor(offset: usize, limit: i64, total: usize) -> Option<String> {
+    let next = offset + limit as usize;
+    (next < total).then(|| URL_SAFE_NO_PAD.encode(format!("off:{next}")))
+}
+
 /// Builds a page from `limit + 1` fetched rows ordered by id.
 pub fn page<R, T: ToSchema>(
     mut rows: Vec<R>,

@@ -1,0 +1,150 @@
+//! The matching service: an in-memory catalog of active products and open demands, kept
+//! current by the database's change counters (`catalog_state`), and the two ranked queries
+//! built on it. Every request first reads the counters (one indexed row), so a product or
+//! qualification change is visible to the very next request on every instance.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::NaiveDate;
+use diesel::QueryResult;
+
+use crate::db::catalog::{self as repo, CatalogDemand, CatalogEnterprise, CatalogProduct};
+use crate::db::DbConnection;
+use crate::domain::matching::{
+    assess, rank_key, Assessment, DemandFacts, EnterpriseFacts, ProductFacts,
+};
+
+pub struct ProductSnapshot {
+    pub version: i64,
+    pub products: Vec<CatalogProduct>,
+}
+
+pub struct DemandSnapshot {
+    pub version: i64,
+    /// Demands past `needed_by` drop out when the day changes.
+    pub day: NaiveDate,
+    pub demands: Vec<CatalogDemand>,
+    pub enterprises: HashMap<i64, CatalogEnterprise>,
+}
+
+pub struct MatchingCache {
+    products: RwLock<Arc<ProductSnapshot>>,
+    demands: RwLock<Arc<DemandSnapshot>>,
+    /// One reload at a time; the others wait and reuse it.
+    reloading: Mutex<()>,
+}
+
+impl Default for MatchingCache {
+    fn default() -> Self {
+        MatchingCache {
+            products: RwLock::new(Arc::new(ProductSnapshot {
+                version: -1,
+                products: Vec::new(),
+            })),
+            demands: RwLock::new(Arc::new(DemandSnapshot {
+                version: -1,
+                day: NaiveDate::MIN,
+                demands: Vec::new(),
+                enterprises: HashMap::new(),
+            })),
+            reloading: Mutex::new(()),
+        }
+    }
+}
+
+fn read<T: Clone>(lock: &RwLock<T>) -> T {
+    lock.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn write<T>(lock: &RwLock<T>, value: T) {
+    *lock.write().unwrap_or_else(|e| e.into_inner()) = value;
+}
+
+impl MatchingCache {
+    /// Active products as of now.
+    pub fn products(&self, conn: &mut DbConnection) -> QueryResult<Arc<ProductSnapshot>> {
+        let version = repo::versions(conn)?.products;
+        let current = read(&self.products);
+        if current.version == version {
+            return Ok(current);
+        }
+        let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let current = read(&self.products);
+        if current.version == version {
+            return Ok(current);
+        }
+        let fresh = Arc::new(ProductSnapshot {
+            version,
+            products: repo::active_products(conn)?,
+        });
+        write(&self.products, fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Open demands (not past `needed_by` on `today`) and their enterprises, as of now.
+    pub fn demands(
+        &self,
+        conn: &mut DbConnection,
+        today: NaiveDate,
+    ) -> QueryResult<Arc<DemandSnapshot>> {
+        let version = repo::versions(conn)?.demands;
+        let fresh_enough = |s: &DemandSnapshot| s.version == version && s.day == today;
+        let current = read(&self.demands);
+        if fresh_enough(&current) {
+            return Ok(current);
+        }
+        let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let current = read(&self.demands);
+        if fresh_enough(&current) {
+            return Ok(current);
+        }
+        let demands = repo::open_demands(conn, today)?;
+        let enterprises = repo::enterprises(conn, None)?;
+        let fresh = Arc::new(DemandSnapshot {
+            version,
+            day: today,
+            demands,
+            enterprises,
+        });
+        write(&self.demands, fresh.clone());
+        Ok(fresh)
+    }
+}
+
+/// Products ranked for one demand: eligible ones by score, then (if asked) near misses by
+/// fewest failed criteria. Ties break by product id.
+pub fn recommend<'a>(
+    products: &'a [CatalogProduct],
+    demand: &DemandFacts,
+    enterprise: &EnterpriseFacts,
+    today: NaiveDate,
+    include_ineligible: bool,
+) -> Vec<(&'a CatalogProduct, Assessment)> {
+    let mut ranked: Vec<(&CatalogProduct, Assessment)> = products
+        .iter()
+        .map(|p| (p, assess(&p.facts, demand, enterprise, today)))
+        .filter(|(_, a)| include_ineligible || a.eligible)
+        .collect();
+    ranked.sort_unstable_by_key(|(p, a)| rank_key(*a, p.facts.id));
+    ranked
+}
+
+/// Open demands eligible for one product, ranked by score, ties by demand id.
+pub fn candidates<'a>(
+    product: &ProductFacts,
+    snapshot: &'a DemandSnapshot,
+    today: NaiveDate,
+) -> Vec<(&'a CatalogDemand, &'a CatalogEnterprise, Assessment)> {
+    let mut ranked: Vec<_> = snapshot
+        .demands
+        .iter()
+        .filter_map(|d| {
+            let e = snapshot.enterprises.get(&d.facts.enterprise_id)?;
+            let a = assess(product, &d.facts, &e.facts, today);
+            a.eligible.then_some((d, e, a))
+        })
+        .collect();
+    ranked.sort_unstable_by_key(|(d, _, a)| rank_key(*a, d.facts.id));
+    ranked
+}

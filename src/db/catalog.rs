@@ -1,0 +1,302 @@
+//! What matching reads: change counters, and products, demands and enterprises as facts.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::schema::{catalog_state, demands, enterprises, organizations, products, qualifications};
+use super::{from_json_text, DbConnection};
+use crate::domain::demand::DemandStatus;
+use crate::domain::matching::{DemandFacts, EnterpriseFacts, ProductFacts};
+use crate::domain::money::Money;
+use crate::domain::product::{ProductStatus, ProductType};
+use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
+use crate::domain::rate::Rate;
+use crate::domain::size_class::{Industry, SizeClass};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Versions {
+    pub products: i64,
+    pub demands: i64,
+}
+
+pub fn versions(conn: &mut DbConnection) -> QueryResult<Versions> {
+    let (products, demands) = catalog_state::table
+        .find(1i64)
+        .select((
+            catalog_state::products_version,
+            catalog_state::demands_version,
+        ))
+        .first(conn)?;
+    Ok(Versions { products, demands })
+}
+
+/// Call in the same transaction as any write to products.
+pub fn bump_products(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::update(catalog_state::table.find(1i64))
+        .set(catalog_state::products_version.eq(catalog_state::products_version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Call in the same transaction as any write to demands, enterprise profiles or qualifications.
+pub fn bump_demands(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::update(catalog_state::table.find(1i64))
+        .set(catalog_state::demands_version.eq(catalog_state::demands_version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A product as matching sees it, with the names a result shows.
+#[derive(Clone, Debug)]
+pub struct CatalogProduct {
+    pub facts: ProductFacts,
+    pub name: String,
+    pub bank_name: String,
+}
+
+type ProductTuple = (
+    (i64, i64, String, String, String, i64, i64, i64),
+    (i64, i64, i64, String, i64, String, String),
+);
+
+fn product_from(t: ProductTuple) -> QueryResult<CatalogProduct> {
+    let (
+        (id, bank_id, name, bank_name, product_type, min_amount, max_amount, min_term),
+        (max_term, min_rate, max_rate, methods, sla, status, eligibility),
+    ) = t;
+    let bad = |what: &str| {
+        diesel::result::Error::DeserializationError(format!("bad {what} in product {id}").into())
+    };
+    Ok(CatalogProduct {
+        facts: ProductFacts {
+            id,
+            bank_id,
+            product_type: ProductType::parse(&product_type).ok_or_else(|| bad("product_type"))?,
+            status: ProductStatus::parse(&status).ok_or_else(|| bad("status"))?,
+            min_amount: Money::from_fen(min_amount),
+            max_amount: Money::from_fen(max_amount),
+            min_term_months: min_term,
+            max_term_months: max_term,
+            min_rate: Rate::from_units(min_rate),
+            max_rate: Rate::from_units(max_rate),
+            guarantee_methods: from_json_text(&methods)?,
+            response_sla_days: sla,
+            eligibility: from_json_text(&eligibility)?,
+        },
+        name,
+        bank_name,
+    })
+}
+
+macro_rules! product_columns {
+    () => {
+        (
+            (
+                products::id,
+                products::bank_id,
+                products::name,
+                organizations::name,
+                products::product_type,
+                products::min_amount_fen,
+                products::max_amount_fen,
+                products::min_term_months,
+            ),
+            (
+                products::max_term_months,
+                products::min_rate_units,
+                products::max_rate_units,
+                products::guarantee_methods,
+                products::response_sla_days,
+                products::status,
+                products::eligibility,
+            ),
+        )
+    };
+}
+
+/// Every active product, by id.
+pub fn active_products(conn: &mut DbConnection) -> QueryResult<Vec<CatalogProduct>> {
+    let rows: Vec<ProductTuple> = products::table
+        .inner_join(organizations::table)
+        .filter(products::status.eq(ProductStatus::Active.as_str()))
+        .order(products::id.asc())
+        .select(product_columns!())
+        .load(conn)?;
+    rows.into_iter().map(product_from).collect()
+}
+
+/// One product of any status.
+pub fn product(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CatalogProduct>> {
+    let row: Option<ProductTuple> = products::table
+        .inner_join(organizations::table)
+        .filter(products::id.eq(id))
+        .select(product_columns!())
+        .first(conn)
+        .optional()?;
+    row.map(product_from).transpose()
+}
+
+/// A demand with what a candidate list shows about it.
+#[derive(Clone, Debug)]
+pub struct CatalogDemand {
+    pub facts: DemandFacts,
+    pub purpose: String,
+    pub needed_by: Option<NaiveDate>,
+}
+
+type DemandTuple = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<NaiveDate>,
+);
+
+fn demand_from(t: DemandTuple) -> QueryResult<CatalogDemand> {
+    let (id, enterprise_id, amount, term, methods, max_rate, preferred, purpose, needed_by) = t;
+    Ok(CatalogDemand {
+        facts: DemandFacts {
+            id,
+            enterprise_id,
+            amount: Money::from_fen(amount),
+            term_months: term,
+            guarantee_methods: from_json_text(&methods)?,
+            max_rate: max_rate.map(Rate::from_units),
+            preferred_product_types: from_json_text(&preferred)?,
+        },
+        purpose,
+        needed_by,
+    })
+}
+
+macro_rules! demand_columns {
+    () => {
+        (
+            demands::id,
+            demands::enterprise_id,
+            demands::amount_fen,
+            demands::term_months,
+            demands::guarantee_methods,
+            demands::max_rate_units,
+            demands::preferred_product_types,
+            demands::purpose,
+            demands::needed_by,
+        )
+    };
+}
+
+pub fn demand(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CatalogDemand>> {
+    let row: Option<DemandTuple> = demands::table
+        .find(id)
+        .select(demand_columns!())
+        .first(conn)
+        .optional()?;
+    row.map(demand_from).transpose()
+}
+
+/// Demands that are open on `today` (not past `needed_by`), by id.
+pub fn open_demands(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<CatalogDemand>> {
+    let rows: Vec<DemandTuple> = demands::table
+        .filter(demands::status.eq(DemandStatus::Open.as_str()))
+        .filter(
+            demands::needed_by
+                .is_null()
+                .or(demands::needed_by.ge(today)),
+        )
+        .order(demands::id.asc())
+        .select(demand_columns!())
+        .load(conn)?;
+    rows.into_iter().map(demand_from).collect()
+}
+
+/// An enterprise as matching sees it, with its name.
+#[derive(Clone, Debug)]
+pub struct CatalogEnterprise {
+    pub facts: EnterpriseFacts,
+    pub name: String,
+}
+
+/// Enterprises by id, with their qualifications. `None` loads every enterprise.
+pub fn enterprises(
+    conn: &mut DbConnection,
+    ids: Option<&[i64]>,
+) -> QueryResult<HashMap<i64, CatalogEnterprise>> {
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        String,
+        String,
+        NaiveDate,
+        i64,
+        bool,
+    );
+    let mut q = enterprises::table
+        .inner_join(organizations::table)
+        .select((
+            enterprises::org_id,
+            organizations::name,
+            organizations::region_code,
+            enterprises::industry,
+            enterprises::size_class,
+            enterprises::established_on,
+            enterprises::annual_revenue_fen,
+            enterprises::has_prior_loan,
+        ))
+        .into_boxed();
+    let mut qq = qualifications::table
+        .select((
+            qualifications::enterprise_id,
+            qualifications::kind,
+            qualifications::level,
+            qualifications::certified_on,
+            qualifications::expires_on,
+        ))
+        .into_boxed();
+    if let Some(ids) = ids {
+        q = q.filter(enterprises::org_id.eq_any(ids.to_vec()));
+        qq = qq.filter(qualifications::enterprise_id.eq_any(ids.to_vec()));
+    }
+    let rows: Vec<Row> = q.load(conn)?;
+    let mut out: HashMap<i64, CatalogEnterprise> = HashMap::with_capacity(rows.len());
+    for (id, name, region, industry, size, established_on, revenue, has_prior_loan) in rows {
+        out.insert(
+            id,
+            CatalogEnterprise {
+                facts: EnterpriseFacts {
+                    id,
+                    region_code: region.unwrap_or_default(),
+                    industry: Industry::parse(&industry).unwrap_or(Industry::Other),
+                    size_class: SizeClass::parse(&size).unwrap_or(SizeClass::Micro),
+                    established_on,
+                    annual_revenue: Money::from_fen(revenue),
+                    has_prior_loan,
+                    qualifications: Vec::new(),
+                },
+                name,
+            },
+        );
+    }
+    let quals: Vec<(i64, String, String, NaiveDate, NaiveDate)> = qq.load(conn)?;
+    for (enterprise_id, kind, level, certified_on, expires_on) in quals {
+        if let (Some(e), Some(kind), Some(level)) = (
+            out.get_mut(&enterprise_id),
+            QualificationKind::parse(&kind),
+            QualificationLevel::parse(&level),
+        ) {
+            e.facts.qualifications.push(Qualification {
+                kind,
+                level,
+                certified_on,
+                expires_on,
+            });
+        }
+    }
+    Ok(out)
+}
