@@ -31,8 +31,10 @@ macro_rules! str_enum {
     };
 }
 
+pub mod calendar;
 pub mod credit_code;
 pub mod demand;
+pub mod lifecycle;
 pub mod matching;
 pub mod money;
 pub mod org;

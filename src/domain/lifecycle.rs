@@ -1,0 +1,180 @@
+//! The match state machine (对接流程), in one place.
+//!
+//! ```text
+//!  enterprise applies ──► applied ──accept──► accepted ──approve──► approved ──disburse──► disbursed
+//!  bank claims (抢单) ─────────────────────────┘   │                    │                     │
+//!                         │ reject               │ reject             │                     └─disburse (more tranches)
+//!                         ▼                       ▼                    │
+//!                      rejected               rejected              withdraw ──► withdrawn
+//!  applied / accepted / approved ──withdraw (enterprise)──► withdrawn
+//! ```
+//! Every other (state, action) pair is refused as `invalid_transition`.
+
+str_enum! {
+    pub enum MatchState {
+        /// The enterprise applied; the bank must accept or reject by `respond_by`.
+        Applied = "applied",
+        /// The bank took the case (接单/意向) and must approve or reject by `decide_by`.
+        Accepted = "accepted",
+        /// Credit granted (授信): amount, rate and term fixed.
+        Approved = "approved",
+        /// At least one disbursement recorded (放款).
+        Disbursed = "disbursed",
+        /// Refused by the bank, with a reason (拒单有原因).
+        Rejected = "rejected",
+        /// Withdrawn by the enterprise.
+        Withdrawn = "withdrawn",
+    }
+}
+
+str_enum! {
+    pub enum MatchAction {
+        Accept = "accept",
+        Approve = "approve",
+        Reject = "reject",
+        Withdraw = "withdraw",
+        Disburse = "disburse",
+    }
+}
+
+/// Who may take an action: the product's bank or the demand's enterprise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    Bank,
+    Enterprise,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("{action} is not allowed for a match that is {from}")]
+    InvalidTransition {
+        from: MatchState,
+        action: MatchAction,
+    },
+    #[error("only the {expected} side may {action} a match")]
+    WrongParty {
+        action: MatchAction,
+        expected: &'static str,
+    },
+}
+
+impl MatchAction {
+    pub fn party(self) -> Party {
+        match self {
+            MatchAction::Withdraw => Party::Enterprise,
+            _ => Party::Bank,
+        }
+    }
+}
+
+impl MatchState {
+    /// A live match blocks a second one for the same demand and product.
+    pub fn is_live(self) -> bool {
+        !matches!(self, MatchState::Rejected | MatchState::Withdrawn)
+    }
+
+    /// Waiting for the bank: to respond (applied) or to decide (accepted).
+    pub fn awaits_bank(self) -> bool {
+        matches!(self, MatchState::Applied | MatchState::Accepted)
+    }
+
+    /// The state `action` leads to from `self`, if the table allows it.
+    pub fn next(self, action: MatchAction) -> Option<MatchState> {
+        use MatchAction::*;
+        use MatchState::*;
+        match (self, action) {
+            (Applied, Accept) => Some(Accepted),
+            (Accepted, Approve) => Some(Approved),
+            (Applied | Accepted, Reject) => Some(Rejected),
+            (Applied | Accepted | Approved, Withdraw) => Some(Withdrawn),
+            (Approved | Disbursed, Disburse) => Some(Disbursed),
+            _ => None,
+        }
+    }
+}
+
+/// Checks party first (a bank may never withdraw, an enterprise never approve), then the table.
+pub fn transition(
+    from: MatchState,
+    action: MatchAction,
+    by: Party,
+) -> Result<MatchState, TransitionError> {
+    if action.party() != by {
+        let expected = match action.party() {
+            Party::Bank => "bank",
+            Party::Enterprise => "enterprise",
+        };
+        return Err(TransitionError::WrongParty { action, expected });
+    }
+    from.next(action)
+        .ok_or(TransitionError::InvalidTransition { from, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MatchAction::*;
+    use super::MatchState::*;
+    use super::*;
+
+    /// The whole table: every (state, action) pair, allowed ones listed, the rest refused.
+    #[test]
+    fn the_whole_table() {
+        let allowed = [
+            (Applied, Accept, Accepted),
+            (Accepted, Approve, Approved),
+            (Applied, Reject, Rejected),
+            (Accepted, Reject, Rejected),
+            (Applied, Withdraw, Withdrawn),
+            (Accepted, Withdraw, Withdrawn),
+            (Approved, Withdraw, Withdrawn),
+            (Approved, Disburse, Disbursed),
+            (Disbursed, Disburse, Disbursed),
+        ];
+        let mut checked = 0;
+        for &state in MatchState::ALL {
+            for &action in MatchAction::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(s, a, _)| *s == state && *a == action)
+                    .map(|(_, _, to)| *to);
+                let got = transition(state, action, action.party());
+                match expected {
+                    Some(to) => assert_eq!(got, Ok(to), "{state} --{action}-->"),
+                    None => assert_eq!(
+                        got,
+                        Err(TransitionError::InvalidTransition {
+                            from: state,
+                            action
+                        }),
+                        "{state} --{action}-->"
+                    ),
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 6 * 5);
+    }
+
+    #[test]
+    fn the_wrong_party_is_refused_before_the_table() {
+        assert!(matches!(
+            transition(Applied, Withdraw, Party::Bank),
+            Err(TransitionError::WrongParty { .. })
+        ));
+        assert!(matches!(
+            transition(Applied, Accept, Party::Enterprise),
+            Err(TransitionError::WrongParty { .. })
+        ));
+        assert!(matches!(
+            transition(Rejected, Approve, Party::Enterprise),
+            Err(TransitionError::WrongParty { .. })
+        ));
+    }
+
+    #[test]
+    fn liveness() {
+        assert!(Applied.is_live() && Approved.is_live() && Disbursed.is_live());
+        assert!(!Rejected.is_live() && !Withdrawn.is_live());
+        assert!(Applied.awaits_bank() && Accepted.awaits_bank() && !Approved.awaits_bank());
+    }
+}
