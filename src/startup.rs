@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
 use crate::http::error::ApiError;
-use crate::http::{demands, matching};
+use crate::http::{demands, matching, products};
 use crate::http::{extract, health, openapi, organizations, session};
 
 pub struct AppState {
@@ -46,6 +46,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(demands::get_demand)
         .service(demands::patch_demand)
         .service(demands::close_demand)
+        .service(products::create_product)
+        .service(products::list_products)
+        .service(products::get_product)
+        .service(products::patch_product)
         .service(matching::recommendations)
         .service(matching::candidates)
         // Also under the base path, for clients that only know `/api/v1`.

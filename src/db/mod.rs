@@ -6,6 +6,7 @@ pub mod demands;
 pub mod idempotency;
 pub mod migrations;
 pub mod orgs;
+pub mod products;
 pub mod schema;
 pub mod throttle;
 pub mod users;

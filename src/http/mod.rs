@@ -10,6 +10,7 @@ pub mod matching;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
+pub mod products;
 pub mod session;
 pub mod views;
 

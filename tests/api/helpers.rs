@@ -227,6 +227,21 @@ impl TestApp {
         Some(t)
     }
 
+    /// A second finmatch instance on the same database, with its own pool and caches, as
+    /// another server of a scaled-out deployment. Returns its base URL.
+    pub async fn sibling(&self) -> String {
+        let settings = settings_for(&self._db);
+        let for_pool = settings.clone();
+        let pool = tokio::task::spawn_blocking(move || startup::prepare_database(&for_pool))
+            .await
+            .expect("join")
+            .expect("database");
+        let app = Application::build(&settings, pool).expect("build sibling");
+        let base = format!("http://127.0.0.1:{}", app.port);
+        tokio::spawn(app.server);
+        base
+    }
+
     pub async fn request(
         &self,
         method: Method,
@@ -235,9 +250,13 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+        // A full URL addresses another instance (see `sibling`).
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        };
+        let mut req = self.client.request(method, url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

@@ -7,6 +7,7 @@ mod auth;
 mod demands;
 mod errors;
 mod idempotency;
+mod matching;
 mod openapi;
 mod organizations;
 mod schema;

@@ -1,0 +1,372 @@
+//! Matching over HTTP: recommendations and candidates, explained, scoped, and never stale —
+//! not even across two instances sharing one database.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    recommendations_rank_and_explain,
+    changes_are_visible_at_once_across_instances,
+    recommendations_are_scoped,
+    candidates_for_the_owning_bank,
+);
+
+fn product(name: &str, min_rate: &str, eligibility: Value) -> Value {
+    json!({
+        "name": name,
+        "description": "",
+        "product_type": "credit",
+        "min_amount": "1000000.00",
+        "max_amount": "9000000.00",
+        "min_term_months": 6,
+        "max_term_months": 36,
+        "min_rate": min_rate,
+        "max_rate": "6.00",
+        "guarantee_methods": ["credit", "guarantee"],
+        "response_sla_days": 3,
+        "status": "active",
+        "eligibility": eligibility
+    })
+}
+
+fn demand() -> Value {
+    json!({
+        "amount": "5000000.00",
+        "term_months": 21,
+        "purpose": "equipment",
+        "guarantee_methods": ["credit"],
+        "max_rate": "5.00",
+        "description": "设备采购"
+    })
+}
+
+async fn create_product(app: &TestApp, bank: &str, body: &Value) -> i64 {
+    app.post("/api/v1/products", bank, body)
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn specialized() -> Value {
+    json!({"qualifications_any": [{"kind": "specialized_sme", "min_level": "provincial"}]})
+}
+
+async fn recommendations_rank_and_explain(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    let cheap = create_product(&app, &bank, &product("便宜信用贷", "3.10", json!({}))).await;
+    let dear = create_product(&app, &bank, &product("普通信用贷", "4.20", json!({}))).await;
+    let gated = create_product(&app, &bank, &product("专精特新贷", "2.90", specialized())).await;
+    let mut paused = product("暂停产品", "2.50", json!({}));
+    paused["status"] = json!("paused");
+    let paused = create_product(&app, &bank, &paused).await;
+    let (_, ent) = app.enterprise("370202").await;
+    let demand_id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+
+    let r = app
+        .get(
+            &format!("/api/v1/demands/{demand_id}/recommendations"),
+            &ent,
+        )
+        .await;
+    let b = r.assert_status(200);
+    let ids: Vec<i64> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["product_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![cheap, dear], "eligible only, cheaper first");
+    let first = &b["items"][0];
+    assert_eq!(first["eligible"], true);
+    assert!(first["score"].as_u64().unwrap() > b["items"][1]["score"].as_u64().unwrap());
+    let criteria: Vec<&str> = first["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["criterion"].as_str().unwrap())
+        .collect();
+    for c in [
+        "product_active",
+        "amount_range",
+        "term_range",
+        "guarantee_methods",
+        "max_rate",
+        "amount_fit",
+        "rate",
+        "bank_responsiveness",
+    ] {
+        assert!(criteria.contains(&c), "{c} explained");
+    }
+    // The score is the sum of the component points.
+    let points: u64 = first["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["points"].as_u64())
+        .sum();
+    assert_eq!(points, first["score"].as_u64().unwrap());
+
+    // Near misses come after, saying what to do.
+    let r = app
+        .get(
+            &format!("/api/v1/demands/{demand_id}/recommendations?include_ineligible=true"),
+            &ent,
+        )
+        .await;
+    let items = r.assert_status(200)["items"].as_array().unwrap().clone();
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|i| i["product_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(&ids[..2], &[cheap, dear]);
+    assert!(ids.contains(&gated), "{ids:?}");
+    assert!(
+        !ids.contains(&paused),
+        "only active products are recommended"
+    );
+    let miss = items.iter().find(|i| i["product_id"] == gated).unwrap();
+    assert_eq!(miss["eligible"], false);
+    let q = miss["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["criterion"] == "qualifications")
+        .unwrap();
+    assert_eq!(q["passed"], false);
+    assert!(
+        q["detail"]
+            .as_str()
+            .unwrap()
+            .contains("obtain a provincial specialized_sme qualification"),
+        "{q}"
+    );
+
+    // Paging.
+    let r = app
+        .get(
+            &format!("/api/v1/demands/{demand_id}/recommendations?limit=1"),
+            &ent,
+        )
+        .await;
+    let b = r.assert_status(200);
+    assert_eq!(b["items"].as_array().unwrap().len(), 1);
+    let next = b["next_cursor"].as_str().unwrap().to_owned();
+    let r = app
+        .get(
+            &format!("/api/v1/demands/{demand_id}/recommendations?limit=1&cursor={next}"),
+            &ent,
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["items"][0]["product_id"], dear);
+    assert!(r.body["next_cursor"].is_null());
+    app.get(
+        &format!("/api/v1/demands/{demand_id}/recommendations?limit=0"),
+        &ent,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+    app.get(
+        &format!("/api/v1/demands/{demand_id}/recommendations?cursor=bogus"),
+        &ent,
+    )
+    .await
+    .assert_problem(400, "invalid_cursor");
+    app.get(
+        &format!("/api/v1/demands/{demand_id}/recommendations?include_ineligible=maybe"),
+        &ent,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+}
+
+async fn changes_are_visible_at_once_across_instances(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    let gated = create_product(&app, &bank, &product("专精特新贷", "2.90", specialized())).await;
+    let (ent_id, ent) = app.enterprise("370202").await;
+    let demand_id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let other = app.sibling().await;
+    let recommended = |base: String| {
+        let (app, ent) = (&app, ent.clone());
+        async move {
+            let r = app
+                .get(
+                    &format!("{base}/api/v1/demands/{demand_id}/recommendations"),
+                    &ent,
+                )
+                .await;
+            r.assert_status(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["product_id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Both instances have warmed their caches: nothing is eligible yet.
+    assert!(recommended(app.base.clone()).await.is_empty());
+    assert!(recommended(other.clone()).await.is_empty());
+    // A qualification recorded through one instance counts on the other at once.
+    let r = app
+        .post(
+            &format!("/api/v1/enterprises/{ent_id}/qualifications"),
+            &ent,
+            &json!({"kind": "specialized_sme", "level": "provincial", "certified_on": "2025-01-01", "expires_on": "2099-12-31", "certificate_no": "鲁专精2025-001"}),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(recommended(other.clone()).await, vec![gated]);
+    // A product change through the other instance is seen by the first at once.
+    let r = app
+        .request(
+            Method::PATCH,
+            &format!("{other}/api/v1/products/{gated}"),
+            Some(&bank),
+            Some(&json!({"status": "paused"})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert!(recommended(app.base.clone()).await.is_empty());
+    let r = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/products/{gated}"),
+            Some(&bank),
+            Some(&json!({"status": "active", "max_amount": "4000000.00"})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    // The demand (5,000,000) is now above the maximum on both instances.
+    assert!(recommended(other.clone()).await.is_empty());
+    let r = app
+        .get(
+            &format!("{other}/api/v1/demands/{demand_id}/recommendations?include_ineligible=true"),
+            &ent,
+        )
+        .await;
+    let miss = &r.assert_status(200)["items"][0];
+    let amount = miss["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["criterion"] == "amount_range")
+        .unwrap();
+    assert_eq!(
+        amount["detail"],
+        "amount 5000000.00 is above the maximum 4000000.00: request at most 4000000.00"
+    );
+}
+
+async fn recommendations_are_scoped(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    create_product(&app, &bank, &product("信用贷", "3.10", json!({}))).await;
+    let (_, ent) = app.enterprise("370202").await;
+    let (_, other) = app.enterprise("370202").await;
+    let (_, fo_in) = app.org_with_user("finance_office", Some("3702")).await;
+    let (_, fo_out) = app.org_with_user("finance_office", Some("32")).await;
+    let id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/demands/{id}/recommendations");
+    app.get(&path, &ent).await.assert_status(200);
+    app.get(&path, &fo_in).await.assert_status(200);
+    app.get(&path, &app.admin_token).await.assert_status(200);
+    app.get(&path, &other)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&path, &fo_out)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&path, &bank).await.assert_problem(404, "not_found");
+    app.get("/api/v1/demands/999999/recommendations", &ent)
+        .await
+        .assert_problem(404, "not_found");
+    app.request(Method::GET, &path, None, None, &[])
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+async fn candidates_for_the_owning_bank(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    let (_, rival) = app.org_with_user("bank", None).await;
+    let pid = create_product(
+        &app,
+        &bank,
+        &product("信用贷", "3.10", json!({"region_prefixes": ["3702"]})),
+    )
+    .await;
+    let (_, qd) = app.enterprise("370202").await;
+    let (_, sz) = app.enterprise("320505").await;
+    let small = json!({"amount": "1000000.00", "term_months": 6, "purpose": "working_capital", "guarantee_methods": ["credit"], "description": ""});
+    let d_mid = app.post("/api/v1/demands", &qd, &demand()).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let d_edge = app.post("/api/v1/demands", &qd, &small).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let d_far = app.post("/api/v1/demands", &sz, &demand()).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let mut too_big = demand();
+    too_big["amount"] = json!("20000000.00");
+    let d_big = app.post("/api/v1/demands", &qd, &too_big).await.body["id"]
+        .as_i64()
+        .unwrap();
+
+    let path = format!("/api/v1/products/{pid}/candidates");
+    let r = app.get(&path, &bank).await;
+    let items = r.assert_status(200)["items"].as_array().unwrap().clone();
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|i| i["demand_id"].as_i64().unwrap())
+        .collect();
+    // Mid-range amount and term score above the range's edge; out-of-region and too-large are out.
+    assert_eq!(ids, vec![d_mid, d_edge]);
+    assert!(!ids.contains(&d_far) && !ids.contains(&d_big));
+    assert!(items.iter().all(|i| i["eligible"] == true));
+    assert_eq!(items[0]["region_code"], "370202");
+    assert!(items[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["criterion"] == "region" && r["passed"] == true));
+    // A closed demand is no candidate any more.
+    app.post(&format!("/api/v1/demands/{d_mid}/close"), &qd, &json!({}))
+        .await
+        .assert_status(200);
+    let r = app.get(&path, &bank).await;
+    let ids: Vec<i64> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["demand_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![d_edge]);
+    // Scope: another bank does not learn the product's candidates; enterprises may not ask.
+    app.get(&path, &rival)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&path, &qd).await.assert_problem(403, "forbidden");
+    app.get(&path, &app.admin_token).await.assert_status(200);
+    app.get("/api/v1/products/999999/candidates", &bank)
+        .await
+        .assert_problem(404, "not_found");
+}
