@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
 use crate::http::error::ApiError;
-use crate::http::{demands, matching, products};
+use crate::http::{demands, enterprises, matching, products};
 use crate::http::{extract, health, openapi, organizations, session};
 
 pub struct AppState {
@@ -46,6 +46,12 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(demands::get_demand)
         .service(demands::patch_demand)
         .service(demands::close_demand)
+        .service(enterprises::list_enterprises)
+        .service(enterprises::get_enterprise)
+        .service(enterprises::update_enterprise)
+        .service(enterprises::create_qualification)
+        .service(enterprises::list_qualifications)
+        .service(enterprises::delete_qualification)
         .service(products::create_product)
         .service(products::list_products)
         .service(products::get_product)

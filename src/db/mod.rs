@@ -3,6 +3,7 @@
 pub mod catalog;
 pub(crate) mod conn;
 pub mod demands;
+pub mod enterprises;
 pub mod idempotency;
 pub mod migrations;
 pub mod orgs;

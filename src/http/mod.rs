@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod demands;
+pub mod enterprises;
 pub mod error;
 pub mod extract;
 pub mod health;

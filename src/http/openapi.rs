@@ -24,6 +24,7 @@ computes subsidies and reports to the finance office. Errors are application/pro
     tags(
         (name = "auth", description = "Registration, login and the caller"),
         (name = "organizations", description = "Banks, guarantors, finance offices and enterprises"),
+        (name = "enterprises", description = "Enterprise profiles (划型) and qualifications (资质)"),
         (name = "products", description = "Loan products (金融产品) banks publish"),
         (name = "demands", description = "Financing demands (融资需求) posted by enterprises"),
         (name = "matching", description = "Recommendations and candidates (智能匹配), explained"),

@@ -103,7 +103,7 @@ pub fn page<R, T: ToSchema>(
     mut rows: Vec<R>,
     cursor: Cursor,
     id_of: impl Fn(&R) -> i64,
-    view: impl Fn(R) -> T,
+    view: impl FnMut(R) -> T,
 ) -> Page<T> {
     let more = rows.len() as i64 > cursor.limit;
     rows.truncate(cursor.limit as usize);

@@ -98,6 +98,36 @@ pub fn check_name(v: &mut Validator, field: &str, name: &str) {
     );
 }
 
+/// Checks the editable part of an enterprise profile; `prefix` names the fields' parent
+/// (`"enterprise."` at registration, `""` for `PUT /enterprises/{id}`).
+pub fn check_profile(
+    v: &mut Validator,
+    prefix: &str,
+    name: &str,
+    region_code: &str,
+    employees: i64,
+    established_on: NaiveDate,
+) {
+    check_name(v, &format!("{prefix}name"), name);
+    v.check(
+        region::is_region_code(region_code),
+        &format!("{prefix}region_code"),
+        "must be a 6-digit 行政区划代码",
+    );
+    v.check(
+        (0..=10_000_000).contains(&employees),
+        &format!("{prefix}employees"),
+        "must be between 0 and 10000000",
+    );
+    let today = chrono::Utc::now().date_naive();
+    v.check(
+        established_on <= today
+            && established_on >= NaiveDate::from_ymd_opt(1800, 1, 1).unwrap_or_default(),
+        &format!("{prefix}established_on"),
+        "must be a past date",
+    );
+}
+
 fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
     let mut v = Validator::default();
     if let Err(m) = auth::validate_username(&r.username) {
@@ -107,23 +137,13 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
         v.push("password", m);
     }
     let e = &r.enterprise;
-    check_name(&mut v, "enterprise.name", &e.name);
-    v.check(
-        region::is_region_code(&e.region_code),
-        "enterprise.region_code",
-        "must be a 6-digit 行政区划代码",
-    );
-    v.check(
-        (0..=10_000_000).contains(&e.employees),
-        "enterprise.employees",
-        "must be between 0 and 10000000",
-    );
-    let today = chrono::Utc::now().date_naive();
-    v.check(
-        e.established_on <= today
-            && e.established_on >= NaiveDate::from_ymd_opt(1800, 1, 1).unwrap_or_default(),
-        "enterprise.established_on",
-        "must be a past date",
+    check_profile(
+        &mut v,
+        "enterprise.",
+        &e.name,
+        &e.region_code,
+        e.employees,
+        e.established_on,
     );
     let code = CreditCode::parse(&e.credit_code);
     match (code, v.finish()) {

@@ -1,0 +1,229 @@
+//! Enterprise profiles and qualifications. Scope is applied in every query.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::orgs::{EnterpriseRow, EnterpriseScope, OrgRow};
+use super::schema::{enterprises, organizations, qualifications};
+use super::DbConnection;
+
+type Boxed = diesel::helper_types::IntoBoxed<
+    'static,
+    diesel::helper_types::InnerJoin<organizations::table, enterprises::table>,
+    super::conn::MultiBackend,
+>;
+
+fn scoped(scope: &EnterpriseScope) -> Boxed {
+    let q = organizations::table
+        .inner_join(enterprises::table)
+        .into_boxed();
+    match scope {
+        EnterpriseScope::All => q,
+        EnterpriseScope::Own(id) => q.filter(organizations::id.eq(*id)),
+        EnterpriseScope::Region(prefix) => {
+            q.filter(organizations::region_code.like(format!("{prefix}%")))
+        }
+        EnterpriseScope::Nothing => q.filter(organizations::id.lt(0)),
+    }
+}
+
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: i64,
+    scope: &EnterpriseScope,
+) -> QueryResult<Option<(OrgRow, EnterpriseRow)>> {
+    scoped(scope)
+        .filter(organizations::id.eq(id))
+        .select((OrgRow::as_select(), EnterpriseRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+#[derive(Default)]
+pub struct EnterpriseFilter {
+    pub region_prefix: Option<String>,
+    pub industry: Option<String>,
+    pub size_class: Option<String>,
+    pub has_prior_loan: Option<bool>,
+    /// Holds this qualification kind, valid on `today`.
+    pub qualification: Option<String>,
+    pub today: Option<NaiveDate>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &EnterpriseScope,
+    f: &EnterpriseFilter,
+) -> QueryResult<Vec<(OrgRow, EnterpriseRow)>> {
+    let mut q = scoped(scope).select((OrgRow::as_select(), EnterpriseRow::as_select()));
+    if let Some(p) = &f.region_prefix {
+        q = q.filter(organizations::region_code.like(format!("{p}%")));
+    }
+    if let Some(i) = &f.industry {
+        q = q.filter(enterprises::industry.eq(i.clone()));
+    }
+    if let Some(s) = &f.size_class {
+        q = q.filter(enterprises::size_class.eq(s.clone()));
+    }
+    if let Some(h) = f.has_prior_loan {
+        q = q.filter(enterprises::has_prior_loan.eq(h));
+    }
+    if let (Some(kind), Some(today)) = (&f.qualification, f.today) {
+        q = q.filter(diesel::dsl::exists(
+            qualifications::table
+                .filter(qualifications::enterprise_id.eq(organizations::id))
+                .filter(qualifications::kind.eq(kind.clone()))
+                .filter(qualifications::certified_on.le(today))
+                .filter(qualifications::expires_on.ge(today)),
+        ));
+    }
+    if let Some(after) = f.after_id {
+        q = q.filter(organizations::id.gt(after));
+    }
+    q.order(organizations::id.asc())
+        .limit(f.limit + 1)
+        .load(conn)
+}
+
+/// The editable profile of an enterprise.
+pub struct ProfileUpdate<'a> {
+    pub name: &'a str,
+    pub region_code: &'a str,
+    pub industry: &'a str,
+    pub employees: i64,
+    pub annual_revenue_fen: i64,
+    pub total_assets_fen: i64,
+    pub established_on: NaiveDate,
+    pub size_class: &'a str,
+}
+
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: i64,
+    u: &ProfileUpdate,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    super::catalog::bump_demands(conn)?;
+    diesel::update(organizations::table.find(id))
+        .set((
+            organizations::name.eq(u.name),
+            organizations::region_code.eq(Some(u.region_code)),
+            organizations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(enterprises::table.find(id))
+        .set((
+            enterprises::industry.eq(u.industry),
+            enterprises::employees.eq(u.employees),
+            enterprises::annual_revenue_fen.eq(u.annual_revenue_fen),
+            enterprises::total_assets_fen.eq(u.total_assets_fen),
+            enterprises::established_on.eq(u.established_on),
+            enterprises::size_class.eq(u.size_class),
+            enterprises::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = qualifications)]
+pub struct QualificationRow {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub kind: String,
+    pub level: String,
+    pub certified_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub certificate_no: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = qualifications)]
+pub struct NewQualification<'a> {
+    pub enterprise_id: i64,
+    pub kind: &'a str,
+    pub level: &'a str,
+    pub certified_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub certificate_no: &'a str,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn qualification_exists(conn: &mut DbConnection, q: &NewQualification) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        qualifications::table
+            .filter(qualifications::enterprise_id.eq(q.enterprise_id))
+            .filter(qualifications::kind.eq(q.kind))
+            .filter(qualifications::level.eq(q.level))
+            .filter(qualifications::certificate_no.eq(q.certificate_no)),
+    ))
+    .get_result(conn)
+}
+
+pub fn insert_qualification(
+    conn: &mut DbConnection,
+    q: &NewQualification,
+) -> QueryResult<QualificationRow> {
+    super::catalog::bump_demands(conn)?;
+    crate::on_backend!(conn, c => diesel::insert_into(qualifications::table)
+        .values(q)
+        .returning(QualificationRow::as_returning())
+        .get_result(c))
+}
+
+/// Qualifications of one enterprise by id, optionally only those valid on `valid_on`.
+pub fn qualifications(
+    conn: &mut DbConnection,
+    enterprise_id: i64,
+    valid_on: Option<NaiveDate>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<QualificationRow>> {
+    let mut q = qualifications::table
+        .filter(qualifications::enterprise_id.eq(enterprise_id))
+        .select(QualificationRow::as_select())
+        .into_boxed();
+    if let Some(d) = valid_on {
+        q = q
+            .filter(qualifications::certified_on.le(d))
+            .filter(qualifications::expires_on.ge(d));
+    }
+    if let Some(after) = after_id {
+        q = q.filter(qualifications::id.gt(after));
+    }
+    q.order(qualifications::id.asc())
+        .limit(limit + 1)
+        .load(conn)
+}
+
+/// Qualifications of several enterprises, by id.
+pub fn qualifications_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<QualificationRow>> {
+    qualifications::table
+        .filter(qualifications::enterprise_id.eq_any(ids.to_vec()))
+        .order(qualifications::id.asc())
+        .select(QualificationRow::as_select())
+        .load(conn)
+}
+
+/// Deletes a qualification of `enterprise_id`; 0 rows if it is not that enterprise's.
+pub fn delete_qualification(
+    conn: &mut DbConnection,
+    enterprise_id: i64,
+    id: i64,
+) -> QueryResult<usize> {
+    super::catalog::bump_demands(conn)?;
+    diesel::delete(
+        qualifications::table
+            .filter(qualifications::id.eq(id))
+            .filter(qualifications::enterprise_id.eq(enterprise_id)),
+    )
+    .execute(conn)
+}

@@ -1,0 +1,473 @@
+//! Enterprise profiles and qualifications (SPEC §3.2). The size class (划型) is derived,
+//! never supplied; qualifications count only within their validity dates.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult, Validator};
+use super::extract::JsonBody;
+use super::pagination::{page, Page, PageQuery};
+use super::views::{org_kind, rfc3339};
+use super::{idempotency, with_conn};
+use crate::db::enterprises::{self as repo, NewQualification, ProfileUpdate, QualificationRow};
+use crate::db::orgs::{self, EnterpriseRow, EnterpriseScope, OrgRow};
+use crate::db::{self, DbConnection};
+use crate::domain::money::Money;
+use crate::domain::org::Role;
+use crate::domain::qualification::{QualificationKind, QualificationLevel};
+use crate::domain::region;
+use crate::domain::size_class::{classify, Industry, SizeClass, SizeInputs};
+use crate::startup::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QualificationView {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub kind: QualificationKind,
+    pub level: QualificationLevel,
+    pub certified_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub certificate_no: String,
+    /// Valid today: `certified_on ≤ today ≤ expires_on`.
+    pub valid_today: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseView {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: Option<String>,
+    pub region_code: Option<String>,
+    pub industry: Industry,
+    pub employees: i64,
+    #[schema(value_type = String, example = "35000000.00")]
+    pub annual_revenue: Money,
+    #[schema(value_type = String, example = "28000000.00")]
+    pub total_assets: Money,
+    pub established_on: NaiveDate,
+    /// false = a 首贷 candidate; set by a bank's first recorded disbursement.
+    pub has_prior_loan: bool,
+    /// Derived per 工信部联企业〔2011〕300号.
+    pub size_class: SizeClass,
+    pub qualifications: Vec<QualificationView>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// The editable profile; `credit_code` and `has_prior_loan` are not editable.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct UpdateEnterprise {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub region_code: String,
+    pub industry: Industry,
+    #[schema(minimum = 0, maximum = 10000000)]
+    pub employees: i64,
+    #[schema(value_type = String, example = "35000000.00")]
+    pub annual_revenue: Money,
+    #[schema(value_type = String, example = "28000000.00")]
+    pub total_assets: Money,
+    pub established_on: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CreateQualification {
+    pub kind: QualificationKind,
+    pub level: QualificationLevel,
+    pub certified_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    #[schema(min_length = 1, max_length = 100, example = "鲁工信专精〔2025〕118号")]
+    pub certificate_no: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EnterpriseListQuery {
+    /// Region code prefix (2, 4 or 6 digits); narrows the caller's scope.
+    pub region_prefix: Option<String>,
+    pub industry: Option<Industry>,
+    pub size_class: Option<SizeClass>,
+    /// Holds this qualification, valid today.
+    pub qualification: Option<QualificationKind>,
+    pub has_prior_loan: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QualificationListQuery {
+    /// Only qualifications valid on this date.
+    pub valid_on: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+impl QualificationView {
+    fn new(q: QualificationRow) -> Self {
+        let t = today();
+        QualificationView {
+            id: q.id,
+            enterprise_id: q.enterprise_id,
+            kind: QualificationKind::parse(&q.kind).unwrap_or(QualificationKind::InnovativeSme),
+            level: QualificationLevel::parse(&q.level).unwrap_or(QualificationLevel::Municipal),
+            valid_today: q.certified_on <= t && t <= q.expires_on,
+            certified_on: q.certified_on,
+            expires_on: q.expires_on,
+            certificate_no: q.certificate_no,
+            created_at: rfc3339(q.created_at),
+        }
+    }
+}
+
+impl EnterpriseView {
+    fn new(org: OrgRow, e: EnterpriseRow, quals: Vec<QualificationRow>) -> Self {
+        EnterpriseView {
+            id: org.id,
+            name: org.name,
+            credit_code: org.credit_code,
+            region_code: org.region_code,
+            industry: Industry::parse(&e.industry).unwrap_or(Industry::Other),
+            employees: e.employees,
+            annual_revenue: Money::from_fen(e.annual_revenue_fen),
+            total_assets: Money::from_fen(e.total_assets_fen),
+            established_on: e.established_on,
+            has_prior_loan: e.has_prior_loan,
+            size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
+            qualifications: quals.into_iter().map(QualificationView::new).collect(),
+            created_at: rfc3339(org.created_at),
+            updated_at: rfc3339(org.updated_at.max(e.updated_at)),
+        }
+    }
+}
+
+fn scope(conn: &mut DbConnection, auth: &Auth) -> ApiResult<EnterpriseScope> {
+    Ok(orgs::enterprise_scope(conn, auth.org_id, auth.role)?)
+}
+
+/// The enterprise if visible (404 otherwise).
+fn visible(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<(OrgRow, EnterpriseRow)> {
+    let scope = scope(conn, auth)?;
+    repo::find_visible(conn, id, &scope)?.ok_or_else(|| ApiError::not_found("enterprise"))
+}
+
+/// May the caller record or remove qualifications: the enterprise itself, its finance office, admin.
+fn may_certify(auth: &Auth) -> bool {
+    matches!(
+        auth.role,
+        Role::Enterprise | Role::FinanceOffice | Role::Admin
+    )
+}
+
+fn load_view(conn: &mut DbConnection, org: OrgRow, e: EnterpriseRow) -> ApiResult<EnterpriseView> {
+    let quals = repo::qualifications_of(conn, &[org.id])?;
+    Ok(EnterpriseView::new(org, e, quals))
+}
+
+/// Enterprises in the caller's scope (admin: all; finance office: its region).
+#[utoipa::path(
+    tag = "enterprises",
+    params(EnterpriseListQuery),
+    responses((status = 200, description = "A page of enterprises", body = Page<EnterpriseView>))
+)]
+#[get("/enterprises")]
+pub async fn list_enterprises(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<EnterpriseListQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    let q = query.into_inner();
+    let cursor = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .cursor()?;
+    if q.region_prefix
+        .as_deref()
+        .is_some_and(|p| !region::is_region_prefix(p))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "region_prefix must be 2, 4 or 6 digits",
+        ));
+    }
+    let (rows, quals) = with_conn(&state, move |conn| {
+        let scope = scope(conn, &auth)?;
+        let filter = repo::EnterpriseFilter {
+            region_prefix: q.region_prefix,
+            industry: q.industry.map(|i| i.as_str().to_owned()),
+            size_class: q.size_class.map(|s| s.as_str().to_owned()),
+            has_prior_loan: q.has_prior_loan,
+            qualification: q.qualification.map(|k| k.as_str().to_owned()),
+            today: Some(today()),
+            after_id: cursor.after_id,
+            limit: cursor.limit,
+        };
+        let rows = repo::list(conn, &scope, &filter)?;
+        let ids: Vec<i64> = rows.iter().map(|(o, _)| o.id).collect();
+        Ok((rows, repo::qualifications_of(conn, &ids)?))
+    })
+    .await?;
+    let mut by_enterprise: HashMap<i64, Vec<QualificationRow>> = HashMap::new();
+    for q in quals {
+        by_enterprise.entry(q.enterprise_id).or_default().push(q);
+    }
+    Ok(HttpResponse::Ok().json(page(
+        rows,
+        cursor,
+        |(o, _)| o.id,
+        |(o, e)| {
+            let quals = by_enterprise.remove(&o.id).unwrap_or_default();
+            EnterpriseView::new(o, e, quals)
+        },
+    )))
+}
+
+/// One enterprise (itself, its finance office, admin).
+#[utoipa::path(
+    tag = "enterprises",
+    params(("id" = i64, Path, description = "Enterprise (organization) id")),
+    responses((status = 200, description = "The enterprise", body = EnterpriseView))
+)]
+#[get("/enterprises/{id}")]
+pub async fn get_enterprise(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let view = with_conn(&state, move |conn| {
+        let (org, e) = visible(conn, &auth, id)?;
+        load_view(conn, org, e)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Replace the editable profile (the enterprise itself); the size class is recomputed.
+#[utoipa::path(
+    tag = "enterprises",
+    request_body = UpdateEnterprise,
+    params(("id" = i64, Path, description = "Enterprise (organization) id")),
+    responses((status = 200, description = "The updated enterprise", body = EnterpriseView))
+)]
+#[put("/enterprises/{id}")]
+pub async fn update_enterprise(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+    body: JsonBody<UpdateEnterprise>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let b = body.value;
+    let view = with_conn(&state, move |conn| {
+        conn.write_transaction(|conn| {
+            visible(conn, &auth, id)?;
+            if auth.role != Role::Enterprise || auth.org_id != id {
+                return Err(ApiError::forbidden(
+                    "only the enterprise itself may change its profile",
+                ));
+            }
+            let mut v = Validator::default();
+            super::session::check_profile(
+                &mut v,
+                "",
+                &b.name,
+                &b.region_code,
+                b.employees,
+                b.established_on,
+            );
+            v.finish()?;
+            let size = classify(
+                b.industry,
+                SizeInputs {
+                    employees: b.employees,
+                    annual_revenue: b.annual_revenue,
+                    total_assets: b.total_assets,
+                },
+            );
+            let update = ProfileUpdate {
+                name: &b.name,
+                region_code: &b.region_code,
+                industry: b.industry.as_str(),
+                employees: b.employees,
+                annual_revenue_fen: b.annual_revenue.fen(),
+                total_assets_fen: b.total_assets.fen(),
+                established_on: b.established_on,
+                size_class: size.as_str(),
+            };
+            repo::update_profile(conn, id, &update, db::now())?;
+            let (org, e) = visible(conn, &auth, id)?;
+            load_view(conn, org, e)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Record a qualification (the enterprise itself, its finance office, admin).
+#[utoipa::path(
+    tag = "enterprises",
+    request_body = CreateQualification,
+    params(
+        ("id" = i64, Path, description = "Enterprise (organization) id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    responses(
+        (status = 201, description = "The qualification", body = QualificationView),
+        (status = 409, description = "`duplicate_qualification`: same kind, level and certificate number", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/enterprises/{id}/qualifications")]
+pub async fn create_qualification(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    path: web::Path<i64>,
+    body: JsonBody<CreateQualification>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    with_conn(&state, move |conn| visible(conn, &auth, id).map(|_| ())).await?;
+    if !may_certify(&auth) {
+        return Err(ApiError::forbidden(
+            "this role may not record qualifications",
+        ));
+    }
+    let b = body.value;
+    let mut v = Validator::default();
+    v.check(
+        b.expires_on >= b.certified_on,
+        "expires_on",
+        "must not be before certified_on",
+    );
+    v.check(
+        !b.certificate_no.trim().is_empty(),
+        "certificate_no",
+        "must not be blank",
+    );
+    v.check(
+        b.certificate_no.chars().count() <= 100,
+        "certificate_no",
+        "must be at most 100 characters",
+    );
+    v.finish()?;
+    let st = state.clone();
+    idempotency::run(
+        &st,
+        &req,
+        auth.idempotency_scope(),
+        &body.raw,
+        || async move {
+            let row = with_conn(&state, move |conn| {
+                conn.write_transaction(|conn| {
+                    let new = NewQualification {
+                        enterprise_id: id,
+                        kind: b.kind.as_str(),
+                        level: b.level.as_str(),
+                        certified_on: b.certified_on,
+                        expires_on: b.expires_on,
+                        certificate_no: &b.certificate_no,
+                        created_by: auth.user_id,
+                        created_at: db::now(),
+                    };
+                    if repo::qualification_exists(conn, &new)? {
+                        return Err(ApiError::conflict(
+                        "duplicate_qualification",
+                        "this qualification (kind, level, certificate number) is already recorded",
+                    ));
+                    }
+                    Ok(repo::insert_qualification(conn, &new)?)
+                })
+            })
+            .await?;
+            Ok((StatusCode::CREATED, QualificationView::new(row)))
+        },
+    )
+    .await
+}
+
+/// An enterprise's qualifications (same visibility as the enterprise).
+#[utoipa::path(
+    tag = "enterprises",
+    params(("id" = i64, Path, description = "Enterprise (organization) id"), QualificationListQuery),
+    responses((status = 200, description = "A page of qualifications", body = Page<QualificationView>))
+)]
+#[get("/enterprises/{id}/qualifications")]
+pub async fn list_qualifications(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+    query: web::Query<QualificationListQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let q = query.into_inner();
+    let cursor = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .cursor()?;
+    let rows = with_conn(&state, move |conn| {
+        visible(conn, &auth, id)?;
+        Ok(repo::qualifications(
+            conn,
+            id,
+            q.valid_on,
+            cursor.after_id,
+            cursor.limit,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |r| r.id, QualificationView::new)))
+}
+
+/// Remove a qualification (the enterprise itself, its finance office, admin).
+#[utoipa::path(
+    tag = "enterprises",
+    params(
+        ("id" = i64, Path, description = "Enterprise (organization) id"),
+        ("qid" = i64, Path, description = "Qualification id"),
+    ),
+    responses((status = 204, description = "Removed"))
+)]
+#[delete("/enterprises/{id}/qualifications/{qid}")]
+pub async fn delete_qualification(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    let (id, qid) = path.into_inner();
+    with_conn(&state, move |conn| {
+        conn.write_transaction(|conn| {
+            let (org, _) = visible(conn, &auth, id)?;
+            if !may_certify(&auth) || org_kind(&org) != crate::domain::org::OrgKind::Enterprise {
+                return Err(ApiError::forbidden(
+                    "this role may not remove qualifications",
+                ));
+            }
+            if repo::delete_qualification(conn, id, qid)? == 0 {
+                return Err(ApiError::not_found("qualification"));
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
