@@ -42,6 +42,13 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
                 format!("request body is not valid JSON: {inner}"),
             );
         }
+        // A shape error can hide broken JSON further on (`{"name": [`): syntax comes first.
+        if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(raw) {
+            return ApiError::bad_request(
+                "malformed_json",
+                format!("request body is not valid JSON: {syntax}"),
+            );
+        }
         let mut field = err.path().to_string();
         let message = strip_position(&inner.to_string());
         // serde reports a missing field at its parent; name the field itself.

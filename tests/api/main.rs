@@ -10,4 +10,5 @@ mod idempotency;
 mod matching;
 mod openapi;
 mod organizations;
+mod products;
 mod schema;
