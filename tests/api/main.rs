@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod demands;
+mod enterprises;
 mod errors;
 mod idempotency;
 mod matching;
