@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::NaiveDate;
 use diesel::QueryResult;
 
-use crate::db::catalog::{self as repo, CatalogDemand, CatalogEnterprise, CatalogProduct};
+use crate::db::catalog::{
+    self as repo, CatalogDemand, CatalogEnterprise, CatalogProduct, Versions,
+};
 use crate::db::DbConnection;
 use crate::domain::matching::{
     assess, rank_key, Assessment, DemandFacts, EnterpriseFacts, ProductFacts,
@@ -28,9 +30,26 @@ pub struct DemandSnapshot {
     pub enterprises: HashMap<i64, CatalogEnterprise>,
 }
 
+/// What a recommendation page depends on: the request and every counter that could change it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResultKey {
+    pub demand_id: i64,
+    pub limit: i64,
+    pub offset: usize,
+    pub include_ineligible: bool,
+    pub versions: Versions,
+    pub day: NaiveDate,
+}
+
+/// Bound on cached result pages; the cache is simply emptied when full.
+const MAX_RESULTS: usize = 10_000;
+
 pub struct MatchingCache {
     products: RwLock<Arc<ProductSnapshot>>,
     demands: RwLock<Arc<DemandSnapshot>>,
+    /// Rendered recommendation pages. A key holds the change counters, so a stale entry is
+    /// never hit: any change to products, demands, enterprises or qualifications moves them.
+    results: Mutex<HashMap<ResultKey, Arc<String>>>,
     /// One reload at a time; the others wait and reuse it.
     reloading: Mutex<()>,
 }
@@ -49,6 +68,7 @@ impl Default for MatchingCache {
                 enterprises: HashMap::new(),
             })),
             reloading: Mutex::new(()),
+            results: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -62,9 +82,34 @@ fn write<T>(lock: &RwLock<T>, value: T) {
 }
 
 impl MatchingCache {
-    /// Active products as of now.
-    pub fn products(&self, conn: &mut DbConnection) -> QueryResult<Arc<ProductSnapshot>> {
-        let version = repo::versions(conn)?.products;
+    /// The current change counters (one indexed row).
+    pub fn versions(&self, conn: &mut DbConnection) -> QueryResult<Versions> {
+        repo::versions(conn)
+    }
+
+    pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<String>> {
+        self.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    pub fn store_result(&self, key: ResultKey, body: Arc<String>) {
+        let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        if results.len() >= MAX_RESULTS {
+            results.clear();
+        }
+        results.insert(key, body);
+    }
+
+    /// Active products as of `versions`.
+    pub fn products(
+        &self,
+        conn: &mut DbConnection,
+        versions: Versions,
+    ) -> QueryResult<Arc<ProductSnapshot>> {
+        let version = versions.products;
         let current = read(&self.products);
         if current.version == version {
             return Ok(current);

@@ -5,6 +5,7 @@ pub(crate) mod conn;
 pub mod demands;
 pub mod enterprises;
 pub mod idempotency;
+pub mod matches;
 pub mod migrations;
 pub mod orgs;
 pub mod products;

@@ -121,14 +121,6 @@ diesel::joinable!(qualifications -> organizations (enterprise_id));
 diesel::joinable!(products -> organizations (bank_id));
 diesel::joinable!(demands -> organizations (enterprise_id));
 diesel::joinable!(users -> organizations (org_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    organizations,
-    enterprises,
-    users,
-    qualifications,
-    products,
-    demands
-);
 
 diesel::table! {
     catalog_state (id) {
@@ -137,3 +129,122 @@ diesel::table! {
         demands_version -> BigInt,
     }
 }
+
+diesel::table! {
+    matches (id) {
+        id -> BigInt,
+        demand_id -> BigInt,
+        product_id -> BigInt,
+        bank_id -> BigInt,
+        enterprise_id -> BigInt,
+        state -> Text,
+        initiated_by -> Text,
+        live_key -> Nullable<Text>,
+        respond_by -> Nullable<Date>,
+        decide_by -> Nullable<Date>,
+        approved_amount_fen -> Nullable<BigInt>,
+        approved_rate_units -> Nullable<BigInt>,
+        approved_term_months -> Nullable<BigInt>,
+        disbursed_fen -> BigInt,
+        reject_reason_code -> Nullable<Text>,
+        reject_reason -> Nullable<Text>,
+        respond_overdue_notified -> Bool,
+        decide_overdue_notified -> Bool,
+        responded_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    match_events (id) {
+        id -> BigInt,
+        match_id -> BigInt,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_user_id -> BigInt,
+        actor_org_id -> BigInt,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    loans (id) {
+        id -> BigInt,
+        match_id -> BigInt,
+        demand_id -> BigInt,
+        product_id -> BigInt,
+        bank_id -> BigInt,
+        enterprise_id -> BigInt,
+        amount_fen -> BigInt,
+        rate_units -> BigInt,
+        term_months -> BigInt,
+        disbursed_on -> Date,
+        first_loan -> Bool,
+        guarantor_id -> Nullable<BigInt>,
+        guarantee_fee_rate_units -> Nullable<BigInt>,
+        counter_guarantee -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        url -> Text,
+        /// JSON array of event names.
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        delivery_uid -> Text,
+        event -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(match_events -> matches (match_id));
+diesel::joinable!(loans -> matches (match_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    enterprises,
+    users,
+    qualifications,
+    products,
+    demands,
+    catalog_state,
+    matches,
+    match_events,
+    loans,
+    calendar_days,
+    webhooks,
+    webhook_deliveries,
+);

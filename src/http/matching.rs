@@ -121,12 +121,23 @@ pub async fn recommendations(
         let scope = orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
         db::demands::find_visible(conn, id, &scope)?
             .ok_or_else(|| ApiError::not_found("demand"))?;
+        let today = today();
+        let key = catalog::ResultKey {
+            demand_id: id,
+            limit,
+            offset,
+            include_ineligible,
+            versions: st.matching.versions(conn)?,
+            day: today,
+        };
+        if let Some(body) = st.matching.cached_result(&key) {
+            return Ok(body);
+        }
         let demand = db::catalog::demand(conn, id)?.ok_or_else(|| ApiError::not_found("demand"))?;
         let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
             .remove(&demand.facts.enterprise_id)
             .ok_or_else(|| ApiError::not_found("enterprise"))?;
-        let snapshot = st.matching.products(conn)?;
-        let today = today();
+        let snapshot = st.matching.products(conn, key.versions)?;
         let ranked = catalog::recommend(
             &snapshot.products,
             &demand.facts,
@@ -160,14 +171,19 @@ pub async fn recommendations(
                 }
             })
             .collect();
-        Ok(Recommendations {
+        let page = Recommendations {
             demand_id: id,
             items,
             next_cursor: next_offset_cursor(offset, limit, ranked.len()),
-        })
+        };
+        let body = std::sync::Arc::new(serde_json::to_string(&page).map_err(ApiError::internal)?);
+        st.matching.store_result(key, body.clone());
+        Ok(body)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.as_str().to_owned()))
 }
 
 /// Open demands eligible for a product, ranked, with reasons (the owning bank, admin).

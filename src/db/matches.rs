@@ -1,0 +1,504 @@
+//! Matches, their audit trail and loans. State changes are conditional updates
+//! (`WHERE id = ? AND state = ?`), so of concurrent conflicting requests exactly one wins on
+//! both backends; scope is part of every read.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{loans, match_events, matches, organizations};
+use super::DbConnection;
+use crate::domain::lifecycle::MatchState;
+use crate::domain::org::Role;
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = matches)]
+pub struct MatchRow {
+    pub id: i64,
+    pub demand_id: i64,
+    pub product_id: i64,
+    pub bank_id: i64,
+    pub enterprise_id: i64,
+    pub state: String,
+    pub initiated_by: String,
+    pub live_key: Option<String>,
+    pub respond_by: Option<NaiveDate>,
+    pub decide_by: Option<NaiveDate>,
+    pub approved_amount_fen: Option<i64>,
+    pub approved_rate_units: Option<i64>,
+    pub approved_term_months: Option<i64>,
+    pub disbursed_fen: i64,
+    pub reject_reason_code: Option<String>,
+    pub reject_reason: Option<String>,
+    pub respond_overdue_notified: bool,
+    pub decide_overdue_notified: bool,
+    pub responded_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = matches)]
+pub struct NewMatch {
+    pub demand_id: i64,
+    pub product_id: i64,
+    pub bank_id: i64,
+    pub enterprise_id: i64,
+    pub state: String,
+    pub initiated_by: String,
+    pub live_key: Option<String>,
+    pub respond_by: Option<NaiveDate>,
+    pub decide_by: Option<NaiveDate>,
+    pub disbursed_fen: i64,
+    pub respond_overdue_notified: bool,
+    pub decide_overdue_notified: bool,
+    pub responded_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn live_key(demand_id: i64, product_id: i64) -> String {
+    format!("{demand_id}:{product_id}")
+}
+
+pub fn insert(conn: &mut DbConnection, m: &NewMatch) -> QueryResult<MatchRow> {
+    crate::on_backend!(conn, c => diesel::insert_into(matches::table)
+        .values(m)
+        .returning(MatchRow::as_returning())
+        .get_result(c))
+}
+
+/// Which matches a caller sees.
+#[derive(Clone, Debug)]
+pub enum MatchScope {
+    All,
+    Enterprise(i64),
+    Bank(i64),
+    Region(String),
+    Nothing,
+}
+
+pub fn scope_for(conn: &mut DbConnection, org_id: i64, role: Role) -> QueryResult<MatchScope> {
+    Ok(match role {
+        Role::Admin => MatchScope::All,
+        Role::Enterprise => MatchScope::Enterprise(org_id),
+        Role::Bank => MatchScope::Bank(org_id),
+        Role::FinanceOffice => match super::orgs::find(conn, org_id)?.and_then(|o| o.region_code) {
+            Some(p) => MatchScope::Region(p),
+            None => MatchScope::Nothing,
+        },
+        Role::Guarantor => MatchScope::Nothing,
+    })
+}
+
+fn scoped(scope: &MatchScope) -> matches::BoxedQuery<'static, super::conn::MultiBackend> {
+    let q = matches::table.into_boxed();
+    match scope {
+        MatchScope::All => q,
+        MatchScope::Enterprise(id) => q.filter(matches::enterprise_id.eq(*id)),
+        MatchScope::Bank(id) => q.filter(matches::bank_id.eq(*id)),
+        MatchScope::Region(p) => q.filter(
+            matches::enterprise_id.eq_any(
+                organizations::table
+                    .filter(organizations::region_code.like(format!("{p}%")))
+                    .select(organizations::id),
+            ),
+        ),
+        MatchScope::Nothing => q.filter(matches::id.lt(0)),
+    }
+}
+
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: i64,
+    scope: &MatchScope,
+) -> QueryResult<Option<MatchRow>> {
+    scoped(scope)
+        .filter(matches::id.eq(id))
+        .select(MatchRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<MatchRow> {
+    matches::table
+        .find(id)
+        .select(MatchRow::as_select())
+        .first(conn)
+}
+
+#[derive(Default)]
+pub struct MatchFilter {
+    pub state: Option<String>,
+    pub overdue_on: Option<NaiveDate>,
+    pub not_overdue_on: Option<NaiveDate>,
+    pub product_id: Option<i64>,
+    pub demand_id: Option<i64>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &MatchScope,
+    f: &MatchFilter,
+) -> QueryResult<Vec<MatchRow>> {
+    let mut q = scoped(scope).select(MatchRow::as_select());
+    if let Some(s) = &f.state {
+        q = q.filter(matches::state.eq(s.clone()));
+    }
+    if let Some(today) = f.overdue_on {
+        q = q.filter(
+            matches::state
+                .eq("applied")
+                .and(matches::respond_by.lt(today))
+                .or(matches::state
+                    .eq("accepted")
+                    .and(matches::decide_by.lt(today))),
+        );
+    }
+    if let Some(today) = f.not_overdue_on {
+        q = q.filter(
+            matches::state
+                .eq("applied")
+                .and(matches::respond_by.lt(today))
+                .or(matches::state
+                    .eq("accepted")
+                    .and(matches::decide_by.lt(today)))
+                .eq(false),
+        );
+    }
+    if let Some(p) = f.product_id {
+        q = q.filter(matches::product_id.eq(p));
+    }
+    if let Some(d) = f.demand_id {
+        q = q.filter(matches::demand_id.eq(d));
+    }
+    if let Some(after) = f.after_id {
+        q = q.filter(matches::id.gt(after));
+    }
+    q.order(matches::id.asc()).limit(f.limit + 1).load(conn)
+}
+
+/// The fields a transition may set besides the state.
+#[derive(Default, AsChangeset)]
+#[diesel(table_name = matches)]
+pub struct TransitionFields {
+    pub decide_by: Option<NaiveDate>,
+    pub approved_amount_fen: Option<i64>,
+    pub approved_rate_units: Option<i64>,
+    pub approved_term_months: Option<i64>,
+    pub reject_reason_code: Option<String>,
+    pub reject_reason: Option<String>,
+    pub responded_at: Option<NaiveDateTime>,
+}
+
+/// Moves a match from `from` to `to` if it is still in `from`; false when another request
+/// got there first. Leaving the live states frees the demand–product pair.
+pub fn transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: MatchState,
+    to: MatchState,
+    fields: &TransitionFields,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = matches::table
+        .filter(matches::id.eq(id))
+        .filter(matches::state.eq(from.as_str()));
+    let n = if to.is_live() {
+        diesel::update(target)
+            .set((
+                matches::state.eq(to.as_str()),
+                matches::updated_at.eq(now),
+                fields,
+            ))
+            .execute(conn)?
+    } else {
+        diesel::update(target)
+            .set((
+                matches::state.eq(to.as_str()),
+                matches::updated_at.eq(now),
+                matches::live_key.eq(None::<String>),
+                fields,
+            ))
+            .execute(conn)?
+    };
+    Ok(n == 1)
+}
+
+/// Adds `amount_fen` to the match's disbursed total if it still fits under the approved
+/// amount and the match is approved or disbursed; false otherwise. One statement, so
+/// concurrent disbursements can never together exceed the approval.
+pub fn add_disbursement(
+    conn: &mut DbConnection,
+    id: i64,
+    amount_fen: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        matches::table
+            .filter(matches::id.eq(id))
+            .filter(matches::state.eq_any(["approved", "disbursed"]))
+            .filter(
+                (matches::disbursed_fen + amount_fen)
+                    .le(matches::approved_amount_fen.assume_not_null()),
+            ),
+    )
+    .set((
+        matches::disbursed_fen.eq(matches::disbursed_fen + amount_fen),
+        matches::state.eq(MatchState::Disbursed.as_str()),
+        matches::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Live matches of a demand other than `except` (for the demand's status).
+pub fn live_count_for_demand(conn: &mut DbConnection, demand_id: i64) -> QueryResult<i64> {
+    matches::table
+        .filter(matches::demand_id.eq(demand_id))
+        .filter(matches::live_key.is_not_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Overdue matches not yet announced: (id, which deadline).
+pub fn overdue_unannounced(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+) -> QueryResult<Vec<(MatchRow, &'static str)>> {
+    let respond: Vec<MatchRow> = matches::table
+        .filter(matches::state.eq("applied"))
+        .filter(matches::respond_by.lt(today))
+        .filter(matches::respond_overdue_notified.eq(false))
+        .select(MatchRow::as_select())
+        .load(conn)?;
+    let decide: Vec<MatchRow> = matches::table
+        .filter(matches::state.eq("accepted"))
+        .filter(matches::decide_by.lt(today))
+        .filter(matches::decide_overdue_notified.eq(false))
+        .select(MatchRow::as_select())
+        .load(conn)?;
+    Ok(respond
+        .into_iter()
+        .map(|m| (m, "respond_by"))
+        .chain(decide.into_iter().map(|m| (m, "decide_by")))
+        .collect())
+}
+
+/// Marks one deadline announced; false if another instance already did (so it is sent once).
+pub fn mark_overdue_announced(
+    conn: &mut DbConnection,
+    id: i64,
+    deadline: &str,
+) -> QueryResult<bool> {
+    let n = if deadline == "respond_by" {
+        diesel::update(
+            matches::table
+                .filter(matches::id.eq(id))
+                .filter(matches::respond_overdue_notified.eq(false)),
+        )
+        .set(matches::respond_overdue_notified.eq(true))
+        .execute(conn)?
+    } else {
+        diesel::update(
+            matches::table
+                .filter(matches::id.eq(id))
+                .filter(matches::decide_overdue_notified.eq(false)),
+        )
+        .set(matches::decide_overdue_notified.eq(true))
+        .execute(conn)?
+    };
+    Ok(n == 1)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = match_events)]
+pub struct EventRow {
+    pub id: i64,
+    pub match_id: i64,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_user_id: i64,
+    pub actor_org_id: i64,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn record_event(
+    conn: &mut DbConnection,
+    match_id: i64,
+    action: &str,
+    from: Option<MatchState>,
+    to: MatchState,
+    actor_user_id: i64,
+    actor_org_id: i64,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(match_events::table)
+        .values((
+            match_events::match_id.eq(match_id),
+            match_events::action.eq(action),
+            match_events::from_state.eq(from.map(|s| s.as_str())),
+            match_events::to_state.eq(to.as_str()),
+            match_events::actor_user_id.eq(actor_user_id),
+            match_events::actor_org_id.eq(actor_org_id),
+            match_events::note.eq(note),
+            match_events::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events(conn: &mut DbConnection, match_id: i64) -> QueryResult<Vec<EventRow>> {
+    match_events::table
+        .filter(match_events::match_id.eq(match_id))
+        .order(match_events::id.asc())
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = loans)]
+pub struct LoanRow {
+    pub id: i64,
+    pub match_id: i64,
+    pub demand_id: i64,
+    pub product_id: i64,
+    pub bank_id: i64,
+    pub enterprise_id: i64,
+    pub amount_fen: i64,
+    pub rate_units: i64,
+    pub term_months: i64,
+    pub disbursed_on: NaiveDate,
+    pub first_loan: bool,
+    pub guarantor_id: Option<i64>,
+    pub guarantee_fee_rate_units: Option<i64>,
+    pub counter_guarantee: Option<String>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = loans)]
+pub struct NewLoan {
+    pub match_id: i64,
+    pub demand_id: i64,
+    pub product_id: i64,
+    pub bank_id: i64,
+    pub enterprise_id: i64,
+    pub amount_fen: i64,
+    pub rate_units: i64,
+    pub term_months: i64,
+    pub disbursed_on: NaiveDate,
+    pub first_loan: bool,
+    pub guarantor_id: Option<i64>,
+    pub guarantee_fee_rate_units: Option<i64>,
+    pub counter_guarantee: Option<String>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_loan(conn: &mut DbConnection, l: &NewLoan) -> QueryResult<LoanRow> {
+    crate::on_backend!(conn, c => diesel::insert_into(loans::table)
+        .values(l)
+        .returning(LoanRow::as_returning())
+        .get_result(c))
+}
+
+/// Which loans a caller sees: like matches, plus a guarantor sees the loans it guarantees.
+#[derive(Clone, Debug)]
+pub enum LoanScope {
+    Matches(MatchScope),
+    Guarantor(i64),
+}
+
+pub fn loan_scope_for(conn: &mut DbConnection, org_id: i64, role: Role) -> QueryResult<LoanScope> {
+    Ok(match role {
+        Role::Guarantor => LoanScope::Guarantor(org_id),
+        _ => LoanScope::Matches(scope_for(conn, org_id, role)?),
+    })
+}
+
+fn scoped_loans(scope: &LoanScope) -> loans::BoxedQuery<'static, super::conn::MultiBackend> {
+    let q = loans::table.into_boxed();
+    match scope {
+        LoanScope::Guarantor(g) => q.filter(loans::guarantor_id.eq(*g)),
+        LoanScope::Matches(MatchScope::All) => q,
+        LoanScope::Matches(MatchScope::Enterprise(id)) => q.filter(loans::enterprise_id.eq(*id)),
+        LoanScope::Matches(MatchScope::Bank(id)) => q.filter(loans::bank_id.eq(*id)),
+        LoanScope::Matches(MatchScope::Region(p)) => q.filter(
+            loans::enterprise_id.eq_any(
+                organizations::table
+                    .filter(organizations::region_code.like(format!("{p}%")))
+                    .select(organizations::id),
+            ),
+        ),
+        LoanScope::Matches(MatchScope::Nothing) => q.filter(loans::id.lt(0)),
+    }
+}
+
+pub fn find_loan(
+    conn: &mut DbConnection,
+    id: i64,
+    scope: &LoanScope,
+) -> QueryResult<Option<LoanRow>> {
+    scoped_loans(scope)
+        .filter(loans::id.eq(id))
+        .select(LoanRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Default)]
+pub struct LoanFilter {
+    pub match_id: Option<i64>,
+    pub bank_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub first_loan: Option<bool>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list_loans(
+    conn: &mut DbConnection,
+    scope: &LoanScope,
+    f: &LoanFilter,
+) -> QueryResult<Vec<LoanRow>> {
+    let mut q = scoped_loans(scope).select(LoanRow::as_select());
+    if let Some(m) = f.match_id {
+        q = q.filter(loans::match_id.eq(m));
+    }
+    if let Some(b) = f.bank_id {
+        q = q.filter(loans::bank_id.eq(b));
+    }
+    if let Some(e) = f.enterprise_id {
+        q = q.filter(loans::enterprise_id.eq(e));
+    }
+    if let Some(fl) = f.first_loan {
+        q = q.filter(loans::first_loan.eq(fl));
+    }
+    if let Some(d) = f.from {
+        q = q.filter(loans::disbursed_on.ge(d));
+    }
+    if let Some(d) = f.to {
+        q = q.filter(loans::disbursed_on.le(d));
+    }
+    if let Some(after) = f.after_id {
+        q = q.filter(loans::id.gt(after));
+    }
+    q.order(loans::id.asc()).limit(f.limit + 1).load(conn)
+}
+
+pub fn loans_of_match(conn: &mut DbConnection, match_id: i64) -> QueryResult<Vec<LoanRow>> {
+    loans::table
+        .filter(loans::match_id.eq(match_id))
+        .order(loans::id.asc())
+        .select(LoanRow::as_select())
+        .load(conn)
+}
