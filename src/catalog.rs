@@ -41,6 +41,14 @@ pub struct ResultKey {
     pub day: NaiveDate,
 }
 
+/// A rendered page and what authorization needs to know about its demand (valid under the
+/// same counters: a change of the enterprise's region bumps them).
+pub struct CachedPage {
+    pub enterprise_id: i64,
+    pub region_code: String,
+    pub body: String,
+}
+
 /// Bound on cached result pages; the cache is simply emptied when full.
 const MAX_RESULTS: usize = 10_000;
 
@@ -49,7 +57,7 @@ pub struct MatchingCache {
     demands: RwLock<Arc<DemandSnapshot>>,
     /// Rendered recommendation pages. A key holds the change counters, so a stale entry is
     /// never hit: any change to products, demands, enterprises or qualifications moves them.
-    results: Mutex<HashMap<ResultKey, Arc<String>>>,
+    results: Mutex<HashMap<ResultKey, Arc<CachedPage>>>,
     /// One reload at a time; the others wait and reuse it.
     reloading: Mutex<()>,
 }
@@ -87,7 +95,7 @@ impl MatchingCache {
         repo::versions(conn)
     }
 
-    pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<String>> {
+    pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<CachedPage>> {
         self.results
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -95,7 +103,7 @@ impl MatchingCache {
             .cloned()
     }
 
-    pub fn store_result(&self, key: ResultKey, body: Arc<String>) {
+    pub fn store_result(&self, key: ResultKey, body: Arc<CachedPage>) {
         let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
         if results.len() >= MAX_RESULTS {
             results.clear();

@@ -163,7 +163,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         "finmatch serving; API reference at /docs/"
     );
     actix_web::rt::System::new().block_on(async move {
-        finmatch::jobs::spawn_housekeeping(pool);
+        finmatch::jobs::spawn_housekeeping(pool.clone());
+        finmatch::jobs::spawn_workers(pool);
         app.server.await
     })?;
     tracing::info!("finmatch stopped");

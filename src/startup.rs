@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
 use crate::http::error::ApiError;
-use crate::http::{demands, enterprises, matching, products};
+use crate::http::{calendar, demands, enterprises, matches, matching, products, webhooks};
 use crate::http::{extract, health, openapi, organizations, session};
 
 pub struct AppState {
@@ -56,6 +56,22 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(products::list_products)
         .service(products::get_product)
         .service(products::patch_product)
+        .service(matches::create_match)
+        .service(matches::list_matches)
+        .service(matches::get_match)
+        .service(matches::accept)
+        .service(matches::approve)
+        .service(matches::reject)
+        .service(matches::withdraw)
+        .service(matches::disburse)
+        .service(matches::list_loans)
+        .service(matches::get_loan)
+        .service(calendar::put_calendar)
+        .service(calendar::get_calendar)
+        .service(webhooks::create_webhook)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_deliveries)
         .service(matching::recommendations)
         .service(matching::candidates)
         // Also under the base path, for clients that only know `/api/v1`.

@@ -206,3 +206,49 @@ pub fn expire_due(
     ))
     .execute(conn)
 }
+
+fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &[&str],
+    to: DemandStatus,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    super::catalog::bump_demands(conn)?;
+    diesel::update(
+        demands::table
+            .filter(demands::id.eq(id))
+            .filter(demands::status.eq_any(from.to_vec())),
+    )
+    .set((demands::status.eq(to.as_str()), demands::updated_at.eq(now)))
+    .execute(conn)
+}
+
+/// A match was opened: an open demand is now in progress.
+pub fn mark_in_progress(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    set_status(conn, id, &["open"], DemandStatus::InProgress, now)
+}
+
+/// Its last live match ended without a loan: back to open.
+pub fn reopen_if_in_progress(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    set_status(conn, id, &["in_progress"], DemandStatus::Open, now)
+}
+
+/// A loan was disbursed on it.
+pub fn mark_fulfilled(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    set_status(
+        conn,
+        id,
+        &["open", "in_progress", "expired"],
+        DemandStatus::Fulfilled,
+        now,
+    )
+}

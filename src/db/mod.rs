@@ -1,5 +1,6 @@
 //! Persistence: one diesel codebase over SQLite and PostgreSQL.
 
+pub mod calendar;
 pub mod catalog;
 pub(crate) mod conn;
 pub mod demands;
@@ -12,6 +13,7 @@ pub mod products;
 pub mod schema;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
 
 pub use conn::{Backend, DatabaseUrl, DbConnection, DbManager};
 

@@ -216,3 +216,23 @@ pub fn enterprise_scope(
         Role::Bank | Role::Guarantor => EnterpriseScope::Nothing,
     })
 }
+
+/// A bank recorded a disbursement: the enterprise is no longer a 首贷 candidate.
+pub fn set_has_prior_loan(
+    conn: &mut DbConnection,
+    org_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    super::catalog::bump_demands(conn)?;
+    diesel::update(
+        enterprises::table
+            .find(org_id)
+            .filter(enterprises::has_prior_loan.eq(false)),
+    )
+    .set((
+        enterprises::has_prior_loan.eq(true),
+        enterprises::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -261,6 +261,43 @@ fn owned(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<(DemandRow,
     Ok(found)
 }
 
+/// `demand.eligible` to every bank with an active product the new demand is eligible for,
+/// written to the outbox in the demand's own transaction.
+fn notify_eligible_banks(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &DemandRow,
+    name: &str,
+) -> ApiResult<()> {
+    if !db::webhooks::any_subscribed(conn, "demand.eligible")? {
+        return Ok(());
+    }
+    let demand = db::catalog::demand(conn, row.id)?.ok_or_else(|| ApiError::not_found("demand"))?;
+    let Some(enterprise) =
+        db::catalog::enterprises(conn, Some(&[row.enterprise_id]))?.remove(&row.enterprise_id)
+    else {
+        return Ok(());
+    };
+    let versions = state.matching.versions(conn)?;
+    let products = state.matching.products(conn, versions)?;
+    let today = today();
+    let mut by_bank: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
+    for p in &products.products {
+        if crate::domain::matching::assess(&p.facts, &demand.facts, &enterprise.facts, today)
+            .eligible
+        {
+            by_bank.entry(p.facts.bank_id).or_default().push(p.facts.id);
+        }
+    }
+    let view = serde_json::to_value(DemandView::new(row.clone(), name.to_owned())?)
+        .map_err(ApiError::internal)?;
+    for (bank, product_ids) in by_bank {
+        let payload = serde_json::json!({"demand": view, "eligible_product_ids": product_ids});
+        db::webhooks::enqueue(conn, &[bank], "demand.eligible", &payload, db::now())?;
+    }
+    Ok(())
+}
+
 /// Post a financing demand (enterprise).
 #[utoipa::path(
     tag = "demands",
@@ -295,12 +332,14 @@ pub async fn create_demand(
         auth.idempotency_scope(),
         &body.raw,
         || async move {
+            let matching = state.clone();
             let (row, name) = with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let row = demands::insert(conn, auth.org_id, &draft.fields(), db::now())?;
                     let name = orgs::find(conn, auth.org_id)?
                         .map(|o| o.name)
                         .unwrap_or_default();
+                    notify_eligible_banks(conn, &matching, &row, &name)?;
                     Ok((row, name))
                 })
             })

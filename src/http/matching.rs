@@ -119,8 +119,6 @@ pub async fn recommendations(
     let st = state.clone();
     let body = with_conn(&state, move |conn| {
         let scope = orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
-        db::demands::find_visible(conn, id, &scope)?
-            .ok_or_else(|| ApiError::not_found("demand"))?;
         let today = today();
         let key = catalog::ResultKey {
             demand_id: id,
@@ -130,9 +128,15 @@ pub async fn recommendations(
             versions: st.matching.versions(conn)?,
             day: today,
         };
-        if let Some(body) = st.matching.cached_result(&key) {
-            return Ok(body);
+        // A cached page answers with one query (the counters); scope is still checked.
+        if let Some(page) = st.matching.cached_result(&key) {
+            if !scope.covers(page.enterprise_id, &page.region_code) {
+                return Err(ApiError::not_found("demand"));
+            }
+            return Ok(page);
         }
+        db::demands::find_visible(conn, id, &scope)?
+            .ok_or_else(|| ApiError::not_found("demand"))?;
         let demand = db::catalog::demand(conn, id)?.ok_or_else(|| ApiError::not_found("demand"))?;
         let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
             .remove(&demand.facts.enterprise_id)
@@ -176,14 +180,18 @@ pub async fn recommendations(
             items,
             next_cursor: next_offset_cursor(offset, limit, ranked.len()),
         };
-        let body = std::sync::Arc::new(serde_json::to_string(&page).map_err(ApiError::internal)?);
-        st.matching.store_result(key, body.clone());
-        Ok(body)
+        let cached = std::sync::Arc::new(catalog::CachedPage {
+            enterprise_id: enterprise.facts.id,
+            region_code: enterprise.facts.region_code.clone(),
+            body: serde_json::to_string(&page).map_err(ApiError::internal)?,
+        });
+        st.matching.store_result(key, cached.clone());
+        Ok(cached)
     })
     .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(body.as_str().to_owned()))
+        .body(body.body.clone()))
 }
 
 /// Open demands eligible for a product, ranked, with reasons (the owning bank, admin).

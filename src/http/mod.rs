@@ -1,12 +1,14 @@
 //! HTTP layer: errors, auth, extractors, DTOs and one handler module per resource.
 
 pub mod auth;
+pub mod calendar;
 pub mod demands;
 pub mod enterprises;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod matches;
 pub mod matching;
 pub mod openapi;
 pub mod organizations;
@@ -14,6 +16,7 @@ pub mod pagination;
 pub mod products;
 pub mod session;
 pub mod views;
+pub mod webhooks;
 
 use actix_web::web;
 

@@ -28,6 +28,10 @@ computes subsidies and reports to the finance office. Errors are application/pro
         (name = "products", description = "Loan products (金融产品) banks publish"),
         (name = "demands", description = "Financing demands (融资需求) posted by enterprises"),
         (name = "matching", description = "Recommendations and candidates (智能匹配), explained"),
+        (name = "matches", description = "The match lifecycle (对接): apply or claim, accept, approve, reject, withdraw, disburse"),
+        (name = "loans", description = "Loans (放款) recorded by banks"),
+        (name = "calendar", description = "Working-day calendar (法定节假日, 调休)"),
+        (name = "webhooks", description = "Signed event callbacks, delivered at least once"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

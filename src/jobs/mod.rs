@@ -1,5 +1,8 @@
 //! Background work. Every job is safe to run on several instances at once.
 
+pub mod overdue;
+pub mod webhooks;
+
 use std::time::Duration;
 
 use crate::db::{self, Pool};
@@ -15,6 +18,40 @@ pub fn housekeeping(pool: &Pool) -> anyhow::Result<(usize, usize)> {
     let expired = db::demands::expire_due(&mut conn, now.date(), now)?;
     let purged = db::idempotency::purge(&mut conn, now - IDEMPOTENCY_RETENTION)?;
     Ok((expired, purged))
+}
+
+/// Spawns webhook delivery (every second) and the overdue scan (every minute).
+pub fn spawn_workers(pool: Pool) {
+    let deliverer = match webhooks::Deliverer::standard() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook delivery disabled: cannot build the HTTP client");
+            return;
+        }
+    };
+    let p = pool.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = webhooks::deliver_due(&p, &deliverer).await {
+                tracing::warn!(error = %e, "webhook delivery pass failed");
+            }
+        }
+    });
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let p = pool.clone();
+            match actix_web::rt::task::spawn_blocking(move || overdue::scan(&p)).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!(announced = n, "overdue matches announced"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "overdue scan failed"),
+                Err(e) => tracing::warn!(error = %e, "overdue scan panicked"),
+            }
+        }
+    });
 }
 
 /// Spawns the periodic housekeeping on the current actix/tokio runtime.

@@ -1,0 +1,267 @@
+//! Webhook subscriptions and the delivery outbox.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{webhook_deliveries as wd, webhooks};
+use super::DbConnection;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub url: String,
+    pub events: String,
+    pub secret: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    org_id: i64,
+    url: &str,
+    events: &str,
+    secret: &str,
+    now: NaiveDateTime,
+) -> QueryResult<WebhookRow> {
+    crate::on_backend!(conn, c => diesel::insert_into(webhooks::table)
+        .values((
+            webhooks::org_id.eq(org_id),
+            webhooks::url.eq(url),
+            webhooks::events.eq(events),
+            webhooks::secret.eq(secret),
+            webhooks::active.eq(true),
+            webhooks::created_at.eq(now),
+        ))
+        .returning(WebhookRow::as_returning())
+        .get_result(c))
+}
+
+/// Active subscriptions of `org_id` (admin: `None` = all).
+pub fn list(
+    conn: &mut DbConnection,
+    org_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<WebhookRow>> {
+    let mut q = webhooks::table
+        .filter(webhooks::active.eq(true))
+        .select(WebhookRow::as_select())
+        .into_boxed();
+    if let Some(o) = org_id {
+        q = q.filter(webhooks::org_id.eq(o));
+    }
+    if let Some(a) = after_id {
+        q = q.filter(webhooks::id.gt(a));
+    }
+    q.order(webhooks::id.asc()).limit(limit + 1).load(conn)
+}
+
+pub fn find(
+    conn: &mut DbConnection,
+    id: i64,
+    org_id: Option<i64>,
+) -> QueryResult<Option<WebhookRow>> {
+    let mut q = webhooks::table
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks::active.eq(true))
+        .select(WebhookRow::as_select())
+        .into_boxed();
+    if let Some(o) = org_id {
+        q = q.filter(webhooks::org_id.eq(o));
+    }
+    q.first(conn).optional()
+}
+
+/// Deactivates a subscription (its delivery log stays); pending deliveries are dropped.
+pub fn deactivate(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::update(webhooks::table.find(id))
+        .set(webhooks::active.eq(false))
+        .execute(conn)?;
+    diesel::update(
+        wd::table
+            .filter(wd::webhook_id.eq(id))
+            .filter(wd::status.eq("pending")),
+    )
+    .set((
+        wd::status.eq("failed"),
+        wd::last_error.eq(Some("subscription deleted")),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Does any active subscription ask for `event`? (Skips work nobody would receive.)
+pub fn any_subscribed(conn: &mut DbConnection, event: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        webhooks::table
+            .filter(webhooks::active.eq(true))
+            .filter(webhooks::events.like(format!("%\"{event}\"%"))),
+    ))
+    .get_result(conn)
+}
+
+/// Writes one delivery per active subscription of `org_ids` to `event` — the outbox, in the
+/// caller's transaction.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    org_ids: &[i64],
+    event: &str,
+    payload: &serde_json::Value,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if org_ids.is_empty() {
+        return Ok(0);
+    }
+    let subs: Vec<(i64, String)> = webhooks::table
+        .filter(webhooks::org_id.eq_any(org_ids.to_vec()))
+        .filter(webhooks::active.eq(true))
+        .select((webhooks::id, webhooks::events))
+        .load(conn)?;
+    let mut n = 0;
+    for (webhook_id, events) in subs {
+        let events: Vec<String> = super::from_json_text(&events)?;
+        if !events.iter().any(|e| e == event) {
+            continue;
+        }
+        let uid = uuid::Uuid::new_v4().to_string();
+        let body = serde_json::json!({
+            "id": uid,
+            "event": event,
+            "occurred_at": crate::http::views::rfc3339(now),
+            "data": payload,
+        });
+        diesel::insert_into(wd::table)
+            .values((
+                wd::webhook_id.eq(webhook_id),
+                wd::delivery_uid.eq(&uid),
+                wd::event.eq(event),
+                wd::payload.eq(body.to_string()),
+                wd::status.eq("pending"),
+                wd::attempts.eq(0i64),
+                wd::next_attempt_at.eq(now),
+                wd::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = wd)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub delivery_uid: String,
+    pub event: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+pub fn deliveries(
+    conn: &mut DbConnection,
+    webhook_id: i64,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let mut q = wd::table
+        .filter(wd::webhook_id.eq(webhook_id))
+        .select(DeliveryRow::as_select())
+        .into_boxed();
+    if let Some(a) = after_id {
+        q = q.filter(wd::id.gt(a));
+    }
+    q.order(wd::id.asc()).limit(limit + 1).load(conn)
+}
+
+/// Claims up to `limit` due deliveries for `worker` until `lease_until`. Each row is claimed
+/// with a conditional update, so two workers (instances) never hold the same delivery.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    worker: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(DeliveryRow, WebhookRow)>> {
+    let candidates: Vec<i64> = wd::table
+        .filter(wd::status.eq("pending"))
+        .filter(wd::next_attempt_at.le(now))
+        .filter(wd::locked_until.is_null().or(wd::locked_until.lt(now)))
+        .order(wd::next_attempt_at.asc())
+        .limit(limit)
+        .select(wd::id)
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    for id in candidates {
+        let n = diesel::update(
+            wd::table
+                .filter(wd::id.eq(id))
+                .filter(wd::status.eq("pending"))
+                .filter(wd::locked_until.is_null().or(wd::locked_until.lt(now))),
+        )
+        .set((
+            wd::locked_by.eq(Some(worker)),
+            wd::locked_until.eq(Some(lease_until)),
+        ))
+        .execute(conn)?;
+        if n == 1 {
+            let d: DeliveryRow = wd::table
+                .find(id)
+                .select(DeliveryRow::as_select())
+                .first(conn)?;
+            let w: WebhookRow = webhooks::table
+                .find(d.webhook_id)
+                .select(WebhookRow::as_select())
+                .first(conn)?;
+            claimed.push((d, w));
+        }
+    }
+    Ok(claimed)
+}
+
+/// Records an attempt's outcome: delivered, retry at `next_attempt_at`, or given up (None).
+#[allow(clippy::too_many_arguments)]
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    id: i64,
+    worker: &str,
+    delivered: bool,
+    status_code: Option<i64>,
+    error: Option<&str>,
+    next_attempt_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let status = match (delivered, next_attempt_at) {
+        (true, _) => "delivered",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    diesel::update(
+        wd::table
+            .filter(wd::id.eq(id))
+            .filter(wd::locked_by.eq(worker)),
+    )
+    .set((
+        wd::status.eq(status),
+        wd::attempts.eq(wd::attempts + 1),
+        wd::next_attempt_at.eq(next_attempt_at.unwrap_or(now)),
+        wd::locked_by.eq(None::<String>),
+        wd::locked_until.eq(None::<NaiveDateTime>),
+        wd::last_status_code.eq(status_code),
+        wd::last_error.eq(error),
+        wd::delivered_at.eq(delivered.then_some(now)),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! Webhook subscriptions (SPEC §3.10). Deliveries are written to an outbox in the same
+//! transaction as the change and sent by `jobs::webhooks`.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult, Validator};
+use super::extract::JsonBody;
+use super::pagination::{page, Page, PageQuery};
+use super::views::rfc3339;
+use super::{idempotency, with_conn};
+use crate::db::webhooks::{self as repo, DeliveryRow, WebhookRow};
+use crate::db::{self, DbConnection};
+use crate::domain::org::Role;
+use crate::startup::AppState;
+
+/// Every event a subscription may ask for.
+pub const EVENTS: [&str; 10] = [
+    "demand.eligible",
+    "match.created",
+    "match.accepted",
+    "match.approved",
+    "match.rejected",
+    "match.withdrawn",
+    "match.overdue",
+    "loan.disbursed",
+    "subsidy_claim.approved",
+    "subsidy_claim.paid",
+];
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CreateWebhook {
+    /// http(s) URL that receives POSTed events.
+    #[schema(example = "https://bank.example/finmatch/events")]
+    pub url: String,
+    #[schema(example = json!(["match.created", "loan.disbursed"]))]
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: i64,
+    pub organization_id: i64,
+    pub url: String,
+    pub events: Vec<String>,
+    /// The signing secret, returned only when the subscription is created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// The `X-Finmatch-Delivery` header value.
+    pub delivery_id: String,
+    pub event: String,
+    /// pending | delivered | failed
+    pub status: String,
+    pub attempts: i64,
+    #[schema(format = DateTime)]
+    pub next_attempt_at: String,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub delivered_at: Option<String>,
+}
+
+fn view(w: WebhookRow, secret: Option<String>) -> ApiResult<WebhookView> {
+    Ok(WebhookView {
+        id: w.id,
+        organization_id: w.org_id,
+        url: w.url,
+        events: db::from_json_text(&w.events)?,
+        secret,
+        created_at: rfc3339(w.created_at),
+    })
+}
+
+fn delivery_view(d: DeliveryRow) -> DeliveryView {
+    DeliveryView {
+        id: d.id,
+        delivery_id: d.delivery_uid,
+        event: d.event,
+        status: d.status,
+        attempts: d.attempts,
+        next_attempt_at: rfc3339(d.next_attempt_at),
+        last_status_code: d.last_status_code,
+        last_error: d.last_error,
+        created_at: rfc3339(d.created_at),
+        delivered_at: d.delivered_at.map(rfc3339),
+    }
+}
+
+const SUBSCRIBERS: [Role; 3] = [Role::Bank, Role::Enterprise, Role::Guarantor];
+
+/// Owner filter: admins see every subscription, others their organization's.
+fn owner(auth: &Auth) -> Option<i64> {
+    (!auth.is_admin()).then_some(auth.org_id)
+}
+
+fn find(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<WebhookRow> {
+    repo::find(conn, id, owner(auth))?.ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+/// Subscribe to events (bank, enterprise, guarantor). The answer carries the signing secret once.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = CreateWebhook,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, description = "The subscription with its secret", body = WebhookView))
+)]
+#[post("/webhooks")]
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    body: JsonBody<CreateWebhook>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&SUBSCRIBERS)?;
+    let b = body.value;
+    let mut v = Validator::default();
+    match reqwest::Url::parse(&b.url) {
+        Ok(u) => {
+            v.check(
+                matches!(u.scheme(), "http" | "https"),
+                "url",
+                "must be an http or https URL",
+            );
+            v.check(u.host().is_some(), "url", "must name a host");
+        }
+        Err(_) => v.push("url", "must be an absolute http or https URL"),
+    }
+    v.check(
+        b.url.len() <= 2000,
+        "url",
+        "must be at most 2000 characters",
+    );
+    v.check(
+        !b.events.is_empty(),
+        "events",
+        "must name at least one event",
+    );
+    for (i, e) in b.events.iter().enumerate() {
+        v.check(
+            EVENTS.contains(&e.as_str()),
+            &format!("events[{i}]"),
+            format!("unknown event; one of {}", EVENTS.join(", ")),
+        );
+    }
+    v.finish()?;
+    let mut events = b.events.clone();
+    events.sort();
+    events.dedup();
+    let st = state.clone();
+    idempotency::run(
+        &st,
+        &req,
+        auth.idempotency_scope(),
+        &body.raw,
+        || async move {
+            let mut bytes = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            let secret = format!("whsec_{}", hex::encode(bytes));
+            let s2 = secret.clone();
+            let row = with_conn(&state, move |conn| {
+                Ok(repo::insert(
+                    conn,
+                    auth.org_id,
+                    &b.url,
+                    &db::to_json_text(&events),
+                    &s2,
+                    db::now(),
+                )?)
+            })
+            .await?;
+            Ok((StatusCode::CREATED, view(row, Some(secret))?))
+        },
+    )
+    .await
+}
+
+/// The caller's subscriptions (admin: all).
+#[utoipa::path(
+    tag = "webhooks",
+    params(PageQuery),
+    responses((status = 200, description = "A page of subscriptions", body = Page<WebhookView>))
+)]
+#[get("/webhooks")]
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let cursor = query.cursor()?;
+    let rows = with_conn(&state, move |conn| {
+        Ok(repo::list(
+            conn,
+            owner(&auth),
+            cursor.after_id,
+            cursor.limit,
+        )?)
+    })
+    .await?;
+    let views = rows
+        .into_iter()
+        .map(|w| view(w, None))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(page(views, cursor, |w| w.id, |w| w)))
+}
+
+/// Delete a subscription; its pending deliveries are dropped, its log is kept.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/webhooks/{id}")]
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    with_conn(&state, move |conn| {
+        conn.write_transaction(|conn| {
+            find(conn, &auth, id)?;
+            Ok(repo::deactivate(conn, id)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The delivery log of a subscription.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id"), PageQuery),
+    responses((status = 200, description = "A page of deliveries", body = Page<DeliveryView>))
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let cursor = query.cursor()?;
+    let rows = with_conn(&state, move |conn| {
+        find(conn, &auth, id)?;
+        Ok(repo::deliveries(conn, id, cursor.after_id, cursor.limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |d| d.id, delivery_view)))
+}

@@ -1,0 +1,132 @@
+//! Webhook delivery: claims due outbox rows (one instance per row, by a conditional update),
+//! POSTs them signed, and records the outcome — retrying with exponential backoff up to a
+//! limit. A slow or dead endpoint only ever delays its own deliveries, never an API request.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::db::{self, webhooks as repo, Pool};
+
+pub struct Deliverer {
+    client: reqwest::Client,
+    /// Identifies this instance in the lease columns.
+    pub worker_id: String,
+    pub max_attempts: i64,
+    /// First retry after this long; doubled for every further attempt.
+    pub backoff_base: TimeDelta,
+    pub batch: i64,
+}
+
+impl Deliverer {
+    pub fn new(
+        timeout: Duration,
+        max_attempts: i64,
+        backoff_base: TimeDelta,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("finmatch-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Deliverer {
+            client,
+            worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            max_attempts,
+            backoff_base,
+            batch: 20,
+        })
+    }
+
+    /// Production defaults: 5 s timeout, 8 attempts, 10 s first backoff (then 20 s, 40 s … ~21 min).
+    pub fn standard() -> anyhow::Result<Self> {
+        Self::new(Duration::from_secs(5), 8, TimeDelta::seconds(10))
+    }
+}
+
+/// `X-Finmatch-Signature`: `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// Sends every due delivery once; returns how many were attempted.
+pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
+    let (p, worker, batch) = (pool.clone(), d.worker_id.clone(), d.batch);
+    let claimed = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut conn = p.get()?;
+        let now = db::now();
+        Ok(repo::claim_due(
+            &mut conn,
+            &worker,
+            now,
+            now + TimeDelta::minutes(2),
+            batch,
+        )?)
+    })
+    .await??;
+    let n = claimed.len();
+    let sends = claimed.into_iter().map(|(delivery, hook)| async move {
+        let t = chrono::Utc::now().timestamp();
+        let result = d
+            .client
+            .post(&hook.url)
+            .header("content-type", "application/json")
+            .header("X-Finmatch-Event", &delivery.event)
+            .header("X-Finmatch-Delivery", &delivery.delivery_uid)
+            .header(
+                "X-Finmatch-Signature",
+                signature(&hook.secret, t, &delivery.payload),
+            )
+            .body(delivery.payload.clone())
+            .send()
+            .await;
+        let (ok, code, error) = match result {
+            Ok(res) => {
+                let code = res.status().as_u16() as i64;
+                let ok = res.status().is_success();
+                (ok, Some(code), (!ok).then(|| format!("HTTP {code}")))
+            }
+            Err(e) => (
+                false,
+                None,
+                Some(if e.is_timeout() {
+                    "timeout".to_owned()
+                } else {
+                    e.to_string()
+                }),
+            ),
+        };
+        (delivery, ok, code, error)
+    });
+    let outcomes = futures_util::future::join_all(sends).await;
+    let (p, worker, max, base) = (
+        pool.clone(),
+        d.worker_id.clone(),
+        d.max_attempts,
+        d.backoff_base,
+    );
+    actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = p.get()?;
+        for (delivery, ok, code, error) in outcomes {
+            let now = db::now();
+            let attempts = delivery.attempts + 1;
+            let next = (!ok && attempts < max).then(|| now + base * 2i32.saturating_pow((attempts - 1) as u32));
+            if !ok {
+                tracing::warn!(delivery = %delivery.delivery_uid, attempts, error = ?error, "webhook delivery failed");
+            }
+            repo::record_attempt(&mut conn, delivery.id, &worker, ok, code, error.as_deref(), next, now)?;
+        }
+        Ok(())
+    })
+    .await??;
+    Ok(n)
+}
