@@ -8,6 +8,7 @@ mod demands;
 mod enterprises;
 mod errors;
 mod idempotency;
+mod lifecycle;
 mod matching;
 mod openapi;
 mod organizations;
