@@ -14,3 +14,4 @@ mod openapi;
 mod organizations;
 mod products;
 mod schema;
+mod webhooks;
