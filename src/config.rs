@@ -28,6 +28,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Working days a bank has to approve or reject after accepting (`decide_by`).
+    pub decide_working_days: u32,
 }
 
 /// Raw key/value source: the config file overlaid by the process environment.
@@ -106,6 +108,12 @@ impl Settings {
             log_filter: src.get("FINMATCH_LOG").unwrap_or("info").to_owned(),
             token_ttl_secs,
             db_pool_size,
+            decide_working_days: match src.get("FINMATCH_DECIDE_WORKING_DAYS") {
+                Some(v) => v
+                    .parse()
+                    .context("FINMATCH_DECIDE_WORKING_DAYS must be a whole number")?,
+                None => 10,
+            },
             workers: match src.get("FINMATCH_WORKERS") {
                 Some(v) => Some(v.parse().context("FINMATCH_WORKERS must be an integer")?),
                 None => None,

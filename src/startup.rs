@@ -29,6 +29,8 @@ pub struct AppState {
     pub matching: crate::catalog::MatchingCache,
     pub jwt: JwtKeys,
     pub backend: Backend,
+    /// Working days from acceptance to `decide_by`.
+    pub decide_working_days: u32,
 }
 
 /// Every API route, under `/api/v1`.
@@ -138,6 +140,7 @@ impl Application {
         let state = web::Data::new(AppState {
             backend: settings.database.backend(),
             matching: Default::default(),
+            decide_working_days: settings.decide_working_days,
             pool,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.token_ttl_secs),
         });

@@ -27,9 +27,6 @@ use crate::domain::org::{OrgKind, Role};
 use crate::domain::rate::Rate;
 use crate::startup::AppState;
 
-/// Working days a bank has to approve or reject after accepting (`decide_by`).
-pub const DECIDE_WORKING_DAYS: u32 = 10;
-
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateMatch {
     pub demand_id: i64,
@@ -376,6 +373,7 @@ pub async fn create_match(
         auth.idempotency_scope(),
         &body.raw,
         || async move {
+            let decide_days = state.decide_working_days;
             let view = with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let today = today();
@@ -454,7 +452,7 @@ pub async fn create_match(
                         Party::Bank => (
                             MatchState::Accepted,
                             None,
-                            Some(calendar.add_working_days(today, DECIDE_WORKING_DAYS)),
+                            Some(calendar.add_working_days(today, decide_days)),
                             Some(now),
                             "bank",
                         ),
@@ -589,6 +587,7 @@ async fn act(
     fields: TransitionFields,
     note: Option<String>,
 ) -> ApiResult<HttpResponse> {
+    let decide_days = state.decide_working_days;
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
             let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
@@ -609,7 +608,7 @@ async fn act(
             let mut fields = fields;
             if action == MatchAction::Accept {
                 let calendar = db::calendar::load(conn, today(), today())?;
-                fields.decide_by = Some(calendar.add_working_days(today(), DECIDE_WORKING_DAYS));
+                fields.decide_by = Some(calendar.add_working_days(today(), decide_days));
             }
             if matches!(action, MatchAction::Accept | MatchAction::Reject)
                 && m.responded_at.is_none()
