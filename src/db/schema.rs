@@ -233,6 +233,53 @@ diesel::table! {
 diesel::joinable!(match_events -> matches (match_id));
 diesel::joinable!(loans -> matches (match_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::table! {
+    lpr_rates (effective_on) {
+        effective_on -> Date,
+        one_year_units -> BigInt,
+        five_year_units -> BigInt,
+    }
+}
+
+diesel::table! {
+    policies (id) {
+        id -> BigInt,
+        owner_org_id -> BigInt,
+        region_prefix -> Nullable<Text>,
+        name -> Text,
+        kind -> Text,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        budget_fen -> BigInt,
+        eligibility -> Text,
+        rule -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subsidy_claims (id) {
+        id -> BigInt,
+        policy_id -> BigInt,
+        loan_id -> BigInt,
+        enterprise_id -> BigInt,
+        payee_org_id -> BigInt,
+        period_start -> Date,
+        period_end -> Date,
+        state -> Text,
+        amount_fen -> BigInt,
+        breakdown -> Text,
+        submitted_by -> BigInt,
+        reason -> Nullable<Text>,
+        paid_on -> Nullable<Date>,
+        payment_reference -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     enterprises,
@@ -247,4 +294,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     webhooks,
     webhook_deliveries,
+    lpr_rates,
+    policies,
+    subsidy_claims,
 );

@@ -43,3 +43,4 @@ pub mod qualification;
 pub mod rate;
 pub mod region;
 pub mod size_class;
+pub mod subsidy;

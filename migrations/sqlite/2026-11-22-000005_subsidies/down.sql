@@ -1,0 +1,3 @@
+DROP TABLE subsidy_claims;
+DROP TABLE policies;
+DROP TABLE lpr_rates;
