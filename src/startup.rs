@@ -20,7 +20,9 @@ use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
 use crate::http::error::ApiError;
-use crate::http::{calendar, demands, enterprises, matches, matching, products, webhooks};
+use crate::http::{
+    calendar, demands, enterprises, matches, matching, products, subsidies, webhooks,
+};
 use crate::http::{extract, health, openapi, organizations, session};
 
 pub struct AppState {
@@ -74,6 +76,20 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(webhooks::list_webhooks)
         .service(webhooks::delete_webhook)
         .service(webhooks::list_deliveries)
+        .service(subsidies::list_lpr)
+        .service(subsidies::create_lpr)
+        .service(subsidies::create_policy)
+        .service(subsidies::list_policies)
+        .service(subsidies::get_policy)
+        .service(subsidies::suspend_policy)
+        .service(subsidies::quote)
+        .service(subsidies::simulate)
+        .service(subsidies::create_claim)
+        .service(subsidies::list_claims)
+        .service(subsidies::get_claim)
+        .service(subsidies::approve_claim)
+        .service(subsidies::reject_claim)
+        .service(subsidies::pay_claim)
         .service(matching::recommendations)
         .service(matching::candidates)
         // Also under the base path, for clients that only know `/api/v1`.

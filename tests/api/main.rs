@@ -14,4 +14,5 @@ mod openapi;
 mod organizations;
 mod products;
 mod schema;
+mod subsidies;
 mod webhooks;

@@ -1,0 +1,363 @@
+//! LPR series, subsidy policies and claims.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{lpr_rates, organizations, policies, subsidy_claims as sc};
+use super::DbConnection;
+use crate::domain::rate::Rate;
+use crate::domain::subsidy::LprPoint;
+
+pub fn lpr_series(conn: &mut DbConnection) -> QueryResult<Vec<LprPoint>> {
+    let rows: Vec<(NaiveDate, i64, i64)> = lpr_rates::table
+        .order(lpr_rates::effective_on.asc())
+        .select((
+            lpr_rates::effective_on,
+            lpr_rates::one_year_units,
+            lpr_rates::five_year_units,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(effective_on, a, b)| LprPoint {
+            effective_on,
+            one_year: Rate::from_units(a),
+            five_year: Rate::from_units(b),
+        })
+        .collect())
+}
+
+/// Adds a print; false when one already exists for that date.
+pub fn insert_lpr(conn: &mut DbConnection, p: &LprPoint) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(lpr_rates::table.find(p.effective_on)))
+        .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(lpr_rates::table)
+        .values((
+            lpr_rates::effective_on.eq(p.effective_on),
+            lpr_rates::one_year_units.eq(p.one_year.units()),
+            lpr_rates::five_year_units.eq(p.five_year.units()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = policies)]
+pub struct PolicyRow {
+    pub id: i64,
+    pub owner_org_id: i64,
+    pub region_prefix: Option<String>,
+    pub name: String,
+    pub kind: String,
+    pub effective_from: NaiveDate,
+    pub effective_to: Option<NaiveDate>,
+    pub budget_fen: i64,
+    pub eligibility: String,
+    pub rule: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = policies)]
+pub struct NewPolicy {
+    pub owner_org_id: i64,
+    pub region_prefix: Option<String>,
+    pub name: String,
+    pub kind: String,
+    pub effective_from: NaiveDate,
+    pub effective_to: Option<NaiveDate>,
+    pub budget_fen: i64,
+    pub eligibility: String,
+    pub rule: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_policy(conn: &mut DbConnection, p: &NewPolicy) -> QueryResult<PolicyRow> {
+    crate::on_backend!(conn, c => diesel::insert_into(policies::table)
+        .values(p)
+        .returning(PolicyRow::as_returning())
+        .get_result(c))
+}
+
+pub fn find_policy(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PolicyRow>> {
+    policies::table
+        .find(id)
+        .select(PolicyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Serialises approvals of one policy: a row lock on PostgreSQL; on SQLite the write
+/// transaction (BEGIN IMMEDIATE) already holds the database's single write lock.
+pub fn lock_policy(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    match conn {
+        super::DbConnection::Postgres(c) => {
+            policies::table
+                .find(id)
+                .select(policies::id)
+                .for_update()
+                .first::<i64>(c)?;
+        }
+        super::DbConnection::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
+pub fn list_policies(
+    conn: &mut DbConnection,
+    kind: Option<&str>,
+    status: Option<&str>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<PolicyRow>> {
+    let mut q = policies::table.select(PolicyRow::as_select()).into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(policies::kind.eq(k.to_owned()));
+    }
+    if let Some(s) = status {
+        q = q.filter(policies::status.eq(s.to_owned()));
+    }
+    if let Some(a) = after_id {
+        q = q.filter(policies::id.gt(a));
+    }
+    q.order(policies::id.asc()).limit(limit + 1).load(conn)
+}
+
+pub fn set_policy_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(policies::table.find(id))
+        .set((policies::status.eq(status), policies::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = sc)]
+pub struct ClaimRow {
+    pub id: i64,
+    pub policy_id: i64,
+    pub loan_id: i64,
+    pub enterprise_id: i64,
+    pub payee_org_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub state: String,
+    pub amount_fen: i64,
+    pub breakdown: String,
+    pub submitted_by: i64,
+    pub reason: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub payment_reference: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sc)]
+pub struct NewClaim {
+    pub policy_id: i64,
+    pub loan_id: i64,
+    pub enterprise_id: i64,
+    pub payee_org_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub state: String,
+    pub amount_fen: i64,
+    pub breakdown: String,
+    pub submitted_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_claim(conn: &mut DbConnection, c: &NewClaim) -> QueryResult<ClaimRow> {
+    crate::on_backend!(conn, cc => diesel::insert_into(sc::table)
+        .values(c)
+        .returning(ClaimRow::as_returning())
+        .get_result(cc))
+}
+
+pub fn has_claims(conn: &mut DbConnection, policy_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sc::table.filter(sc::policy_id.eq(policy_id)),
+    ))
+    .get_result(conn)
+}
+
+/// A live (not rejected) claim for the same loan and policy whose period overlaps.
+pub fn overlapping_claim(
+    conn: &mut DbConnection,
+    policy_id: i64,
+    loan_id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sc::table
+            .filter(sc::policy_id.eq(policy_id))
+            .filter(sc::loan_id.eq(loan_id))
+            .filter(sc::state.ne("rejected"))
+            .filter(sc::period_start.lt(end))
+            .filter(sc::period_end.gt(start)),
+    ))
+    .get_result(conn)
+}
+
+/// Sum approved + paid for a payee under a policy; optionally only for one enterprise and one
+/// calendar year of period end.
+pub fn paid_or_approved(
+    conn: &mut DbConnection,
+    policy_id: i64,
+    payee: i64,
+    enterprise: Option<i64>,
+    year: Option<(NaiveDate, NaiveDate)>,
+    except: Option<i64>,
+) -> QueryResult<i64> {
+    let mut q = sc::table
+        .filter(sc::policy_id.eq(policy_id))
+        .filter(sc::payee_org_id.eq(payee))
+        .filter(sc::state.eq_any(["approved", "paid"]))
+        .select(sc::amount_fen)
+        .into_boxed();
+    if let Some(e) = enterprise {
+        q = q.filter(sc::enterprise_id.eq(e));
+    }
+    if let Some((from, to)) = year {
+        q = q
+            .filter(sc::period_end.ge(from))
+            .filter(sc::period_end.le(to));
+    }
+    if let Some(x) = except {
+        q = q.filter(sc::id.ne(x));
+    }
+    Ok(q.load::<i64>(conn)?.into_iter().sum())
+}
+
+/// Everything approved or paid under a policy (its budget use).
+pub fn budget_used(conn: &mut DbConnection, policy_id: i64) -> QueryResult<i64> {
+    let v: Vec<i64> = sc::table
+        .filter(sc::policy_id.eq(policy_id))
+        .filter(sc::state.eq_any(["approved", "paid"]))
+        .select(sc::amount_fen)
+        .load(conn)?;
+    Ok(v.into_iter().sum())
+}
+
+pub fn find_claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> {
+    sc::table
+        .find(id)
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Which claims a caller sees.
+#[derive(Clone, Debug)]
+pub enum ClaimScope {
+    All,
+    Enterprise(i64),
+    /// Claims on loans of this bank.
+    Bank(i64),
+    Payee(i64),
+    Region(String),
+}
+
+pub fn claim_visible(
+    conn: &mut DbConnection,
+    c: &ClaimRow,
+    scope: &ClaimScope,
+) -> QueryResult<bool> {
+    Ok(match scope {
+        ClaimScope::All => true,
+        ClaimScope::Enterprise(e) => c.enterprise_id == *e,
+        ClaimScope::Payee(p) => c.payee_org_id == *p,
+        ClaimScope::Bank(b) => {
+            use super::schema::loans;
+            loans::table
+                .find(c.loan_id)
+                .select(loans::bank_id)
+                .first::<i64>(conn)?
+                == *b
+        }
+        ClaimScope::Region(prefix) => organizations::table
+            .find(c.enterprise_id)
+            .select(organizations::region_code)
+            .first::<Option<String>>(conn)?
+            .is_some_and(|r| r.starts_with(prefix.as_str())),
+    })
+}
+
+pub fn list_claims(
+    conn: &mut DbConnection,
+    scope: &ClaimScope,
+    policy_id: Option<i64>,
+    state: Option<&str>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ClaimRow>> {
+    use super::schema::loans;
+    let mut q = sc::table.select(ClaimRow::as_select()).into_boxed();
+    q = match scope {
+        ClaimScope::All => q,
+        ClaimScope::Enterprise(e) => q.filter(sc::enterprise_id.eq(*e)),
+        ClaimScope::Payee(p) => q.filter(sc::payee_org_id.eq(*p)),
+        ClaimScope::Bank(b) => q.filter(
+            sc::loan_id.eq_any(loans::table.filter(loans::bank_id.eq(*b)).select(loans::id)),
+        ),
+        ClaimScope::Region(p) => q.filter(
+            sc::enterprise_id.eq_any(
+                organizations::table
+                    .filter(organizations::region_code.like(format!("{p}%")))
+                    .select(organizations::id),
+            ),
+        ),
+    };
+    if let Some(p) = policy_id {
+        q = q.filter(sc::policy_id.eq(p));
+    }
+    if let Some(s) = state {
+        q = q.filter(sc::state.eq(s.to_owned()));
+    }
+    if let Some(a) = after_id {
+        q = q.filter(sc::id.gt(a));
+    }
+    q.order(sc::id.asc()).limit(limit + 1).load(conn)
+}
+
+/// Moves a claim from `from` to `to` with the given fields; false if it was no longer in `from`.
+#[allow(clippy::too_many_arguments)]
+pub fn move_claim(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    amount_fen: Option<i64>,
+    breakdown: Option<&str>,
+    reason: Option<&str>,
+    paid: Option<(NaiveDate, &str)>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = sc::table.filter(sc::id.eq(id)).filter(sc::state.eq(from));
+    let n = diesel::update(target)
+        .set((
+            sc::state.eq(to),
+            sc::updated_at.eq(now),
+            amount_fen.map(|a| sc::amount_fen.eq(a)),
+            breakdown.map(|b| sc::breakdown.eq(b)),
+            reason.map(|r| sc::reason.eq(Some(r))),
+            paid.map(|(d, _)| sc::paid_on.eq(Some(d))),
+            paid.map(|(_, r)| sc::payment_reference.eq(Some(r))),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
