@@ -81,6 +81,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(subsidies::create_policy)
         .service(subsidies::list_policies)
         .service(subsidies::get_policy)
+        .service(subsidies::update_policy)
         .service(subsidies::suspend_policy)
         .service(subsidies::quote)
         .service(subsidies::simulate)

@@ -130,6 +130,23 @@ pub fn list_policies(
     q.order(policies::id.asc()).limit(limit + 1).load(conn)
 }
 
+/// Replaces a policy's content; owner, region and status stay.
+pub fn update_policy(conn: &mut DbConnection, id: i64, p: &NewPolicy) -> QueryResult<()> {
+    diesel::update(policies::table.find(id))
+        .set((
+            policies::name.eq(&p.name),
+            policies::kind.eq(&p.kind),
+            policies::effective_from.eq(p.effective_from),
+            policies::effective_to.eq(p.effective_to),
+            policies::budget_fen.eq(p.budget_fen),
+            policies::eligibility.eq(&p.eligibility),
+            policies::rule.eq(&p.rule),
+            policies::updated_at.eq(p.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn set_policy_status(
     conn: &mut DbConnection,
     id: i64,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -431,22 +431,8 @@ fn finance_region(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<Stri
     })
 }
 
-/// Create a policy (finance office, admin). A finance office's policy covers its region.
-#[utoipa::path(
-    tag = "subsidies",
-    request_body = CreatePolicy,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    responses((status = 201, description = "The policy", body = PolicyView))
-)]
-#[post("/policies")]
-pub async fn create_policy(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    auth: Auth,
-    body: JsonBody<CreatePolicy>,
-) -> ApiResult<HttpResponse> {
-    auth.require(&[Role::Admin, Role::FinanceOffice])?;
-    let b = body.value;
+/// Checks a policy and returns its normalised rule as stored JSON.
+fn validate_policy(b: &CreatePolicy) -> ApiResult<String> {
     let mut v = Validator::default();
     super::session::check_name(&mut v, "name", &b.name);
     if let Some(to) = b.effective_to {
@@ -473,7 +459,27 @@ pub async fn create_policy(
         }
     };
     v.finish()?;
-    let rule_text = db::to_json_text(&normalized);
+    Ok(db::to_json_text(&normalized))
+}
+
+/// Create a policy (finance office, admin). A finance office's policy covers its region.
+#[utoipa::path(
+    tag = "subsidies",
+    request_body = CreatePolicy,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, description = "The policy", body = PolicyView))
+)]
+#[post("/policies")]
+pub async fn create_policy(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    body: JsonBody<CreatePolicy>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    let b = body.value;
+    let rule_text = validate_policy(&b)?;
+
     let st = state.clone();
     idempotency::run(
         &st,
@@ -574,6 +580,70 @@ pub async fn get_policy(
     let view = with_conn(&state, move |conn| {
         let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
         policy_view(conn, p)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Replace a policy (its finance office, admin) — only while no claim has been made under it;
+/// a policy with claims is immutable (409 `policy_immutable`).
+#[utoipa::path(
+    tag = "subsidies",
+    request_body = CreatePolicy,
+    params(("id" = i64, Path, description = "Policy id")),
+    responses(
+        (status = 200, description = "The updated policy", body = PolicyView),
+        (status = 409, description = "`policy_immutable`: claims exist", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/policies/{id}")]
+pub async fn update_policy(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+    body: JsonBody<CreatePolicy>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    let id = path.into_inner();
+    let b = body.value;
+    let rule_text = validate_policy(&b)?;
+    let view = with_conn(&state, move |conn| {
+        conn.write_transaction(|conn| {
+            let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+            if !(auth.is_admin() || p.owner_org_id == auth.org_id) {
+                return Err(ApiError::forbidden(
+                    "only the policy's finance office or an admin may change it",
+                ));
+            }
+            repo::lock_policy(conn, id)?;
+            if repo::has_claims(conn, id)? {
+                return Err(ApiError::conflict(
+                    "policy_immutable",
+                    "claims have been made under this policy; publish a new one instead",
+                ));
+            }
+            let now = db::now();
+            repo::update_policy(
+                conn,
+                id,
+                &NewPolicy {
+                    owner_org_id: p.owner_org_id,
+                    region_prefix: p.region_prefix.clone(),
+                    name: b.name.clone(),
+                    kind: b.kind.as_str().to_owned(),
+                    effective_from: b.effective_from,
+                    effective_to: b.effective_to,
+                    budget_fen: b.budget.fen(),
+                    eligibility: db::to_json_text(&b.eligibility),
+                    rule: rule_text.clone(),
+                    status: p.status.clone(),
+                    created_at: p.created_at,
+                    updated_at: now,
+                },
+            )?;
+            let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+            policy_view(conn, p)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -413,6 +413,17 @@ async fn claims_move_through_their_states(app: TestApp) {
     );
     let policy = app.get(&format!("/api/v1/policies/{pid}"), &fo).await;
     assert_eq!(policy.body["budget_used"], "37500.00");
+    // A policy with claims is immutable.
+    let r = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/policies/{pid}"),
+            Some(&fo),
+            Some(&fixed_policy("2000000.00", json!({}))),
+            &[],
+        )
+        .await;
+    r.assert_problem(409, "policy_immutable");
     // Ineligible: a guarantee-fee policy for a loan without a guarantee.
     let mut g = fixed_policy("1000000.00", json!({}));
     g["kind"] = json!("guarantee_fee_subsidy");
