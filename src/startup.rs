@@ -21,7 +21,7 @@ use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
 use crate::http::error::ApiError;
 use crate::http::{
-    calendar, demands, enterprises, matches, matching, products, subsidies, webhooks,
+    calendar, demands, enterprises, matches, matching, products, stats, subsidies, webhooks,
 };
 use crate::http::{extract, health, openapi, organizations, session};
 
@@ -91,6 +91,15 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(subsidies::approve_claim)
         .service(subsidies::reject_claim)
         .service(subsidies::pay_claim)
+        .service(stats::overview)
+        .service(stats::breakdown)
+        .service(stats::banks)
+        .service(stats::create_target)
+        .service(stats::list_targets)
+        .service(stats::get_target)
+        .service(stats::loans_csv)
+        .service(stats::loans_xlsx)
+        .service(stats::breakdown_xlsx)
         .service(matching::recommendations)
         .service(matching::candidates)
         // Also under the base path, for clients that only know `/api/v1`.

@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod orgs;
 pub mod products;
 pub mod schema;
+pub mod stats;
 pub mod subsidies;
 pub mod throttle;
 pub mod users;

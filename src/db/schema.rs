@@ -280,6 +280,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    targets (id) {
+        id -> BigInt,
+        owner_org_id -> BigInt,
+        name -> Text,
+        metric -> Text,
+        /// Fen for amounts, a plain count otherwise.
+        value_units -> BigInt,
+        from_date -> Date,
+        to_date -> Date,
+        region_prefix -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     enterprises,
@@ -297,4 +312,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     lpr_rates,
     policies,
     subsidy_claims,
+    targets,
 );

@@ -43,4 +43,5 @@ pub mod qualification;
 pub mod rate;
 pub mod region;
 pub mod size_class;
+pub mod stats;
 pub mod subsidy;

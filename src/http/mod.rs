@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod products;
 pub mod session;
+pub mod stats;
 pub mod subsidies;
 pub mod views;
 pub mod webhooks;

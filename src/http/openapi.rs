@@ -33,6 +33,7 @@ computes subsidies and reports to the finance office. Errors are application/pro
         (name = "calendar", description = "Working-day calendar (法定节假日, 调休)"),
         (name = "webhooks", description = "Signed event callbacks, delivered at least once"),
         (name = "subsidies", description = "LPR, subsidy policies (贴息, 担保费补贴), quotes, claims and budget simulation"),
+        (name = "reports", description = "Finance-office statistics, targets and exports (统计监测)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -14,5 +14,6 @@ mod openapi;
 mod organizations;
 mod products;
 mod schema;
+mod stats;
 mod subsidies;
 mod webhooks;

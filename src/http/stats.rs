@@ -1,0 +1,646 @@
+//! Finance-office reporting (统计监测, SPEC §3.9): overview, breakdowns, bank supervision,
+//! targets and Excel/CSV exports, all scoped to the caller's region. Metrics are defined in
+//! `domain::stats` and `docs/metrics.md`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiResult, Validator};
+use super::extract::JsonBody;
+use super::pagination::{page, Page, PageQuery};
+use super::views::rfc3339;
+use super::{idempotency, with_conn};
+use crate::db::stats::{self as repo, Dataset, Slice, TargetRow};
+use crate::db::{self, DbConnection};
+use crate::domain::money::Money;
+use crate::domain::org::Role;
+use crate::domain::region;
+use crate::domain::stats::{
+    self, BankFigures, By, DemandFigures, Group, LoanFigures, LoanRec, MatchFigures, Rates,
+};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// From this date (demand and match creation, loan disbursement).
+    pub from: Option<NaiveDate>,
+    /// To this date, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Narrows the caller's region (2, 4 or 6 digits).
+    pub region_prefix: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakdownQuery {
+    /// bank | product_type | region | qualification | size_class | month | quarter
+    pub by: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub region_prefix: Option<String>,
+}
+
+/// The slice a caller may see: admin anything, a finance office its region (a narrower
+/// `region_prefix` narrows it; a disjoint one sees nothing). Other roles: 403.
+fn slice(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    prefix: Option<String>,
+) -> ApiResult<Slice> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    if prefix
+        .as_deref()
+        .is_some_and(|p| !region::is_region_prefix(p))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "region_prefix must be 2, 4 or 6 digits",
+        ));
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "to must not be before from",
+            ));
+        }
+    }
+    let region_prefix = match auth.role {
+        Role::Admin => prefix,
+        _ => {
+            let own = db::orgs::find(conn, auth.org_id)?
+                .and_then(|o| o.region_code)
+                .unwrap_or_else(|| "none".into());
+            match prefix {
+                Some(p) if p.starts_with(&own) => Some(p),
+                Some(p) if own.starts_with(&p) => Some(own),
+                Some(_) => Some("none".into()),
+                None => Some(own),
+            }
+        }
+    };
+    Ok(Slice {
+        region_prefix,
+        from,
+        to,
+    })
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubsidyFigures {
+    #[schema(value_type = String)]
+    pub submitted: Money,
+    #[schema(value_type = String)]
+    pub approved: Money,
+    #[schema(value_type = String)]
+    pub paid: Money,
+    /// Budget left across the policies covering the region.
+    #[schema(value_type = String)]
+    pub remaining_budgets: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    pub region_prefix: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub demands: DemandFigures,
+    pub matches: MatchFigures,
+    pub loans: LoanFigures,
+    #[serde(flatten)]
+    pub rates: Rates,
+    pub subsidies: SubsidyFigures,
+}
+
+fn loans_by_demand(loans: &[LoanRec]) -> BTreeMap<i64, i64> {
+    let mut m = BTreeMap::new();
+    for l in loans {
+        *m.entry(l.demand_id).or_default() += l.amount_fen;
+    }
+    m
+}
+
+fn overview_of(conn: &mut DbConnection, s: &Slice, d: &Dataset) -> ApiResult<Overview> {
+    let ((submitted, approved, paid), remaining) =
+        repo::subsidies(conn, s.region_prefix.as_deref())?;
+    Ok(Overview {
+        region_prefix: s.region_prefix.clone(),
+        from: s.from,
+        to: s.to,
+        demands: DemandFigures {
+            count: d.demands.len() as u64,
+            amount: Money::from_fen(d.demands.iter().map(|x| x.amount_fen).sum()),
+        },
+        matches: stats::match_figures(&d.matches, today()),
+        loans: stats::loan_figures(&d.loans),
+        rates: stats::rates(&d.demands, &d.matches, &loans_by_demand(&d.loans)),
+        subsidies: SubsidyFigures {
+            submitted: Money::from_fen(submitted),
+            approved: Money::from_fen(approved),
+            paid: Money::from_fen(paid),
+            remaining_budgets: Money::from_fen(remaining),
+        },
+    })
+}
+
+/// Totals for the caller's region (finance office, admin).
+#[utoipa::path(tag = "reports", params(StatsQuery), responses((status = 200, description = "The overview", body = Overview)))]
+#[get("/stats/overview")]
+pub async fn overview(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let o = with_conn(&state, move |conn| {
+        let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
+        let d = repo::load(conn, &s)?;
+        overview_of(conn, &s, &d)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Breakdown {
+    pub by: String,
+    pub groups: Vec<Group>,
+    /// The same figures over every loan (for `qualification`, groups overlap).
+    pub total: LoanFigures,
+}
+
+fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiResult<Breakdown> {
+    let by = By::parse(&q.by).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_query",
+            "by must be bank, product_type, region, qualification, size_class, month or quarter",
+        )
+    })?;
+    let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
+    let d = repo::load(conn, &s)?;
+    Ok(Breakdown {
+        by: q.by,
+        groups: stats::breakdown(&d.loans, by),
+        total: stats::loan_figures(&d.loans),
+    })
+}
+
+/// Loan figures per group.
+#[utoipa::path(tag = "reports", params(BreakdownQuery), responses((status = 200, description = "Groups and total", body = Breakdown)))]
+#[get("/stats/breakdown")]
+pub async fn breakdown(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<BreakdownQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let b = with_conn(&state, move |conn| breakdown_of(conn, &auth, q)).await?;
+    Ok(HttpResponse::Ok().json(b))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BankList {
+    pub items: Vec<BankFigures>,
+}
+
+/// Per bank: matches received, accepted, rejected, median hours to respond, overdue, amounts (督导).
+#[utoipa::path(tag = "reports", params(StatsQuery), responses((status = 200, description = "Per-bank supervision figures", body = BankList)))]
+#[get("/stats/banks")]
+pub async fn banks(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let items = with_conn(&state, move |conn| {
+        let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
+        let d = repo::load(conn, &s)?;
+        Ok(stats::banks(&d.matches, &d.loans, today()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(BankList { items }))
+}
+
+// ---------------------------------------------------------------- targets
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    DisbursedAmount,
+    EnterprisesServed,
+    FirstLoanEnterprises,
+    ParticipatingBanks,
+}
+
+impl Metric {
+    fn as_str(self) -> &'static str {
+        match self {
+            Metric::DisbursedAmount => "disbursed_amount",
+            Metric::EnterprisesServed => "enterprises_served",
+            Metric::FirstLoanEnterprises => "first_loan_enterprises",
+            Metric::ParticipatingBanks => "participating_banks",
+        }
+    }
+
+    fn parse(s: &str) -> Metric {
+        match s {
+            "enterprises_served" => Metric::EnterprisesServed,
+            "first_loan_enterprises" => Metric::FirstLoanEnterprises,
+            "participating_banks" => Metric::ParticipatingBanks,
+            _ => Metric::DisbursedAmount,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CreateTarget {
+    #[schema(
+        example = "2026年普惠小微贷款投放目标",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub name: String,
+    pub metric: Metric,
+    /// Yuan for `disbursed_amount` ("300000000000.00"), a whole number otherwise ("10000").
+    #[schema(example = "300000000000.00")]
+    pub value: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub region_prefix: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetView {
+    pub id: i64,
+    pub name: String,
+    pub metric: Metric,
+    pub value: String,
+    pub actual: String,
+    /// actual / value, 4 decimals ("0.4230").
+    pub progress: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub region_prefix: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+fn target_view(conn: &mut DbConnection, t: TargetRow) -> ApiResult<TargetView> {
+    let metric = Metric::parse(&t.metric);
+    let d = repo::load(
+        conn,
+        &Slice {
+            region_prefix: t.region_prefix.clone(),
+            from: Some(t.from_date),
+            to: Some(t.to_date),
+        },
+    )?;
+    let f = stats::loan_figures(&d.loans);
+    let actual_units = match metric {
+        Metric::DisbursedAmount => f.amount.fen(),
+        Metric::EnterprisesServed => f.enterprises_served as i64,
+        Metric::FirstLoanEnterprises => f.first_loan_enterprises as i64,
+        Metric::ParticipatingBanks => d
+            .loans
+            .iter()
+            .map(|l| l.bank_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as i64,
+    };
+    let show = |units: i64| match metric {
+        Metric::DisbursedAmount => Money::from_fen(units).to_string(),
+        _ => units.to_string(),
+    };
+    let progress = (Decimal::from(actual_units) / Decimal::from(t.value_units.max(1))).round_dp(4);
+    Ok(TargetView {
+        id: t.id,
+        name: t.name,
+        metric,
+        value: show(t.value_units),
+        actual: show(actual_units),
+        progress: format!("{progress:.4}"),
+        from: t.from_date,
+        to: t.to_date,
+        region_prefix: t.region_prefix,
+        created_at: rfc3339(t.created_at),
+    })
+}
+
+fn own_prefix(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<String>> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    Ok(match auth.role {
+        Role::Admin => None,
+        _ => Some(
+            db::orgs::find(conn, auth.org_id)?
+                .and_then(|o| o.region_code)
+                .unwrap_or_else(|| "none".into()),
+        ),
+    })
+}
+
+/// Set a target (finance office within its region, admin).
+#[utoipa::path(
+    tag = "reports",
+    request_body = CreateTarget,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, description = "The target with its live actual and progress", body = TargetView))
+)]
+#[post("/targets")]
+pub async fn create_target(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    body: JsonBody<CreateTarget>,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    let b = body.value;
+    let mut v = Validator::default();
+    super::session::check_name(&mut v, "name", &b.name);
+    v.check(b.to >= b.from, "to", "must not be before from");
+    let units = match b.metric {
+        Metric::DisbursedAmount => Money::parse(&b.value).map(Money::fen).ok(),
+        _ => b.value.parse::<i64>().ok().filter(|n| *n <= 1_000_000_000),
+    }
+    .filter(|u| *u > 0);
+    v.check(
+        units.is_some(),
+        "value",
+        "must be a positive amount (yuan) or a positive whole number for counts",
+    );
+    if let Some(p) = &b.region_prefix {
+        v.check(
+            region::is_region_prefix(p),
+            "region_prefix",
+            "must be 2, 4 or 6 digits",
+        );
+    }
+    v.finish()?;
+    let st = state.clone();
+    idempotency::run(
+        &st,
+        &req,
+        auth.idempotency_scope(),
+        &body.raw,
+        || async move {
+            let view = with_conn(&state, move |conn| {
+                let own = own_prefix(conn, &auth)?;
+                let prefix = match (&own, &b.region_prefix) {
+                    (Some(o), Some(p)) if !p.starts_with(o.as_str()) => {
+                        return Err(ApiError::invalid_field(
+                            "validation_failed",
+                            "region_prefix",
+                            format!("must lie within your region {o}"),
+                        ))
+                    }
+                    (Some(o), None) => Some(o.clone()),
+                    (_, p) => p.clone(),
+                };
+                let row = conn.write_transaction(|c| {
+                    repo::insert_target(
+                        c,
+                        auth.org_id,
+                        &b.name,
+                        b.metric.as_str(),
+                        units.unwrap_or(1),
+                        b.from,
+                        b.to,
+                        prefix.as_deref(),
+                        db::now(),
+                    )
+                })?;
+                target_view(conn, row)
+            })
+            .await?;
+            Ok((actix_web::http::StatusCode::CREATED, view))
+        },
+    )
+    .await
+}
+
+/// Targets in the caller's region, with live actual and progress.
+#[utoipa::path(tag = "reports", params(PageQuery), responses((status = 200, description = "A page of targets", body = Page<TargetView>)))]
+#[get("/targets")]
+pub async fn list_targets(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let cursor = q.cursor()?;
+    let views = with_conn(&state, move |conn| {
+        let own = own_prefix(conn, &auth)?;
+        let rows = repo::list_targets(conn, own.as_deref(), cursor.after_id, cursor.limit)?;
+        rows.into_iter()
+            .map(|t| target_view(conn, t))
+            .collect::<ApiResult<Vec<_>>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(views, cursor, |t| t.id, |t| t)))
+}
+
+/// One target with live actual and progress.
+#[utoipa::path(tag = "reports", params(("id" = i64, Path, description = "Target id")), responses((status = 200, description = "The target", body = TargetView)))]
+#[get("/targets/{id}")]
+pub async fn get_target(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let view = with_conn(&state, move |conn| {
+        let own = own_prefix(conn, &auth)?;
+        let t = repo::find_target(conn, id, own.as_deref())?
+            .ok_or_else(|| ApiError::not_found("target"))?;
+        target_view(conn, t)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+// ---------------------------------------------------------------- exports
+
+const LOAN_HEADERS: [&str; 12] = [
+    "贷款编号",
+    "放款日期",
+    "银行",
+    "企业编号",
+    "行政区划",
+    "企业规模",
+    "产品类型",
+    "放款金额(元)",
+    "年利率(%)",
+    "首贷",
+    "信用贷款",
+    "资质",
+];
+
+fn loan_cells(l: &LoanRec) -> [String; 12] {
+    [
+        l.id.to_string(),
+        l.disbursed_on.to_string(),
+        l.bank_name.clone(),
+        l.enterprise_id.to_string(),
+        l.region_code.clone(),
+        l.size_class.clone(),
+        l.product_type.clone(),
+        Money::from_fen(l.amount_fen).to_string(),
+        crate::domain::rate::Rate::from_units(l.rate_units).to_string(),
+        if l.first_loan { "是" } else { "否" }.to_owned(),
+        if l.credit { "是" } else { "否" }.to_owned(),
+        l.qualifications.join(","),
+    ]
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn attachment(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+/// Every loan of the slice as CSV (UTF-8 with BOM so Excel and WPS read the Chinese headers).
+#[utoipa::path(tag = "reports", params(StatsQuery), responses((status = 200, description = "CSV", content_type = "text/csv", body = String)))]
+#[get("/reports/loans.csv")]
+pub async fn loans_csv(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let d = with_conn(&state, move |conn| {
+        let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
+        Ok(repo::load(conn, &s)?)
+    })
+    .await?;
+    let mut out = String::from("\u{feff}");
+    out.push_str(&LOAN_HEADERS.join(","));
+    out.push_str("\r\n");
+    for l in &d.loans {
+        out.push_str(
+            &loan_cells(l)
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    Ok(attachment(
+        out.into_bytes(),
+        "text/csv; charset=utf-8",
+        "loans.csv",
+    ))
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {
+    ApiError::internal(e)
+}
+
+/// Every loan of the slice as an Excel workbook.
+#[utoipa::path(tag = "reports", params(StatsQuery), responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+#[get("/reports/loans.xlsx")]
+pub async fn loans_xlsx(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let d = with_conn(&state, move |conn| {
+        let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
+        Ok(repo::load(conn, &s)?)
+    })
+    .await?;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("放款明细").map_err(xlsx_error)?;
+    for (c, h) in LOAN_HEADERS.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).map_err(xlsx_error)?;
+    }
+    for (r, l) in d.loans.iter().enumerate() {
+        let cells = loan_cells(l);
+        // Exact decimal text: spreadsheet numbers are binary floats, and money never is.
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, v)
+                .map_err(xlsx_error)?;
+        }
+    }
+    let bytes = wb.save_to_buffer().map_err(xlsx_error)?;
+    Ok(attachment(bytes, XLSX, "loans.xlsx"))
+}
+
+/// A breakdown as an Excel workbook.
+#[utoipa::path(tag = "reports", params(BreakdownQuery), responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+#[get("/reports/breakdown.xlsx")]
+pub async fn breakdown_xlsx(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<BreakdownQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let b = with_conn(&state, move |conn| breakdown_of(conn, &auth, q)).await?;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("分组统计").map_err(xlsx_error)?;
+    let headers = [
+        "分组",
+        "放款笔数",
+        "放款金额(元)",
+        "服务企业数",
+        "首贷户数",
+        "首贷金额(元)",
+        "信用贷款占比",
+        "加权平均利率(%)",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).map_err(xlsx_error)?;
+    }
+    let rows = b
+        .groups
+        .iter()
+        .map(|g| (g.key.clone(), &g.loans))
+        .chain(std::iter::once(("合计".to_owned(), &b.total)));
+    for (r, (key, f)) in rows.enumerate() {
+        let r = r as u32 + 1;
+        let cells = [
+            key,
+            f.count.to_string(),
+            f.amount.to_string(),
+            f.enterprises_served.to_string(),
+            f.first_loan_enterprises.to_string(),
+            f.first_loan_amount.to_string(),
+            f.credit_loan_share.clone().unwrap_or_default(),
+            f.weighted_average_rate.clone().unwrap_or_default(),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(r, c as u16, v).map_err(xlsx_error)?;
+        }
+    }
+    let bytes = wb.save_to_buffer().map_err(xlsx_error)?;
+    Ok(attachment(bytes, XLSX, "breakdown.xlsx"))
+}
