@@ -65,6 +65,12 @@ enum Command {
         /// How many enterprises get a login (demo_ent_1 …).
         #[arg(long, default_value_t = 20)]
         enterprise_users: usize,
+        /// Demands that end in a disbursed loan.
+        #[arg(long, default_value_t = 60)]
+        loans: usize,
+        /// Further demands with a match in each other state in turn.
+        #[arg(long, default_value_t = 50)]
+        other_matches: usize,
         /// Random seed: the same seed builds the same world.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
@@ -110,6 +116,8 @@ fn main() -> anyhow::Result<()> {
             enterprises,
             demands,
             enterprise_users,
+            loans,
+            other_matches,
             seed,
         } => {
             let opts = finmatch::seed::SeedOptions {
@@ -118,6 +126,8 @@ fn main() -> anyhow::Result<()> {
                 enterprises,
                 demands,
                 enterprise_users,
+                loans,
+                other_matches,
                 seed,
             };
             let pool = startup::prepare_database(&settings)?;
@@ -132,7 +142,7 @@ fn main() -> anyhow::Result<()> {
                 chrono::Utc::now().date_naive(),
             )?;
             println!(
-                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands",
+                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans",
                 started.elapsed().as_secs_f64(),
                 report.finance_offices,
                 report.banks,
@@ -140,7 +150,9 @@ fn main() -> anyhow::Result<()> {
                 report.products,
                 report.enterprises,
                 report.qualifications,
-                report.demands
+                report.demands,
+                report.matches,
+                report.loans
             );
             println!("demo users (password '{}'):", finmatch::seed::DEMO_PASSWORD);
             for (user, what) in report.users.iter().take(40) {

@@ -31,6 +31,10 @@ pub struct SeedOptions {
     pub demands: usize,
     /// Enterprises that get a login (`ent_<n>`); the rest are data only.
     pub enterprise_users: usize,
+    /// Demands (the first ones) that end in a disbursed loan.
+    pub loans: usize,
+    /// Further demands that get a match in each of the other states, in turn.
+    pub other_matches: usize,
     pub seed: u64,
 }
 
@@ -42,6 +46,8 @@ impl Default for SeedOptions {
             enterprises: 200,
             demands: 400,
             enterprise_users: 20,
+            loans: 60,
+            other_matches: 50,
             seed: 2026,
         }
     }
@@ -56,6 +62,8 @@ pub struct SeedReport {
     pub enterprises: usize,
     pub qualifications: usize,
     pub demands: usize,
+    pub matches: usize,
+    pub loans: usize,
     pub users: Vec<(String, String)>,
 }
 
@@ -210,6 +218,12 @@ pub fn seed(
     seed_products(conn, &mut rng, opts, &bank_ids, &mut report)?;
     let enterprise_ids = seed_enterprises(conn, &mut rng, opts, password_hash, today, &mut report)?;
     seed_demands(conn, &mut rng, opts, &enterprise_ids, today, &mut report)?;
+    seed_matches_and_loans(conn, &mut rng, opts, today, &mut report)?;
+    seed_policies(conn, today)?;
+    conn.write_transaction(|c| {
+        crate::db::catalog::bump_products(c)?;
+        crate::db::catalog::bump_demands(c)
+    })?;
     Ok(report)
 }
 
@@ -567,7 +581,17 @@ fn seed_demands(
             preferred_product_types: db::to_json_text(&preferred),
             needed_by,
             description: "演示融资需求",
-            status: DemandStatus::Open.as_str(),
+            status: if i < opts.loans {
+                DemandStatus::Fulfilled.as_str()
+            } else if i < opts.loans + opts.other_matches {
+                // applied, accepted, approved are live; rejected and withdrawn reopen the demand.
+                match (i - opts.loans) % 5 {
+                    0..=2 => DemandStatus::InProgress.as_str(),
+                    _ => DemandStatus::Open.as_str(),
+                }
+            } else {
+                DemandStatus::Open.as_str()
+            },
             created_at: now,
             updated_at: now,
         });
@@ -596,4 +620,224 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), codes.len());
     }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = crate::db::schema::matches)]
+struct MatchRow {
+    demand_id: i64,
+    product_id: i64,
+    bank_id: i64,
+    enterprise_id: i64,
+    state: &'static str,
+    initiated_by: &'static str,
+    live_key: Option<String>,
+    respond_by: Option<NaiveDate>,
+    decide_by: Option<NaiveDate>,
+    approved_amount_fen: Option<i64>,
+    approved_rate_units: Option<i64>,
+    approved_term_months: Option<i64>,
+    disbursed_fen: i64,
+    reject_reason_code: Option<&'static str>,
+    reject_reason: Option<&'static str>,
+    respond_overdue_notified: bool,
+    decide_overdue_notified: bool,
+    responded_at: Option<chrono::NaiveDateTime>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// Matches for the first demands: `loans` of them disbursed (with a loan each), then
+/// `other_matches` cycling through applied, accepted, approved, rejected and withdrawn.
+fn seed_matches_and_loans(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    opts: &SeedOptions,
+    today: NaiveDate,
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
+    use crate::db::schema::{loans, matches};
+    let wanted = (opts.loans + opts.other_matches).min(opts.demands) as i64;
+    if wanted == 0 {
+        return Ok(());
+    }
+    let demand_rows: Vec<(i64, i64, i64, i64)> = demands::table
+        .order(demands::id.asc())
+        .limit(wanted)
+        .select((
+            demands::id,
+            demands::enterprise_id,
+            demands::amount_fen,
+            demands::term_months,
+        ))
+        .load(conn)?;
+    let product_rows: Vec<(i64, i64, i64)> = products::table
+        .filter(products::status.eq("active"))
+        .select((products::id, products::bank_id, products::min_rate_units))
+        .load(conn)?;
+    if product_rows.is_empty() {
+        return Ok(());
+    }
+    let states = ["applied", "accepted", "approved", "rejected", "withdrawn"];
+    let mut rows: Vec<MatchRow> = Vec::with_capacity(BATCH);
+    let mut planned: Vec<(i64, i64, i64, i64, i64, i64, NaiveDate, bool)> = Vec::new();
+    let flush = |conn: &mut DbConnection, rows: &mut Vec<MatchRow>| -> QueryResult<()> {
+        if !rows.is_empty() {
+            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(matches::table).values(&*rows).execute(inner)))?;
+            rows.clear();
+        }
+        Ok(())
+    };
+    for (i, (demand_id, enterprise_id, amount, term)) in demand_rows.into_iter().enumerate() {
+        let (product_id, bank_id, rate) = product_rows[rng.gen_range(0..product_rows.len())];
+        let created = today - Days::new(rng.gen_range(1..700u64));
+        let created_at = created.and_hms_opt(9, 0, 0).unwrap_or_default();
+        let responded_at = Some(created_at + chrono::TimeDelta::hours(rng.gen_range(1..120)));
+        let state = if i < opts.loans {
+            "disbursed"
+        } else {
+            states[(i - opts.loans) % states.len()]
+        };
+        let live = !matches!(state, "rejected" | "withdrawn");
+        let approved = matches!(state, "approved" | "disbursed");
+        if state == "disbursed" {
+            planned.push((
+                0,
+                demand_id,
+                product_id,
+                bank_id,
+                enterprise_id,
+                amount,
+                created + Days::new(10),
+                rng.gen_bool(0.3),
+            ));
+        }
+        rows.push(MatchRow {
+            demand_id,
+            product_id,
+            bank_id,
+            enterprise_id,
+            state,
+            initiated_by: if i % 3 == 0 { "bank" } else { "enterprise" },
+            live_key: live.then(|| crate::db::matches::live_key(demand_id, product_id)),
+            respond_by: Some(created + Days::new(5)),
+            decide_by: (state != "applied").then(|| created + Days::new(19)),
+            approved_amount_fen: approved.then_some(amount),
+            approved_rate_units: approved.then_some(rate),
+            approved_term_months: approved.then_some(term),
+            disbursed_fen: if state == "disbursed" { amount } else { 0 },
+            reject_reason_code: (state == "rejected").then_some("insufficient_cash_flow"),
+            reject_reason: (state == "rejected").then_some("经营性现金流不足"),
+            respond_overdue_notified: false,
+            decide_overdue_notified: false,
+            responded_at: (state != "applied").then_some(responded_at).flatten(),
+            created_at,
+            updated_at: created_at,
+        });
+        if rows.len() == BATCH {
+            flush(conn, &mut rows)?;
+        }
+        report.matches += 1;
+    }
+    flush(conn, &mut rows)?;
+    // One loan per disbursed match, at the approved amount.
+    let ids: std::collections::HashMap<i64, i64> = matches::table
+        .filter(matches::state.eq("disbursed"))
+        .select((matches::demand_id, matches::id))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    #[derive(Insertable)]
+    #[diesel(table_name = loans)]
+    struct LoanRow {
+        match_id: i64,
+        demand_id: i64,
+        product_id: i64,
+        bank_id: i64,
+        enterprise_id: i64,
+        amount_fen: i64,
+        rate_units: i64,
+        term_months: i64,
+        disbursed_on: NaiveDate,
+        first_loan: bool,
+        created_by: i64,
+        created_at: chrono::NaiveDateTime,
+    }
+    let mut batch: Vec<LoanRow> = Vec::with_capacity(BATCH);
+    let flush_loans = |conn: &mut DbConnection, rows: &mut Vec<LoanRow>| -> QueryResult<()> {
+        if !rows.is_empty() {
+            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(loans::table).values(&*rows).execute(inner)))?;
+            rows.clear();
+        }
+        Ok(())
+    };
+    for (_, demand_id, product_id, bank_id, enterprise_id, amount, on, first) in planned {
+        let Some(&match_id) = ids.get(&demand_id) else {
+            continue;
+        };
+        batch.push(LoanRow {
+            match_id,
+            demand_id,
+            product_id,
+            bank_id,
+            enterprise_id,
+            amount_fen: amount,
+            rate_units: rng.gen_range(30_000..=45_000i64) / 50 * 50,
+            term_months: 12,
+            disbursed_on: on.min(today),
+            first_loan: first,
+            created_by: 0,
+            created_at: db::now(),
+        });
+        if batch.len() == BATCH {
+            flush_loans(conn, &mut batch)?;
+        }
+        report.loans += 1;
+    }
+    flush_loans(conn, &mut batch)?;
+    Ok(())
+}
+
+/// Two platform-wide policies: a 1.5-point 贴息 and a 1 % 担保费补贴 (G1-style).
+fn seed_policies(conn: &mut DbConnection, today: NaiveDate) -> anyhow::Result<()> {
+    use crate::db::schema::organizations;
+    let owner: i64 = organizations::table
+        .filter(organizations::kind.eq("platform"))
+        .select(organizations::id)
+        .order(organizations::id.asc())
+        .first(conn)?;
+    let now = db::now();
+    let from = NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 2, 1, 1).unwrap_or(today);
+    let policies = [
+        (
+            "中小微企业贷款贴息（演示）",
+            "interest_subsidy",
+            r#"{"base":"fixed_points","points":"1.50","day_count":"act_360","max_months":24,"principal_cap":"50000000.00"}"#,
+        ),
+        (
+            "专精特新担保费补贴（演示）",
+            "guarantee_fee_subsidy",
+            r#"{"subsidy_percent":"1.00","max_fee_rate":"1.20","counter_guarantee":["credit","third_party"],"day_count":"months_30_360","per_enterprise_annual_cap":"100000.00","cap_at_fee_paid":true}"#,
+        ),
+    ];
+    for (name, kind, rule) in policies {
+        crate::db::subsidies::insert_policy(
+            conn,
+            &crate::db::subsidies::NewPolicy {
+                owner_org_id: owner,
+                region_prefix: None,
+                name: name.into(),
+                kind: kind.into(),
+                effective_from: from,
+                effective_to: None,
+                budget_fen: 100_000_000 * 100,
+                eligibility: "{}".into(),
+                rule: rule.into(),
+                status: "active".into(),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+    }
+    Ok(())
 }
