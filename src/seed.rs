@@ -680,7 +680,17 @@ fn seed_matches_and_loans(
     }
     let states = ["applied", "accepted", "approved", "rejected", "withdrawn"];
     let mut rows: Vec<MatchRow> = Vec::with_capacity(BATCH);
-    let mut planned: Vec<(i64, i64, i64, i64, i64, i64, NaiveDate, bool)> = Vec::new();
+    /// A disbursed match's loan, written once the match ids are known.
+    struct Planned {
+        demand_id: i64,
+        product_id: i64,
+        bank_id: i64,
+        enterprise_id: i64,
+        amount: i64,
+        on: NaiveDate,
+        first: bool,
+    }
+    let mut planned: Vec<Planned> = Vec::new();
     let flush = |conn: &mut DbConnection, rows: &mut Vec<MatchRow>| -> QueryResult<()> {
         if !rows.is_empty() {
             conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(matches::table).values(&*rows).execute(inner)))?;
@@ -701,16 +711,15 @@ fn seed_matches_and_loans(
         let live = !matches!(state, "rejected" | "withdrawn");
         let approved = matches!(state, "approved" | "disbursed");
         if state == "disbursed" {
-            planned.push((
-                0,
+            planned.push(Planned {
                 demand_id,
                 product_id,
                 bank_id,
                 enterprise_id,
                 amount,
-                created + Days::new(10),
-                rng.gen_bool(0.3),
-            ));
+                on: created + Days::new(10),
+                first: rng.gen_bool(0.3),
+            });
         }
         rows.push(MatchRow {
             demand_id,
@@ -771,7 +780,16 @@ fn seed_matches_and_loans(
         }
         Ok(())
     };
-    for (_, demand_id, product_id, bank_id, enterprise_id, amount, on, first) in planned {
+    for Planned {
+        demand_id,
+        product_id,
+        bank_id,
+        enterprise_id,
+        amount,
+        on,
+        first,
+    } in planned
+    {
         let Some(&match_id) = ids.get(&demand_id) else {
             continue;
         };
