@@ -11,6 +11,7 @@ products=${2:-10000}
 demands=${3:-200000}
 port=18990
 work=$(mktemp -d)
+server=""
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release -q
@@ -19,7 +20,7 @@ if [ "$backend" = postgres ]; then
   psql -q postgres://postgres@127.0.0.1:5432/test -c "DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench"
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench"
 fi
-./target/release/finmatch seed-demo --products "$products" --demands "$demands" --enterprises 20000 | head -1
+./target/release/finmatch seed-demo --products "$products" --demands "$demands" --enterprises 20000 > "$work/seed.log"; head -1 "$work/seed.log"
 ./target/release/finmatch serve >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
