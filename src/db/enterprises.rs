@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::orgs::{EnterpriseRow, EnterpriseScope, OrgRow};
 use super::schema::{enterprises, organizations, qualifications};
 use super::DbConnection;
+use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 
 type Boxed = diesel::helper_types::IntoBoxed<
     'static,
@@ -141,6 +142,23 @@ pub struct QualificationRow {
     pub created_at: NaiveDateTime,
 }
 
+impl QualificationRow {
+    /// The qualification as the rules see it; the CHECK constraints make a bad row an error.
+    pub fn to_domain(&self) -> QueryResult<Qualification> {
+        let bad = |what: &str| {
+            diesel::result::Error::DeserializationError(
+                format!("bad {what} in qualification {}", self.id).into(),
+            )
+        };
+        Ok(Qualification {
+            kind: QualificationKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+            level: QualificationLevel::parse(&self.level).ok_or_else(|| bad("level"))?,
+            certified_on: self.certified_on,
+            expires_on: self.expires_on,
+        })
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = qualifications)]
 pub struct NewQualification<'a> {
@@ -152,6 +170,24 @@ pub struct NewQualification<'a> {
     pub certificate_no: &'a str,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+}
+
+/// Serializes qualification writes for one enterprise until the transaction ends, so that a
+/// duplicate check followed by an insert cannot race (there is no unique index to fall back
+/// on). SQLite already holds the writer lock (`BEGIN IMMEDIATE`); PostgreSQL locks the row.
+pub fn lock_enterprise(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            enterprises::table
+                .find(id)
+                .select(enterprises::org_id)
+                .for_update()
+                .first::<i64>(c)
+                .optional()?;
+        }
+        DbConnection::Sqlite(_) => {}
+    }
+    Ok(())
 }
 
 pub fn qualification_exists(conn: &mut DbConnection, q: &NewQualification) -> QueryResult<bool> {
@@ -201,8 +237,8 @@ pub fn qualifications(
         .load(conn)
 }
 
-/// Qualifications of several enterprises, by id.
-pub fn qualifications_of(
+/// Qualification rows of several enterprises, in id order (for views).
+pub fn qualification_rows_of(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> QueryResult<Vec<QualificationRow>> {

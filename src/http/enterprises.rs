@@ -13,14 +13,14 @@ use super::auth::Auth;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::{org_kind, rfc3339};
+use super::views::rfc3339;
 use super::{idempotency, with_conn};
 use crate::db::enterprises::{self as repo, NewQualification, ProfileUpdate, QualificationRow};
 use crate::db::orgs::{self, EnterpriseRow, EnterpriseScope, OrgRow};
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
-use crate::domain::qualification::{QualificationKind, QualificationLevel};
+use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 use crate::domain::region;
 use crate::domain::size_class::{classify, Industry, SizeClass, SizeInputs};
 use crate::startup::AppState;
@@ -120,25 +120,36 @@ fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+/// A stored qualification with its domain form (which answers validity).
+type Stored = (QualificationRow, Qualification);
+
+fn with_domain(rows: Vec<QualificationRow>) -> ApiResult<Vec<Stored>> {
+    rows.into_iter()
+        .map(|r| {
+            let q = r.to_domain()?;
+            Ok((r, q))
+        })
+        .collect()
+}
+
 impl QualificationView {
-    fn new(q: QualificationRow) -> Self {
-        let t = today();
+    fn new((row, q): Stored) -> Self {
         QualificationView {
-            id: q.id,
-            enterprise_id: q.enterprise_id,
-            kind: QualificationKind::parse(&q.kind).unwrap_or(QualificationKind::InnovativeSme),
-            level: QualificationLevel::parse(&q.level).unwrap_or(QualificationLevel::Municipal),
-            valid_today: q.certified_on <= t && t <= q.expires_on,
+            id: row.id,
+            enterprise_id: row.enterprise_id,
+            kind: q.kind,
+            level: q.level,
             certified_on: q.certified_on,
             expires_on: q.expires_on,
-            certificate_no: q.certificate_no,
-            created_at: rfc3339(q.created_at),
+            certificate_no: row.certificate_no,
+            valid_today: q.valid_on(today()),
+            created_at: rfc3339(row.created_at),
         }
     }
 }
 
 impl EnterpriseView {
-    fn new(org: OrgRow, e: EnterpriseRow, quals: Vec<QualificationRow>) -> Self {
+    fn new(org: OrgRow, e: EnterpriseRow, quals: Vec<Stored>) -> Self {
         EnterpriseView {
             id: org.id,
             name: org.name,
@@ -177,7 +188,7 @@ fn may_certify(auth: &Auth) -> bool {
 }
 
 fn load_view(conn: &mut DbConnection, org: OrgRow, e: EnterpriseRow) -> ApiResult<EnterpriseView> {
-    let quals = repo::qualifications_of(conn, &[org.id])?;
+    let quals = with_domain(repo::qualification_rows_of(conn, &[org.id])?)?;
     Ok(EnterpriseView::new(org, e, quals))
 }
 
@@ -223,12 +234,12 @@ pub async fn list_enterprises(
         };
         let rows = repo::list(conn, &scope, &filter)?;
         let ids: Vec<i64> = rows.iter().map(|(o, _)| o.id).collect();
-        Ok((rows, repo::qualifications_of(conn, &ids)?))
+        Ok((rows, with_domain(repo::qualification_rows_of(conn, &ids)?)?))
     })
     .await?;
-    let mut by_enterprise: HashMap<i64, Vec<QualificationRow>> = HashMap::new();
+    let mut by_enterprise: HashMap<i64, Vec<Stored>> = HashMap::new();
     for q in quals {
-        by_enterprise.entry(q.enterprise_id).or_default().push(q);
+        by_enterprise.entry(q.0.enterprise_id).or_default().push(q);
     }
     Ok(HttpResponse::Ok().json(page(
         rows,
@@ -388,13 +399,16 @@ pub async fn create_qualification(
                         created_by: auth.user_id,
                         created_at: db::now(),
                     };
+                    repo::lock_enterprise(conn, id)?;
                     if repo::qualification_exists(conn, &new)? {
                         return Err(ApiError::conflict(
                         "duplicate_qualification",
                         "this qualification (kind, level, certificate number) is already recorded",
                     ));
                     }
-                    Ok(repo::insert_qualification(conn, &new)?)
+                    let row = repo::insert_qualification(conn, &new)?;
+                    let q = row.to_domain()?;
+                    Ok((row, q))
                 })
             })
             .await?;
@@ -426,7 +440,7 @@ pub async fn list_qualifications(
     .cursor()?;
     let rows = with_conn(&state, move |conn| {
         visible(conn, &auth, id)?;
-        Ok(repo::qualifications(
+        with_domain(repo::qualifications(
             conn,
             id,
             q.valid_on,
@@ -435,7 +449,7 @@ pub async fn list_qualifications(
         )?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page(rows, cursor, |r| r.id, QualificationView::new)))
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |(r, _)| r.id, QualificationView::new)))
 }
 
 /// Remove a qualification (the enterprise itself, its finance office, admin).
@@ -456,8 +470,8 @@ pub async fn delete_qualification(
     let (id, qid) = path.into_inner();
     with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
-            let (org, _) = visible(conn, &auth, id)?;
-            if !may_certify(&auth) || org_kind(&org) != crate::domain::org::OrgKind::Enterprise {
+            visible(conn, &auth, id)?;
+            if !may_certify(&auth) {
                 return Err(ApiError::forbidden(
                     "this role may not remove qualifications",
                 ));

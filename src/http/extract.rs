@@ -23,6 +23,24 @@ pub struct JsonBody<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    // PostgreSQL text cannot hold NUL; JSON can only carry one escaped, so look closer then.
+    if raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) {
+            if let Some(field) = nul_path(&v, String::new()) {
+                return Err(ApiError::invalid(
+                    "invalid_body",
+                    vec![FieldError {
+                        field: if field.is_empty() {
+                            "body".into()
+                        } else {
+                            field
+                        },
+                        message: "must not contain NUL characters".into(),
+                    }],
+                ));
+            }
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(raw);
     let parsed = serde_path_to_error::deserialize(&mut *de);
     if parsed.is_ok() {
@@ -36,13 +54,9 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     }
     parsed.map_err(|err| {
         let inner = err.inner();
-        if !matches!(inner.classify(), serde_json::error::Category::Data) {
-            return ApiError::bad_request(
-                "malformed_json",
-                format!("request body is not valid JSON: {inner}"),
-            );
-        }
-        // A shape error can hide broken JSON further on (`{"name": [`): syntax comes first.
+        // Syntax comes first, judged on the whole body: a shape error can hide broken JSON
+        // further on (`{"name": [`), and serde_json reports some shape errors (an enum given
+        // `null` or a number) as syntax errors although the body is well-formed.
         if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(raw) {
             return ApiError::bad_request(
                 "malformed_json",
@@ -67,6 +81,32 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         }
         ApiError::invalid("invalid_body", vec![FieldError { field, message }])
     })
+}
+
+/// The path of the first string (or key) holding a NUL character.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                Some(join(k))
+            } else {
+                nul_path(x, join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn strip_position(msg: &str) -> String {

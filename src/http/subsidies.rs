@@ -733,7 +733,6 @@ struct Case {
     size_class: SizeClass,
     qualifications: Vec<crate::domain::qualification::Qualification>,
     product_type: ProductType,
-    bank_id: Option<i64>,
     guarantor_id: Option<i64>,
 }
 
@@ -768,7 +767,6 @@ fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> ApiResult<Case> {
         size_class: ent.facts.size_class,
         qualifications: ent.facts.qualifications,
         product_type: product.facts.product_type,
-        bank_id: Some(l.bank_id),
         guarantor_id: l.guarantor_id,
     })
 }
@@ -931,7 +929,6 @@ pub async fn quote(
                     size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
                     qualifications: quals,
                     product_type: h.product_type,
-                    bank_id: None,
                     guarantor_id: None,
                 }
             }
@@ -1098,7 +1095,6 @@ pub async fn create_claim(
                         updated_at: now,
                     },
                 )?;
-                let _ = case.bank_id;
                 claim_view(row)
             })
         })

@@ -46,6 +46,33 @@ async fn malformed_requests_are_problems(app: TestApp) {
         )
         .await;
     r.assert_problem(422, "invalid_body");
+    // NUL cannot be stored (PostgreSQL text): a clear 422 naming the field, nothing created.
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&t),
+            "application/json",
+            r#"{"kind": "bank", "name": "a\u0000b"}"#,
+        )
+        .await;
+    r.assert_problem(422, "invalid_body");
+    assert_eq!(r.body["errors"][0]["field"], "name", "{}", r.body);
+    // Well-formed JSON with the wrong type for an enum is a shape error, not a syntax error,
+    // although serde_json classifies it as syntax.
+    for kind in ["null", "5", "[]", "\"bank-ish\""] {
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/v1/organizations",
+                Some(&t),
+                "application/json",
+                &format!("{{\"kind\": {kind}, \"name\": \"x\", \"region_code\": \"320000\"}}"),
+            )
+            .await;
+        r.assert_problem(422, "invalid_body");
+        assert_eq!(r.body["errors"][0]["field"], "kind", "{kind}: {}", r.body);
+    }
     let r = app
         .raw(
             Method::POST,
