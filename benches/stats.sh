@@ -1,43 +1,73 @@
 #!/usr/bin/env bash
-# Reporting at scale: seeds N loans (and as many more matches in other states), then measures
+# Reporting at scale: seeds N loans and 2N matches (N more in other states), then measures
 #   GET /stats/overview and GET /stats/breakdown?by=quarter (wrk --latency, p50)
-# and the equivalent hand-written SQL aggregate on the same database (python3's sqlite3 / psql).
+# and, on the same database in the same run, the equivalent hand-written SQL:
+#   - the scan a report without rollups would run over `loans`;
+#   - the same figures summed from the rollup table `stats_cells` (the floor for finmatch).
 #   benches/stats.sh sqlite|postgres [loans]
+# The seeded database is kept under target/bench-stats-<backend>-<loans> and reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 loans=${2:-100000}
 port=18991
-work=$(mktemp -d)
+work="$PWD/target/bench-stats-$backend-$loans"
+mkdir -p "$work"
 server=""
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null || true' EXIT
 cargo build --release -q
 export FINMATCH_DATA_DIR="$work" FINMATCH_LISTEN="127.0.0.1:$port" FINMATCH_ADMIN_PASSWORD="bench-admin-password" FINMATCH_LOG=warn
+schema="bench_stats_$loans"
 if [ "$backend" = postgres ]; then
-  psql -q postgres://postgres@127.0.0.1:5432/test -c "DROP SCHEMA IF EXISTS bench_stats CASCADE; CREATE SCHEMA bench_stats"
-  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench_stats"
+  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D$schema"
 fi
-./target/release/finmatch seed-demo --products 1000 --enterprises 20000 --demands $((loans * 2)) --loans "$loans" --other-matches "$loans" > "$work/seed.log"; head -1 "$work/seed.log"
+if [ ! -f "$work/seeded" ]; then
+  if [ "$backend" = postgres ]; then
+    psql -q postgres://postgres@127.0.0.1:5432/test -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema"
+  else
+    rm -f "$work"/finmatch.db*
+  fi
+  ./target/release/finmatch seed-demo --products 1000 --enterprises 100000 --demands $((loans * 2)) \
+    --loans "$loans" --other-matches "$loans" > "$work/seed.log"
+  touch "$work/seeded"
+fi
+head -1 "$work/seed.log"
 ./target/release/finmatch serve >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"username":"admin","password":"bench-admin-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-for path in "/api/v1/stats/overview" "/api/v1/stats/breakdown?by=quarter"; do
+for path in "/api/v1/stats/overview" "/api/v1/stats/breakdown?by=quarter" "/api/v1/stats/banks" \
+            "/api/v1/stats/overview?from=2025-03-17&to=2026-02-11&region_prefix=37"; do
   echo "-- GET $path"
   wrk -t1 -c1 -d15s --latency -H "authorization: Bearer $token" "http://127.0.0.1:$port$path" | grep -E " 50%| 90%|Requests/sec|Non-2xx"
 done
-sql="SELECT COUNT(*), SUM(amount_fen), COUNT(DISTINCT enterprise_id) FROM loans"
-echo "-- hand-written SQL: $sql"
+
 if [ "$backend" = postgres ]; then
-  psql -q "$DATABASE_URL" -c '\timing on' -c "$sql" | grep -E "Time"
+  quarter="to_char(disbursed_on, 'YYYY-\"Q\"Q')"; cell_quarter="to_char(period, 'YYYY-\"Q\"Q')"
 else
-  python3 - "$work/finmatch.db" "$sql" <<'PY'
+  quarter="strftime('%Y', disbursed_on) || '-Q' || ((CAST(strftime('%m', disbursed_on) AS INTEGER) + 2) / 3)"
+  cell_quarter="strftime('%Y', period) || '-Q' || ((CAST(strftime('%m', period) AS INTEGER) + 2) / 3)"
+fi
+queries=(
+  "scan, overview loans|SELECT COUNT(*), SUM(amount_fen), COUNT(DISTINCT enterprise_id), SUM(CASE WHEN credit THEN amount_fen ELSE 0 END) FROM loans"
+  "scan, by quarter|SELECT $quarter, COUNT(*), SUM(amount_fen), COUNT(DISTINCT enterprise_id) FROM loans GROUP BY 1"
+  "rollup, overview loans|SELECT COUNT(*), SUM(n), SUM(amount_fen), SUM(credit_fen) FROM stats_cells WHERE fact = 'loan' AND dim = '' AND grain = 'month'"
+  "rollup, by quarter|SELECT $cell_quarter, SUM(n), SUM(amount_fen) FROM stats_cells WHERE fact = 'loan' AND dim = '' AND grain = 'month' GROUP BY 1"
+)
+for q in "${queries[@]}"; do
+  name=${q%%|*}; sql=${q#*|}
+  if [ "$backend" = postgres ]; then
+    t=$(for _ in $(seq 1 11); do psql -q "$DATABASE_URL" -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'; done | sort -n | sed -n 6p)
+    echo "-- hand-written SQL ($name): p50 $t ms"
+  else
+    python3 - "$work/finmatch.db" "$sql" "$name" <<'PY'
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1]); q = sys.argv[2]
 ts = []
-for _ in range(20):
+for _ in range(11):
     t = time.perf_counter(); c.execute(q).fetchall(); ts.append(time.perf_counter() - t)
-ts.sort(); print(f"p50 {ts[len(ts)//2]*1000:.2f} ms")
+ts.sort(); print(f"-- hand-written SQL ({sys.argv[3]}): p50 {ts[len(ts)//2]*1000:.2f} ms")
 PY
-fi
+  fi
+done

@@ -51,6 +51,9 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Recompute the reporting rollups from demands, matches and loans (a repair tool: they
+    /// are normally kept current by every write).
+    RebuildStats,
     /// Fill the database with a realistic demo world (banks, products of every type,
     /// enterprises across regions and qualification tiers, demands). Users' password: demo-password.
     SeedDemo {
@@ -142,7 +145,7 @@ fn main() -> anyhow::Result<()> {
                 chrono::Utc::now().date_naive(),
             )?;
             println!(
-                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans",
+                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans, {} reporting cells",
                 started.elapsed().as_secs_f64(),
                 report.finance_offices,
                 report.banks,
@@ -152,12 +155,23 @@ fn main() -> anyhow::Result<()> {
                 report.qualifications,
                 report.demands,
                 report.matches,
-                report.loans
+                report.loans,
+                report.stats_cells
             );
             println!("demo users (password '{}'):", finmatch::seed::DEMO_PASSWORD);
             for (user, what) in report.users.iter().take(40) {
                 println!("  {user:<20} {what}");
             }
+            Ok(())
+        }
+        Command::RebuildStats => {
+            let pool = startup::prepare_database(&settings)?;
+            let started = std::time::Instant::now();
+            let cells = finmatch::db::rollups::rebuild(&mut *pool.get()?)?;
+            println!(
+                "rebuilt {cells} reporting cells in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),

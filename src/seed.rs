@@ -64,6 +64,7 @@ pub struct SeedReport {
     pub demands: usize,
     pub matches: usize,
     pub loans: usize,
+    pub stats_cells: usize,
     pub users: Vec<(String, String)>,
 }
 
@@ -220,6 +221,7 @@ pub fn seed(
     seed_demands(conn, &mut rng, opts, &enterprise_ids, today, &mut report)?;
     seed_matches_and_loans(conn, &mut rng, opts, today, &mut report)?;
     seed_policies(conn, today)?;
+    report.stats_cells = db::rollups::rebuild(conn)?;
     conn.write_transaction(|c| {
         crate::db::catalog::bump_products(c)?;
         crate::db::catalog::bump_demands(c)
@@ -265,6 +267,7 @@ struct DemandRow {
     status: &'static str,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    region_code: String,
 }
 
 fn seed_products(
@@ -539,6 +542,8 @@ fn seed_demands(
         return Ok(());
     }
     let purposes = Purpose::ALL;
+    let regions = db::orgs::regions_of_kind(conn, "enterprise")?;
+    let with_match = opts.loans + opts.other_matches;
     let mut rows: Vec<DemandRow> = Vec::with_capacity(BATCH);
     let flush = |conn: &mut DbConnection, rows: &mut Vec<DemandRow>| -> QueryResult<()> {
         if !rows.is_empty() {
@@ -570,8 +575,19 @@ fn seed_demands(
         } else {
             None
         };
-        let now = db::now();
+        // Demands that will be matched were posted over the last two years, those whose match
+        // still waits on a bank (applied, accepted) in the last month; the rest today.
+        let waiting = i >= opts.loans && i < with_match && (i - opts.loans) % 5 < 2;
+        let now = if i < with_match {
+            let days_ago = if waiting { 1..30u64 } else { 8..730u64 };
+            (today - Days::new(rng.gen_range(days_ago)))
+                .and_hms_opt(9, 0, 0)
+                .unwrap_or_default()
+        } else {
+            db::now()
+        };
         rows.push(DemandRow {
+            region_code: regions.get(&enterprise_id).cloned().unwrap_or_default(),
             enterprise_id,
             amount_fen: pick(rng, &[30i64, 80, 100, 200, 300, 500, 800, 1000, 2000]) * 1_000_000,
             term_months: pick(rng, &[6i64, 12, 12, 24, 36]),
@@ -645,6 +661,26 @@ struct MatchRow {
     responded_at: Option<chrono::NaiveDateTime>,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    region_code: String,
+    size_class: String,
+    qualification_kinds: String,
+    product_type: String,
+}
+
+/// The kinds of an enterprise's qualifications valid on a day, sorted, comma-separated.
+fn kinds_on(ent: Option<&crate::domain::matching::EnterpriseFacts>, on: NaiveDate) -> String {
+    let mut kinds: Vec<&str> = ent
+        .map(|e| {
+            e.qualifications
+                .iter()
+                .filter(|q| q.valid_on(on))
+                .map(|q| q.kind.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    kinds.sort();
+    kinds.dedup();
+    kinds.join(",")
 }
 
 /// Matches for the first demands: `loans` of them disbursed (with a loan each), then
@@ -661,7 +697,8 @@ fn seed_matches_and_loans(
     if wanted == 0 {
         return Ok(());
     }
-    let demand_rows: Vec<(i64, i64, i64, i64)> = demands::table
+    type D = (i64, i64, i64, i64, chrono::NaiveDateTime, String);
+    let demand_rows: Vec<D> = demands::table
         .order(demands::id.asc())
         .limit(wanted)
         .select((
@@ -669,12 +706,25 @@ fn seed_matches_and_loans(
             demands::enterprise_id,
             demands::amount_fen,
             demands::term_months,
+            demands::created_at,
+            demands::region_code,
         ))
         .load(conn)?;
-    let product_rows: Vec<(i64, i64, i64)> = products::table
+    let product_rows: Vec<(i64, i64, i64, String, String)> = products::table
         .filter(products::status.eq("active"))
-        .select((products::id, products::bank_id, products::min_rate_units))
+        .select((
+            products::id,
+            products::bank_id,
+            products::min_rate_units,
+            products::product_type,
+            products::guarantee_methods,
+        ))
         .load(conn)?;
+    let product_info: std::collections::HashMap<i64, (String, bool)> = product_rows
+        .iter()
+        .map(|(id, _, _, t, g)| (*id, (t.clone(), g.contains("\"credit\""))))
+        .collect();
+    let ents = db::catalog::enterprises(conn, None)?;
     if product_rows.is_empty() {
         return Ok(());
     }
@@ -698,9 +748,11 @@ fn seed_matches_and_loans(
         }
         Ok(())
     };
-    for (i, (demand_id, enterprise_id, amount, term)) in demand_rows.into_iter().enumerate() {
-        let (product_id, bank_id, rate) = product_rows[rng.gen_range(0..product_rows.len())];
-        let created = today - Days::new(rng.gen_range(1..700u64));
+    for (i, (demand_id, enterprise_id, amount, term, posted_at, region_code)) in
+        demand_rows.into_iter().enumerate()
+    {
+        let (product_id, bank_id, rate, _, _) = product_rows[rng.gen_range(0..product_rows.len())];
+        let created = (posted_at.date() + Days::new(rng.gen_range(0..7u64))).min(today);
         let created_at = created.and_hms_opt(9, 0, 0).unwrap_or_default();
         let responded_at = Some(created_at + chrono::TimeDelta::hours(rng.gen_range(1..120)));
         let state = if i < opts.loans {
@@ -742,6 +794,16 @@ fn seed_matches_and_loans(
             responded_at: (state != "applied").then_some(responded_at).flatten(),
             created_at,
             updated_at: created_at,
+            region_code,
+            size_class: ents
+                .get(&enterprise_id)
+                .map(|e| e.facts.size_class.as_str().to_owned())
+                .unwrap_or_default(),
+            qualification_kinds: kinds_on(ents.get(&enterprise_id).map(|e| &e.facts), created),
+            product_type: product_info
+                .get(&product_id)
+                .map(|(t, _)| t.clone())
+                .unwrap_or_default(),
         });
         if rows.len() == BATCH {
             flush(conn, &mut rows)?;
@@ -771,6 +833,11 @@ fn seed_matches_and_loans(
         first_loan: bool,
         created_by: i64,
         created_at: chrono::NaiveDateTime,
+        region_code: String,
+        size_class: String,
+        qualification_kinds: String,
+        product_type: String,
+        credit: bool,
     }
     let mut batch: Vec<LoanRow> = Vec::with_capacity(BATCH);
     let flush_loans = |conn: &mut DbConnection, rows: &mut Vec<LoanRow>| -> QueryResult<()> {
@@ -793,7 +860,17 @@ fn seed_matches_and_loans(
         let Some(&match_id) = ids.get(&demand_id) else {
             continue;
         };
+        let disbursed_on = on.min(today);
+        let ent = ents.get(&enterprise_id).map(|e| &e.facts);
+        let (product_type, credit) = product_info.get(&product_id).cloned().unwrap_or_default();
         batch.push(LoanRow {
+            region_code: ent.map(|e| e.region_code.clone()).unwrap_or_default(),
+            size_class: ent
+                .map(|e| e.size_class.as_str().to_owned())
+                .unwrap_or_default(),
+            qualification_kinds: kinds_on(ent, disbursed_on),
+            product_type,
+            credit,
             match_id,
             demand_id,
             product_id,
@@ -802,7 +879,7 @@ fn seed_matches_and_loans(
             amount_fen: amount,
             rate_units: rng.gen_range(30_000..=45_000i64) / 50 * 50,
             term_months: 12,
-            disbursed_on: on.min(today),
+            disbursed_on,
             first_loan: first,
             created_by: 0,
             created_at: db::now(),
@@ -813,6 +890,24 @@ fn seed_matches_and_loans(
         report.loans += 1;
     }
     flush_loans(conn, &mut batch)?;
+    // Which demands have a match and a loan (the funnel), as the API would have recorded.
+    conn.write_transaction(|c| -> QueryResult<()> {
+        diesel::update(
+            demands::table
+                .filter(demands::matched_at.is_null())
+                .filter(demands::id.eq_any(matches::table.select(matches::demand_id))),
+        )
+        .set(demands::matched_at.eq(demands::created_at.nullable()))
+        .execute(c)?;
+        diesel::update(
+            demands::table
+                .filter(demands::loaned_at.is_null())
+                .filter(demands::id.eq_any(loans::table.select(loans::demand_id))),
+        )
+        .set(demands::loaned_at.eq(demands::created_at.nullable()))
+        .execute(c)?;
+        Ok(())
+    })?;
     Ok(())
 }
 

@@ -232,6 +232,9 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
+    if db::rollups::ensure_built(&mut conn)? {
+        tracing::info!("built the reporting rollups from the fact tables");
+    }
     Ok(pool)
 }
 

@@ -7,6 +7,7 @@ use super::orgs::EnterpriseScope;
 use super::schema::{demands, organizations};
 use super::DbConnection;
 use crate::domain::demand::DemandStatus;
+use crate::domain::rollup::{DemandCell, Rollup};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = demands)]
@@ -25,6 +26,16 @@ pub struct DemandRow {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub region_code: String,
+    pub matched_at: Option<NaiveDateTime>,
+    pub loaned_at: Option<NaiveDateTime>,
+}
+
+impl DemandRow {
+    /// Where its reporting figures live.
+    pub fn cell(&self) -> DemandCell {
+        super::rollups::demand_cell(&self.region_code, self.created_at)
+    }
 }
 
 #[derive(Insertable, AsChangeset)]
@@ -42,23 +53,92 @@ pub struct DemandFields {
     pub description: String,
 }
 
+/// Posts a demand, snapshotting the enterprise's region for reporting.
 pub fn insert(
     conn: &mut DbConnection,
     enterprise_id: i64,
     fields: &DemandFields,
     now: NaiveDateTime,
+    r: &mut Rollup,
 ) -> QueryResult<DemandRow> {
     super::catalog::bump_demands(conn)?;
-    crate::on_backend!(conn, c => diesel::insert_into(demands::table)
+    let region = super::rollups::region_of(conn, enterprise_id)?;
+    let row = crate::on_backend!(conn, c => diesel::insert_into(demands::table)
         .values((
             fields,
             demands::enterprise_id.eq(enterprise_id),
             demands::status.eq(DemandStatus::Open.as_str()),
             demands::created_at.eq(now),
             demands::updated_at.eq(now),
+            demands::region_code.eq(region),
         ))
         .returning(DemandRow::as_returning())
-        .get_result(c))
+        .get_result(c))?;
+    row.cell().posted(r, row.amount_fen);
+    Ok(row)
+}
+
+/// Reads a demand and, on PostgreSQL, locks it until the transaction ends (SQLite already
+/// holds the writer lock), so that figures derived from it cannot go stale.
+pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DemandRow>> {
+    match conn {
+        DbConnection::Postgres(c) => demands::table
+            .find(id)
+            .select(DemandRow::as_select())
+            .for_update()
+            .first(c)
+            .optional(),
+        DbConnection::Sqlite(c) => demands::table
+            .find(id)
+            .select(DemandRow::as_select())
+            .first(c)
+            .optional(),
+    }
+}
+
+/// Records the first match of a demand (later ones change nothing).
+pub fn mark_matched(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+    r: &mut Rollup,
+) -> QueryResult<()> {
+    let first = diesel::update(
+        demands::table
+            .filter(demands::id.eq(id))
+            .filter(demands::matched_at.is_null()),
+    )
+    .set(demands::matched_at.eq(Some(now)))
+    .execute(conn)?
+        == 1;
+    if first {
+        if let Some(d) = lock(conn, id)? {
+            d.cell().first_matched(r, d.amount_fen);
+        }
+    }
+    Ok(())
+}
+
+/// Records a loan of `amount_fen` disbursed on a demand.
+pub fn mark_loaned(
+    conn: &mut DbConnection,
+    id: i64,
+    amount_fen: i64,
+    now: NaiveDateTime,
+    r: &mut Rollup,
+) -> QueryResult<()> {
+    let first = diesel::update(
+        demands::table
+            .filter(demands::id.eq(id))
+            .filter(demands::loaned_at.is_null()),
+    )
+    .set(demands::loaned_at.eq(Some(now)))
+    .execute(conn)?
+        == 1;
+    if let Some(d) = lock(conn, id)? {
+        d.cell().loan(r, amount_fen, first);
+    }
+    Ok(())
 }
 
 type Boxed<'a> = diesel::helper_types::IntoBoxed<
@@ -154,16 +234,27 @@ pub fn update_open(
     enterprise_id: i64,
     fields: &DemandFields,
     now: NaiveDateTime,
+    r: &mut Rollup,
 ) -> QueryResult<usize> {
     super::catalog::bump_demands(conn)?;
-    diesel::update(
+    let old = lock(conn, id)?;
+    let n = diesel::update(
         demands::table
             .filter(demands::id.eq(id))
             .filter(demands::enterprise_id.eq(enterprise_id))
             .filter(demands::status.eq(DemandStatus::Open.as_str())),
     )
     .set((fields, demands::updated_at.eq(now)))
-    .execute(conn)
+    .execute(conn)?;
+    if let (1, Some(old)) = (n, old) {
+        old.cell().amount_changed(
+            r,
+            old.amount_fen,
+            fields.amount_fen,
+            old.matched_at.is_some(),
+        );
+    }
+    Ok(n)
 }
 
 /// Moves a live demand of `enterprise_id` to `closed`; 0 rows when it is not live.

@@ -34,6 +34,10 @@ pub struct MatchRow {
     pub responded_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub region_code: String,
+    pub size_class: String,
+    pub qualification_kinds: String,
+    pub product_type: String,
 }
 
 #[derive(Insertable)]
@@ -54,6 +58,12 @@ pub struct NewMatch {
     pub responded_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Reporting snapshot (`db::rollups::snapshot`): the enterprise's region, size class and
+    /// valid qualification kinds now, and the product's type.
+    pub region_code: String,
+    pub size_class: String,
+    pub qualification_kinds: String,
+    pub product_type: String,
 }
 
 pub fn live_key(demand_id: i64, product_id: i64) -> String {
@@ -227,30 +237,36 @@ pub fn transition(
 }
 
 /// Adds `amount_fen` to the match's disbursed total if it still fits under the approved
-/// amount and the match is approved or disbursed; false otherwise. One statement, so
-/// concurrent disbursements can never together exceed the approval.
+/// amount and the match is approved or disbursed. One statement per state, so concurrent
+/// disbursements can never together exceed the approval. `None` when it did not fit (or the
+/// match is in neither state); otherwise the state it was in.
 pub fn add_disbursement(
     conn: &mut DbConnection,
     id: i64,
     amount_fen: i64,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        matches::table
-            .filter(matches::id.eq(id))
-            .filter(matches::state.eq_any(["approved", "disbursed"]))
-            .filter(
-                (matches::disbursed_fen + amount_fen)
-                    .le(matches::approved_amount_fen.assume_not_null()),
-            ),
-    )
-    .set((
-        matches::disbursed_fen.eq(matches::disbursed_fen + amount_fen),
-        matches::state.eq(MatchState::Disbursed.as_str()),
-        matches::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+) -> QueryResult<Option<MatchState>> {
+    for from in [MatchState::Approved, MatchState::Disbursed] {
+        let n = diesel::update(
+            matches::table
+                .filter(matches::id.eq(id))
+                .filter(matches::state.eq(from.as_str()))
+                .filter(
+                    (matches::disbursed_fen + amount_fen)
+                        .le(matches::approved_amount_fen.assume_not_null()),
+                ),
+        )
+        .set((
+            matches::disbursed_fen.eq(matches::disbursed_fen + amount_fen),
+            matches::state.eq(MatchState::Disbursed.as_str()),
+            matches::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if n == 1 {
+            return Ok(Some(from));
+        }
+    }
+    Ok(None)
 }
 
 /// Live matches of a demand other than `except` (for the demand's status).
@@ -380,6 +396,11 @@ pub struct LoanRow {
     pub counter_guarantee: Option<String>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+    pub region_code: String,
+    pub size_class: String,
+    pub qualification_kinds: String,
+    pub product_type: String,
+    pub credit: bool,
 }
 
 #[derive(Insertable)]
@@ -400,6 +421,12 @@ pub struct NewLoan {
     pub counter_guarantee: Option<String>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+    /// Reporting snapshot (`db::rollups::loan_fact`).
+    pub region_code: String,
+    pub size_class: String,
+    pub qualification_kinds: String,
+    pub product_type: String,
+    pub credit: bool,
 }
 
 pub fn insert_loan(conn: &mut DbConnection, l: &NewLoan) -> QueryResult<LoanRow> {

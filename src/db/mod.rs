@@ -10,6 +10,7 @@ pub mod matches;
 pub mod migrations;
 pub mod orgs;
 pub mod products;
+pub mod rollups;
 pub mod schema;
 pub mod stats;
 pub mod subsidies;

@@ -236,3 +236,30 @@ pub fn set_has_prior_loan(
     .execute(conn)?;
     Ok(())
 }
+
+/// Names of the organizations of one kind, by id (labels for reports).
+pub fn names_of_kind(
+    conn: &mut DbConnection,
+    kind: &str,
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    Ok(organizations::table
+        .filter(organizations::kind.eq(kind))
+        .select((organizations::id, organizations::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Region codes of the organizations of one kind, by id ("" when unset).
+pub fn regions_of_kind(
+    conn: &mut DbConnection,
+    kind: &str,
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    Ok(organizations::table
+        .filter(organizations::kind.eq(kind))
+        .select((organizations::id, organizations::region_code))
+        .load::<(i64, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, r)| (id, r.unwrap_or_default()))
+        .collect())
+}

@@ -113,6 +113,11 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The enterprise's region when the demand was posted (reporting snapshot).
+        region_code -> Text,
+        /// When its first match was made; its first loan was disbursed (reporting).
+        matched_at -> Nullable<Timestamp>,
+        loaned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -153,6 +158,12 @@ diesel::table! {
         responded_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The enterprise's region when the match was made (reporting snapshot).
+        region_code -> Text,
+        /// Its size class and valid qualification kinds then, and the product's type.
+        size_class -> Text,
+        qualification_kinds -> Text,
+        product_type -> Text,
     }
 }
 
@@ -188,6 +199,44 @@ diesel::table! {
         counter_guarantee -> Nullable<Text>,
         created_by -> BigInt,
         created_at -> Timestamp,
+        /// Reporting snapshot at disbursement: the enterprise's region, size class and valid
+        /// qualification kinds (comma-separated, sorted), the product type, and 信用贷款.
+        region_code -> Text,
+        size_class -> Text,
+        qualification_kinds -> Text,
+        product_type -> Text,
+        credit -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Reporting rollups; see migrations/*/000007_rollups and `db::rollups`.
+    stats_cells (fact, dim, grain, period, region_code, group_key) {
+        fact -> Text,
+        dim -> Text,
+        group_key -> Text,
+        grain -> Text,
+        period -> Date,
+        region_code -> Text,
+        n -> BigInt,
+        amount_fen -> BigInt,
+        first_loan_fen -> BigInt,
+        credit_fen -> BigInt,
+        rate_amount -> Text,
+        matched -> BigInt,
+        matched_fen -> BigInt,
+        with_loan -> BigInt,
+        loan_fen -> BigInt,
+        enterprises -> Binary,
+        first_loan_enterprises -> Binary,
+        response_times -> Binary,
+    }
+}
+
+diesel::table! {
+    stats_state (id) {
+        id -> BigInt,
+        built -> Bool,
     }
 }
 

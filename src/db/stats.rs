@@ -1,13 +1,11 @@
 //! What the finance-office reports read: demands, matches and loans of a region and window.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{demands, loans, matches, organizations, products, subsidy_claims, targets};
+use super::schema::{loans, organizations, subsidy_claims, targets};
 use super::DbConnection;
-use crate::domain::stats::{DemandRec, LoanRec, MatchRec};
+use crate::domain::stats::LoanRec;
 
 /// Which enterprises: all, or those whose region code starts with the prefix.
 #[derive(Clone, Debug, Default)]
@@ -17,231 +15,83 @@ pub struct Slice {
     pub to: Option<NaiveDate>,
 }
 
-fn enterprise_regions(
-    conn: &mut DbConnection,
-    prefix: Option<&str>,
-) -> QueryResult<HashMap<i64, String>> {
-    let mut q = organizations::table
-        .filter(organizations::kind.eq("enterprise"))
-        .select((organizations::id, organizations::region_code))
-        .into_boxed();
-    if let Some(p) = prefix {
-        q = q.filter(organizations::region_code.like(format!("{p}%")));
-    }
-    Ok(q.load::<(i64, Option<String>)>(conn)?
-        .into_iter()
-        .map(|(id, r)| (id, r.unwrap_or_default()))
-        .collect())
-}
-
-pub struct Dataset {
-    pub demands: Vec<DemandRec>,
-    pub matches: Vec<MatchRec>,
-    pub loans: Vec<LoanRec>,
-}
-
-fn day_start(d: NaiveDate) -> NaiveDateTime {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default()
-}
-
-/// Loads the slice: demands and matches by creation date, loans by disbursement date.
-pub fn load(conn: &mut DbConnection, s: &Slice) -> QueryResult<Dataset> {
-    let regions = enterprise_regions(conn, s.region_prefix.as_deref())?;
-    let banks: HashMap<i64, String> = organizations::table
-        .filter(organizations::kind.eq("bank"))
-        .select((organizations::id, organizations::name))
-        .load(conn)?
-        .into_iter()
-        .collect();
-    let product_info: HashMap<i64, (String, String)> = products::table
-        .select((
-            products::id,
-            products::product_type,
-            products::guarantee_methods,
-        ))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, t, g)| (id, (t, g)))
-        .collect();
-    let ents = super::catalog::enterprises(conn, None)?;
-
-    let mut dq = demands::table
-        .select((
-            demands::id,
-            demands::enterprise_id,
-            demands::amount_fen,
-            demands::status,
-            demands::created_at,
-        ))
-        .into_boxed();
-    let mut mq = matches::table
-        .select((
-            matches::id,
-            matches::demand_id,
-            matches::bank_id,
-            matches::enterprise_id,
-            matches::state,
-            matches::created_at,
-            matches::responded_at,
-            matches::respond_by,
-            matches::decide_by,
-            matches::approved_amount_fen,
-        ))
-        .into_boxed();
+/// Loads the slice's loans (by disbursement date, in the region they were reported in) for the
+/// exports.
+pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<LoanRec>> {
+    let banks = super::orgs::names_of_kind(conn, "bank")?;
     let mut lq = loans::table
         .select((
-            loans::id,
-            loans::demand_id,
-            loans::product_id,
-            loans::bank_id,
-            loans::enterprise_id,
-            loans::amount_fen,
-            loans::rate_units,
-            loans::first_loan,
-            loans::guarantor_id,
-            loans::disbursed_on,
+            (
+                loans::id,
+                loans::demand_id,
+                loans::bank_id,
+                loans::enterprise_id,
+                loans::amount_fen,
+                loans::rate_units,
+                loans::first_loan,
+                loans::disbursed_on,
+            ),
+            (
+                loans::region_code,
+                loans::size_class,
+                loans::qualification_kinds,
+                loans::product_type,
+                loans::credit,
+            ),
         ))
         .into_boxed();
+    if let Some(p) = &s.region_prefix {
+        lq = lq.filter(loans::region_code.like(format!("{p}%")));
+    }
     if let Some(f) = s.from {
-        dq = dq.filter(demands::created_at.ge(day_start(f)));
-        mq = mq.filter(matches::created_at.ge(day_start(f)));
         lq = lq.filter(loans::disbursed_on.ge(f));
     }
     if let Some(t) = s.to {
-        let next = day_start(t.succ_opt().unwrap_or(t));
-        dq = dq.filter(demands::created_at.lt(next));
-        mq = mq.filter(matches::created_at.lt(next));
         lq = lq.filter(loans::disbursed_on.le(t));
     }
-    let demands = dq
-        .load::<(i64, i64, i64, String, NaiveDateTime)>(conn)?
-        .into_iter()
-        .filter(|r| regions.contains_key(&r.1))
-        .map(
-            |(id, enterprise_id, amount_fen, status, created_at)| DemandRec {
-                id,
-                enterprise_id,
-                amount_fen,
-                status,
-                created_on: created_at.date(),
-            },
-        )
-        .collect();
-    type M = (
-        i64,
-        i64,
-        i64,
-        i64,
-        String,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<i64>,
+    type L = (
+        (i64, i64, i64, i64, i64, i64, bool, NaiveDate),
+        (String, String, String, String, bool),
     );
-    let matches = mq
-        .load::<M>(conn)?
+    Ok(lq
+        .order(loans::id.asc())
+        .load::<L>(conn)?
         .into_iter()
-        .filter(|r| regions.contains_key(&r.3))
         .map(
             |(
-                id,
-                demand_id,
-                bank_id,
-                enterprise_id,
-                state,
-                created_at,
-                responded_at,
-                respond_by,
-                decide_by,
-                approved,
-            )| MatchRec {
+                (
+                    id,
+                    demand_id,
+                    bank_id,
+                    enterprise_id,
+                    amount_fen,
+                    rate_units,
+                    first_loan,
+                    disbursed_on,
+                ),
+                (region_code, size_class, kinds, product_type, credit),
+            )| LoanRec {
                 id,
                 demand_id,
                 bank_id,
                 bank_name: banks.get(&bank_id).cloned().unwrap_or_default(),
                 enterprise_id,
-                state,
-                created_at,
-                responded_at,
-                respond_by,
-                decide_by,
-                approved_fen: approved,
-            },
-        )
-        .collect();
-    type L = (
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        bool,
-        Option<i64>,
-        NaiveDate,
-    );
-    let loans = lq
-        .load::<L>(conn)?
-        .into_iter()
-        .filter(|r| regions.contains_key(&r.4))
-        .map(
-            |(
-                id,
-                demand_id,
-                product_id,
-                bank_id,
-                enterprise_id,
+                region_code,
+                size_class,
+                qualifications: kinds
+                    .split(',')
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                product_type,
+                credit,
                 amount_fen,
                 rate_units,
                 first_loan,
-                guarantor_id,
                 disbursed_on,
-            )| {
-                let (product_type, methods) =
-                    product_info.get(&product_id).cloned().unwrap_or_default();
-                let ent = ents.get(&enterprise_id);
-                LoanRec {
-                    id,
-                    demand_id,
-                    bank_id,
-                    bank_name: banks.get(&bank_id).cloned().unwrap_or_default(),
-                    enterprise_id,
-                    region_code: regions.get(&enterprise_id).cloned().unwrap_or_default(),
-                    size_class: ent
-                        .map(|e| e.facts.size_class.as_str().to_owned())
-                        .unwrap_or_default(),
-                    qualifications: ent
-                        .map(|e| {
-                            let mut k: Vec<String> = e
-                                .facts
-                                .qualifications
-                                .iter()
-                                .filter(|q| q.valid_on(disbursed_on))
-                                .map(|q| q.kind.as_str().to_owned())
-                                .collect();
-                            k.sort();
-                            k.dedup();
-                            k
-                        })
-                        .unwrap_or_default(),
-                    product_type,
-                    // 信用贷款: no guarantee recorded on a product that lends on credit.
-                    credit: guarantor_id.is_none() && methods.contains("\"credit\""),
-                    amount_fen,
-                    rate_units,
-                    first_loan,
-                    disbursed_on,
-                }
             },
         )
-        .collect();
-    Ok(Dataset {
-        demands,
-        matches,
-        loans,
-    })
+        .collect())
 }
 
 /// (submitted, approved, paid) subsidy amounts for enterprises of the slice, and remaining
@@ -250,19 +100,20 @@ pub fn subsidies(
     conn: &mut DbConnection,
     prefix: Option<&str>,
 ) -> QueryResult<((i64, i64, i64), i64)> {
-    let regions = enterprise_regions(conn, prefix)?;
-    let rows: Vec<(i64, String, i64)> = subsidy_claims::table
-        .select((
-            subsidy_claims::enterprise_id,
-            subsidy_claims::state,
-            subsidy_claims::amount_fen,
-        ))
-        .load(conn)?;
+    let mut q = subsidy_claims::table
+        .select((subsidy_claims::state, subsidy_claims::amount_fen))
+        .into_boxed();
+    if let Some(p) = prefix {
+        q = q.filter(
+            subsidy_claims::enterprise_id.eq_any(
+                organizations::table
+                    .filter(organizations::region_code.like(format!("{p}%")))
+                    .select(organizations::id),
+            ),
+        );
+    }
     let mut s = (0, 0, 0);
-    for (e, state, amount) in rows {
-        if !regions.contains_key(&e) {
-            continue;
-        }
+    for (state, amount) in q.load::<(String, i64)>(conn)? {
         match state.as_str() {
             "submitted" => s.0 += amount,
             "approved" => s.1 += amount,

@@ -42,6 +42,7 @@ pub mod product;
 pub mod qualification;
 pub mod rate;
 pub mod region;
+pub mod rollup;
 pub mod size_class;
 pub mod stats;
 pub mod subsidy;

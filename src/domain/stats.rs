@@ -1,41 +1,15 @@
-//! Finance-office metrics (统计监测) as pure functions over records. Definitions are in
-//! `docs/metrics.md`; every group total is computed by the same function as the grand total,
-//! so totals always equal the sum of their groups (except `qualification`, whose groups
-//! overlap: a firm with two titles counts under both).
+//! Finance-office metrics (统计监测): the report shapes, the ratios and the groupings.
+//! Definitions are in `docs/metrics.md`; the figures are computed from rollups
+//! (`domain::rollup`), and `scan` (tests only) computes them from records as the oracle.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::money::Money;
-use super::rate::Rate;
-
-#[derive(Clone, Debug)]
-pub struct DemandRec {
-    pub id: i64,
-    pub enterprise_id: i64,
-    pub amount_fen: i64,
-    pub status: String,
-    pub created_on: NaiveDate,
-}
-
-#[derive(Clone, Debug)]
-pub struct MatchRec {
-    pub id: i64,
-    pub demand_id: i64,
-    pub bank_id: i64,
-    pub bank_name: String,
-    pub enterprise_id: i64,
-    pub state: String,
-    pub created_at: NaiveDateTime,
-    pub responded_at: Option<NaiveDateTime>,
-    pub respond_by: Option<NaiveDate>,
-    pub decide_by: Option<NaiveDate>,
-    pub approved_fen: Option<i64>,
-}
 
 #[derive(Clone, Debug)]
 pub struct LoanRec {
@@ -55,19 +29,16 @@ pub struct LoanRec {
     pub disbursed_on: NaiveDate,
 }
 
-impl MatchRec {
-    pub fn overdue(&self, today: NaiveDate) -> bool {
-        match self.state.as_str() {
-            "applied" => self.respond_by.is_some_and(|d| d < today),
-            "accepted" => self.decide_by.is_some_and(|d| d < today),
-            _ => false,
-        }
-    }
+/// A ratio as a decimal string with 4 places ("0.6000"); null when the denominator is 0.
+pub(crate) fn ratio(num: Decimal, den: Decimal) -> Option<String> {
+    (!den.is_zero()).then(|| four_places(num / den))
 }
 
-/// A ratio as a decimal string with 4 places ("0.6000"); null when the denominator is 0.
-fn ratio(num: Decimal, den: Decimal) -> Option<String> {
-    (!den.is_zero()).then(|| four_places(num / den))
+/// Amount-weighted average rate in percent from Σ amount_fen × rate_units (units are 1/10000
+/// of a percent); None without any amount.
+pub(crate) fn weighted_rate(rate_amount: i128, amount_fen: i64) -> Option<String> {
+    let num = Decimal::try_from_i128_with_scale(rate_amount, 4).ok()?;
+    (amount_fen > 0).then(|| four_places(num / Decimal::from(amount_fen)))
 }
 
 /// Half up to 4 decimals, always printed with 4 ("0.5000").
@@ -94,34 +65,6 @@ pub struct LoanFigures {
     pub weighted_average_rate: Option<String>,
 }
 
-pub fn loan_figures<'a>(loans: impl IntoIterator<Item = &'a LoanRec>) -> LoanFigures {
-    let (mut count, mut amount, mut first_amount, mut credit_amount) = (0u64, 0i64, 0i64, 0i64);
-    let mut weighted = Decimal::ZERO;
-    let (mut ents, mut firsts) = (BTreeSet::new(), BTreeSet::new());
-    for l in loans {
-        count += 1;
-        amount += l.amount_fen;
-        ents.insert(l.enterprise_id);
-        if l.first_loan {
-            firsts.insert(l.enterprise_id);
-            first_amount += l.amount_fen;
-        }
-        if l.credit {
-            credit_amount += l.amount_fen;
-        }
-        weighted += Decimal::from(l.amount_fen) * Rate::from_units(l.rate_units).percent();
-    }
-    LoanFigures {
-        count,
-        amount: Money::from_fen(amount),
-        enterprises_served: ents.len() as u64,
-        first_loan_enterprises: firsts.len() as u64,
-        first_loan_amount: Money::from_fen(first_amount),
-        credit_loan_share: ratio(Decimal::from(credit_amount), Decimal::from(amount)),
-        weighted_average_rate: (amount > 0).then(|| four_places(weighted / Decimal::from(amount))),
-    }
-}
-
 #[derive(Debug, Default, Serialize, ToSchema, PartialEq, Eq, Clone)]
 pub struct MatchFigures {
     pub total: u64,
@@ -130,24 +73,6 @@ pub struct MatchFigures {
     #[schema(value_type = String)]
     pub approved_amount: Money,
     pub overdue: u64,
-}
-
-pub fn match_figures<'a>(
-    matches: impl IntoIterator<Item = &'a MatchRec>,
-    today: NaiveDate,
-) -> MatchFigures {
-    let mut f = MatchFigures::default();
-    let mut approved = 0i64;
-    for m in matches {
-        f.total += 1;
-        *f.by_state.entry(m.state.clone()).or_default() += 1;
-        if matches!(m.state.as_str(), "approved" | "disbursed") {
-            approved += m.approved_fen.unwrap_or(0);
-        }
-        f.overdue += u64::from(m.overdue(today));
-    }
-    f.approved_amount = Money::from_fen(approved);
-    f
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -165,29 +90,12 @@ pub struct Rates {
     pub demand_satisfaction_rate: Option<String>,
 }
 
-/// The two funnel rates over demands of the slice (loans counted wherever disbursed).
-pub fn rates(
-    demands: &[DemandRec],
-    matches: &[MatchRec],
-    loans_by_demand: &BTreeMap<i64, i64>,
-) -> Rates {
-    let matched: BTreeSet<i64> = matches.iter().map(|m| m.demand_id).collect();
-    let considered: Vec<&DemandRec> = demands.iter().filter(|d| matched.contains(&d.id)).collect();
-    let with_loan = considered
-        .iter()
-        .filter(|d| loans_by_demand.contains_key(&d.id))
-        .count();
-    let demanded: i64 = considered.iter().map(|d| d.amount_fen).sum();
-    let disbursed: i64 = considered
-        .iter()
-        .map(|d| loans_by_demand.get(&d.id).copied().unwrap_or(0))
-        .sum();
+/// The two funnel rates over the demands of the slice (from their rollup cells; loans count
+/// wherever disbursed).
+pub fn funnel_rates(d: &super::rollup::Measures) -> Rates {
     Rates {
-        match_success_rate: ratio(
-            Decimal::from(with_loan as u64),
-            Decimal::from(considered.len() as u64),
-        ),
-        demand_satisfaction_rate: ratio(Decimal::from(disbursed), Decimal::from(demanded)),
+        match_success_rate: ratio(d.with_loan.into(), d.matched.into()),
+        demand_satisfaction_rate: ratio(d.loan_fen.into(), d.matched_fen.into()),
     }
 }
 
@@ -204,6 +112,28 @@ pub enum By {
 }
 
 impl By {
+    /// The match dimension that holds this grouping (`STATE` for time and region).
+    pub fn match_dim(self) -> &'static str {
+        use super::rollup::dim;
+        match self {
+            By::Bank => dim::BANK_STATE,
+            By::Region | By::Month | By::Quarter => dim::STATE,
+            other => other.dim(),
+        }
+    }
+
+    /// The loan dimension that holds this grouping (`ALL` for time and region).
+    pub fn dim(self) -> &'static str {
+        use super::rollup::dim;
+        match self {
+            By::Bank => dim::BANK,
+            By::ProductType => dim::PRODUCT_TYPE,
+            By::SizeClass => dim::SIZE_CLASS,
+            By::Qualification => dim::QUALIFICATION,
+            By::Region | By::Month | By::Quarter => dim::ALL,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<By> {
         Some(match s {
             "bank" => By::Bank,
@@ -216,50 +146,15 @@ impl By {
             _ => return None,
         })
     }
-
-    /// The group keys of one loan (several for `qualification`, "none" when it has none).
-    pub fn keys(self, l: &LoanRec) -> Vec<String> {
-        match self {
-            By::Bank => vec![format!("{} {}", l.bank_id, l.bank_name)],
-            By::ProductType => vec![l.product_type.clone()],
-            By::Region => vec![l.region_code.chars().take(4).collect()],
-            By::Qualification if l.qualifications.is_empty() => vec!["none".into()],
-            By::Qualification => l.qualifications.clone(),
-            By::SizeClass => vec![l.size_class.clone()],
-            By::Month => vec![format!(
-                "{}-{:02}",
-                l.disbursed_on.year(),
-                l.disbursed_on.month()
-            )],
-            By::Quarter => vec![format!(
-                "{}-Q{}",
-                l.disbursed_on.year(),
-                (l.disbursed_on.month() - 1) / 3 + 1
-            )],
-        }
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Group {
     pub key: String,
+    /// Loans of the group, by disbursement date.
     pub loans: LoanFigures,
-}
-
-pub fn breakdown(loans: &[LoanRec], by: By) -> Vec<Group> {
-    let mut groups: BTreeMap<String, Vec<&LoanRec>> = BTreeMap::new();
-    for l in loans {
-        for k in by.keys(l) {
-            groups.entry(k).or_default().push(l);
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(key, ls)| Group {
-            key,
-            loans: loan_figures(ls),
-        })
-        .collect()
+    /// Matches of the group, by the day they were made.
+    pub matches: MatchFigures,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -279,68 +174,226 @@ pub struct BankFigures {
     pub disbursed_amount: Money,
 }
 
-pub fn banks(matches: &[MatchRec], loans: &[LoanRec], today: NaiveDate) -> Vec<BankFigures> {
-    let mut out: BTreeMap<i64, BankFigures> = BTreeMap::new();
-    let mut hours: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    let entry = |out: &mut BTreeMap<i64, BankFigures>, id: i64, name: &str| {
-        out.entry(id)
-            .or_insert_with(|| BankFigures {
-                bank_id: id,
-                bank_name: name.to_owned(),
-                matches_received: 0,
-                accepted: 0,
-                rejected: 0,
-                median_hours_to_respond: None,
-                overdue: 0,
-                approved_amount: Money::ZERO,
-                disbursed_amount: Money::ZERO,
+#[cfg(test)]
+pub(crate) mod scan {
+    //! The same metrics computed by scanning the records: the oracle the rollups
+    //! (`domain::rollup`) are tested against.
+
+    use std::collections::BTreeSet;
+
+    use chrono::{Datelike, NaiveDateTime};
+
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    pub struct MatchRec {
+        pub bank_id: i64,
+        pub bank_name: String,
+        pub region_code: String,
+        pub product_type: String,
+        pub size_class: String,
+        pub qualifications: Vec<String>,
+        pub state: String,
+        pub created_at: NaiveDateTime,
+        pub responded_at: Option<NaiveDateTime>,
+        pub respond_by: Option<NaiveDate>,
+        pub decide_by: Option<NaiveDate>,
+        pub approved_fen: Option<i64>,
+    }
+
+    impl MatchRec {
+        pub fn overdue(&self, today: NaiveDate) -> bool {
+            match self.state.as_str() {
+                "applied" => self.respond_by.is_some_and(|d| d < today),
+                "accepted" => self.decide_by.is_some_and(|d| d < today),
+                _ => false,
+            }
+        }
+    }
+
+    pub fn loan_figures<'a>(loans: impl IntoIterator<Item = &'a LoanRec>) -> LoanFigures {
+        let (mut count, mut amount, mut first_amount, mut credit_amount) = (0u64, 0i64, 0i64, 0i64);
+        let mut weighted = 0i128;
+        let (mut ents, mut firsts) = (BTreeSet::new(), BTreeSet::new());
+        for l in loans {
+            count += 1;
+            amount += l.amount_fen;
+            ents.insert(l.enterprise_id);
+            if l.first_loan {
+                firsts.insert(l.enterprise_id);
+                first_amount += l.amount_fen;
+            }
+            if l.credit {
+                credit_amount += l.amount_fen;
+            }
+            weighted += i128::from(l.amount_fen) * i128::from(l.rate_units);
+        }
+        LoanFigures {
+            count,
+            amount: Money::from_fen(amount),
+            enterprises_served: ents.len() as u64,
+            first_loan_enterprises: firsts.len() as u64,
+            first_loan_amount: Money::from_fen(first_amount),
+            credit_loan_share: ratio(Decimal::from(credit_amount), Decimal::from(amount)),
+            weighted_average_rate: weighted_rate(weighted, amount),
+        }
+    }
+
+    /// The group keys of a record (several for `qualification`, "none" when it has none).
+    #[allow(clippy::too_many_arguments)]
+    fn keys_of(
+        by: By,
+        bank: (i64, &str),
+        product_type: &str,
+        region_code: &str,
+        qualifications: &[String],
+        size_class: &str,
+        on: NaiveDate,
+    ) -> Vec<String> {
+        match by {
+            By::Bank => vec![format!("{} {}", bank.0, bank.1)],
+            By::ProductType => vec![product_type.to_owned()],
+            By::Region => vec![region_code.chars().take(4).collect()],
+            By::Qualification if qualifications.is_empty() => vec!["none".into()],
+            By::Qualification => qualifications.to_vec(),
+            By::SizeClass => vec![size_class.to_owned()],
+            By::Month => vec![format!("{}-{:02}", on.year(), on.month())],
+            By::Quarter => vec![format!("{}-Q{}", on.year(), (on.month() - 1) / 3 + 1)],
+        }
+    }
+
+    pub fn keys(by: By, l: &LoanRec) -> Vec<String> {
+        keys_of(
+            by,
+            (l.bank_id, &l.bank_name),
+            &l.product_type,
+            &l.region_code,
+            &l.qualifications,
+            &l.size_class,
+            l.disbursed_on,
+        )
+    }
+
+    fn match_keys(by: By, m: &MatchRec) -> Vec<String> {
+        keys_of(
+            by,
+            (m.bank_id, &m.bank_name),
+            &m.product_type,
+            &m.region_code,
+            &m.qualifications,
+            &m.size_class,
+            m.created_at.date(),
+        )
+    }
+
+    pub fn match_figures<'a>(
+        matches: impl IntoIterator<Item = &'a MatchRec>,
+        today: NaiveDate,
+    ) -> MatchFigures {
+        let mut f = MatchFigures::default();
+        for m in matches {
+            f.total += 1;
+            *f.by_state.entry(m.state.clone()).or_default() += 1;
+            if matches!(m.state.as_str(), "approved" | "disbursed") {
+                f.approved_amount =
+                    Money::from_fen(f.approved_amount.fen() + m.approved_fen.unwrap_or(0));
+            }
+            f.overdue += u64::from(m.overdue(today));
+        }
+        f
+    }
+
+    pub fn breakdown(
+        loans: &[LoanRec],
+        matches: &[MatchRec],
+        by: By,
+        today: NaiveDate,
+    ) -> Vec<Group> {
+        let mut groups: BTreeMap<String, (Vec<&LoanRec>, Vec<&MatchRec>)> = BTreeMap::new();
+        for l in loans {
+            for k in keys(by, l) {
+                groups.entry(k).or_default().0.push(l);
+            }
+        }
+        for m in matches {
+            for k in match_keys(by, m) {
+                groups.entry(k).or_default().1.push(m);
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, (ls, ms))| Group {
+                key,
+                loans: loan_figures(ls),
+                matches: match_figures(ms, today),
             })
-            .bank_id
-    };
-    for m in matches {
-        entry(&mut out, m.bank_id, &m.bank_name);
-        let b = out.get_mut(&m.bank_id).expect("just inserted");
-        b.matches_received += 1;
-        b.accepted += u64::from(matches!(
-            m.state.as_str(),
-            "accepted" | "approved" | "disbursed"
-        ));
-        b.rejected += u64::from(m.state == "rejected");
-        b.overdue += u64::from(m.overdue(today));
-        if matches!(m.state.as_str(), "approved" | "disbursed") {
-            b.approved_amount =
-                Money::from_fen(b.approved_amount.fen() + m.approved_fen.unwrap_or(0));
-        }
-        if let Some(r) = m.responded_at {
-            hours
-                .entry(m.bank_id)
-                .or_default()
-                .push((r - m.created_at).num_seconds());
-        }
+            .collect()
     }
-    for l in loans {
-        entry(&mut out, l.bank_id, &l.bank_name);
-        let b = out.get_mut(&l.bank_id).expect("just inserted");
-        b.disbursed_amount = Money::from_fen(b.disbursed_amount.fen() + l.amount_fen);
-    }
-    for (bank, mut secs) in hours {
-        secs.sort_unstable();
-        let n = secs.len();
-        let median = if n % 2 == 1 {
-            Decimal::from(secs[n / 2])
-        } else {
-            Decimal::from(secs[n / 2 - 1] + secs[n / 2]) / Decimal::TWO
+
+    pub fn banks(matches: &[MatchRec], loans: &[LoanRec], today: NaiveDate) -> Vec<BankFigures> {
+        let mut out: BTreeMap<i64, BankFigures> = BTreeMap::new();
+        let mut hours: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        let entry = |out: &mut BTreeMap<i64, BankFigures>, id: i64, name: &str| {
+            out.entry(id)
+                .or_insert_with(|| BankFigures {
+                    bank_id: id,
+                    bank_name: name.to_owned(),
+                    matches_received: 0,
+                    accepted: 0,
+                    rejected: 0,
+                    median_hours_to_respond: None,
+                    overdue: 0,
+                    approved_amount: Money::ZERO,
+                    disbursed_amount: Money::ZERO,
+                })
+                .bank_id
         };
-        if let Some(b) = out.get_mut(&bank) {
-            b.median_hours_to_respond =
-                Some((median / Decimal::from(3600)).round_dp(2).to_string());
+        for m in matches {
+            entry(&mut out, m.bank_id, &m.bank_name);
+            let b = out.get_mut(&m.bank_id).expect("just inserted");
+            b.matches_received += 1;
+            b.accepted += u64::from(matches!(
+                m.state.as_str(),
+                "accepted" | "approved" | "disbursed"
+            ));
+            b.rejected += u64::from(m.state == "rejected");
+            b.overdue += u64::from(m.overdue(today));
+            if matches!(m.state.as_str(), "approved" | "disbursed") {
+                b.approved_amount =
+                    Money::from_fen(b.approved_amount.fen() + m.approved_fen.unwrap_or(0));
+            }
+            if let Some(r) = m.responded_at {
+                hours
+                    .entry(m.bank_id)
+                    .or_default()
+                    .push((r - m.created_at).num_seconds());
+            }
         }
+        for l in loans {
+            entry(&mut out, l.bank_id, &l.bank_name);
+            let b = out.get_mut(&l.bank_id).expect("just inserted");
+            b.disbursed_amount = Money::from_fen(b.disbursed_amount.fen() + l.amount_fen);
+        }
+        for (bank, mut secs) in hours {
+            secs.sort_unstable();
+            let n = secs.len();
+            let median = if n % 2 == 1 {
+                Decimal::from(secs[n / 2])
+            } else {
+                Decimal::from(secs[n / 2 - 1] + secs[n / 2]) / Decimal::TWO
+            };
+            if let Some(b) = out.get_mut(&bank) {
+                b.median_hours_to_respond =
+                    Some((median / Decimal::from(3600)).round_dp(2).to_string());
+            }
+        }
+        out.into_values().collect()
     }
-    out.into_values().collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::scan::*;
     use super::*;
 
     fn loan(
@@ -419,51 +472,21 @@ mod tests {
             By::Month,
             By::Quarter,
         ] {
-            let groups = breakdown(&loans, by);
+            let groups = breakdown(&loans, &[], by, NaiveDate::MIN);
             let sum: i64 = groups.iter().map(|g| g.loans.amount.fen()).sum();
             let count: u64 = groups.iter().map(|g| g.loans.count).sum();
             assert_eq!((sum, count), (f.amount.fen(), f.count), "{by:?}");
         }
-        let q = breakdown(&loans, By::Quarter);
+        let q = breakdown(&loans, &[], By::Quarter, NaiveDate::MIN);
         assert_eq!(
             q.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(),
             vec!["2026-Q1", "2026-Q2"]
         );
-        let qual = breakdown(&loans, By::Qualification);
+        let qual = breakdown(&loans, &[], By::Qualification, NaiveDate::MIN);
         assert_eq!(
             qual.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(),
             vec!["high_tech", "none", "specialized_sme"]
         );
         assert_eq!(loan_figures(&[]).weighted_average_rate, None);
-    }
-
-    #[test]
-    fn funnel_rates() {
-        let d = |id, fen| DemandRec {
-            id,
-            enterprise_id: 1,
-            amount_fen: fen,
-            status: "open".into(),
-            created_on: "2026-01-01".parse().unwrap(),
-        };
-        let m = |id, demand_id| MatchRec {
-            id,
-            demand_id,
-            bank_id: 1,
-            bank_name: "b".into(),
-            enterprise_id: 1,
-            state: "applied".into(),
-            created_at: "2026-01-01T00:00:00".parse().unwrap(),
-            responded_at: None,
-            respond_by: None,
-            decide_by: None,
-            approved_fen: None,
-        };
-        let demands = vec![d(1, 1000), d(2, 1000), d(3, 5000)];
-        let matches = vec![m(1, 1), m(2, 2)];
-        let loans: BTreeMap<i64, i64> = [(1, 800)].into_iter().collect();
-        let r = rates(&demands, &matches, &loans);
-        assert_eq!(r.match_success_rate.as_deref(), Some("0.5000"));
-        assert_eq!(r.demand_satisfaction_rate.as_deref(), Some("0.4000"));
     }
 }

@@ -22,6 +22,7 @@ use crate::domain::org::Role;
 use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rate::Rate;
 use crate::domain::region;
+use crate::domain::rollup::Rollup;
 use crate::startup::AppState;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -335,11 +336,19 @@ pub async fn create_demand(
             let matching = state.clone();
             let (row, name) = with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
-                    let row = demands::insert(conn, auth.org_id, &draft.fields(), db::now())?;
+                    let mut rollup = Rollup::default();
+                    let row = demands::insert(
+                        conn,
+                        auth.org_id,
+                        &draft.fields(),
+                        db::now(),
+                        &mut rollup,
+                    )?;
                     let name = orgs::find(conn, auth.org_id)?
                         .map(|o| o.name)
                         .unwrap_or_default();
                     notify_eligible_banks(conn, &matching, &row, &name)?;
+                    db::rollups::apply(conn, rollup)?;
                     Ok((row, name))
                 })
             })
@@ -451,12 +460,15 @@ pub async fn patch_demand(
             let draft = Draft::from_row(&row)?.apply(patch);
             draft.validate()?;
             let now = db::now();
-            if demands::update_open(conn, id, auth.org_id, &draft.fields(), now)? == 0 {
+            let mut rollup = Rollup::default();
+            if demands::update_open(conn, id, auth.org_id, &draft.fields(), now, &mut rollup)? == 0
+            {
                 return Err(ApiError::conflict(
                     "demand_not_open",
                     "only an open demand can be changed",
                 ));
             }
+            db::rollups::apply(conn, rollup)?;
             let scope = EnterpriseScope::Own(auth.org_id);
             let updated = demands::find_visible(conn, id, &scope)?
                 .ok_or_else(|| ApiError::not_found("demand"))?;

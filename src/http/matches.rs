@@ -25,6 +25,7 @@ use crate::domain::matching::evaluate;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::rate::Rate;
+use crate::domain::rollup::{self, MatchFact, Rollup};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -457,6 +458,12 @@ pub async fn create_match(
                             "bank",
                         ),
                     };
+                    let snap = db::rollups::snapshot(
+                        conn,
+                        demand.facts.enterprise_id,
+                        b.product_id,
+                        today,
+                    )?;
                     let new = NewMatch {
                         demand_id: b.demand_id,
                         product_id: b.product_id,
@@ -473,6 +480,10 @@ pub async fn create_match(
                         responded_at,
                         created_at: now,
                         updated_at: now,
+                        region_code: snap.region_code,
+                        size_class: snap.size_class,
+                        qualification_kinds: snap.qualification_kinds,
+                        product_type: snap.product_type,
                     };
                     let m = match repo::insert(conn, &new) {
                         Err(diesel::result::Error::DatabaseError(
@@ -503,6 +514,10 @@ pub async fn create_match(
                         now,
                     )?;
                     db::demands::mark_in_progress(conn, b.demand_id, now)?;
+                    let mut rollup = Rollup::default();
+                    rollup::match_made(&mut rollup, &db::rollups::match_fact(&m));
+                    db::demands::mark_matched(conn, b.demand_id, now, &mut rollup)?;
+                    db::rollups::apply(conn, rollup)?;
                     emit(conn, &m, "match.created", &[])?;
                     full_view(conn, m.id)
                 })
@@ -638,6 +653,13 @@ async fn act(
                 db::demands::reopen_if_in_progress(conn, m.demand_id, now)?;
             }
             let updated = repo::find(conn, id)?;
+            let mut rollup = Rollup::default();
+            rollup::match_moved(
+                &mut rollup,
+                &db::rollups::match_fact(&m),
+                &db::rollups::match_fact(&updated),
+            );
+            db::rollups::apply(conn, rollup)?;
             emit(conn, &updated, &format!("match.{}", to_event(to)), &[])?;
             full_view(conn, id)
         })
@@ -937,7 +959,7 @@ pub async fn disburse(
                         }
                     }
                     let now = db::now();
-                    if !repo::add_disbursement(conn, id, b.amount.fen(), now)? {
+                    let Some(was) = repo::add_disbursement(conn, id, b.amount.fen(), now)? else {
                         let current = repo::find(conn, id)?;
                         if !matches!(
                             state_of(&current.state),
@@ -957,7 +979,29 @@ pub async fn disburse(
                                 Money::from_fen(left.max(0))
                             ),
                         ));
-                    }
+                    };
+                    let mut rollup = Rollup::default();
+                    let after = repo::find(conn, id)?;
+                    let moved = db::rollups::match_fact(&after);
+                    rollup::match_moved(
+                        &mut rollup,
+                        &MatchFact {
+                            state: was.as_str().to_owned(),
+                            ..moved.clone()
+                        },
+                        &moved,
+                    );
+                    let fact = db::rollups::loan_fact(
+                        conn,
+                        m.enterprise_id,
+                        m.bank_id,
+                        m.product_id,
+                        b.guarantee.is_some(),
+                        b.amount.fen(),
+                        b.annual_rate.units(),
+                        b.first_loan,
+                        b.disbursed_on,
+                    )?;
                     let loan = repo::insert_loan(
                         conn,
                         &NewLoan {
@@ -982,8 +1026,15 @@ pub async fn disburse(
                                 .map(|g| g.counter_guarantee.as_str().to_owned()),
                             created_by: auth.user_id,
                             created_at: now,
+                            region_code: fact.region_code.clone(),
+                            size_class: fact.size_class.clone(),
+                            qualification_kinds: fact.qualification_kinds.clone(),
+                            product_type: fact.product_type.clone(),
+                            credit: fact.credit,
                         },
                     )?;
+                    rollup::loan_disbursed(&mut rollup, &fact).map_err(ApiError::internal)?;
+                    db::demands::mark_loaned(conn, m.demand_id, loan.amount_fen, now, &mut rollup)?;
                     let note = format!(
                         "disbursed {} on {} (loan {})",
                         b.amount, b.disbursed_on, loan.id
@@ -1001,6 +1052,7 @@ pub async fn disburse(
                     )?;
                     db::demands::mark_fulfilled(conn, m.demand_id, now)?;
                     db::orgs::set_has_prior_loan(conn, m.enterprise_id, now)?;
+                    db::rollups::apply(conn, rollup)?;
                     let view = LoanView::new(loan.clone());
                     let payload = serde_json::to_value(&view).map_err(ApiError::internal)?;
                     let mut recipients = vec![m.bank_id, m.enterprise_id];

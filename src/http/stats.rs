@@ -2,8 +2,6 @@
 //! targets and Excel/CSV exports, all scoped to the caller's region. Metrics are defined in
 //! `domain::stats` and `docs/metrics.md`.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -17,11 +15,12 @@ use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
 use super::views::rfc3339;
 use super::{idempotency, with_conn};
-use crate::db::stats::{self as repo, Dataset, Slice, TargetRow};
+use crate::db::stats::{self as repo, Slice, TargetRow};
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::region;
+use crate::domain::rollup::{self, dim, CellKey, Fact, Measures};
 use crate::domain::stats::{
     self, BankFigures, By, DemandFigures, Group, LoanFigures, LoanRec, MatchFigures, Rates,
 };
@@ -126,31 +125,49 @@ pub struct Overview {
     pub subsidies: SubsidyFigures,
 }
 
-fn loans_by_demand(loans: &[LoanRec]) -> BTreeMap<i64, i64> {
-    let mut m = BTreeMap::new();
-    for l in loans {
-        *m.entry(l.demand_id).or_default() += l.amount_fen;
-    }
-    m
+/// Loan cells of `dims` for the slice.
+fn loan_rollup(
+    conn: &mut DbConnection,
+    s: &Slice,
+    dims: &[&str],
+) -> ApiResult<Vec<(CellKey, Measures)>> {
+    Ok(db::rollups::load(
+        conn,
+        Fact::Loan,
+        dims,
+        &rollup::plan(s.from, s.to),
+        s.region_prefix.as_deref(),
+    )?)
 }
 
-fn overview_of(conn: &mut DbConnection, s: &Slice, d: &Dataset) -> ApiResult<Overview> {
-    let ((submitted, approved, paid), remaining) =
-        repo::subsidies(conn, s.region_prefix.as_deref())?;
+fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
+    let plan = rollup::plan(s.from, s.to);
+    let prefix = s.region_prefix.as_deref();
+    let d = rollup::merged(&db::rollups::load(
+        conn,
+        Fact::Demand,
+        &[dim::ALL],
+        &plan,
+        prefix,
+    )?);
+    let match_cells = db::rollups::load(conn, Fact::Match, &[dim::STATE], &plan, prefix)?;
+    let matches = rollup::match_counts(&match_cells, today());
+    let loans = rollup::merged(&loan_rollup(conn, s, &[dim::ALL])?);
+    let ((submitted, approved_subsidy, paid), remaining) = repo::subsidies(conn, prefix)?;
     Ok(Overview {
         region_prefix: s.region_prefix.clone(),
         from: s.from,
         to: s.to,
         demands: DemandFigures {
-            count: d.demands.len() as u64,
-            amount: Money::from_fen(d.demands.iter().map(|x| x.amount_fen).sum()),
+            count: d.n.max(0) as u64,
+            amount: Money::from_fen(d.amount_fen),
         },
-        matches: stats::match_figures(&d.matches, today()),
-        loans: stats::loan_figures(&d.loans),
-        rates: stats::rates(&d.demands, &d.matches, &loans_by_demand(&d.loans)),
+        matches,
+        loans: rollup::loan_figures(&loans),
+        rates: stats::funnel_rates(&d),
         subsidies: SubsidyFigures {
             submitted: Money::from_fen(submitted),
-            approved: Money::from_fen(approved),
+            approved: Money::from_fen(approved_subsidy),
             paid: Money::from_fen(paid),
             remaining_budgets: Money::from_fen(remaining),
         },
@@ -168,8 +185,7 @@ pub async fn overview(
     let q = q.into_inner();
     let o = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
-        let d = repo::load(conn, &s)?;
-        overview_of(conn, &s, &d)
+        overview_of(conn, &s)
     })
     .await?;
     Ok(HttpResponse::Ok().json(o))
@@ -179,8 +195,10 @@ pub async fn overview(
 pub struct Breakdown {
     pub by: String,
     pub groups: Vec<Group>,
-    /// The same figures over every loan (for `qualification`, groups overlap).
+    /// The loan figures over every loan (for `qualification`, groups overlap).
     pub total: LoanFigures,
+    /// The match figures over every match (for `qualification`, groups overlap).
+    pub total_matches: MatchFigures,
 }
 
 fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiResult<Breakdown> {
@@ -191,15 +209,40 @@ fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiR
         )
     })?;
     let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
-    let d = repo::load(conn, &s)?;
+    let cells = loan_rollup(conn, &s, &[dim::ALL, by.dim()])?;
+    let match_cells = db::rollups::load(
+        conn,
+        Fact::Match,
+        &[dim::STATE, by.match_dim()],
+        &rollup::plan(s.from, s.to),
+        s.region_prefix.as_deref(),
+    )?;
+    let bank_names = if by == By::Bank {
+        db::orgs::names_of_kind(conn, "bank")?
+    } else {
+        Default::default()
+    };
+    let all: Vec<_> = cells
+        .iter()
+        .filter(|(k, _)| k.dim == dim::ALL)
+        .cloned()
+        .collect();
+    let today = today();
     Ok(Breakdown {
         by: q.by,
-        groups: stats::breakdown(&d.loans, by),
-        total: stats::loan_figures(&d.loans),
+        groups: rollup::breakdown(
+            &cells,
+            &match_cells,
+            by,
+            |id| bank_names.get(&id).cloned().unwrap_or_default(),
+            today,
+        ),
+        total: rollup::loan_figures(&rollup::merged(&all)),
+        total_matches: rollup::match_counts(&match_cells, today),
     })
 }
 
-/// Loan figures per group.
+/// Loan and match figures per group (loans by disbursement date, matches by creation date).
 #[utoipa::path(tag = "reports", params(BreakdownQuery), responses((status = 200, description = "Groups and total", body = Breakdown)))]
 #[get("/stats/breakdown")]
 pub async fn breakdown(
@@ -228,8 +271,23 @@ pub async fn banks(
     let q = q.into_inner();
     let items = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
-        let d = repo::load(conn, &s)?;
-        Ok(stats::banks(&d.matches, &d.loans, today()))
+        let plan = rollup::plan(s.from, s.to);
+        let prefix = s.region_prefix.as_deref();
+        let matches = db::rollups::load(
+            conn,
+            Fact::Match,
+            &[dim::BANK_STATE, dim::BANK_RESPONSE],
+            &plan,
+            prefix,
+        )?;
+        let loans = db::rollups::load(conn, Fact::Loan, &[dim::BANK], &plan, prefix)?;
+        let names = db::orgs::names_of_kind(conn, "bank")?;
+        Ok(rollup::bank_figures(
+            &matches,
+            &loans,
+            |id| names.get(&id).cloned().unwrap_or_default(),
+            today(),
+        ))
     })
     .await?;
     Ok(HttpResponse::Ok().json(BankList { items }))
@@ -301,25 +359,22 @@ pub struct TargetView {
 
 fn target_view(conn: &mut DbConnection, t: TargetRow) -> ApiResult<TargetView> {
     let metric = Metric::parse(&t.metric);
-    let d = repo::load(
-        conn,
-        &Slice {
-            region_prefix: t.region_prefix.clone(),
-            from: Some(t.from_date),
-            to: Some(t.to_date),
-        },
-    )?;
-    let f = stats::loan_figures(&d.loans);
+    let s = Slice {
+        region_prefix: t.region_prefix.clone(),
+        from: Some(t.from_date),
+        to: Some(t.to_date),
+    };
+    let cells = loan_rollup(conn, &s, &[dim::ALL, dim::BANK])?;
+    let (all, by_bank): (Vec<_>, Vec<_>) = cells.into_iter().partition(|(k, _)| k.dim == dim::ALL);
+    let f = rollup::loan_figures(&rollup::merged(&all));
     let actual_units = match metric {
         Metric::DisbursedAmount => f.amount.fen(),
         Metric::EnterprisesServed => f.enterprises_served as i64,
         Metric::FirstLoanEnterprises => f.first_loan_enterprises as i64,
-        Metric::ParticipatingBanks => d
-            .loans
-            .iter()
-            .map(|l| l.bank_id)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len() as i64,
+        // Banks with at least one loan in the window.
+        Metric::ParticipatingBanks => {
+            rollup::breakdown(&by_bank, &[], By::Bank, |_| String::new(), today()).len() as i64
+        }
     };
     let show = |units: i64| match metric {
         Metric::DisbursedAmount => Money::from_fen(units).to_string(),
@@ -531,15 +586,15 @@ pub async fn loans_csv(
     q: web::Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let d = with_conn(&state, move |conn| {
+    let loans = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
-        Ok(repo::load(conn, &s)?)
+        Ok(repo::loans(conn, &s)?)
     })
     .await?;
     let mut out = String::from("\u{feff}");
     out.push_str(&LOAN_HEADERS.join(","));
     out.push_str("\r\n");
-    for l in &d.loans {
+    for l in &loans {
         out.push_str(
             &loan_cells(l)
                 .iter()
@@ -571,9 +626,9 @@ pub async fn loans_xlsx(
     q: web::Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let d = with_conn(&state, move |conn| {
+    let loans = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
-        Ok(repo::load(conn, &s)?)
+        Ok(repo::loans(conn, &s)?)
     })
     .await?;
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -582,7 +637,7 @@ pub async fn loans_xlsx(
     for (c, h) in LOAN_HEADERS.iter().enumerate() {
         ws.write_string(0, c as u16, *h).map_err(xlsx_error)?;
     }
-    for (r, l) in d.loans.iter().enumerate() {
+    for (r, l) in loans.iter().enumerate() {
         let cells = loan_cells(l);
         // Exact decimal text: spreadsheet numbers are binary floats, and money never is.
         for (c, v) in cells.iter().enumerate() {
@@ -616,6 +671,9 @@ pub async fn breakdown_xlsx(
         "首贷金额(元)",
         "信用贷款占比",
         "加权平均利率(%)",
+        "对接数",
+        "授信金额(元)",
+        "逾期对接数",
     ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h).map_err(xlsx_error)?;
@@ -623,9 +681,13 @@ pub async fn breakdown_xlsx(
     let rows = b
         .groups
         .iter()
-        .map(|g| (g.key.clone(), &g.loans))
-        .chain(std::iter::once(("合计".to_owned(), &b.total)));
-    for (r, (key, f)) in rows.enumerate() {
+        .map(|g| (g.key.clone(), &g.loans, &g.matches))
+        .chain(std::iter::once((
+            "合计".to_owned(),
+            &b.total,
+            &b.total_matches,
+        )));
+    for (r, (key, f, m)) in rows.enumerate() {
         let r = r as u32 + 1;
         let cells = [
             key,
@@ -636,6 +698,9 @@ pub async fn breakdown_xlsx(
             f.first_loan_amount.to_string(),
             f.credit_loan_share.clone().unwrap_or_default(),
             f.weighted_average_rate.clone().unwrap_or_default(),
+            m.total.to_string(),
+            m.approved_amount.to_string(),
+            m.overdue.to_string(),
         ];
         for (c, v) in cells.iter().enumerate() {
             ws.write_string(r, c as u16, v).map_err(xlsx_error)?;

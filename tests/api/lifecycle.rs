@@ -550,6 +550,16 @@ async fn concurrent_disbursements_never_exceed_the_approval(app: TestApp) {
         })
         .sum();
     assert_eq!(sum, 900_000_000);
+    // The reporting rollups written by the racing transactions agree (no lost update).
+    let o = app
+        .get("/api/v1/stats/overview", &app.admin_token)
+        .await
+        .body
+        .clone();
+    assert_eq!(o["loans"]["count"], 3, "{o}");
+    assert_eq!(o["loans"]["amount"], "9000000.00");
+    assert_eq!(o["matches"]["by_state"]["disbursed"], 1);
+    assert_eq!(o["matches"]["total"], 1);
 }
 
 async fn deadlines_follow_the_calendar_and_overdue_is_filterable(app: TestApp) {

@@ -36,6 +36,8 @@ fn family(t: &str) -> String {
         "date"
     } else if t.contains("text") || t.contains("char") {
         "text"
+    } else if t == "blob" || t == "bytea" {
+        "binary"
     } else if t.contains("double")
         || t.contains("real")
         || t.contains("float")
@@ -133,4 +135,119 @@ fn migrations_up_down_up_sqlite() {
 #[test]
 fn migrations_up_down_up_postgres() {
     up_down_up(Backend::Postgres);
+}
+
+/// A database that already holds records when the rollup migration (000007) arrives: the
+/// snapshots are backfilled from the records and the first start builds the cells.
+fn upgrade_builds_rollups(backend: Backend) {
+    use diesel_migrations::MigrationHarness;
+    use finmatch::domain::rollup::{self, dim, Fact};
+    let Some(tdb) = TestDb::create(backend) else {
+        return;
+    };
+    let mut conn = DbConnection::open(&tdb.url).unwrap();
+    for _ in 0..6 {
+        match &mut conn {
+            DbConnection::Sqlite(c) => c.run_next_migration(db::migrations::SQLITE).map(|_| ()),
+            DbConnection::Postgres(c) => c.run_next_migration(db::migrations::POSTGRES).map(|_| ()),
+        }
+        .unwrap();
+    }
+    let t = "'2026-03-02 09:00:00'";
+    for sql in [
+        format!("INSERT INTO organizations (id, kind, name, region_code, created_at, updated_at) VALUES \
+                 (1, 'bank', 'B', NULL, {t}, {t}), (2, 'enterprise', 'E2', '370202', {t}, {t}), \
+                 (3, 'enterprise', 'E3', '320505', {t}, {t})"),
+        format!("INSERT INTO enterprises VALUES (2, 'industry', 10, 100, 100, '2020-01-01', FALSE, 'micro', {t}), \
+                 (3, 'industry', 10, 100, 100, '2020-01-01', FALSE, 'micro', {t})"),
+        format!("INSERT INTO qualifications (id, enterprise_id, kind, level, certified_on, expires_on, certificate_no, created_by, created_at) VALUES \
+                 (1, 2, 'specialized_sme', 'provincial', '2025-01-01', '2099-12-31', 'Q1', 0, {t}), \
+                 (2, 2, 'high_tech', 'national', '2019-01-01', '2020-12-31', 'Q2', 0, {t})"),
+        format!("INSERT INTO products (id, bank_id, name, description, product_type, min_amount_fen, max_amount_fen, \
+                 min_term_months, max_term_months, min_rate_units, max_rate_units, guarantee_methods, response_sla_days, \
+                 status, eligibility, created_at, updated_at) VALUES \
+                 (1, 1, 'P', '', 'credit', 1, 100000, 1, 36, 0, 100000, '[\"credit\"]', 3, 'active', '{{}}', {t}, {t})"),
+        format!("INSERT INTO demands (id, enterprise_id, amount_fen, term_months, purpose, guarantee_methods, \
+                 preferred_product_types, description, status, created_at, updated_at) VALUES \
+                 (1, 2, 1000, 12, 'rnd', '[]', '[]', '', 'fulfilled', {t}, {t}), \
+                 (2, 3, 3000, 12, 'rnd', '[]', '[]', '', 'in_progress', {t}, {t}), \
+                 (3, 2, 5000, 12, 'rnd', '[]', '[]', '', 'open', {t}, {t})"),
+        format!("INSERT INTO matches (id, demand_id, product_id, bank_id, enterprise_id, state, initiated_by, respond_by, \
+                 approved_amount_fen, disbursed_fen, respond_overdue_notified, decide_overdue_notified, created_at, updated_at) VALUES \
+                 (1, 1, 1, 1, 2, 'disbursed', 'enterprise', '2026-03-05', 800, 800, FALSE, FALSE, {t}, {t}), \
+                 (2, 2, 1, 1, 3, 'applied', 'enterprise', '2026-03-05', NULL, 0, FALSE, FALSE, {t}, {t})"),
+        format!("INSERT INTO loans (id, match_id, demand_id, product_id, bank_id, enterprise_id, amount_fen, rate_units, \
+                 term_months, disbursed_on, first_loan, created_by, created_at) VALUES \
+                 (1, 1, 1, 1, 1, 2, 800, 34500, 12, '2026-03-10', TRUE, 0, {t})"),
+    ] {
+        sql_query(sql).execute(&mut conn).unwrap();
+    }
+    db::migrations::run_pending(&mut conn).unwrap();
+    assert!(db::rollups::ensure_built(&mut conn).unwrap());
+    assert!(!db::rollups::ensure_built(&mut conn).unwrap(), "only once");
+
+    let all = rollup::plan(None, None);
+    let loans = db::rollups::load(
+        &mut conn,
+        Fact::Loan,
+        &[dim::ALL, dim::QUALIFICATION],
+        &all,
+        None,
+    )
+    .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 6).unwrap();
+    let match_quals =
+        db::rollups::load(&mut conn, Fact::Match, &[dim::QUALIFICATION], &all, None).unwrap();
+    let by_qual = rollup::breakdown(
+        &loans,
+        &match_quals,
+        finmatch::domain::stats::By::Qualification,
+        |_| String::new(),
+        day,
+    );
+    let keys: Vec<(&str, u64, u64)> = by_qual
+        .iter()
+        .map(|g| (g.key.as_str(), g.loans.count, g.matches.total))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![("none", 0, 1), ("specialized_sme", 1, 1)],
+        "only what was valid on the day of the loan (2026-03-10) and of the matches (03-02)"
+    );
+    let own: Vec<_> = loans
+        .iter()
+        .filter(|(k, _)| k.dim == dim::ALL)
+        .cloned()
+        .collect();
+    let f = rollup::loan_figures(&rollup::merged(&own));
+    assert_eq!((f.count, f.amount.fen(), f.enterprises_served), (1, 800, 1));
+    assert_eq!(
+        f.credit_loan_share.as_deref(),
+        Some("1.0000"),
+        "no guarantor, credit product"
+    );
+    assert_eq!(f.weighted_average_rate.as_deref(), Some("3.4500"));
+    let d = rollup::merged(
+        &db::rollups::load(&mut conn, Fact::Demand, &[dim::ALL], &all, Some("37")).unwrap(),
+    );
+    assert_eq!(
+        (d.n, d.amount_fen, d.matched, d.matched_fen),
+        (2, 6000, 1, 1000)
+    );
+    assert_eq!((d.with_loan, d.loan_fen), (1, 800));
+    let m = db::rollups::load(&mut conn, Fact::Match, &[dim::STATE], &all, None).unwrap();
+    let f = rollup::match_counts(&m, day);
+    assert_eq!(f.by_state.get("disbursed"), Some(&1));
+    assert_eq!(f.by_state.get("applied"), Some(&1));
+    assert_eq!((f.approved_amount.fen(), f.overdue), (800, 1));
+}
+
+#[test]
+fn upgrade_builds_rollups_sqlite() {
+    upgrade_builds_rollups(Backend::Sqlite);
+}
+
+#[test]
+fn upgrade_builds_rollups_postgres() {
+    upgrade_builds_rollups(Backend::Postgres);
 }

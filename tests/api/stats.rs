@@ -10,7 +10,9 @@ use crate::lifecycle::{apply, approval, world, World};
 both_backends!(
     totals_equal_their_groups_and_the_loans,
     reports_are_scoped,
-    targets_and_exports
+    targets_and_exports,
+    rollups_follow_every_write_and_equal_a_rebuild,
+    concurrent_writers_lose_no_rollup_update
 );
 
 fn today() -> String {
@@ -115,7 +117,34 @@ async fn totals_equal_their_groups_and_the_loans(app: TestApp) {
             .sum();
         assert_eq!((amount, count), (fen(&o["loans"]["amount"]), 2), "{by}");
         assert_eq!(b["total"], o["loans"]);
+        // Match figures per group add up to the overview's, state by state.
+        assert_eq!(b["total_matches"], o["matches"], "{by}");
+        let matches: u64 = groups
+            .iter()
+            .map(|g| g["matches"]["total"].as_u64().unwrap())
+            .sum();
+        let applied: u64 = groups
+            .iter()
+            .map(|g| g["matches"]["by_state"]["applied"].as_u64().unwrap_or(0))
+            .sum();
+        let approved: i64 = groups
+            .iter()
+            .map(|g| fen(&g["matches"]["approved_amount"]))
+            .sum();
+        assert_eq!((matches, applied), (3, 1), "{by}");
+        assert_eq!(approved, fen(&o["matches"]["approved_amount"]), "{by}");
     }
+    // The match that has no loan yet still makes its bank a group.
+    let b = app.get("/api/v1/stats/breakdown?by=bank", &fo).await;
+    let w1_bank = b.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["matches"]["total"] == 2)
+        .expect("w1's bank has two matches")
+        .clone();
+    assert_eq!(w1_bank["loans"]["count"], 1, "{w1_bank}");
+    assert_eq!(w1_bank["matches"]["by_state"]["applied"], 1, "{w1_bank}");
     app.get("/api/v1/stats/breakdown?by=colour", &fo)
         .await
         .assert_problem(400, "invalid_query");
@@ -273,4 +302,198 @@ async fn targets_and_exports(app: TestApp) {
         let bytes = x.bytes().await.unwrap();
         assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
     }
+}
+
+/// Every report the finance office can ask for, as JSON.
+async fn all_reports(app: &TestApp, fo: &str) -> Vec<Value> {
+    let today = chrono::Utc::now().date_naive();
+    let month = today.format("%Y-%m-01").to_string();
+    let mut out = Vec::new();
+    for range in [
+        String::new(),
+        format!("from={today}&to={today}"),
+        format!("from={month}"),
+        format!("to={today}"),
+        "from=2020-01-01&to=2020-12-31".to_owned(),
+    ] {
+        for report in ["overview", "banks"] {
+            out.push(
+                app.get(&format!("/api/v1/stats/{report}?{range}"), fo)
+                    .await
+                    .assert_status(200)
+                    .clone(),
+            );
+        }
+        for by in [
+            "bank",
+            "product_type",
+            "region",
+            "qualification",
+            "size_class",
+            "month",
+            "quarter",
+        ] {
+            out.push(
+                app.get(&format!("/api/v1/stats/breakdown?by={by}&{range}"), fo)
+                    .await
+                    .assert_status(200)
+                    .clone(),
+            );
+        }
+    }
+    out
+}
+
+/// The rollups move with every kind of write (posting, editing, matching, each transition,
+/// partial and repeated disbursements), keep a loan where it was disbursed when its
+/// enterprise moves, and equal a rebuild from the fact tables.
+async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let w = world(&app).await;
+    let w2 = world(&app).await;
+    // Two disbursements on one match (approved → disbursed, then disbursed → disbursed).
+    let id = apply(&app, &w).await;
+    for (action, body) in [("accept", json!({})), ("approve", approval("4000000.00"))] {
+        app.post(&format!("/api/v1/matches/{id}/{action}"), &w.bank, &body)
+            .await
+            .assert_status(200);
+    }
+    for (amount, first) in [("1000000.00", true), ("3000000.00", false)] {
+        let body = json!({"amount": amount, "annual_rate": "3.45", "term_months": 12,
+                          "disbursed_on": today(), "first_loan": first});
+        app.post(
+            &format!("/api/v1/matches/{id}/disbursements"),
+            &w.bank,
+            &body,
+        )
+        .await
+        .assert_status(201);
+    }
+    // A rejected match reopens its demand, whose amount then changes: the demanded amount of
+    // matched demands follows.
+    let r = apply(&app, &w2).await;
+    app.post(
+        &format!("/api/v1/matches/{r}/reject"),
+        &w2.bank,
+        &json!({"reason_code": "insufficient_cash_flow", "reason": "现金流不足"}),
+    )
+    .await
+    .assert_status(200);
+    app.request(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/demands/{}", w2.demand),
+        Some(&w2.ent),
+        Some(&json!({"amount": "6000000.00"})),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    let o = app.get("/api/v1/stats/overview", &fo).await;
+    let o = o.assert_status(200).clone();
+    assert_eq!(o["demands"]["count"], 2);
+    assert_eq!(o["demands"]["amount"], "16000000.00");
+    assert_eq!(o["matches"]["by_state"]["disbursed"], 1);
+    assert_eq!(o["matches"]["by_state"]["rejected"], 1);
+    assert_eq!(o["matches"]["total"], 2);
+    assert_eq!(o["matches"]["approved_amount"], "4000000.00");
+    assert_eq!(o["loans"]["count"], 2);
+    assert_eq!(o["loans"]["enterprises_served"], 1);
+    assert_eq!(o["loans"]["first_loan_enterprises"], 1);
+    assert_eq!(o["match_success_rate"], "0.5000");
+    // 4,000,000 disbursed of 16,000,000 demanded by matched demands.
+    assert_eq!(o["demand_satisfaction_rate"], "0.2500");
+
+    // The first enterprise moves to Suzhou: its loans stay in Qingdao's figures (统计口径 at
+    // disbursement); what it posts next counts in Suzhou.
+    let profile = json!({
+        "name": "青岛海科精密机械有限公司", "region_code": "320505", "industry": "industry",
+        "employees": 299, "annual_revenue": "20000000.00", "total_assets": "15000000.00",
+        "established_on": "2016-05-18"
+    });
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/enterprises/{}", w.ent_id),
+        Some(&w.ent),
+        Some(&profile),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    app.post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+        .await
+        .assert_status(201);
+    let after = app.get("/api/v1/stats/overview", &fo).await;
+    let after = after.assert_status(200);
+    assert_eq!(after["loans"], o["loans"]);
+    assert_eq!(after["demands"], o["demands"]);
+    let (_, fo_sz) = app.org_with_user("finance_office", Some("3205")).await;
+    let sz = app.get("/api/v1/stats/overview", &fo_sz).await;
+    assert_eq!(sz.assert_status(200)["demands"]["count"], 1);
+    assert_eq!(sz.body["loans"]["count"], 0);
+
+    // Incremental figures equal figures rebuilt from the fact tables.
+    let admin = app.admin_token.clone();
+    let before = all_reports(&app, &admin).await;
+    let url = app._db.url.clone();
+    let cells = tokio::task::spawn_blocking(move || {
+        let mut conn = finmatch::db::DbConnection::open(&url).expect("connect");
+        finmatch::db::rollups::rebuild(&mut conn)
+    })
+    .await
+    .unwrap()
+    .expect("rebuild");
+    assert!(cells > 0);
+    let rebuilt = all_reports(&app, &admin).await;
+    assert_eq!(before.len(), rebuilt.len());
+    for (b, r) in before.iter().zip(&rebuilt) {
+        assert_eq!(b, r);
+    }
+}
+
+/// Twelve matches of one region and day (so the same cells) accepted at once: no update lost.
+async fn concurrent_writers_lose_no_rollup_update(app: TestApp) {
+    let w = world(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let d = app
+            .post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+            .await
+            .assert_status(201)["id"]
+            .as_i64()
+            .unwrap();
+        let m = app
+            .post(
+                "/api/v1/matches",
+                &w.ent,
+                &json!({"demand_id": d, "product_id": w.product}),
+            )
+            .await
+            .assert_status(201)["id"]
+            .as_i64()
+            .unwrap();
+        ids.push(m);
+    }
+    let mut tasks = Vec::new();
+    for id in ids {
+        let (client, base, bank) = (app.client.clone(), app.base.clone(), w.bank.clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/matches/{id}/accept"))
+                .bearer_auth(bank)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let o = app.get("/api/v1/stats/overview", &app.admin_token).await;
+    let o = o.assert_status(200);
+    assert_eq!(o["matches"]["by_state"]["accepted"], 12, "{o}");
+    assert!(o["matches"]["by_state"].get("applied").is_none(), "{o}");
+    assert_eq!(o["demands"]["count"], 13);
 }

@@ -1,0 +1,15 @@
+DROP TABLE stats_state;
+DROP TABLE stats_cells;
+DROP INDEX matches_created_idx;
+ALTER TABLE loans DROP COLUMN credit;
+ALTER TABLE loans DROP COLUMN product_type;
+ALTER TABLE loans DROP COLUMN qualification_kinds;
+ALTER TABLE loans DROP COLUMN size_class;
+ALTER TABLE loans DROP COLUMN region_code;
+ALTER TABLE matches DROP COLUMN product_type;
+ALTER TABLE matches DROP COLUMN qualification_kinds;
+ALTER TABLE matches DROP COLUMN size_class;
+ALTER TABLE matches DROP COLUMN region_code;
+ALTER TABLE demands DROP COLUMN loaned_at;
+ALTER TABLE demands DROP COLUMN matched_at;
+ALTER TABLE demands DROP COLUMN region_code;
