@@ -1,6 +1,6 @@
 //! What the finance-office reports read: demands, matches and loans of a region and window.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
 use super::schema::{loans, organizations, subsidy_claims, targets};
@@ -15,10 +15,29 @@ pub struct Slice {
     pub to: Option<NaiveDate>,
 }
 
+/// A loan as exported: the reported record plus who borrowed and for how long.
+pub struct ExportedLoan {
+    pub rec: LoanRec,
+    pub enterprise_name: String,
+    /// 统一社会信用代码.
+    pub credit_code: String,
+    pub term_months: i64,
+}
+
 /// Loads the slice's loans (by disbursement date, in the region they were reported in) for the
 /// exports.
-pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<LoanRec>> {
+pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan>> {
     let banks = super::orgs::names_of_kind(conn, "bank")?;
+    let enterprises: std::collections::HashMap<i64, (String, Option<String>)> =
+        organizations::table
+            .filter(organizations::kind.eq("enterprise"))
+            .select((
+                organizations::id,
+                (organizations::name, organizations::credit_code),
+            ))
+            .load::<(i64, (String, Option<String>))>(conn)?
+            .into_iter()
+            .collect();
     let mut lq = loans::table
         .select((
             (
@@ -38,6 +57,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<LoanRec>> {
                 loans::product_type,
                 loans::credit,
             ),
+            loans::term_months,
         ))
         .into_boxed();
     if let Some(p) = &s.region_prefix {
@@ -52,6 +72,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<LoanRec>> {
     type L = (
         (i64, i64, i64, i64, i64, i64, bool, NaiveDate),
         (String, String, String, String, bool),
+        i64,
     );
     Ok(lq
         .order(loans::id.asc())
@@ -70,40 +91,64 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<LoanRec>> {
                     disbursed_on,
                 ),
                 (region_code, size_class, kinds, product_type, credit),
-            )| LoanRec {
-                id,
-                demand_id,
-                bank_id,
-                bank_name: banks.get(&bank_id).cloned().unwrap_or_default(),
-                enterprise_id,
-                region_code,
-                size_class,
-                qualifications: kinds
-                    .split(',')
-                    .filter(|k| !k.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                product_type,
-                credit,
-                amount_fen,
-                rate_units,
-                first_loan,
-                disbursed_on,
+                term_months,
+            )| {
+                let (enterprise_name, credit_code) =
+                    enterprises.get(&enterprise_id).cloned().unwrap_or_default();
+                ExportedLoan {
+                    enterprise_name,
+                    credit_code: credit_code.unwrap_or_default(),
+                    term_months,
+                    rec: LoanRec {
+                        id,
+                        demand_id,
+                        bank_id,
+                        bank_name: banks.get(&bank_id).cloned().unwrap_or_default(),
+                        enterprise_id,
+                        region_code,
+                        size_class,
+                        qualifications: kinds
+                            .split(',')
+                            .filter(|k| !k.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        product_type,
+                        credit,
+                        amount_fen,
+                        rate_units,
+                        first_loan,
+                        disbursed_on,
+                    },
+                }
             },
         )
         .collect())
 }
 
-/// (submitted, approved, paid) subsidy amounts for enterprises of the slice, and remaining
-/// budgets of the policies.
-pub fn subsidies(
-    conn: &mut DbConnection,
-    prefix: Option<&str>,
-) -> QueryResult<((i64, i64, i64), i64)> {
+/// A subsidy policy that covers (part of) a region, and how much of its budget is committed
+/// (claims approved or paid).
+pub struct PolicyBudget {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub budget_fen: i64,
+    pub used_fen: i64,
+}
+
+/// Subsidy claims of the slice's enterprises created in its window, by state, and the
+/// policies covering its region.
+pub struct SubsidyTotals {
+    pub submitted_fen: i64,
+    pub approved_fen: i64,
+    pub paid_fen: i64,
+    pub policies: Vec<PolicyBudget>,
+}
+
+pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotals> {
     let mut q = subsidy_claims::table
         .select((subsidy_claims::state, subsidy_claims::amount_fen))
         .into_boxed();
-    if let Some(p) = prefix {
+    if let Some(p) = &s.region_prefix {
         q = q.filter(
             subsidy_claims::enterprise_id.eq_any(
                 organizations::table
@@ -112,31 +157,56 @@ pub fn subsidies(
             ),
         );
     }
-    let mut s = (0, 0, 0);
+    if let Some(f) = s.from {
+        q = q.filter(subsidy_claims::created_at.ge(f.and_time(NaiveTime::MIN)));
+    }
+    if let Some(t) = s.to.and_then(|t| t.succ_opt()) {
+        q = q.filter(subsidy_claims::created_at.lt(t.and_time(NaiveTime::MIN)));
+    }
+    let mut out = SubsidyTotals {
+        submitted_fen: 0,
+        approved_fen: 0,
+        paid_fen: 0,
+        policies: Vec::new(),
+    };
     for (state, amount) in q.load::<(String, i64)>(conn)? {
         match state.as_str() {
-            "submitted" => s.0 += amount,
-            "approved" => s.1 += amount,
-            "paid" => s.2 += amount,
+            "submitted" => out.submitted_fen += amount,
+            "approved" => out.approved_fen += amount,
+            "paid" => out.paid_fen += amount,
             _ => {}
         }
     }
     use super::schema::policies;
-    let mut pq = policies::table
-        .select((policies::id, policies::budget_fen, policies::region_prefix))
-        .into_boxed();
-    if let Some(p) = prefix {
-        pq = pq.filter(
-            policies::region_prefix
-                .like(format!("{p}%"))
-                .or(policies::region_prefix.is_null()),
-        );
+    type P = (i64, String, String, i64, Option<String>);
+    let all: Vec<P> = policies::table
+        .select((
+            policies::id,
+            policies::name,
+            policies::status,
+            policies::budget_fen,
+            policies::region_prefix,
+        ))
+        .order(policies::id.asc())
+        .load(conn)?;
+    for (id, name, status, budget_fen, policy_prefix) in all {
+        // A policy covers the region when either prefix contains the other: a provincial
+        // policy covers a city office, a city policy is part of a provincial office's region.
+        let covers = match (&s.region_prefix, &policy_prefix) {
+            (Some(p), Some(pp)) => p.starts_with(pp.as_str()) || pp.starts_with(p.as_str()),
+            _ => true,
+        };
+        if covers {
+            out.policies.push(PolicyBudget {
+                id,
+                name,
+                status,
+                budget_fen,
+                used_fen: super::subsidies::budget_used(conn, id)?,
+            });
+        }
     }
-    let mut remaining = 0;
-    for (id, budget, _) in pq.load::<(i64, i64, Option<String>)>(conn)? {
-        remaining += (budget - super::subsidies::budget_used(conn, id)?).max(0);
-    }
-    Ok((s, remaining))
+    Ok(out)
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]

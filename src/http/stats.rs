@@ -15,14 +15,14 @@ use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
 use super::views::rfc3339;
 use super::{idempotency, with_conn};
-use crate::db::stats::{self as repo, Slice, TargetRow};
+use crate::db::stats::{self as repo, ExportedLoan, Slice, TargetRow};
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::region;
 use crate::domain::rollup::{self, dim, CellKey, Fact, Measures};
 use crate::domain::stats::{
-    self, BankFigures, By, DemandFigures, Group, LoanFigures, LoanRec, MatchFigures, Rates,
+    self, BankFigures, By, DemandFigures, Group, LoanFigures, MatchFigures, Rates,
 };
 use crate::startup::AppState;
 
@@ -110,6 +110,22 @@ pub struct SubsidyFigures {
     /// Budget left across the policies covering the region.
     #[schema(value_type = String)]
     pub remaining_budgets: Money,
+    /// Each policy covering the region (nationwide, or whose region contains or lies within
+    /// the caller's): budget, committed (claims approved or paid) and remaining.
+    pub budgets: Vec<PolicyBudgetView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyBudgetView {
+    pub policy_id: i64,
+    pub name: String,
+    pub status: String,
+    #[schema(value_type = String)]
+    pub budget: Money,
+    #[schema(value_type = String)]
+    pub used: Money,
+    #[schema(value_type = String)]
+    pub remaining: Money,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -153,7 +169,19 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
     let match_cells = db::rollups::load(conn, Fact::Match, &[dim::STATE], &plan, prefix)?;
     let matches = rollup::match_counts(&match_cells, today());
     let loans = rollup::merged(&loan_rollup(conn, s, &[dim::ALL])?);
-    let ((submitted, approved_subsidy, paid), remaining) = repo::subsidies(conn, prefix)?;
+    let sub = repo::subsidies(conn, s)?;
+    let budgets: Vec<PolicyBudgetView> = sub
+        .policies
+        .into_iter()
+        .map(|p| PolicyBudgetView {
+            policy_id: p.id,
+            name: p.name,
+            status: p.status,
+            budget: Money::from_fen(p.budget_fen),
+            used: Money::from_fen(p.used_fen),
+            remaining: Money::from_fen((p.budget_fen - p.used_fen).max(0)),
+        })
+        .collect();
     Ok(Overview {
         region_prefix: s.region_prefix.clone(),
         from: s.from,
@@ -166,10 +194,11 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
         loans: rollup::loan_figures(&loans),
         rates: stats::funnel_rates(&d),
         subsidies: SubsidyFigures {
-            submitted: Money::from_fen(submitted),
-            approved: Money::from_fen(approved_subsidy),
-            paid: Money::from_fen(paid),
-            remaining_budgets: Money::from_fen(remaining),
+            submitted: Money::from_fen(sub.submitted_fen),
+            approved: Money::from_fen(sub.approved_fen),
+            paid: Money::from_fen(sub.paid_fen),
+            remaining_budgets: Money::from_fen(budgets.iter().map(|b| b.remaining.fen()).sum()),
+            budgets,
         },
     })
 }
@@ -527,43 +556,82 @@ pub async fn get_target(
 
 // ---------------------------------------------------------------- exports
 
-const LOAN_HEADERS: [&str; 12] = [
+const LOAN_HEADERS: [&str; 15] = [
     "贷款编号",
     "放款日期",
     "银行",
     "企业编号",
+    "企业名称",
+    "统一社会信用代码",
     "行政区划",
     "企业规模",
     "产品类型",
     "放款金额(元)",
     "年利率(%)",
+    "期限(月)",
     "首贷",
     "信用贷款",
     "资质",
 ];
 
-fn loan_cells(l: &LoanRec) -> [String; 12] {
+/// One exported value: ids and counts are numbers; money, rates and names are text (exact
+/// decimal text for money: spreadsheet numbers are binary floats).
+enum Cell {
+    Int(i64),
+    Text(String),
+}
+
+fn loan_cells(e: &ExportedLoan) -> [Cell; 15] {
+    let l = &e.rec;
+    let yes_no = |b: bool| Cell::Text(if b { "是" } else { "否" }.to_owned());
     [
-        l.id.to_string(),
-        l.disbursed_on.to_string(),
-        l.bank_name.clone(),
-        l.enterprise_id.to_string(),
-        l.region_code.clone(),
-        l.size_class.clone(),
-        l.product_type.clone(),
-        Money::from_fen(l.amount_fen).to_string(),
-        crate::domain::rate::Rate::from_units(l.rate_units).to_string(),
-        if l.first_loan { "是" } else { "否" }.to_owned(),
-        if l.credit { "是" } else { "否" }.to_owned(),
-        l.qualifications.join(","),
+        Cell::Int(l.id),
+        Cell::Text(l.disbursed_on.to_string()),
+        Cell::Text(l.bank_name.clone()),
+        Cell::Int(l.enterprise_id),
+        Cell::Text(e.enterprise_name.clone()),
+        Cell::Text(e.credit_code.clone()),
+        Cell::Text(l.region_code.clone()),
+        Cell::Text(l.size_class.clone()),
+        Cell::Text(l.product_type.clone()),
+        Cell::Text(Money::from_fen(l.amount_fen).to_string()),
+        Cell::Text(crate::domain::rate::Rate::from_units(l.rate_units).to_string()),
+        Cell::Int(e.term_months),
+        yes_no(l.first_loan),
+        yes_no(l.credit),
+        Cell::Text(l.qualifications.join(",")),
     ]
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV field. Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at
+/// the start; names are typed by enterprises) gets a leading `'` (CSV injection).
+fn csv_field(c: &Cell) -> String {
+    let s = match c {
+        Cell::Int(n) => return n.to_string(),
+        Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+        Cell::Text(s) => s.clone(),
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
+    }
+}
+
+/// The rows one worksheet holds (Excel and WPS: 1,048,576 including the header).
+const XLSX_MAX_ROWS: usize = 1_048_575;
+
+fn write_cell(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    col: u16,
+    c: &Cell,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match c {
+        // Ids and counts are far below 2^53, so the spreadsheet's float holds them exactly.
+        Cell::Int(n) => ws.write_number(row, col, *n as f64).map(|_| ()),
+        // write_string never makes a formula, whatever the text starts with.
+        Cell::Text(s) => ws.write_string(row, col, s).map(|_| ()),
     }
 }
 
@@ -598,7 +666,7 @@ pub async fn loans_csv(
         out.push_str(
             &loan_cells(l)
                 .iter()
-                .map(|c| csv_field(c))
+                .map(csv_field)
                 .collect::<Vec<_>>()
                 .join(","),
         );
@@ -631,6 +699,15 @@ pub async fn loans_xlsx(
         Ok(repo::loans(conn, &s)?)
     })
     .await?;
+    if loans.len() > XLSX_MAX_ROWS {
+        return Err(ApiError::bad_request(
+            "too_many_rows",
+            format!(
+                "{} loans do not fit one worksheet ({XLSX_MAX_ROWS} rows); narrow from/to or region_prefix, or use loans.csv",
+                loans.len()
+            ),
+        ));
+    }
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("放款明细").map_err(xlsx_error)?;
@@ -638,11 +715,8 @@ pub async fn loans_xlsx(
         ws.write_string(0, c as u16, *h).map_err(xlsx_error)?;
     }
     for (r, l) in loans.iter().enumerate() {
-        let cells = loan_cells(l);
-        // Exact decimal text: spreadsheet numbers are binary floats, and money never is.
-        for (c, v) in cells.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, v)
-                .map_err(xlsx_error)?;
+        for (c, v) in loan_cells(l).iter().enumerate() {
+            write_cell(ws, r as u32 + 1, c as u16, v).map_err(xlsx_error)?;
         }
     }
     let bytes = wb.save_to_buffer().map_err(xlsx_error)?;
@@ -689,21 +763,22 @@ pub async fn breakdown_xlsx(
         )));
     for (r, (key, f, m)) in rows.enumerate() {
         let r = r as u32 + 1;
+        let count = |n: u64| Cell::Int(n as i64);
         let cells = [
-            key,
-            f.count.to_string(),
-            f.amount.to_string(),
-            f.enterprises_served.to_string(),
-            f.first_loan_enterprises.to_string(),
-            f.first_loan_amount.to_string(),
-            f.credit_loan_share.clone().unwrap_or_default(),
-            f.weighted_average_rate.clone().unwrap_or_default(),
-            m.total.to_string(),
-            m.approved_amount.to_string(),
-            m.overdue.to_string(),
+            Cell::Text(key),
+            count(f.count),
+            Cell::Text(f.amount.to_string()),
+            count(f.enterprises_served),
+            count(f.first_loan_enterprises),
+            Cell::Text(f.first_loan_amount.to_string()),
+            Cell::Text(f.credit_loan_share.clone().unwrap_or_default()),
+            Cell::Text(f.weighted_average_rate.clone().unwrap_or_default()),
+            count(m.total),
+            Cell::Text(m.approved_amount.to_string()),
+            count(m.overdue),
         ];
         for (c, v) in cells.iter().enumerate() {
-            ws.write_string(r, c as u16, v).map_err(xlsx_error)?;
+            write_cell(ws, r, c as u16, v).map_err(xlsx_error)?;
         }
     }
     let bytes = wb.save_to_buffer().map_err(xlsx_error)?;

@@ -6,13 +6,17 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::*;
 use crate::lifecycle::{apply, approval, world, World};
+use calamine::Data;
 
 both_backends!(
     totals_equal_their_groups_and_the_loans,
     reports_are_scoped,
     targets_and_exports,
     rollups_follow_every_write_and_equal_a_rebuild,
-    concurrent_writers_lose_no_rollup_update
+    concurrent_writers_lose_no_rollup_update,
+    overview_counts_subsidies_and_covering_budgets,
+    every_report_is_for_offices_only,
+    csv_export_defuses_formulas
 );
 
 fn today() -> String {
@@ -280,28 +284,105 @@ async fn targets_and_exports(app: TestApp) {
     let text = csv.text().await.unwrap();
     assert!(text.starts_with('\u{feff}'), "BOM for Excel and WPS");
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-    assert!(lines[0].starts_with("贷款编号,放款日期,银行"));
+    assert!(lines[0].starts_with("贷款编号,放款日期,银行,企业编号,企业名称,统一社会信用代码"));
     assert_eq!(lines.len(), 3);
-    assert!(lines[1].contains("3000000.00"));
-    for path in [
-        "/api/v1/reports/loans.xlsx",
-        "/api/v1/reports/breakdown.xlsx?by=quarter",
-    ] {
-        let x = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .bearer_auth(&fo)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(x.status().as_u16(), 200, "{path}");
-        assert!(x.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .contains("spreadsheetml"));
-        let bytes = x.bytes().await.unwrap();
-        assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
-    }
+    assert!(lines[1].contains(",3000000.00,3.50,12,"), "{}", lines[1]);
+
+    // The workbooks, read back as a spreadsheet program reads them.
+    let loans = sheet(&app, &fo, "/api/v1/reports/loans.xlsx").await;
+    assert_eq!(loans.len(), 3, "header and two loans");
+    assert_eq!(loans[0][0], Data::String("贷款编号".into()));
+    assert_eq!(loans[0][5], Data::String("统一社会信用代码".into()));
+    let row = loans
+        .iter()
+        .find(|r| r[3] == Data::Float(w.ent_id as f64))
+        .expect("the first enterprise's loan");
+    assert!(matches!(row[0], Data::Float(_)), "ids are numbers");
+    assert_eq!(
+        row[9],
+        Data::String("3000000.00".into()),
+        "money is exact text"
+    );
+    assert_eq!(row[11], Data::Float(12.0), "term in months");
+    assert_eq!(row[12], Data::String("是".into()), "首贷");
+    let groups = sheet(&app, &fo, "/api/v1/reports/breakdown.xlsx?by=bank").await;
+    assert_eq!(groups[0][0], Data::String("分组".into()));
+    assert_eq!(groups[0][8], Data::String("对接数".into()));
+    let total = groups.last().unwrap();
+    assert_eq!(total[0], Data::String("合计".into()));
+    assert_eq!(total[1], Data::Float(2.0), "two loans");
+    assert_eq!(total[2], Data::String("6000000.00".into()));
+    assert_eq!(total[8], Data::Float(2.0), "two matches");
+    assert_eq!(groups.len(), 4, "header, two banks, total");
+    let per_bank: f64 = groups[1..3]
+        .iter()
+        .map(|r| match r[1] {
+            Data::Float(n) => n,
+            _ => panic!("count is a number: {r:?}"),
+        })
+        .sum();
+    assert_eq!(per_bank, 2.0);
+}
+
+/// The first worksheet of an XLSX export, as cells.
+async fn sheet(app: &TestApp, token: &str, path: &str) -> Vec<Vec<Data>> {
+    use calamine::Reader;
+    let x = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(x.status().as_u16(), 200, "{path}");
+    assert!(x.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    let bytes = x.bytes().await.unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    let range = wb
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+/// Names are typed by enterprises: in CSV, text a spreadsheet would run as a formula is
+/// quoted with a leading apostrophe (CSV injection).
+async fn csv_export_defuses_formulas(app: TestApp) {
+    let w = world(&app).await;
+    let profile = json!({
+        "name": "=HYPERLINK(\"http://evil.example\",\"点我\")", "region_code": "370202",
+        "industry": "industry", "employees": 50, "annual_revenue": "20000000.00",
+        "total_assets": "15000000.00", "established_on": "2016-05-18"
+    });
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/enterprises/{}", w.ent_id),
+        Some(&w.ent),
+        Some(&profile),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    disburse(&app, &w, "1000000.00", "3.50", true).await;
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/reports/loans.csv", app.base))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = csv.lines().nth(1).unwrap();
+    assert!(
+        line.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\","),
+        "{line}"
+    );
 }
 
 /// Every report the finance office can ask for, as JSON.
@@ -496,4 +577,113 @@ async fn concurrent_writers_lose_no_rollup_update(app: TestApp) {
     assert_eq!(o["matches"]["by_state"]["accepted"], 12, "{o}");
     assert!(o["matches"]["by_state"].get("applied").is_none(), "{o}");
     assert_eq!(o["demands"]["count"], 13);
+}
+
+/// Subsidy figures: claims of the region's enterprises made in the window, by state, and the
+/// budgets of every policy covering the region (nationwide, wider, or within it).
+async fn overview_counts_subsidies_and_covering_budgets(app: TestApp) {
+    use crate::subsidies::{fixed_policy, loan, month};
+    let (w, loan_id) = loan(&app).await; // an enterprise of 370202
+    let (_, fo_37) = app.org_with_user("finance_office", Some("37")).await;
+    let (_, fo_3702) = app.org_with_user("finance_office", Some("3702")).await;
+    let (_, fo_32) = app.org_with_user("finance_office", Some("32")).await;
+    let mut ids = Vec::new();
+    for (fo, budget) in [
+        (&fo_37, "1000000.00"),
+        (&fo_3702, "500000.00"),
+        (&fo_32, "300000.00"),
+    ] {
+        let r = app
+            .post("/api/v1/policies", fo, &fixed_policy(budget, json!({})))
+            .await;
+        ids.push(r.assert_status(201)["id"].as_i64().unwrap());
+    }
+    // 10,000,000 × 1.5% × 12/12 = 150,000.00 under each of the two Shandong policies; the
+    // provincial one is approved.
+    let mut claims = Vec::new();
+    for pid in &ids[..2] {
+        let body = json!({"policy_id": pid, "loan_id": loan_id, "period_start": month(0), "period_end": month(12)});
+        let r = app.post("/api/v1/subsidy-claims", &w.ent, &body).await;
+        claims.push(r.assert_status(201)["id"].as_i64().unwrap());
+    }
+    app.post(
+        &format!("/api/v1/subsidy-claims/{}/approve", claims[0]),
+        &fo_37,
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    let budgets = |o: &Value| -> Vec<(i64, String)> {
+        o["subsidies"]["budgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["policy_id"].as_i64().unwrap(),
+                    b["remaining"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    for fo in [&fo_37, &fo_3702] {
+        let o = app.get("/api/v1/stats/overview", fo).await;
+        let o = o.assert_status(200);
+        assert_eq!(o["subsidies"]["submitted"], "150000.00", "{o}");
+        assert_eq!(o["subsidies"]["approved"], "150000.00");
+        assert_eq!(o["subsidies"]["paid"], "0.00");
+        assert_eq!(
+            budgets(o),
+            vec![
+                (ids[0], "850000.00".to_owned()),
+                (ids[1], "500000.00".to_owned())
+            ],
+            "the provincial policy covers the city office, the city policy lies in the province"
+        );
+        assert_eq!(o["subsidies"]["remaining_budgets"], "1350000.00");
+    }
+    let o = app.get("/api/v1/stats/overview", &fo_32).await;
+    let o = o.assert_status(200);
+    assert_eq!(o["subsidies"]["submitted"], "0.00");
+    assert_eq!(budgets(o), vec![(ids[2], "300000.00".to_owned())]);
+    // The window selects claims by the day they were made.
+    let o = app
+        .get(
+            "/api/v1/stats/overview?from=2000-01-01&to=2000-12-31",
+            &fo_37,
+        )
+        .await;
+    let o = o.assert_status(200);
+    assert_eq!(
+        (&o["subsidies"]["submitted"], &o["subsidies"]["approved"]),
+        (&json!("0.00"), &json!("0.00"))
+    );
+    assert_eq!(o["subsidies"]["remaining_budgets"], "1350000.00");
+}
+
+/// Banks and enterprises get 403 from every report and export; nothing about the region leaks.
+async fn every_report_is_for_offices_only(app: TestApp) {
+    let w = world(&app).await;
+    for t in [&w.bank, &w.ent] {
+        for path in [
+            "/api/v1/stats/overview",
+            "/api/v1/stats/breakdown?by=bank",
+            "/api/v1/stats/banks",
+            "/api/v1/targets",
+            "/api/v1/reports/loans.csv",
+            "/api/v1/reports/loans.xlsx",
+            "/api/v1/reports/breakdown.xlsx?by=month",
+        ] {
+            app.get(path, t).await.assert_problem(403, "forbidden");
+        }
+    }
+    app.request(
+        reqwest::Method::GET,
+        "/api/v1/stats/overview",
+        None,
+        None,
+        &[],
+    )
+    .await
+    .assert_problem(401, "unauthorized");
 }

@@ -23,14 +23,14 @@ fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn month(i: u32) -> String {
+pub fn month(i: u32) -> String {
     today()
         .checked_add_months(chrono::Months::new(i))
         .unwrap()
         .to_string()
 }
 
-fn fixed_policy(budget: &str, rule_extra: Value) -> Value {
+pub fn fixed_policy(budget: &str, rule_extra: Value) -> Value {
     let mut rule = json!({"base": "fixed_points", "points": "1.5", "day_count": "months_30_360"});
     for (k, v) in rule_extra.as_object().unwrap() {
         rule[k] = v.clone();
@@ -39,7 +39,7 @@ fn fixed_policy(budget: &str, rule_extra: Value) -> Value {
 }
 
 /// A world with a disbursed loan of 10,000,000 for 12 months; returns (world, loan id).
-async fn loan(app: &TestApp) -> (World, i64) {
+pub async fn loan(app: &TestApp) -> (World, i64) {
     let w = world(app).await;
     let id = apply(app, &w).await;
     app.post(&format!("/api/v1/matches/{id}/accept"), &w.bank, &json!({}))
