@@ -38,7 +38,8 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null &&
 token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"username":"admin","password":"bench-admin-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 for path in "/api/v1/stats/overview" "/api/v1/stats/breakdown?by=quarter" "/api/v1/stats/banks" \
-            "/api/v1/stats/overview?from=2025-03-17&to=2026-02-11&region_prefix=37"; do
+            "/api/v1/stats/overview?from=2025-03-17&to=2026-02-11&region_prefix=37" \
+            "/api/v1/stats/breakdown?by=bank" "/api/v1/stats/breakdown?by=qualification"; do
   echo "-- GET $path"
   wrk -t1 -c1 -d15s --latency -H "authorization: Bearer $token" "http://127.0.0.1:$port$path" | grep -E " 50%| 90%|Requests/sec|Non-2xx"
 done
