@@ -166,7 +166,7 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
         &plan,
         prefix,
     )?);
-    let match_cells = db::rollups::load(conn, Fact::Match, &[dim::STATE], &plan, prefix)?;
+    let match_cells = db::rollups::load_counts(conn, Fact::Match, &[dim::STATE], &plan, prefix)?;
     let matches = rollup::match_counts(&match_cells, today());
     let loans = rollup::merged(&loan_rollup(conn, s, &[dim::ALL])?);
     let sub = repo::subsidies(conn, s)?;
@@ -239,7 +239,13 @@ fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiR
     })?;
     let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
     let cells = loan_rollup(conn, &s, &[dim::ALL, by.dim()])?;
-    let match_cells = db::rollups::load(
+    // Match figures are plain sums: the database adds up the regions, unless grouping by them.
+    let load_matches = if by == By::Region {
+        db::rollups::load
+    } else {
+        db::rollups::load_counts
+    };
+    let match_cells = load_matches(
         conn,
         Fact::Match,
         &[dim::STATE, by.match_dim()],
@@ -302,13 +308,16 @@ pub async fn banks(
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
         let plan = rollup::plan(s.from, s.to);
         let prefix = s.region_prefix.as_deref();
-        let matches = db::rollups::load(
+        // Counts summed over regions by the database; response-time histograms merged here.
+        let mut matches =
+            db::rollups::load_counts(conn, Fact::Match, &[dim::BANK_STATE], &plan, prefix)?;
+        matches.extend(db::rollups::load(
             conn,
             Fact::Match,
-            &[dim::BANK_STATE, dim::BANK_RESPONSE],
+            &[dim::BANK_RESPONSE],
             &plan,
             prefix,
-        )?;
+        )?);
         let loans = db::rollups::load(conn, Fact::Loan, &[dim::BANK], &plan, prefix)?;
         let names = db::orgs::names_of_kind(conn, "bank")?;
         Ok(rollup::bank_figures(

@@ -237,6 +237,17 @@ fn upgrade_builds_rollups(backend: Backend) {
     assert_eq!((d.with_loan, d.loan_fen), (1, 800));
     let m = db::rollups::load(&mut conn, Fact::Match, &[dim::STATE], &all, None).unwrap();
     let f = rollup::match_counts(&m, day);
+    // Summed over regions by the database: the same figures.
+    for prefix in [None, Some("37"), Some("32"), Some("11")] {
+        let summed =
+            db::rollups::load_counts(&mut conn, Fact::Match, &[dim::STATE], &all, prefix).unwrap();
+        let cells = db::rollups::load(&mut conn, Fact::Match, &[dim::STATE], &all, prefix).unwrap();
+        assert_eq!(
+            rollup::match_counts(&summed, day),
+            rollup::match_counts(&cells, day),
+            "{prefix:?}"
+        );
+    }
     assert_eq!(f.by_state.get("disbursed"), Some(&1));
     assert_eq!(f.by_state.get("applied"), Some(&1));
     assert_eq!((f.approved_amount.fen(), f.overdue), (800, 1));
