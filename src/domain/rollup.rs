@@ -240,6 +240,12 @@ pub struct LoanFact {
     pub disbursed_on: NaiveDate,
 }
 
+/// The qualification groups of a snapshot's kinds: each kind, or `none` without any.
+fn qualification_groups(kinds: &str) -> impl Iterator<Item = &str> {
+    let none = kinds.is_empty().then_some("none");
+    kinds.split(',').filter(|k| !k.is_empty()).chain(none)
+}
+
 pub fn loan_disbursed(r: &mut Rollup, l: &LoanFact) -> Result<(), IdTooLarge> {
     let m = Measures {
         n: 1,
@@ -262,15 +268,7 @@ pub fn loan_disbursed(r: &mut Rollup, l: &LoanFact) -> Result<(), IdTooLarge> {
         (dim::PRODUCT_TYPE, l.product_type.as_str()),
         (dim::SIZE_CLASS, l.size_class.as_str()),
     ];
-    if l.qualification_kinds.is_empty() {
-        groups.push((dim::QUALIFICATION, "none"));
-    } else {
-        groups.extend(
-            l.qualification_kinds
-                .split(',')
-                .map(|k| (dim::QUALIFICATION, k)),
-        );
-    }
+    groups.extend(qualification_groups(&l.qualification_kinds).map(|k| (dim::QUALIFICATION, k)));
     for (d, k) in groups {
         r.add(Fact::Loan, d, k, l.disbursed_on, &l.region_code, &m);
     }
@@ -398,15 +396,10 @@ impl MatchFact {
             (dim::PRODUCT_TYPE, format!("{}:{key}", self.product_type)),
             (dim::SIZE_CLASS, format!("{}:{key}", self.size_class)),
         ];
-        if self.qualification_kinds.is_empty() {
-            groups.push((dim::QUALIFICATION, format!("none:{key}")));
-        } else {
-            groups.extend(
-                self.qualification_kinds
-                    .split(',')
-                    .map(|q| (dim::QUALIFICATION, format!("{q}:{key}"))),
-            );
-        }
+        groups.extend(
+            qualification_groups(&self.qualification_kinds)
+                .map(|q| (dim::QUALIFICATION, format!("{q}:{key}"))),
+        );
         for (d, k) in groups {
             r.add(Fact::Match, d, &k, self.created_on, &self.region_code, m);
         }
