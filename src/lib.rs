@@ -6,10 +6,12 @@
 //! - [`http`]: problem+json errors, JWT auth, DTOs and one handler module per resource.
 //! - [`startup`]: builds the actix `App` and the OpenAPI document from one route registration.
 
+// First, so that `str_enum!` is in scope in every module after it.
+#[macro_use]
+pub mod domain;
 pub mod catalog;
 pub mod config;
 pub mod db;
-pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod seed;

@@ -132,7 +132,7 @@ pub fn openapi_json() -> String {
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
-        "not_found",
+        crate::http::error::ProblemCode::NotFound,
         "no such route",
     ))
 }

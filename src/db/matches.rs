@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{loans, match_events, matches, organizations};
 use super::DbConnection;
-use crate::domain::lifecycle::MatchState;
+use crate::domain::lifecycle::{EventAction, MatchState};
 use crate::domain::org::Role;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -346,7 +346,7 @@ pub struct EventRow {
 pub fn record_event(
     conn: &mut DbConnection,
     match_id: i64,
-    action: &str,
+    action: EventAction,
     from: Option<MatchState>,
     to: MatchState,
     actor_user_id: i64,
@@ -357,7 +357,7 @@ pub fn record_event(
     diesel::insert_into(match_events::table)
         .values((
             match_events::match_id.eq(match_id),
-            match_events::action.eq(action),
+            match_events::action.eq(action.as_str()),
             match_events::from_state.eq(from.map(|s| s.as_str())),
             match_events::to_state.eq(to.as_str()),
             match_events::actor_user_id.eq(actor_user_id),

@@ -7,29 +7,23 @@ use chrono::NaiveDate;
 
 str_enum! {
     pub enum Purpose {
-        /// 流动资金
-        WorkingCapital = "working_capital",
-        /// 设备购置
-        Equipment = "equipment",
-        /// 技术改造
-        TechnologyUpgrade = "technology_upgrade",
-        /// 研发
-        Rnd = "rnd",
-        /// 扩大经营
-        Expansion = "expansion",
-        /// 借新还旧 / 再融资
-        Refinance = "refinance",
-        Other = "other",
+        WorkingCapital = "working_capital" / "流动资金",
+        Equipment = "equipment" / "设备购置",
+        TechnologyUpgrade = "technology_upgrade" / "技术改造",
+        Rnd = "rnd" / "研发",
+        Expansion = "expansion" / "扩大经营",
+        Refinance = "refinance" / "借新还旧 / 再融资",
+        Other = "other" / "其他",
     }
 }
 
 str_enum! {
     pub enum DemandStatus {
-        Open = "open",
-        InProgress = "in_progress",
-        Fulfilled = "fulfilled",
-        Closed = "closed",
-        Expired = "expired",
+        Open = "open" / "待对接",
+        InProgress = "in_progress" / "对接中",
+        Fulfilled = "fulfilled" / "已放款",
+        Closed = "closed" / "已关闭",
+        Expired = "expired" / "已过期",
     }
 }
 

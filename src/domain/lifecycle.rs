@@ -13,17 +13,17 @@
 str_enum! {
     pub enum MatchState {
         /// The enterprise applied; the bank must accept or reject by `respond_by`.
-        Applied = "applied",
+        Applied = "applied" / "已申请",
         /// The bank took the case (接单/意向) and must approve or reject by `decide_by`.
-        Accepted = "accepted",
+        Accepted = "accepted" / "已接单",
         /// Credit granted (授信): amount, rate and term fixed.
-        Approved = "approved",
+        Approved = "approved" / "已授信",
         /// At least one disbursement recorded (放款).
-        Disbursed = "disbursed",
+        Disbursed = "disbursed" / "已放款",
         /// Refused by the bank, with a reason (拒单有原因).
-        Rejected = "rejected",
+        Rejected = "rejected" / "已拒绝",
         /// Withdrawn by the enterprise.
-        Withdrawn = "withdrawn",
+        Withdrawn = "withdrawn" / "已撤回",
     }
 }
 
@@ -37,11 +37,39 @@ str_enum! {
     }
 }
 
-/// Who may take an action: the product's bank or the demand's enterprise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Party {
-    Bank,
-    Enterprise,
+str_enum! {
+    /// What an entry of a match's audit trail records: its creation (`apply` by the
+    /// enterprise, `claim` 抢单 by the bank) or one of the transitions.
+    pub enum EventAction {
+        Apply = "apply" / "申请",
+        Claim = "claim" / "抢单",
+        Accept = "accept" / "接单",
+        Approve = "approve" / "授信",
+        Reject = "reject" / "拒单",
+        Withdraw = "withdraw" / "撤回",
+        Disburse = "disburse" / "放款",
+    }
+}
+
+impl From<MatchAction> for EventAction {
+    fn from(a: MatchAction) -> Self {
+        match a {
+            MatchAction::Accept => EventAction::Accept,
+            MatchAction::Approve => EventAction::Approve,
+            MatchAction::Reject => EventAction::Reject,
+            MatchAction::Withdraw => EventAction::Withdraw,
+            MatchAction::Disburse => EventAction::Disburse,
+        }
+    }
+}
+
+str_enum! {
+    /// Who may take an action: the product's bank or the demand's enterprise. A match's
+    /// `initiated_by` is the party that created it.
+    pub enum Party {
+        Bank = "bank",
+        Enterprise = "enterprise",
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

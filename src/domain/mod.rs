@@ -1,14 +1,21 @@
 //! Pure domain types and rules. Nothing here knows about SQL or HTTP.
 
-/// A closed set of snake_case names: serde, OpenAPI schema, `as_str`/`parse` and `ALL`
-/// from one list, so the wire names and the stored TEXT values cannot drift apart.
+/// A closed set of snake_case names: serde, the OpenAPI schema, `as_str`/`parse`, `ALL` and
+/// the Chinese label (`label_zh`, for exports and the console) from one list, so the wire
+/// names, the published document and the stored TEXT values cannot drift apart.
+///
+/// The schema is written by hand rather than derived: utoipa's derive does not see a
+/// `#[serde(rename = $lit)]` that reaches it through a macro and would publish the Rust
+/// variant names.
 macro_rules! str_enum {
-    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
+    ($(#[doc = $doc:literal])* pub enum $name:ident {
+        $($(#[doc = $vdoc:literal])* $variant:ident = $s:literal $(/ $zh:literal)?),+ $(,)?
+    }) => {
+        $(#[doc = $doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+                 serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$vm])* #[serde(rename = $s)] $variant),+
+            $($(#[doc = $vdoc])* #[serde(rename = $s)] $variant),+
         }
 
         impl $name {
@@ -21,6 +28,11 @@ macro_rules! str_enum {
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($s => Some($name::$variant),)+ _ => None }
             }
+
+            /// The Chinese name (划型 `小型`, `专精特新中小企业` …); the code where none is set.
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => str_enum!(@zh $s $(, $zh)?)),+ }
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -28,12 +40,65 @@ macro_rules! str_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let mut description = String::new();
+                let lines: &[&str] = &[$($doc),*];
+                for line in lines {
+                    description.push_str(line.trim());
+                    description.push('\n');
+                }
+                $(
+                    let doc: &[&str] = &[$($vdoc.trim()),*];
+                    let zh: &str = str_enum!(@opt $($zh)?);
+                    if !doc.is_empty() || !zh.is_empty() {
+                        description.push_str(&format!("\n- `{}`", $s));
+                        if !zh.is_empty() { description.push_str(&format!(" {zh}")); }
+                        if !doc.is_empty() { description.push_str(&format!(": {}", doc.join(" "))); }
+                    }
+                )+
+                let description = description.trim();
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($s),+]))
+                    .description((!description.is_empty()).then(|| description.to_owned()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+
+        impl $crate::domain::WireEnum for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+
+            fn from_wire(s: &str) -> Option<Self> {
+                Self::parse(s)
+            }
+        }
     };
+    (@zh $code:literal) => { $code };
+    (@zh $code:literal, $zh:literal) => { $zh };
+    (@opt) => { "" };
+    (@opt $zh:literal) => { $zh };
+}
+
+/// Every `str_enum!`: lets a test compare the published schema with what serde writes.
+pub trait WireEnum: utoipa::ToSchema + serde::Serialize + Copy + Sized + 'static {
+    fn all() -> &'static [Self];
+    fn from_wire(s: &str) -> Option<Self>;
 }
 
 pub mod calendar;
 pub mod credit_code;
 pub mod demand;
+pub mod event;
 pub mod lifecycle;
 pub mod matching;
 pub mod money;

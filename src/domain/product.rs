@@ -9,51 +9,36 @@ use super::size_class::{Industry, SizeClass};
 
 str_enum! {
     pub enum ProductType {
-        /// 专精特新贷
-        SpecializedSme = "specialized_sme",
-        /// 首贷
-        FirstLoan = "first_loan",
-        /// 信用贷
-        Credit = "credit",
-        /// 小巨人贷
-        LittleGiant = "little_giant",
-        /// 技改贷
-        TechUpgrade = "tech_upgrade",
-        /// 无还本续贷
-        Renewal = "renewal",
-        /// 知识产权质押贷
-        IpPledge = "ip_pledge",
-        /// 供应链融资
-        SupplyChain = "supply_chain",
-        /// 绿色贷
-        Green = "green",
-        /// 科创贷
-        SciTech = "sci_tech",
-        /// 其他
-        Other = "other",
+        SpecializedSme = "specialized_sme" / "专精特新贷",
+        FirstLoan = "first_loan" / "首贷",
+        Credit = "credit" / "信用贷",
+        LittleGiant = "little_giant" / "小巨人贷",
+        TechUpgrade = "tech_upgrade" / "技改贷",
+        Renewal = "renewal" / "无还本续贷",
+        IpPledge = "ip_pledge" / "知识产权质押贷",
+        SupplyChain = "supply_chain" / "供应链融资",
+        Green = "green" / "绿色贷",
+        SciTech = "sci_tech" / "科创贷",
+        Other = "other" / "其他",
     }
 }
 
 str_enum! {
     pub enum GuaranteeMethod {
-        /// 信用
-        Credit = "credit",
-        /// 保证/担保
-        Guarantee = "guarantee",
-        /// 质押
-        Pledge = "pledge",
-        /// 抵押
-        Mortgage = "mortgage",
+        Credit = "credit" / "信用",
+        Guarantee = "guarantee" / "保证/担保",
+        Pledge = "pledge" / "质押",
+        Mortgage = "mortgage" / "抵押",
     }
 }
 
 str_enum! {
     /// draft → active ⇄ paused; any → retired (final).
     pub enum ProductStatus {
-        Draft = "draft",
-        Active = "active",
-        Paused = "paused",
-        Retired = "retired",
+        Draft = "draft" / "草稿",
+        Active = "active" / "上架",
+        Paused = "paused" / "暂停",
+        Retired = "retired" / "下架",
     }
 }
 

@@ -7,34 +7,23 @@ use chrono::NaiveDate;
 str_enum! {
     /// The qualification tags banks and policies target (优质中小企业梯度培育 and related titles).
     pub enum QualificationKind {
-        /// 创新型中小企业
-        InnovativeSme = "innovative_sme",
-        /// 专精特新中小企业
-        SpecializedSme = "specialized_sme",
-        /// 专精特新"小巨人"
-        LittleGiant = "little_giant",
-        /// 制造业单项冠军
-        SingleChampion = "single_champion",
-        /// 高新技术企业
-        HighTech = "high_tech",
-        /// 科技型中小企业
-        TechSme = "tech_sme",
-        /// 瞪羚企业
-        Gazelle = "gazelle",
-        /// 独角兽企业
-        Unicorn = "unicorn",
+        InnovativeSme = "innovative_sme" / "创新型中小企业",
+        SpecializedSme = "specialized_sme" / "专精特新中小企业",
+        LittleGiant = "little_giant" / "专精特新“小巨人”",
+        SingleChampion = "single_champion" / "制造业单项冠军",
+        HighTech = "high_tech" / "高新技术企业",
+        TechSme = "tech_sme" / "科技型中小企业",
+        Gazelle = "gazelle" / "瞪羚企业",
+        Unicorn = "unicorn" / "独角兽企业",
     }
 }
 
 str_enum! {
     /// Issuing level, ordered: municipal < provincial < national.
     pub enum QualificationLevel {
-        /// 市级
-        Municipal = "municipal",
-        /// 省级
-        Provincial = "provincial",
-        /// 国家级
-        National = "national",
+        Municipal = "municipal" / "市级",
+        Provincial = "provincial" / "省级",
+        National = "national" / "国家级",
     }
 }
 

@@ -12,48 +12,35 @@ use rust_decimal::Decimal;
 str_enum! {
     /// The 16 划型 industries, in the order of the standard's table.
     pub enum Industry {
-        /// 农、林、牧、渔业
-        Agriculture = "agriculture",
+        Agriculture = "agriculture" / "农、林、牧、渔业",
         /// 工业 (采矿业, 制造业, 电力、热力、燃气及水生产和供应业)
-        Industry = "industry",
-        /// 建筑业
-        Construction = "construction",
-        /// 批发业
-        Wholesale = "wholesale",
-        /// 零售业
-        Retail = "retail",
+        Industry = "industry" / "工业",
+        Construction = "construction" / "建筑业",
+        Wholesale = "wholesale" / "批发业",
+        Retail = "retail" / "零售业",
         /// 交通运输业 (不含铁路运输业)
-        Transport = "transport",
-        /// 仓储业
-        Warehousing = "warehousing",
-        /// 邮政业
-        Postal = "postal",
-        /// 住宿业
-        Accommodation = "accommodation",
-        /// 餐饮业
-        Catering = "catering",
+        Transport = "transport" / "交通运输业",
+        Warehousing = "warehousing" / "仓储业",
+        Postal = "postal" / "邮政业",
+        Accommodation = "accommodation" / "住宿业",
+        Catering = "catering" / "餐饮业",
         /// 信息传输业 (电信、互联网)
-        InformationTransmission = "information_transmission",
-        /// 软件和信息技术服务业
-        SoftwareIt = "software_it",
-        /// 房地产开发经营
-        RealEstateDevelopment = "real_estate_development",
-        /// 物业管理
-        PropertyManagement = "property_management",
-        /// 租赁和商务服务业
-        LeasingBusinessServices = "leasing_business_services",
-        /// 其他未列明行业
-        Other = "other",
+        InformationTransmission = "information_transmission" / "信息传输业",
+        SoftwareIt = "software_it" / "软件和信息技术服务业",
+        RealEstateDevelopment = "real_estate_development" / "房地产开发经营",
+        PropertyManagement = "property_management" / "物业管理",
+        LeasingBusinessServices = "leasing_business_services" / "租赁和商务服务业",
+        Other = "other" / "其他未列明行业",
     }
 }
 
 str_enum! {
     /// Ordered from smallest to largest.
     pub enum SizeClass {
-        Micro = "micro",
-        Small = "small",
-        Medium = "medium",
-        Large = "large",
+        Micro = "micro" / "微型",
+        Small = "small" / "小型",
+        Medium = "medium" / "中型",
+        Large = "large" / "大型",
     }
 }
 

@@ -99,16 +99,27 @@ pub fn funnel_rates(d: &super::rollup::Measures) -> Rates {
     }
 }
 
-/// The grouping keys of `GET /stats/breakdown`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum By {
-    Bank,
-    ProductType,
-    Region,
-    Qualification,
-    SizeClass,
-    Month,
-    Quarter,
+str_enum! {
+    /// The grouping keys of `GET /stats/breakdown`.
+    pub enum By {
+        Bank = "bank" / "银行",
+        ProductType = "product_type" / "产品类型",
+        Region = "region" / "地区",
+        Qualification = "qualification" / "资质",
+        SizeClass = "size_class" / "企业规模",
+        Month = "month" / "月份",
+        Quarter = "quarter" / "季度",
+    }
+}
+
+str_enum! {
+    /// What a target (目标) counts.
+    pub enum Metric {
+        DisbursedAmount = "disbursed_amount" / "放款金额",
+        EnterprisesServed = "enterprises_served" / "服务企业数",
+        FirstLoanEnterprises = "first_loan_enterprises" / "首贷户数",
+        ParticipatingBanks = "participating_banks" / "参与银行数",
+    }
 }
 
 impl By {
@@ -132,19 +143,6 @@ impl By {
             By::Qualification => dim::QUALIFICATION,
             By::Region | By::Month | By::Quarter => dim::ALL,
         }
-    }
-
-    pub fn parse(s: &str) -> Option<By> {
-        Some(match s {
-            "bank" => By::Bank,
-            "product_type" => By::ProductType,
-            "region" => By::Region,
-            "qualification" => By::Qualification,
-            "size_class" => By::SizeClass,
-            "month" => By::Month,
-            "quarter" => By::Quarter,
-            _ => return None,
-        })
     }
 }
 

@@ -19,10 +19,26 @@ use super::rate::Rate;
 
 str_enum! {
     pub enum PolicyKind {
-        /// 贷款贴息
-        InterestSubsidy = "interest_subsidy",
-        /// 担保费补贴
-        GuaranteeFeeSubsidy = "guarantee_fee_subsidy",
+        InterestSubsidy = "interest_subsidy" / "贷款贴息",
+        GuaranteeFeeSubsidy = "guarantee_fee_subsidy" / "担保费补贴",
+    }
+}
+
+str_enum! {
+    /// `active` policies take claims; a `suspended` one takes none.
+    pub enum PolicyStatus {
+        Active = "active" / "有效",
+        Suspended = "suspended" / "已暂停",
+    }
+}
+
+str_enum! {
+    /// submitted → approved → paid, or submitted → rejected.
+    pub enum ClaimState {
+        Submitted = "submitted" / "已提交",
+        Approved = "approved" / "已批准",
+        Rejected = "rejected" / "已驳回",
+        Paid = "paid" / "已拨付",
     }
 }
 
@@ -70,9 +86,9 @@ str_enum! {
 
 str_enum! {
     pub enum CounterGuarantee {
-        Credit = "credit",
-        ThirdParty = "third_party",
-        Collateral = "collateral",
+        Credit = "credit" / "信用",
+        ThirdParty = "third_party" / "第三方保证",
+        Collateral = "collateral" / "抵质押",
     }
 }
 

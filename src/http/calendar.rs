@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::with_conn;
@@ -35,7 +36,7 @@ fn check_year(year: i32) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::bad_request(
-            "invalid_path_parameter",
+            ProblemCode::InvalidPathParameter,
             "year must be between 2000 and 2100",
         ))
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
@@ -383,7 +384,7 @@ pub async fn list_demands(
         .is_some_and(|p| !region::is_region_prefix(p))
     {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ProblemCode::InvalidQuery,
             "region_prefix must be 2, 4 or 6 digits",
         ));
     }
@@ -428,7 +429,7 @@ pub async fn get_demand(
     Ok(HttpResponse::Ok().json(DemandView::new(row, name)?))
 }
 
-/// Change an open demand (its enterprise only). Not open any more → 409 `demand_not_open`.
+/// Change an open demand (its enterprise only). Not open any more → 409 `invalid_transition`.
 #[utoipa::path(
     tag = "demands",
     request_body = PatchDemand,
@@ -453,7 +454,7 @@ pub async fn patch_demand(
             let status = DemandStatus::parse(&row.status).unwrap_or(DemandStatus::Closed);
             if !status.effective(row.needed_by, today()).editable() {
                 return Err(ApiError::conflict(
-                    "demand_not_open",
+                    ProblemCode::InvalidTransition,
                     "only an open demand can be changed",
                 ));
             }
@@ -464,7 +465,7 @@ pub async fn patch_demand(
             if demands::update_open(conn, id, auth.org_id, &draft.fields(), now, &mut rollup)? == 0
             {
                 return Err(ApiError::conflict(
-                    "demand_not_open",
+                    ProblemCode::InvalidTransition,
                     "only an open demand can be changed",
                 ));
             }
@@ -509,7 +510,7 @@ pub async fn close_demand(
             let closable = status.effective(row.needed_by, today()).closable();
             if !closable || demands::close(conn, id, auth.org_id, db::now())? == 0 {
                 return Err(ApiError::conflict(
-                    "invalid_transition",
+                    ProblemCode::InvalidTransition,
                     format!(
                         "a demand that is {} cannot be closed",
                         status.effective(row.needed_by, today())

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
@@ -216,7 +217,7 @@ pub async fn list_enterprises(
         .is_some_and(|p| !region::is_region_prefix(p))
     {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ProblemCode::InvalidQuery,
             "region_prefix must be 2, 4 or 6 digits",
         ));
     }
@@ -402,7 +403,7 @@ pub async fn create_qualification(
                     repo::lock_enterprise(conn, id)?;
                     if repo::qualification_exists(conn, &new)? {
                         return Err(ApiError::conflict(
-                        "duplicate_qualification",
+                        ProblemCode::DuplicateQualification,
                         "this qualification (kind, level, certificate number) is already recorded",
                     ));
                     }

@@ -8,6 +8,76 @@ use utoipa::ToSchema;
 
 use crate::domain::credit_code::CreditCodeError;
 
+str_enum! {
+    /// Every `code` a problem+json answer can carry: one list, so the document names them all.
+    pub enum ProblemCode {
+        /// Malformed JSON or a body that is not an object
+        MalformedJson = "malformed_json" / "请求格式错误",
+        /// Wrong type or shape in the body
+        InvalidBody = "invalid_body" / "请求体无效",
+        /// A query parameter is malformed or out of range
+        InvalidQuery = "invalid_query" / "查询参数无效",
+        /// A path parameter is malformed
+        InvalidPathParameter = "invalid_path_parameter" / "路径参数无效",
+        /// The cursor is not one this API issued
+        InvalidCursor = "invalid_cursor" / "分页游标无效",
+        /// Idempotency-Key is not 1–255 visible ASCII characters
+        InvalidIdempotencyKey = "invalid_idempotency_key" / "幂等键无效",
+        /// The export would exceed the spreadsheet row limit
+        TooManyRows = "too_many_rows" / "行数过多",
+        /// Missing, invalid or expired bearer token, or wrong credentials
+        Unauthorized = "unauthorized" / "未认证",
+        /// The caller's role may not do this
+        Forbidden = "forbidden" / "无权限",
+        /// Not found, or outside the caller's scope
+        NotFound = "not_found" / "不存在",
+        /// A resource with the same unique fields exists
+        Conflict = "conflict" / "冲突",
+        /// The action is not allowed in the current state
+        InvalidTransition = "invalid_transition" / "状态不允许",
+        /// The key was used with a different body
+        IdempotencyKeyReused = "idempotency_key_reused" / "幂等键已用于不同请求",
+        /// The first request with this key has not finished
+        IdempotencyKeyInProgress = "idempotency_key_in_progress" / "幂等请求处理中",
+        /// The username is taken
+        UsernameTaken = "username_taken" / "用户名已存在",
+        /// An organization with this 统一社会信用代码 exists
+        CreditCodeTaken = "credit_code_taken" / "信用代码已注册",
+        /// The same qualification is already recorded
+        DuplicateQualification = "duplicate_qualification" / "资质重复",
+        /// A live match for this demand and product exists
+        MatchExists = "match_exists" / "对接已存在",
+        /// The product is retired
+        ProductRetired = "product_retired" / "产品已下架",
+        /// An LPR print for that date exists
+        LprExists = "lpr_exists" / "LPR已存在",
+        /// The policy has claims
+        PolicyImmutable = "policy_immutable" / "政策不可修改",
+        /// An overlapping period is already claimed
+        DuplicateClaim = "duplicate_claim" / "重复申报",
+        /// The claim does not fit the remaining budget
+        BudgetExceeded = "budget_exceeded" / "预算不足",
+        /// Request body too large
+        PayloadTooLarge = "payload_too_large" / "请求体过大",
+        /// The body is not JSON
+        UnsupportedMediaType = "unsupported_media_type" / "不支持的内容类型",
+        /// Invalid fields (see errors)
+        ValidationFailed = "validation_failed" / "字段校验失败",
+        /// The 统一社会信用代码 fails the GB 32100 check
+        InvalidCreditCode = "invalid_credit_code" / "统一社会信用代码无效",
+        /// Eligibility criteria fail (see errors)
+        NotEligible = "not_eligible" / "不符合条件",
+        /// Disbursements would exceed the approved amount
+        ExceedsApprovedAmount = "exceeds_approved_amount" / "超过授信金额",
+        /// Too many failed attempts; retry after Retry-After
+        TooManyRequests = "too_many_requests" / "请求过多",
+        /// Internal error (no details disclosed)
+        InternalError = "internal_error" / "内部错误",
+        /// Database unavailable; retry after Retry-After
+        ServiceUnavailable = "service_unavailable" / "服务暂不可用",
+    }
+}
+
 /// One invalid field of a 422 answer.
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
 pub struct FieldError {
@@ -26,8 +96,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// Stable machine-readable error code.
-    #[schema(example = "validation_failed")]
-    pub code: String,
+    pub code: ProblemCode,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -35,7 +104,7 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
     retry_after: Option<u64>,
@@ -44,7 +113,7 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -54,33 +123,33 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        Self::new(StatusCode::UNAUTHORIZED, ProblemCode::Unauthorized, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(StatusCode::FORBIDDEN, ProblemCode::Forbidden, detail)
     }
 
     /// Also used for resources outside the caller's scope, so their existence is not revealed.
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ProblemCode::NotFound,
             format!("{what} not found"),
         )
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
     /// 422 with one or more invalid fields.
-    pub fn invalid(code: &'static str, errors: Vec<FieldError>) -> Self {
+    pub fn invalid(code: ProblemCode, errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid", many.len()),
@@ -91,7 +160,7 @@ impl ApiError {
         }
     }
 
-    pub fn invalid_field(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+    pub fn invalid_field(code: ProblemCode, field: &str, message: impl Into<String>) -> Self {
         Self::invalid(
             code,
             vec![FieldError {
@@ -106,7 +175,7 @@ impl ApiError {
             retry_after: Some(retry_after_secs.max(1)),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
+                ProblemCode::TooManyRequests,
                 "too many failed attempts; try again later",
             )
         }
@@ -115,7 +184,7 @@ impl ApiError {
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            ProblemCode::ServiceUnavailable,
             detail,
         )
     }
@@ -125,7 +194,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ProblemCode::InternalError,
             "an internal error occurred",
         )
     }
@@ -136,7 +205,7 @@ impl ApiError {
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code,
             errors: self.errors.clone(),
         }
     }
@@ -172,7 +241,7 @@ impl From<diesel::result::Error> for ApiError {
         match e {
             Error::NotFound => ApiError::not_found("resource"),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(
-                "conflict",
+                ProblemCode::Conflict,
                 "a resource with the same unique fields already exists",
             ),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
@@ -198,7 +267,7 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 impl From<CreditCodeError> for ApiError {
     fn from(e: CreditCodeError) -> Self {
-        ApiError::invalid_field("invalid_credit_code", "credit_code", e.to_string())
+        ApiError::invalid_field(ProblemCode::InvalidCreditCode, "credit_code", e.to_string())
     }
 }
 
@@ -228,7 +297,7 @@ impl Validator {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::invalid("validation_failed", self.0))
+            Err(ApiError::invalid(ProblemCode::ValidationFailed, self.0))
         }
     }
 }

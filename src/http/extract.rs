@@ -9,6 +9,7 @@ use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
+use super::error::ProblemCode;
 use super::error::{ApiError, FieldError};
 
 /// Largest JSON body accepted.
@@ -28,7 +29,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) {
             if let Some(field) = nul_path(&v, String::new()) {
                 return Err(ApiError::invalid(
-                    "invalid_body",
+                    ProblemCode::InvalidBody,
                     vec![FieldError {
                         field: if field.is_empty() {
                             "body".into()
@@ -47,7 +48,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         // Trailing garbage after the value is a syntax error too.
         if let Err(e) = de.end() {
             return Err(ApiError::bad_request(
-                "malformed_json",
+                ProblemCode::MalformedJson,
                 format!("request body is not valid JSON: {e}"),
             ));
         }
@@ -59,7 +60,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         // `null` or a number) as syntax errors although the body is well-formed.
         if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(raw) {
             return ApiError::bad_request(
-                "malformed_json",
+                ProblemCode::MalformedJson,
                 format!("request body is not valid JSON: {syntax}"),
             );
         }
@@ -79,7 +80,10 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         if field == "." {
             field = "body".to_owned();
         }
-        ApiError::invalid("invalid_body", vec![FieldError { field, message }])
+        ApiError::invalid(
+            ProblemCode::InvalidBody,
+            vec![FieldError { field, message }],
+        )
     })
 }
 
@@ -141,17 +145,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if !content_type_ok {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ProblemCode::UnsupportedMediaType,
                     "the request body must be application/json",
                 ));
             }
             let raw = bytes.await.map_err(|e| {
-                ApiError::bad_request("invalid_body", format!("cannot read request body: {e}"))
+                ApiError::bad_request(
+                    ProblemCode::InvalidBody,
+                    format!("cannot read request body: {e}"),
+                )
             })?;
             if raw.len() > MAX_BODY_BYTES {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ProblemCode::PayloadTooLarge,
                     "request body is too large",
                 ));
             }
@@ -165,19 +172,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 pub fn json_config() -> actix_web::web::JsonConfig {
     actix_web::web::JsonConfig::default()
         .limit(MAX_BODY_BYTES)
-        .error_handler(|err, _req| ApiError::bad_request("malformed_json", err.to_string()).into())
+        .error_handler(|err, _req| {
+            ApiError::bad_request(ProblemCode::MalformedJson, err.to_string()).into()
+        })
 }
 
 pub fn query_config() -> actix_web::web::QueryConfig {
     actix_web::web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("invalid_query", format!("invalid query parameters: {err}")).into()
+        ApiError::bad_request(
+            ProblemCode::InvalidQuery,
+            format!("invalid query parameters: {err}"),
+        )
+        .into()
     })
 }
 
 pub fn path_config() -> actix_web::web::PathConfig {
     actix_web::web::PathConfig::default().error_handler(|err, _req| {
         ApiError::bad_request(
-            "invalid_path_parameter",
+            ProblemCode::InvalidPathParameter,
             format!("invalid path parameter: {err}"),
         )
         .into()

@@ -18,8 +18,15 @@ pub struct Health {
 pub struct Readiness {
     #[schema(example = "ready")]
     pub status: String,
-    /// `sqlite` or `postgres`.
-    pub database: String,
+    pub database: DatabaseKind,
+}
+
+str_enum! {
+    /// The backend an instance runs on.
+    pub enum DatabaseKind {
+        Sqlite = "sqlite",
+        Postgres = "postgres",
+    }
 }
 
 /// The process is up.
@@ -55,11 +62,11 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         return Err(ApiError::unavailable("database migrations are pending"));
     }
     let database = match state.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
+        Backend::Sqlite => DatabaseKind::Sqlite,
+        Backend::Postgres => DatabaseKind::Postgres,
     };
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready".into(),
-        database: database.into(),
+        database,
     }))
 }

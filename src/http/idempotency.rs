@@ -10,6 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult};
 use super::with_conn;
 use crate::db::{self, idempotency::Claim};
@@ -44,7 +45,7 @@ fn key_of(req: &HttpRequest) -> ApiResult<Option<String>> {
         .filter(|k| !k.is_empty() && k.len() <= 255)
         .ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_idempotency_key",
+                ProblemCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1-255 visible ASCII characters",
             )
         })?;
@@ -91,11 +92,11 @@ where
     };
     match claim {
         Claim::Existing { request_hash, .. } if request_hash != hash => Err(ApiError::conflict(
-            "idempotency_key_reused",
+            ProblemCode::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )),
         Claim::Existing { response: None, .. } => Err(ApiError::conflict(
-            "idempotency_key_in_progress",
+            ProblemCode::IdempotencyKeyInProgress,
             "a request with this Idempotency-Key is still being processed",
         )),
         Claim::Existing {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, FieldError, Validator};
 use super::extract::{parse_json, JsonBody};
 use super::pagination::{page, Page, PageQuery};
@@ -20,12 +21,15 @@ use crate::db::matches::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::demand::DemandStatus;
-use crate::domain::lifecycle::{transition, MatchAction, MatchState, Party, TransitionError};
+use crate::domain::lifecycle::{
+    transition, EventAction, MatchAction, MatchState, Party, TransitionError,
+};
 use crate::domain::matching::evaluate;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::rate::Rate;
 use crate::domain::rollup::{self, MatchFact, Rollup};
+use crate::domain::subsidy::CounterGuarantee;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -70,33 +74,6 @@ pub struct WithdrawBody {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum CounterGuarantee {
-    Credit,
-    ThirdParty,
-    Collateral,
-}
-
-impl CounterGuarantee {
-    fn as_str(self) -> &'static str {
-        match self {
-            CounterGuarantee::Credit => "credit",
-            CounterGuarantee::ThirdParty => "third_party",
-            CounterGuarantee::Collateral => "collateral",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "credit" => Some(CounterGuarantee::Credit),
-            "third_party" => Some(CounterGuarantee::ThirdParty),
-            "collateral" => Some(CounterGuarantee::Collateral),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct GuaranteeInput {
     pub guarantor_id: i64,
@@ -122,7 +99,7 @@ pub struct CreateDisbursement {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
-    pub action: String,
+    pub action: EventAction,
     pub from: Option<MatchState>,
     pub to: MatchState,
     pub actor_user_id: i64,
@@ -169,7 +146,7 @@ pub struct MatchView {
     pub enterprise_id: i64,
     pub state: MatchState,
     /// `enterprise` (applied) or `bank` (claimed, 抢单).
-    pub initiated_by: String,
+    pub initiated_by: Party,
     /// Accept or reject due by (working days from creation).
     pub respond_by: Option<NaiveDate>,
     /// Approve or reject due by (working days from acceptance).
@@ -282,7 +259,7 @@ impl MatchView {
             bank_id: m.bank_id,
             enterprise_id: m.enterprise_id,
             state: state_of(&m.state),
-            initiated_by: m.initiated_by,
+            initiated_by: Party::parse(&m.initiated_by).unwrap_or(Party::Enterprise),
             respond_by: m.respond_by,
             decide_by: m.decide_by,
             overdue,
@@ -297,7 +274,7 @@ impl MatchView {
             events: events.map(|es| {
                 es.into_iter()
                     .map(|e| EventView {
-                        action: e.action,
+                        action: EventAction::parse(&e.action).unwrap_or(EventAction::Apply),
                         from: e.from_state.as_deref().and_then(MatchState::parse),
                         to: state_of(&e.to_state),
                         actor_user_id: e.actor_user_id,
@@ -332,7 +309,7 @@ fn emit(conn: &mut DbConnection, m: &MatchRow, event: &str, extra: &[i64]) -> Ap
 fn transition_error(e: TransitionError) -> ApiError {
     match e {
         TransitionError::InvalidTransition { .. } => {
-            ApiError::conflict("invalid_transition", e.to_string())
+            ApiError::conflict(ProblemCode::InvalidTransition, e.to_string())
         }
         TransitionError::WrongParty { .. } => ApiError::forbidden(e.to_string()),
     }
@@ -354,7 +331,7 @@ fn party_of(auth: &Auth, m: &MatchRow) -> Option<Party> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "The match: `applied` (enterprise) or `accepted` (bank)", body = MatchView),
-        (status = 409, description = "`match_exists` (a live match for the pair) or `demand_not_open`", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`match_exists` (a live match for the pair) or `invalid_transition` (the demand is not open)", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`not_eligible`, with the failing criteria in `errors`", body = super::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -414,7 +391,7 @@ pub async fn create_match(
                     };
                     if !demand_status.is_live() {
                         return Err(ApiError::conflict(
-                            "demand_not_open",
+                            ProblemCode::InvalidTransition,
                             format!("the demand is {demand_status}"),
                         ));
                     }
@@ -435,7 +412,7 @@ pub async fn create_match(
                                 message: r.detail,
                             })
                             .collect();
-                        return Err(ApiError::invalid("not_eligible", errors));
+                        return Err(ApiError::invalid(ProblemCode::NotEligible, errors));
                     }
                     let calendar = db::calendar::load(conn, today, today)?;
                     let now = db::now();
@@ -448,14 +425,14 @@ pub async fn create_match(
                             )),
                             None,
                             None,
-                            "enterprise",
+                            Party::Enterprise,
                         ),
                         Party::Bank => (
                             MatchState::Accepted,
                             None,
                             Some(calendar.add_working_days(today, decide_days)),
                             Some(now),
-                            "bank",
+                            Party::Bank,
                         ),
                     };
                     let snap = db::rollups::snapshot(
@@ -470,7 +447,7 @@ pub async fn create_match(
                         bank_id: product.facts.bank_id,
                         enterprise_id: demand.facts.enterprise_id,
                         state: state.as_str().to_owned(),
-                        initiated_by: initiated_by.to_owned(),
+                        initiated_by: initiated_by.as_str().to_owned(),
                         live_key: Some(repo::live_key(b.demand_id, b.product_id)),
                         respond_by,
                         decide_by,
@@ -491,16 +468,16 @@ pub async fn create_match(
                             _,
                         )) => {
                             return Err(ApiError::conflict(
-                                "match_exists",
+                                ProblemCode::MatchExists,
                                 "a live match for this demand and product already exists",
                             ))
                         }
                         other => other?,
                     };
                     let action = if party == Party::Bank {
-                        "claim"
+                        EventAction::Claim
                     } else {
-                        "apply"
+                        EventAction::Apply
                     };
                     repo::record_event(
                         conn,
@@ -641,7 +618,7 @@ async fn act(
             repo::record_event(
                 conn,
                 id,
-                action.as_str(),
+                action.into(),
                 Some(from),
                 to,
                 auth.user_id,
@@ -952,7 +929,7 @@ pub async fn disburse(
                         if guarantor.map(|o| o.kind) != Some(OrgKind::Guarantor.as_str().to_owned())
                         {
                             return Err(ApiError::invalid_field(
-                                "validation_failed",
+                                ProblemCode::ValidationFailed,
                                 "guarantee.guarantor_id",
                                 "is not a guarantor organization",
                             ));
@@ -972,7 +949,7 @@ pub async fn disburse(
                         }
                         let left = current.approved_amount_fen.unwrap_or(0) - current.disbursed_fen;
                         return Err(ApiError::invalid_field(
-                            "exceeds_approved_amount",
+                            ProblemCode::ExceedsApprovedAmount,
                             "amount",
                             format!(
                                 "only {} of the approved amount is left to disburse",
@@ -1042,7 +1019,7 @@ pub async fn disburse(
                     repo::record_event(
                         conn,
                         m.id,
-                        "disburse",
+                        EventAction::Disburse,
                         Some(from),
                         MatchState::Disbursed,
                         auth.user_id,

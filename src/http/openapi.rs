@@ -2,6 +2,7 @@
 //! (`startup::routes`); this module adds the frame: info, security and the problem+json
 //! responses every operation can return.
 
+use serde_json::{json, Value};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -127,5 +128,87 @@ pub fn finish(mut doc: Doc) -> Doc {
             add_standard(op);
         }
     }
-    doc
+    // The rest is easier on the JSON form than on utoipa's builders.
+    let mut v = serde_json::to_value(&doc).expect("the document serializes");
+    reference_page_items(&mut v);
+    declare_files(&mut v);
+    declare_replay_header(&mut v);
+    serde_json::from_value(v).expect("the amended document deserializes")
+}
+
+fn operations(v: &mut Value) -> impl Iterator<Item = &mut Value> {
+    v["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter(|op| op.get("responses").is_some())
+}
+
+/// utoipa inlines the item of a generic `Page<T>`; a page names its item schema instead, so
+/// a generated client has one `LoanView` type, not one copy per list.
+fn reference_page_items(v: &mut Value) {
+    let Some(schemas) = v["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let pages: Vec<String> = schemas
+        .keys()
+        .filter(|k| k.starts_with("Page_"))
+        .cloned()
+        .collect();
+    for page in pages {
+        let item = page["Page_".len()..].to_owned();
+        let inline = schemas[&page]["properties"]["items"]["items"].take();
+        schemas.entry(item.clone()).or_insert(inline);
+        schemas[&page]["properties"]["items"]["items"] =
+            json!({ "$ref": format!("#/components/schemas/{item}") });
+    }
+}
+
+/// Spreadsheets and CSV are files, not JSON arrays of bytes.
+fn declare_files(v: &mut Value) {
+    for op in operations(v) {
+        let Some(responses) = op["responses"].as_object_mut() else {
+            continue;
+        };
+        for response in responses.values_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (media_type, body) in content.iter_mut() {
+                if !media_type.contains("json") {
+                    body["schema"] = json!({
+                        "type": "string",
+                        "format": "binary",
+                        "contentMediaType": media_type,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Every create that takes `Idempotency-Key` may answer a replay, marked by a header.
+fn declare_replay_header(v: &mut Value) {
+    for op in operations(v) {
+        let takes_key = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        if !takes_key {
+            continue;
+        }
+        let Some(responses) = op["responses"].as_object_mut() else {
+            continue;
+        };
+        for (status, response) in responses.iter_mut() {
+            if status.starts_with('2') {
+                response["headers"]["Idempotency-Replayed"] = json!({
+                    "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was created)",
+                    "schema": { "type": "string", "enum": ["true"] },
+                });
+            }
+        }
+    }
 }

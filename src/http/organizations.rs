@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{self, Auth};
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
@@ -17,28 +18,9 @@ use super::views::{OrganizationView, UserView};
 use super::{idempotency, with_conn};
 use crate::db::{self, orgs, users};
 use crate::domain::credit_code::CreditCode;
-use crate::domain::org::{OrgKind, Role};
+use crate::domain::org::{CreatableKind, OrgKind, Role};
 use crate::domain::region;
 use crate::startup::AppState;
-
-/// Kinds an admin may create (enterprises self-register).
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum CreatableKind {
-    Bank,
-    Guarantor,
-    FinanceOffice,
-}
-
-impl From<CreatableKind> for OrgKind {
-    fn from(k: CreatableKind) -> Self {
-        match k {
-            CreatableKind::Bank => OrgKind::Bank,
-            CreatableKind::Guarantor => OrgKind::Guarantor,
-            CreatableKind::FinanceOffice => OrgKind::FinanceOffice,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrganization {
@@ -139,7 +121,7 @@ pub async fn create_organization(
                     if let Some(code) = &code {
                         if orgs::credit_code_taken(conn, code.as_str())? {
                             return Err(ApiError::conflict(
-                                "credit_code_taken",
+                                ProblemCode::CreditCodeTaken,
                                 "an organization with this credit code is already registered",
                             ));
                         }
@@ -187,7 +169,7 @@ pub async fn list_organizations(
     if let Some(p) = &q.region_prefix {
         if !region::is_region_prefix(p) {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ProblemCode::InvalidQuery,
                 "region_prefix must be 2, 4 or 6 digits",
             ));
         }
@@ -298,7 +280,7 @@ pub async fn create_user(
                 conn.write_transaction(|conn| {
                     if users::username_taken(conn, &b.username)? {
                         return Err(ApiError::conflict(
-                            "username_taken",
+                            ProblemCode::UsernameTaken,
                             "this username is already taken",
                         ));
                     }

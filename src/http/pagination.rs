@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
+use super::error::ProblemCode;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -40,7 +41,7 @@ impl PageQuery {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ProblemCode::InvalidQuery,
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
         }
@@ -53,7 +54,12 @@ impl PageQuery {
 }
 
 fn decode(cursor: &str) -> Result<i64, ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued");
+    let bad = || {
+        ApiError::bad_request(
+            ProblemCode::InvalidCursor,
+            "the cursor is not one this API issued",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     text.strip_prefix("id:")
@@ -70,15 +76,19 @@ pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ProblemCode::InvalidQuery,
             format!("limit must be between 1 and {MAX_LIMIT}"),
         ));
     }
     let offset = match q.cursor.as_deref() {
         None | Some("") => 0,
         Some(c) => {
-            let bad =
-                || ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued");
+            let bad = || {
+                ApiError::bad_request(
+                    ProblemCode::InvalidCursor,
+                    "the cursor is not one this API issued",
+                )
+            };
             let text = URL_SAFE_NO_PAD
                 .decode(c)
                 .ok()
@@ -135,14 +145,14 @@ mod tests {
                 limit: None,
                 cursor: Some(bad.into()),
             };
-            assert_eq!(q.cursor().unwrap_err().code, "invalid_cursor");
+            assert_eq!(q.cursor().unwrap_err().code, ProblemCode::InvalidCursor);
         }
         for limit in [0, 201, -1] {
             let q = PageQuery {
                 limit: Some(limit),
                 cursor: None,
             };
-            assert_eq!(q.cursor().unwrap_err().code, "invalid_query");
+            assert_eq!(q.cursor().unwrap_err().code, ProblemCode::InvalidQuery);
         }
     }
 

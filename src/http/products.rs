@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
@@ -427,7 +428,7 @@ pub async fn get_product(
     params(("id" = i64, Path, description = "Product id")),
     responses(
         (status = 200, description = "The updated product", body = ProductView),
-        (status = 409, description = "`invalid_status_transition` or `product_retired`", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` or `product_retired`", body = super::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/products/{id}")]
@@ -455,14 +456,14 @@ pub async fn patch_product(
             let current = Draft::from_row(&row)?;
             if current.status == ProductStatus::Retired {
                 return Err(ApiError::conflict(
-                    "product_retired",
+                    ProblemCode::ProductRetired,
                     "a retired product can no longer be changed",
                 ));
             }
             let next = current.clone().apply(patch);
             if !current.status.can_become(next.status) {
                 return Err(ApiError::conflict(
-                    "invalid_status_transition",
+                    ProblemCode::InvalidTransition,
                     format!(
                         "a product cannot go from {} to {}",
                         current.status, next.status

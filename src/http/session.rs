@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{self, Auth};
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::views::{OrganizationView, UserView};
@@ -159,7 +160,7 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
                     message: ce.to_string(),
                 },
             );
-            Err(ApiError::invalid("invalid_credit_code", errors))
+            Err(ApiError::invalid(ProblemCode::InvalidCreditCode, errors))
         }
     }
 }
@@ -192,13 +193,13 @@ pub async fn register(
             conn.write_transaction(|conn| {
                 if users::username_taken(conn, &r.username)? {
                     return Err(ApiError::conflict(
-                        "username_taken",
+                        ProblemCode::UsernameTaken,
                         "this username is already taken",
                     ));
                 }
                 if orgs::credit_code_taken(conn, code.as_str())? {
                     return Err(ApiError::conflict(
-                        "credit_code_taken",
+                        ProblemCode::CreditCodeTaken,
                         "an organization with this credit code is already registered",
                     ));
                 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
@@ -22,8 +23,9 @@ use crate::domain::org::Role;
 use crate::domain::region;
 use crate::domain::rollup::{self, dim, CellKey, Fact, Measures};
 use crate::domain::stats::{
-    self, BankFigures, By, DemandFigures, Group, LoanFigures, MatchFigures, Rates,
+    self, BankFigures, By, DemandFigures, Group, LoanFigures, MatchFigures, Metric, Rates,
 };
+use crate::domain::subsidy::PolicyStatus;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,8 +42,7 @@ pub struct StatsQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
-    /// bank | product_type | region | qualification | size_class | month | quarter
-    pub by: String,
+    pub by: By,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub region_prefix: Option<String>,
@@ -62,14 +63,14 @@ fn slice(
         .is_some_and(|p| !region::is_region_prefix(p))
     {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ProblemCode::InvalidQuery,
             "region_prefix must be 2, 4 or 6 digits",
         ));
     }
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ProblemCode::InvalidQuery,
                 "to must not be before from",
             ));
         }
@@ -119,7 +120,7 @@ pub struct SubsidyFigures {
 pub struct PolicyBudgetView {
     pub policy_id: i64,
     pub name: String,
-    pub status: String,
+    pub status: PolicyStatus,
     #[schema(value_type = String)]
     pub budget: Money,
     #[schema(value_type = String)]
@@ -173,15 +174,17 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
     let budgets: Vec<PolicyBudgetView> = sub
         .policies
         .into_iter()
-        .map(|p| PolicyBudgetView {
-            policy_id: p.id,
-            name: p.name,
-            status: p.status,
-            budget: Money::from_fen(p.budget_fen),
-            used: Money::from_fen(p.used_fen),
-            remaining: Money::from_fen((p.budget_fen - p.used_fen).max(0)),
+        .map(|p| {
+            Ok(PolicyBudgetView {
+                policy_id: p.id,
+                name: p.name,
+                status: super::views::stored(&p.status)?,
+                budget: Money::from_fen(p.budget_fen),
+                used: Money::from_fen(p.used_fen),
+                remaining: Money::from_fen((p.budget_fen - p.used_fen).max(0)),
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     Ok(Overview {
         region_prefix: s.region_prefix.clone(),
         from: s.from,
@@ -222,7 +225,7 @@ pub async fn overview(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Breakdown {
-    pub by: String,
+    pub by: By,
     pub groups: Vec<Group>,
     /// The loan figures over every loan (for `qualification`, groups overlap).
     pub total: LoanFigures,
@@ -231,12 +234,7 @@ pub struct Breakdown {
 }
 
 fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiResult<Breakdown> {
-    let by = By::parse(&q.by).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_query",
-            "by must be bank, product_type, region, qualification, size_class, month or quarter",
-        )
-    })?;
+    let by = q.by;
     let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
     let cells = loan_rollup(conn, &s, &[dim::ALL, by.dim()])?;
     // Match figures are plain sums: the database adds up the regions, unless grouping by them.
@@ -264,7 +262,7 @@ fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiR
         .collect();
     let today = today();
     Ok(Breakdown {
-        by: q.by,
+        by,
         groups: rollup::breakdown(
             &cells,
             &match_cells,
@@ -333,35 +331,6 @@ pub async fn banks(
 
 // ---------------------------------------------------------------- targets
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    DisbursedAmount,
-    EnterprisesServed,
-    FirstLoanEnterprises,
-    ParticipatingBanks,
-}
-
-impl Metric {
-    fn as_str(self) -> &'static str {
-        match self {
-            Metric::DisbursedAmount => "disbursed_amount",
-            Metric::EnterprisesServed => "enterprises_served",
-            Metric::FirstLoanEnterprises => "first_loan_enterprises",
-            Metric::ParticipatingBanks => "participating_banks",
-        }
-    }
-
-    fn parse(s: &str) -> Metric {
-        match s {
-            "enterprises_served" => Metric::EnterprisesServed,
-            "first_loan_enterprises" => Metric::FirstLoanEnterprises,
-            "participating_banks" => Metric::ParticipatingBanks,
-            _ => Metric::DisbursedAmount,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateTarget {
     #[schema(
@@ -396,7 +365,7 @@ pub struct TargetView {
 }
 
 fn target_view(conn: &mut DbConnection, t: TargetRow) -> ApiResult<TargetView> {
-    let metric = Metric::parse(&t.metric);
+    let metric = super::views::stored::<Metric>(&t.metric)?;
     let s = Slice {
         region_prefix: t.region_prefix.clone(),
         from: Some(t.from_date),
@@ -494,7 +463,7 @@ pub async fn create_target(
                 let prefix = match (&own, &b.region_prefix) {
                     (Some(o), Some(p)) if !p.starts_with(o.as_str()) => {
                         return Err(ApiError::invalid_field(
-                            "validation_failed",
+                            ProblemCode::ValidationFailed,
                             "region_prefix",
                             format!("must lie within your region {o}"),
                         ))
@@ -710,7 +679,7 @@ pub async fn loans_xlsx(
     .await?;
     if loans.len() > XLSX_MAX_ROWS {
         return Err(ApiError::bad_request(
-            "too_many_rows",
+            ProblemCode::TooManyRows,
             format!(
                 "{} loans do not fit one worksheet ({XLSX_MAX_ROWS} rows); narrow from/to or region_prefix, or use loans.csv",
                 loans.len()

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
+use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, FieldError, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::rfc3339;
+use super::views::{rfc3339, stored};
 use super::{idempotency, with_conn};
 use crate::db::matches::LoanRow;
 use crate::db::subsidies::{self as repo, ClaimRow, ClaimScope, NewClaim, NewPolicy, PolicyRow};
@@ -25,9 +26,9 @@ use crate::domain::rate::Rate;
 use crate::domain::region;
 use crate::domain::size_class::SizeClass;
 use crate::domain::subsidy::{
-    self, Beneficiary, Computation, CounterGuarantee, DayCount, GuaranteeFacts, GuaranteeRule,
-    InterestBase, InterestRule, LoanFacts, LprPoint, LprReference, LprTerm, PolicyEligibility,
-    PolicyKind, PriorAmounts, Rule, Step,
+    self, Beneficiary, ClaimState, Computation, CounterGuarantee, DayCount, GuaranteeFacts,
+    GuaranteeRule, InterestBase, InterestRule, LoanFacts, LprPoint, LprReference, LprTerm,
+    PolicyEligibility, PolicyKind, PolicyStatus, PriorAmounts, Rule, Step,
 };
 use crate::startup::AppState;
 
@@ -119,7 +120,7 @@ pub async fn create_lpr(
     .await?;
     if !created {
         return Err(ApiError::conflict(
-            "lpr_exists",
+            ProblemCode::LprExists,
             "an LPR print for that date is already recorded",
         ));
     }
@@ -375,8 +376,7 @@ pub struct PolicyView {
     pub id: i64,
     pub name: String,
     pub kind: PolicyKind,
-    /// `active` or `suspended`.
-    pub status: String,
+    pub status: PolicyStatus,
     pub effective_from: NaiveDate,
     pub effective_to: Option<NaiveDate>,
     /// The owning finance office's region (absent for platform-wide policies).
@@ -401,7 +401,7 @@ fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> ApiResult<PolicyView> {
         id: p.id,
         name: p.name,
         kind: PolicyKind::parse(&p.kind).unwrap_or(PolicyKind::InterestSubsidy),
-        status: p.status,
+        status: stored(&p.status)?,
         effective_from: p.effective_from,
         effective_to: p.effective_to,
         region_prefix: p.region_prefix,
@@ -503,7 +503,7 @@ pub async fn create_policy(
                             budget_fen: b.budget.fen(),
                             eligibility: db::to_json_text(&b.eligibility),
                             rule: rule_text.clone(),
-                            status: "active".into(),
+                            status: PolicyStatus::Active.as_str().to_owned(),
                             created_at: now,
                             updated_at: now,
                         },
@@ -522,8 +522,7 @@ pub async fn create_policy(
 #[into_params(parameter_in = Query)]
 pub struct PolicyListQuery {
     pub kind: Option<PolicyKind>,
-    /// `active` or `suspended`.
-    pub status: Option<String>,
+    pub status: Option<PolicyStatus>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -538,15 +537,6 @@ pub async fn list_policies(
     query: web::Query<PolicyListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    if q.status
-        .as_deref()
-        .is_some_and(|s| s != "active" && s != "suspended")
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "status must be active or suspended",
-        ));
-    }
     let cursor = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -556,7 +546,7 @@ pub async fn list_policies(
         let rows = repo::list_policies(
             conn,
             q.kind.map(|k| k.as_str()),
-            q.status.as_deref(),
+            q.status.map(PolicyStatus::as_str),
             cursor.after_id,
             cursor.limit,
         )?;
@@ -618,7 +608,7 @@ pub async fn update_policy(
             repo::lock_policy(conn, id)?;
             if repo::has_claims(conn, id)? {
                 return Err(ApiError::conflict(
-                    "policy_immutable",
+                    ProblemCode::PolicyImmutable,
                     "claims have been made under this policy; publish a new one instead",
                 ));
             }
@@ -668,7 +658,7 @@ pub async fn suspend_policy(
                     "only the policy's finance office or an admin may suspend it",
                 ));
             }
-            repo::set_policy_status(conn, id, "suspended", db::now())?;
+            repo::set_policy_status(conn, id, PolicyStatus::Suspended.as_str(), db::now())?;
             let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
             policy_view(conn, p)
         })
@@ -877,7 +867,7 @@ pub async fn quote(
     check_period(b.period_start, b.period_end)?;
     if b.loan_id.is_some() == b.loan.is_some() {
         return Err(ApiError::invalid_field(
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "loan_id",
             "give either loan_id or loan",
         ));
@@ -934,7 +924,7 @@ pub async fn quote(
             }
             _ => {
                 return Err(ApiError::invalid_field(
-                    "validation_failed",
+                    ProblemCode::ValidationFailed,
                     "loan_id",
                     "give either loan_id or loan",
                 ))
@@ -981,8 +971,7 @@ pub struct ClaimView {
     pub payee_id: i64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    /// submitted | approved | rejected | paid
-    pub state: String,
+    pub state: ClaimState,
     #[schema(value_type = String)]
     pub amount: Money,
     pub breakdown: Vec<Step>,
@@ -1004,7 +993,7 @@ fn claim_view(c: ClaimRow) -> ApiResult<ClaimView> {
         payee_id: c.payee_org_id,
         period_start: c.period_start,
         period_end: c.period_end,
-        state: c.state,
+        state: stored(&c.state)?,
         amount: Money::from_fen(c.amount_fen),
         breakdown: db::from_json_text(&c.breakdown)?,
         reason: c.reason,
@@ -1071,11 +1060,11 @@ pub async fn create_claim(
                 let c = compute(conn, &p, &rule, kind, &case, b.period_start, b.period_end, None)?;
                 if !c.eligible {
                     let errors = c.reasons.into_iter().map(|m| FieldError { field: "loan_id".into(), message: m }).collect();
-                    return Err(ApiError::invalid("not_eligible", errors));
+                    return Err(ApiError::invalid(ProblemCode::NotEligible, errors));
                 }
-                let payee = payee(kind, &case).ok_or_else(|| ApiError::invalid_field("not_eligible", "loan_id", "the loan has no guarantor"))?;
+                let payee = payee(kind, &case).ok_or_else(|| ApiError::invalid_field(ProblemCode::NotEligible, "loan_id", "the loan has no guarantor"))?;
                 if repo::overlapping_claim(conn, p.id, loan.id, b.period_start, b.period_end)? {
-                    return Err(ApiError::conflict("duplicate_claim", "a claim for an overlapping period of this loan under this policy exists"));
+                    return Err(ApiError::conflict(ProblemCode::DuplicateClaim, "a claim for an overlapping period of this loan under this policy exists"));
                 }
                 let now = db::now();
                 let row = repo::insert_claim(
@@ -1108,8 +1097,7 @@ pub async fn create_claim(
 #[into_params(parameter_in = Query)]
 pub struct ClaimListQuery {
     pub policy_id: Option<i64>,
-    /// submitted | approved | rejected | paid
-    pub state: Option<String>,
+    pub state: Option<ClaimState>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -1124,15 +1112,6 @@ pub async fn list_claims(
     query: web::Query<ClaimListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    if q.state
-        .as_deref()
-        .is_some_and(|s| !["submitted", "approved", "rejected", "paid"].contains(&s))
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "state must be submitted, approved, rejected or paid",
-        ));
-    }
     let cursor = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -1144,7 +1123,7 @@ pub async fn list_claims(
                 conn,
                 &scope,
                 q.policy_id,
-                q.state.as_deref(),
+                q.state.map(ClaimState::as_str),
                 cursor.after_id,
                 cursor.limit,
             )?,
@@ -1181,7 +1160,7 @@ fn decidable(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<ClaimRo
 
 fn wrong_state(c: &ClaimRow, action: &str) -> ApiError {
     ApiError::conflict(
-        "invalid_transition",
+        ProblemCode::InvalidTransition,
         format!("a claim that is {} cannot be {action}", c.state),
     )
 }
@@ -1240,12 +1219,12 @@ pub async fn approve_claim(
                         message: m,
                     })
                     .collect();
-                return Err(ApiError::invalid("not_eligible", errors));
+                return Err(ApiError::invalid(ProblemCode::NotEligible, errors));
             }
             let remaining = p.budget_fen - repo::budget_used(conn, p.id)?;
             if result.amount.fen() > remaining {
                 return Err(ApiError::conflict(
-                    "budget_exceeded",
+                    ProblemCode::BudgetExceeded,
                     format!(
                         "the policy's remaining budget {} does not cover {}",
                         Money::from_fen(remaining.max(0)),
@@ -1271,7 +1250,7 @@ pub async fn approve_claim(
                 now,
             )? {
                 return Err(ApiError::conflict(
-                    "invalid_transition",
+                    ProblemCode::InvalidTransition,
                     "the claim changed meanwhile",
                 ));
             }
@@ -1475,7 +1454,7 @@ pub async fn simulate(
         };
         let (rule, _) = input.to_rule(kind).map_err(|errs| {
             ApiError::invalid(
-                "validation_failed",
+                ProblemCode::ValidationFailed,
                 errs.into_iter()
                     .map(|e| FieldError {
                         field: e.field.replacen("rule.", "overrides.", 1),

@@ -4,11 +4,19 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::error::ApiError;
 use crate::db::orgs::{EnterpriseRow, OrgRow};
 use crate::db::users::UserRow;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::size_class::{Industry, SizeClass};
+use crate::domain::WireEnum;
+
+/// A stored enum value read back; a value outside the set is corrupt data (500), never a
+/// silent default.
+pub fn stored<T: WireEnum>(s: &str) -> Result<T, ApiError> {
+    T::from_wire(s).ok_or_else(|| ApiError::internal(format!("unknown stored value {s:?}")))
+}
 
 /// RFC 3339 UTC timestamp.
 pub fn rfc3339(t: NaiveDateTime) -> String {

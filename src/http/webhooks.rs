@@ -15,29 +15,16 @@ use super::views::rfc3339;
 use super::{idempotency, with_conn};
 use crate::db::webhooks::{self as repo, DeliveryRow, WebhookRow};
 use crate::db::{self, DbConnection};
+use crate::domain::event::{DeliveryStatus, WebhookEvent};
 use crate::domain::org::Role;
 use crate::startup::AppState;
-
-/// Every event a subscription may ask for.
-pub const EVENTS: [&str; 10] = [
-    "demand.eligible",
-    "match.created",
-    "match.accepted",
-    "match.approved",
-    "match.rejected",
-    "match.withdrawn",
-    "match.overdue",
-    "loan.disbursed",
-    "subsidy_claim.approved",
-    "subsidy_claim.paid",
-];
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateWebhook {
     /// http(s) URL that receives POSTed events.
     #[schema(example = "https://bank.example/finmatch/events")]
     pub url: String,
-    #[schema(example = json!(["match.created", "loan.disbursed"]))]
+    #[schema(value_type = Vec<WebhookEvent>, example = json!(["match.created", "loan.disbursed"]))]
     pub events: Vec<String>,
 }
 
@@ -46,6 +33,7 @@ pub struct WebhookView {
     pub id: i64,
     pub organization_id: i64,
     pub url: String,
+    #[schema(value_type = Vec<WebhookEvent>)]
     pub events: Vec<String>,
     /// The signing secret, returned only when the subscription is created.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,8 +47,9 @@ pub struct DeliveryView {
     pub id: i64,
     /// The `X-Finmatch-Delivery` header value.
     pub delivery_id: String,
+    #[schema(value_type = WebhookEvent)]
     pub event: String,
-    /// pending | delivered | failed
+    #[schema(value_type = DeliveryStatus)]
     pub status: String,
     pub attempts: i64,
     #[schema(format = DateTime)]
@@ -150,9 +139,16 @@ pub async fn create_webhook(
     );
     for (i, e) in b.events.iter().enumerate() {
         v.check(
-            EVENTS.contains(&e.as_str()),
+            WebhookEvent::parse(e).is_some(),
             &format!("events[{i}]"),
-            format!("unknown event; one of {}", EVENTS.join(", ")),
+            format!(
+                "unknown event; one of {}",
+                WebhookEvent::ALL
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         );
     }
     v.finish()?;

@@ -274,7 +274,7 @@ async fn edits_only_while_open(app: TestApp) {
         .assert_status(200);
     patch(&token, json!({"term_months": 3}))
         .await
-        .assert_problem(409, "demand_not_open");
+        .assert_problem(409, "invalid_transition");
 }
 
 async fn closing(app: TestApp) {
@@ -365,7 +365,7 @@ async fn expiry_past_needed_by(app: TestApp) {
         &[],
     )
     .await
-    .assert_problem(409, "demand_not_open");
+    .assert_problem(409, "invalid_transition");
     app.post(&format!("{path}/close"), &token, &json!({}))
         .await
         .assert_problem(409, "invalid_transition");

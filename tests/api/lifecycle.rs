@@ -366,7 +366,7 @@ async fn refusals_and_conflicts(app: TestApp) {
         &json!({"demand_id": w.demand, "product_id": w.product}),
     )
     .await
-    .assert_problem(409, "demand_not_open");
+    .assert_problem(409, "invalid_transition");
 }
 
 async fn transitions_are_checked_for_party_and_state(app: TestApp) {

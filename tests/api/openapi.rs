@@ -43,3 +43,97 @@ fn every_operation_documents_its_problems() {
     );
     assert!(doc["security"][0]["bearer"].is_array());
 }
+
+/// Every enum is published exactly as serde writes it, and no enum reaches the document
+/// except through one of these declarations.
+#[test]
+fn every_enum_is_published_as_it_is_on_the_wire() {
+    use finmatch::domain::WireEnum;
+    use serde_json::Value;
+
+    fn wire<T: WireEnum>() -> (String, Vec<Value>) {
+        let values = T::all()
+            .iter()
+            .map(|v| serde_json::to_value(v).expect("serializes"))
+            .collect();
+        (T::name().into_owned(), values)
+    }
+    use finmatch::domain::{
+        demand, event, lifecycle, org, product, qualification, size_class, stats, subsidy,
+    };
+    let declared = [
+        wire::<demand::Purpose>(),
+        wire::<demand::DemandStatus>(),
+        wire::<event::WebhookEvent>(),
+        wire::<event::DeliveryStatus>(),
+        wire::<lifecycle::MatchState>(),
+        wire::<lifecycle::EventAction>(),
+        wire::<lifecycle::Party>(),
+        wire::<org::OrgKind>(),
+        wire::<org::Role>(),
+        wire::<org::CreatableKind>(),
+        wire::<product::ProductType>(),
+        wire::<product::GuaranteeMethod>(),
+        wire::<product::ProductStatus>(),
+        wire::<qualification::QualificationKind>(),
+        wire::<qualification::QualificationLevel>(),
+        wire::<size_class::Industry>(),
+        wire::<size_class::SizeClass>(),
+        wire::<stats::By>(),
+        wire::<stats::Metric>(),
+        wire::<subsidy::PolicyKind>(),
+        wire::<subsidy::PolicyStatus>(),
+        wire::<subsidy::ClaimState>(),
+        wire::<subsidy::InterestBase>(),
+        wire::<subsidy::DayCount>(),
+        wire::<subsidy::LprTerm>(),
+        wire::<subsidy::LprReference>(),
+        wire::<subsidy::CounterGuarantee>(),
+        wire::<finmatch::http::error::ProblemCode>(),
+        wire::<finmatch::http::health::DatabaseKind>(),
+    ];
+    let doc: Value = serde_json::from_str(&finmatch::startup::openapi_json()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for (name, values) in &declared {
+        let published = schemas
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not in the document"));
+        assert_eq!(&published["enum"], &Value::Array(values.clone()), "{name}");
+        assert!(values
+            .iter()
+            .all(|v| v.as_str().is_some_and(|s| s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'))));
+    }
+    // Any other `enum` in the document came from somewhere else: name it here or fix it.
+    fn walk(v: &Value, at: &str, found: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("enum") {
+                    found.push(at.to_owned());
+                }
+                for (k, c) in m {
+                    walk(c, &format!("{at}/{k}"), found);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|c| walk(c, at, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&doc, "", &mut found);
+    let expected: Vec<String> = declared
+        .iter()
+        .map(|(n, _)| format!("/components/schemas/{n}"))
+        .collect();
+    let stray: Vec<&String> = found
+        .iter()
+        .filter(|at| {
+            !expected.contains(at) && !at.ends_with("/headers/Idempotency-Replayed/schema")
+        })
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "enums outside the declared set: {stray:?}"
+    );
+}

@@ -297,7 +297,7 @@ async fn drafts_are_private_and_status_moves_by_the_rules(app: TestApp) {
     assert_eq!(listed(&ent).await, 1);
     status("draft")
         .await
-        .assert_problem(409, "invalid_status_transition");
+        .assert_problem(409, "invalid_transition");
     status("paused").await.assert_status(200);
     status("active").await.assert_status(200);
     status("retired").await.assert_status(200);
