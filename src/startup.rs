@@ -185,29 +185,35 @@ impl Application {
                 .service(utoipa_actix_web::scope("/api/v1").configure(routes))
                 .configure(probes)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
-                .route(
-                    "/api/v1/openapi.json",
-                    web::get().to({
+            // No external validator: swagger-ui would send the document's URL to
+            // validator.swagger.io; /docs must work on an intranet and leak nothing.
+            app.service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", doc.clone())
+                    .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+            )
+            .route(
+                "/api/v1/openapi.json",
+                web::get().to({
+                    let doc = doc.clone();
+                    move || {
                         let doc = doc.clone();
-                        move || {
-                            let doc = doc.clone();
-                            async move { HttpResponse::Ok().json(doc) }
-                        }
-                    }),
-                )
-                .route(
-                    "/docs",
-                    web::get().to(|| async {
-                        HttpResponse::PermanentRedirect()
-                            .insert_header(("Location", "/docs/"))
-                            .finish()
-                    }),
-                )
-                .default_service(web::to(not_found))
-                .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-                .wrap(from_fn(request_id_header))
-                .wrap(TracingLogger::default())
+                        async move { HttpResponse::Ok().json(doc) }
+                    }
+                }),
+            )
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .default_service(web::to(not_found))
+            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(from_fn(request_id_header))
+            .wrap(TracingLogger::default())
         })
         .shutdown_timeout(30)
         .listen(listener)?;

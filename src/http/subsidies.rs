@@ -20,7 +20,7 @@ use crate::db::matches::LoanRow;
 use crate::db::subsidies::{self as repo, ClaimRow, ClaimScope, NewClaim, NewPolicy, PolicyRow};
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
-use crate::domain::org::Role;
+use crate::domain::org::{OrgKind, Role};
 use crate::domain::product::ProductType;
 use crate::domain::rate::Rate;
 use crate::domain::region;
@@ -672,7 +672,11 @@ pub async fn suspend_policy(
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HypotheticalGuarantee {
-    #[schema(value_type = String)]
+    /// The guarantor, as on a disbursement: a 担保费补贴 quote applies its per-guarantor caps
+    /// (what it already has approved or paid for this enterprise). Without it, none apply.
+    pub guarantor_id: Option<i64>,
+    /// Annual guarantee fee rate, percent.
+    #[schema(value_type = String, example = "1.00")]
     pub fee_rate: Rate,
     pub counter_guarantee: CounterGuarantee,
 }
@@ -901,6 +905,15 @@ pub async fn quote(
                     "loan.term_months",
                     "must be between 1 and 360",
                 );
+                let guarantor_id = h.guarantee.as_ref().and_then(|g| g.guarantor_id);
+                if let Some(g) = guarantor_id {
+                    let kind = db::orgs::find(conn, g)?.map(|o| o.kind);
+                    v.check(
+                        kind.as_deref() == Some(OrgKind::Guarantor.as_str()),
+                        "loan.guarantee.guarantor_id",
+                        "is not a guarantor organization",
+                    );
+                }
                 v.finish()?;
                 Case {
                     loan: LoanFacts {
@@ -919,7 +932,7 @@ pub async fn quote(
                     size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
                     qualifications: quals,
                     product_type: h.product_type,
-                    guarantor_id: None,
+                    guarantor_id,
                 }
             }
             _ => {

@@ -29,6 +29,7 @@ macro_rules! both_backends {
                 super::$name(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(no_test_database, ignore = "TEST_DATABASE_URL is not set")]
             async fn postgres() {
                 if let Some(app) = $crate::helpers::TestApp::spawn(finmatch::db::Backend::Postgres).await {
                     super::$name(app).await;
@@ -256,7 +257,7 @@ impl TestApp {
         } else {
             format!("{}{}", self.base, path)
         };
-        let mut req = self.client.request(method, url);
+        let mut req = self.client.request(method.clone(), &url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -270,6 +271,7 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.bytes().await.expect("body");
+        keeps_contract(&method, &url, status, &headers, &bytes);
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Resp {
             status,
@@ -287,9 +289,8 @@ impl TestApp {
         content_type: &str,
         body: &str,
     ) -> Resp {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+        let url = format!("{}{}", self.base, path);
+        let mut req = self.client.request(method.clone(), &url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -302,6 +303,7 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.bytes().await.expect("body");
+        keeps_contract(&method, &url, status, &headers, &bytes);
         Resp {
             status,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
@@ -374,6 +376,27 @@ impl TestApp {
             .expect("id");
         (id, self.login(&username, PASSWORD).await)
     }
+}
+
+/// Every response a test receives is checked against the OpenAPI document (`contract`).
+#[track_caller]
+fn keeps_contract(
+    method: &Method,
+    url: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) {
+    // The path of the operation, whichever instance answered.
+    let path = url
+        .splitn(4, '/')
+        .nth(3)
+        .map(|p| format!("/{p}"))
+        .unwrap_or_default();
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    crate::contract::check(method.as_str(), &path, status.as_u16(), content_type, body);
 }
 
 pub fn unique_username(prefix: &str) -> String {

@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP. Every test runs on SQLite and, with `TEST_DATABASE_URL`, on
 //! PostgreSQL (`FINMATCH_REQUIRE_POSTGRES=1` makes the PostgreSQL half mandatory, as CI does).
 
+mod contract;
 mod helpers;
 
 mod auth;
@@ -17,3 +18,13 @@ mod schema;
 mod stats;
 mod subsidies;
 mod webhooks;
+
+/// `FINMATCH_REQUIRE_POSTGRES=1` (as in CI) turns "PostgreSQL variants ignored" into a failure.
+#[test]
+fn postgres_variants_run_when_required() {
+    let required = std::env::var("FINMATCH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    assert!(
+        !(required && cfg!(no_test_database)),
+        "FINMATCH_REQUIRE_POSTGRES=1 but the tests were built without TEST_DATABASE_URL"
+    );
+}

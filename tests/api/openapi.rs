@@ -137,3 +137,37 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         "enums outside the declared set: {stray:?}"
     );
 }
+
+/// `/docs` runs with no internet: no external validator, no asset or font from elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_references_nothing_outside_finmatch() {
+    let app = crate::helpers::TestApp::spawn(finmatch::db::Backend::Sqlite)
+        .await
+        .expect("app");
+    let get = |path: &'static str| {
+        let url = format!("{}{path}", app.base);
+        async move {
+            let r = reqwest::get(url).await.expect("get");
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.expect("text")
+        }
+    };
+    let init = get("/docs/swagger-initializer.js").await;
+    assert!(init.contains(r#""validatorUrl": "none""#), "{init}");
+    for page in [
+        get("/docs/").await,
+        init,
+        get("/docs/swagger-ui.css").await,
+        get("/docs/index.css").await,
+    ] {
+        for attr in [
+            "src=\"http",
+            "href=\"http",
+            "url(http",
+            "url(\"http",
+            "\"url\": \"http",
+        ] {
+            assert!(!page.contains(attr), "{attr} in the docs page");
+        }
+    }
+}

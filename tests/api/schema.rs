@@ -87,6 +87,7 @@ fn migrated(backend: Backend) -> Option<(TestDb, DbConnection)> {
 }
 
 #[test]
+#[cfg_attr(no_test_database, ignore = "TEST_DATABASE_URL is not set")]
 fn sqlite_and_postgres_schemas_agree() {
     let (_s, mut sqlite) = migrated(Backend::Sqlite).unwrap();
     let Some((_p, mut pg)) = migrated(Backend::Postgres) else {
@@ -133,6 +134,7 @@ fn migrations_up_down_up_sqlite() {
 }
 
 #[test]
+#[cfg_attr(no_test_database, ignore = "TEST_DATABASE_URL is not set")]
 fn migrations_up_down_up_postgres() {
     up_down_up(Backend::Postgres);
 }
@@ -259,6 +261,7 @@ fn upgrade_builds_rollups_sqlite() {
 }
 
 #[test]
+#[cfg_attr(no_test_database, ignore = "TEST_DATABASE_URL is not set")]
 fn upgrade_builds_rollups_postgres() {
     upgrade_builds_rollups(Backend::Postgres);
 }

@@ -13,6 +13,7 @@ both_backends!(
     lpr_series_is_preloaded_and_extendable,
     policies_are_validated_as_data,
     quotes_show_their_arithmetic,
+    hypothetical_quotes_take_a_guarantee_like_a_disbursement,
     claims_move_through_their_states,
     approvals_respect_the_budget_under_concurrency,
     caps_lower_the_amount_at_approval,
@@ -631,4 +632,96 @@ async fn simulation_for_budget_planning(app: TestApp) {
         )
         .await;
     assert_eq!(r.assert_status(200)["status"], "suspended");
+}
+
+/// A hypothetical loan's `guarantee` is the disbursement's object; with `guarantor_id` the
+/// per-guarantor caps apply to the quote as they would to a claim.
+async fn hypothetical_quotes_take_a_guarantee_like_a_disbursement(app: TestApp) {
+    let w = world(&app).await;
+    let (guarantor, _) = app.org_with_user("guarantor", None).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let id = apply(&app, &w).await;
+    app.post(&format!("/api/v1/matches/{id}/accept"), &w.bank, &json!({}))
+        .await
+        .assert_status(200);
+    app.post(
+        &format!("/api/v1/matches/{id}/approve"),
+        &w.bank,
+        &approval("10000000.00"),
+    )
+    .await
+    .assert_status(200);
+    let guarantee =
+        json!({"guarantor_id": guarantor, "fee_rate": "1.00", "counter_guarantee": "credit"});
+    let loan_id = app
+        .post(
+            &format!("/api/v1/matches/{id}/disbursements"),
+            &w.bank,
+            &json!({"amount": "10000000.00", "annual_rate": "3.65", "term_months": 12,
+                    "disbursed_on": today().to_string(), "first_loan": true, "guarantee": guarantee}),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    // 担保费补贴: 1 % a year, at most 5,000.00 per guarantor per enterprise per year.
+    let mut g = fixed_policy("1000000.00", json!({}));
+    g["kind"] = json!("guarantee_fee_subsidy");
+    g["rule"] = json!({"subsidy_percent": "1", "per_enterprise_annual_cap": "5000.00"});
+    let pid = app
+        .post("/api/v1/policies", &fo, &g)
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let claim = app
+        .post(
+            "/api/v1/subsidy-claims",
+            &w.bank,
+            &json!({"policy_id": pid, "loan_id": loan_id, "period_start": month(6), "period_end": month(7)}),
+        )
+        .await;
+    let cid = claim.assert_status(201)["id"].as_i64().unwrap();
+    assert_eq!(claim.body["amount"], "5000.00");
+    assert_eq!(claim.body["payee_id"], guarantor);
+    app.post(
+        &format!("/api/v1/subsidy-claims/{cid}/approve"),
+        &fo,
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    let quote = |guarantee: Value| {
+        json!({
+            "loan": {"principal": "10000000.00", "annual_rate": "3.65", "disbursed_on": today().to_string(),
+                     "term_months": 12, "enterprise_id": w.ent_id, "product_type": "credit", "guarantee": guarantee},
+            "period_start": month(8), "period_end": month(9)
+        })
+    };
+    let path = format!("/api/v1/policies/{pid}/quote");
+    // The same guarantor, in the year of the approved claim: its cap is used up.
+    let same_year = chrono::NaiveDate::parse_from_str(&month(7), "%Y-%m-%d")
+        .unwrap()
+        .year()
+        == chrono::NaiveDate::parse_from_str(&month(9), "%Y-%m-%d")
+            .unwrap()
+            .year();
+    let r = app.post(&path, &fo, &quote(guarantee.clone())).await;
+    let capped = r.assert_status(200)["amount"].clone();
+    // Without a guarantor nothing is counted against the cap: 10,000,000 × 1 % × 1/12 =
+    // 8,333.33, lowered to the annual cap.
+    let open = json!({"fee_rate": "1.00", "counter_guarantee": "credit"});
+    let r = app.post(&path, &fo, &quote(open)).await;
+    assert_eq!(r.assert_status(200)["amount"], "5000.00", "{}", r.body);
+    if same_year {
+        assert_eq!(capped, "0.00");
+    } else {
+        assert_eq!(capped, "5000.00");
+    }
+    // A guarantor id that names another kind of organization is refused.
+    let wrong =
+        json!({"guarantor_id": w.bank_id, "fee_rate": "1.00", "counter_guarantee": "credit"});
+    let r = app.post(&path, &fo, &quote(wrong)).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "loan.guarantee.guarantor_id");
 }
