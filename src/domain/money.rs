@@ -90,6 +90,22 @@ impl fmt::Display for Money {
     }
 }
 
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$"))
+            .description(Some(
+                "Yuan as a decimal string: at most 2 decimals and at most 1000000000000.00 in \
+                 requests; always exactly 2 decimals in responses (\"1500000.00\").",
+            ))
+            .examples(["1500000.00"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -73,7 +73,7 @@ pub struct Eligibility {
     pub industries: Vec<Industry>,
     pub min_years_established: Option<u32>,
     /// Minimum annual revenue, yuan.
-    #[schema(value_type = Option<String>, example = "10000000.00")]
+    #[schema(value_type = Option<Money>, example = "10000000.00")]
     pub min_annual_revenue: Option<Money>,
     /// Only enterprises without a prior loan (首贷户).
     pub first_loan_only: bool,

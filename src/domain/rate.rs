@@ -92,6 +92,22 @@ impl fmt::Display for Rate {
     }
 }
 
+impl utoipa::PartialSchema for Rate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^(0|[1-9][0-9]{0,2})(\.[0-9]{1,4})?$"))
+            .description(Some(
+                "Percent per year as a decimal string with at most 4 decimals (\"3.45\" is \
+                 3.45 %); responses carry at least 2 decimals, trailing zeros beyond them trimmed.",
+            ))
+            .examples(["3.45"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Rate {}
+
 impl Serialize for Rate {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -686,7 +686,7 @@ pub fn bank_figures(
         } else {
             (secs(n / 2 - 1) + secs(n / 2)) / Decimal::TWO
         };
-        b.median_hours_to_respond = Some((median / Decimal::from(3600)).round_dp(2).to_string());
+        b.median_hours_to_respond = Some(super::stats::hours_of(median));
     }
     out.into_values()
         .filter(|b| b.matches_received > 0 || !b.disbursed_amount.is_zero())

@@ -41,23 +41,32 @@ pub(crate) fn weighted_rate(rate_amount: i128, amount_fen: i64) -> Option<String
     (amount_fen > 0).then(|| four_places(num / Decimal::from(amount_fen)))
 }
 
-/// Half up to 4 decimals, always printed with 4 ("0.5000").
+/// Half up to 4 decimals, always printed with 4 ("0.5000"): ratios and averages.
 fn four_places(d: Decimal) -> String {
-    let mut r = d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
-    r.rescale(4);
+    fixed(d, 4)
+}
+
+/// Median hours to respond: seconds / 3600, half up, always printed with 2 decimals ("12.50").
+pub(crate) fn hours_of(seconds: Decimal) -> String {
+    fixed(seconds / Decimal::from(3600), 2)
+}
+
+fn fixed(d: Decimal, places: u32) -> String {
+    let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(places);
     r.to_string()
 }
 
 #[derive(Debug, Default, Serialize, ToSchema, PartialEq, Eq, Clone)]
 pub struct LoanFigures {
     pub count: u64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub amount: Money,
     /// Distinct enterprises with a loan.
     pub enterprises_served: u64,
     /// Distinct enterprises with a 首贷 (first loan, bank-attested).
     pub first_loan_enterprises: u64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub first_loan_amount: Money,
     /// 信用贷款占比: credit-loan amount / loan amount.
     pub credit_loan_share: Option<String>,
@@ -70,7 +79,7 @@ pub struct MatchFigures {
     pub total: u64,
     /// Count per state.
     pub by_state: BTreeMap<String, u64>,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub approved_amount: Money,
     pub overdue: u64,
 }
@@ -78,7 +87,7 @@ pub struct MatchFigures {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DemandFigures {
     pub count: u64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub amount: Money,
 }
 
@@ -163,12 +172,14 @@ pub struct BankFigures {
     /// Matches the bank took on (accepted, approved or disbursed).
     pub accepted: u64,
     pub rejected: u64,
-    /// Median hours from a match's creation to the bank's first answer.
+    /// Median hours from a match's creation to the bank's first answer, always with two
+    /// decimals ("12.50").
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$", example = "12.50")]
     pub median_hours_to_respond: Option<String>,
     pub overdue: u64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub approved_amount: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub disbursed_amount: Money,
 }
 
@@ -381,8 +392,7 @@ pub(crate) mod scan {
                 Decimal::from(secs[n / 2 - 1] + secs[n / 2]) / Decimal::TWO
             };
             if let Some(b) = out.get_mut(&bank) {
-                b.median_hours_to_respond =
-                    Some((median / Decimal::from(3600)).round_dp(2).to_string());
+                b.median_hours_to_respond = Some(hours_of(median));
             }
         }
         out.into_values().collect()

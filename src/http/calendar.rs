@@ -19,8 +19,10 @@ use crate::startup::AppState;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CalendarYear {
     /// Public holidays that fall on weekdays (and any other non-working weekday).
+    #[serde(deserialize_with = "super::date::strict_vec")]
     pub holidays: Vec<NaiveDate>,
     /// Weekend days worked instead (调休).
+    #[serde(deserialize_with = "super::date::strict_vec")]
     pub workdays: Vec<NaiveDate>,
 }
 

@@ -31,7 +31,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateDemand {
     /// Amount needed, yuan.
-    #[schema(value_type = String, example = "5000000.00")]
+    #[schema(value_type = Money, example = "5000000.00")]
     pub amount: Money,
     #[schema(minimum = 1, maximum = 360, example = 12)]
     pub term_months: i64,
@@ -39,11 +39,12 @@ pub struct CreateDemand {
     /// Guarantee methods the enterprise can offer (non-empty).
     pub guarantee_methods: Vec<GuaranteeMethod>,
     /// Highest annual rate acceptable, percent.
-    #[schema(value_type = Option<String>, example = "4.2")]
+    #[schema(value_type = Option<Rate>, example = "4.2")]
     pub max_rate: Option<Rate>,
     #[serde(default)]
     pub preferred_product_types: Vec<ProductType>,
     /// Date the money is needed by; the demand expires after it.
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub needed_by: Option<NaiveDate>,
     #[schema(max_length = 5000, example = "采购数控机床两台")]
     pub description: String,
@@ -53,7 +54,7 @@ pub struct CreateDemand {
 /// optional one.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct PatchDemand {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub amount: Option<Money>,
     pub term_months: Option<i64>,
     pub purpose: Option<Purpose>,
@@ -62,10 +63,17 @@ pub struct PatchDemand {
     #[schema(value_type = Option<String>)]
     pub max_rate: Option<Option<Rate>>,
     pub preferred_product_types: Option<Vec<ProductType>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_date")]
     #[schema(value_type = Option<NaiveDate>)]
     pub needed_by: Option<Option<NaiveDate>>,
     pub description: Option<String>,
+}
+
+/// `nullable` for a date: an explicit `null` clears it, a string must be a strict date.
+fn nullable_date<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<NaiveDate>>, D::Error> {
+    super::date::strict_opt(de).map(Some)
 }
 
 /// Distinguishes an explicit `null` (Some(None)) from an absent field (None).
@@ -86,12 +94,12 @@ pub struct DemandView {
     pub id: i64,
     pub enterprise_id: i64,
     pub enterprise_name: String,
-    #[schema(value_type = String, example = "5000000.00")]
+    #[schema(value_type = Money, example = "5000000.00")]
     pub amount: Money,
     pub term_months: i64,
     pub purpose: Purpose,
     pub guarantee_methods: Vec<GuaranteeMethod>,
-    #[schema(value_type = Option<String>, example = "4.2")]
+    #[schema(value_type = Option<Rate>, example = "4.2")]
     pub max_rate: Option<Rate>,
     pub preferred_product_types: Vec<ProductType>,
     pub needed_by: Option<NaiveDate>,

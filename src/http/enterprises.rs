@@ -49,9 +49,9 @@ pub struct EnterpriseView {
     pub region_code: Option<String>,
     pub industry: Industry,
     pub employees: i64,
-    #[schema(value_type = String, example = "35000000.00")]
+    #[schema(value_type = Money, example = "35000000.00")]
     pub annual_revenue: Money,
-    #[schema(value_type = String, example = "28000000.00")]
+    #[schema(value_type = Money, example = "28000000.00")]
     pub total_assets: Money,
     pub established_on: NaiveDate,
     /// false = a 首贷 candidate; set by a bank's first recorded disbursement.
@@ -75,10 +75,11 @@ pub struct UpdateEnterprise {
     pub industry: Industry,
     #[schema(minimum = 0, maximum = 10000000)]
     pub employees: i64,
-    #[schema(value_type = String, example = "35000000.00")]
+    #[schema(value_type = Money, example = "35000000.00")]
     pub annual_revenue: Money,
-    #[schema(value_type = String, example = "28000000.00")]
+    #[schema(value_type = Money, example = "28000000.00")]
     pub total_assets: Money,
+    #[serde(deserialize_with = "super::date::strict")]
     pub established_on: NaiveDate,
 }
 
@@ -86,7 +87,9 @@ pub struct UpdateEnterprise {
 pub struct CreateQualification {
     pub kind: QualificationKind,
     pub level: QualificationLevel,
+    #[serde(deserialize_with = "super::date::strict")]
     pub certified_on: NaiveDate,
+    #[serde(deserialize_with = "super::date::strict")]
     pub expires_on: NaiveDate,
     #[schema(min_length = 1, max_length = 100, example = "鲁工信专精〔2025〕118号")]
     pub certificate_no: String,
@@ -111,6 +114,7 @@ pub struct EnterpriseListQuery {
 #[into_params(parameter_in = Query)]
 pub struct QualificationListQuery {
     /// Only qualifications valid on this date.
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub valid_on: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,

@@ -45,9 +45,9 @@ pub struct AcceptBody {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct ApproveBody {
-    #[schema(value_type = String, example = "5000000.00")]
+    #[schema(value_type = Money, example = "5000000.00")]
     pub approved_amount: Money,
-    #[schema(value_type = String, example = "3.65")]
+    #[schema(value_type = Rate, example = "3.65")]
     pub annual_rate: Rate,
     #[schema(minimum = 1, maximum = 360)]
     pub term_months: i64,
@@ -78,19 +78,20 @@ pub struct WithdrawBody {
 pub struct GuaranteeInput {
     pub guarantor_id: i64,
     /// Annual guarantee fee rate, percent.
-    #[schema(value_type = String, example = "1.00")]
+    #[schema(value_type = Rate, example = "1.00")]
     pub fee_rate: Rate,
     pub counter_guarantee: CounterGuarantee,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateDisbursement {
-    #[schema(value_type = String, example = "3000000.00")]
+    #[schema(value_type = Money, example = "3000000.00")]
     pub amount: Money,
-    #[schema(value_type = String, example = "3.65")]
+    #[schema(value_type = Rate, example = "3.65")]
     pub annual_rate: Rate,
     #[schema(minimum = 1, maximum = 360)]
     pub term_months: i64,
+    #[serde(deserialize_with = "super::date::strict")]
     pub disbursed_on: NaiveDate,
     /// Attested by the bank after checking 征信: the enterprise's first loan ever (首贷).
     pub first_loan: bool,
@@ -112,7 +113,7 @@ pub struct EventView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuaranteeView {
     pub guarantor_id: i64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub fee_rate: Rate,
     pub counter_guarantee: CounterGuarantee,
 }
@@ -125,9 +126,9 @@ pub struct LoanView {
     pub product_id: i64,
     pub bank_id: i64,
     pub enterprise_id: i64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub amount: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub annual_rate: Rate,
     pub term_months: i64,
     pub disbursed_on: NaiveDate,
@@ -153,12 +154,12 @@ pub struct MatchView {
     pub decide_by: Option<NaiveDate>,
     /// Past a deadline that is still open.
     pub overdue: bool,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub approved_amount: Option<Money>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub approved_rate: Option<Rate>,
     pub approved_term_months: Option<i64>,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub disbursed_amount: Money,
     pub reject_reason_code: Option<String>,
     pub reject_reason: Option<String>,
@@ -193,8 +194,10 @@ pub struct LoanListQuery {
     pub enterprise_id: Option<i64>,
     pub first_loan: Option<bool>,
     /// Disbursed on or after.
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub from: Option<NaiveDate>,
     /// Disbursed on or before.
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub to: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,

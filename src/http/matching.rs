@@ -42,15 +42,15 @@ pub struct ProductMatch {
     pub product_type: ProductType,
     pub bank_id: i64,
     pub bank_name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub min_amount: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub max_amount: Money,
     pub min_term_months: i64,
     pub max_term_months: i64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub min_rate: Rate,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub max_rate: Rate,
     pub guarantee_methods: Vec<GuaranteeMethod>,
     pub eligible: bool,
@@ -75,7 +75,7 @@ pub struct DemandMatch {
     pub enterprise_name: String,
     pub region_code: String,
     pub size_class: SizeClass,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub amount: Money,
     pub term_months: i64,
     pub purpose: Purpose,

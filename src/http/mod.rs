@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod date;
 pub mod demands;
 pub mod enterprises;
 pub mod error;

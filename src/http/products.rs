@@ -33,17 +33,17 @@ pub struct CreateProduct {
     #[schema(max_length = 5000)]
     pub description: String,
     pub product_type: ProductType,
-    #[schema(value_type = String, example = "1000000.00")]
+    #[schema(value_type = Money, example = "1000000.00")]
     pub min_amount: Money,
-    #[schema(value_type = String, example = "30000000.00")]
+    #[schema(value_type = Money, example = "30000000.00")]
     pub max_amount: Money,
     #[schema(minimum = 1, maximum = 360, example = 6)]
     pub min_term_months: i64,
     #[schema(minimum = 1, maximum = 360, example = 36)]
     pub max_term_months: i64,
-    #[schema(value_type = String, example = "3.45")]
+    #[schema(value_type = Rate, example = "3.45")]
     pub min_rate: Rate,
-    #[schema(value_type = String, example = "4.35")]
+    #[schema(value_type = Rate, example = "4.35")]
     pub max_rate: Rate,
     /// Non-empty.
     pub guarantee_methods: Vec<GuaranteeMethod>,
@@ -62,15 +62,15 @@ pub struct PatchProduct {
     pub name: Option<String>,
     pub description: Option<String>,
     pub product_type: Option<ProductType>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub min_amount: Option<Money>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub max_amount: Option<Money>,
     pub min_term_months: Option<i64>,
     pub max_term_months: Option<i64>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub min_rate: Option<Rate>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub max_rate: Option<Rate>,
     pub guarantee_methods: Option<Vec<GuaranteeMethod>>,
     pub response_sla_days: Option<i64>,
@@ -86,15 +86,15 @@ pub struct ProductView {
     pub name: String,
     pub description: String,
     pub product_type: ProductType,
-    #[schema(value_type = String, example = "1000000.00")]
+    #[schema(value_type = Money, example = "1000000.00")]
     pub min_amount: Money,
-    #[schema(value_type = String, example = "30000000.00")]
+    #[schema(value_type = Money, example = "30000000.00")]
     pub max_amount: Money,
     pub min_term_months: i64,
     pub max_term_months: i64,
-    #[schema(value_type = String, example = "3.45")]
+    #[schema(value_type = Rate, example = "3.45")]
     pub min_rate: Rate,
-    #[schema(value_type = String, example = "4.35")]
+    #[schema(value_type = Rate, example = "4.35")]
     pub max_rate: Rate,
     pub guarantee_methods: Vec<GuaranteeMethod>,
     pub response_sla_days: i64,

@@ -38,11 +38,12 @@ pub struct EnterpriseInput {
     #[schema(minimum = 0, maximum = 10000000)]
     pub employees: i64,
     /// 营业收入, yuan.
-    #[schema(value_type = String, example = "25000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
+    #[schema(value_type = Money, example = "25000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
     pub annual_revenue: Money,
     /// 资产总额, yuan.
-    #[schema(value_type = String, example = "18000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
+    #[schema(value_type = Money, example = "18000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
     pub total_assets: Money,
+    #[serde(deserialize_with = "super::date::strict")]
     pub established_on: NaiveDate,
     /// Has the enterprise ever had a loan? (false = 首贷 candidate; default false)
     #[serde(default)]

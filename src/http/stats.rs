@@ -32,8 +32,10 @@ use crate::startup::AppState;
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// From this date (demand and match creation, loan disbursement).
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub from: Option<NaiveDate>,
     /// To this date, inclusive.
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub to: Option<NaiveDate>,
     /// Narrows the caller's region (2, 4 or 6 digits).
     pub region_prefix: Option<String>,
@@ -43,7 +45,9 @@ pub struct StatsQuery {
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
     pub by: By,
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub to: Option<NaiveDate>,
     pub region_prefix: Option<String>,
 }
@@ -102,14 +106,14 @@ fn today() -> NaiveDate {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubsidyFigures {
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub submitted: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub approved: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub paid: Money,
     /// Budget left across the policies covering the region.
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub remaining_budgets: Money,
     /// Each policy covering the region (nationwide, or whose region contains or lies within
     /// the caller's): budget, committed (claims approved or paid) and remaining.
@@ -121,11 +125,11 @@ pub struct PolicyBudgetView {
     pub policy_id: i64,
     pub name: String,
     pub status: PolicyStatus,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub budget: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub used: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub remaining: Money,
 }
 
@@ -343,7 +347,9 @@ pub struct CreateTarget {
     /// Yuan for `disbursed_amount` ("300000000000.00"), a whole number otherwise ("10000").
     #[schema(example = "300000000000.00")]
     pub value: String,
+    #[serde(deserialize_with = "super::date::strict")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "super::date::strict")]
     pub to: NaiveDate,
     pub region_prefix: Option<String>,
 }

@@ -36,21 +36,22 @@ use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct LprInput {
+    #[serde(deserialize_with = "super::date::strict")]
     pub effective_on: NaiveDate,
     /// 1-year LPR, percent.
-    #[schema(value_type = String, example = "3.00")]
+    #[schema(value_type = Rate, example = "3.00")]
     pub one_year: Rate,
     /// 5-year-and-above LPR, percent.
-    #[schema(value_type = String, example = "3.50")]
+    #[schema(value_type = Rate, example = "3.50")]
     pub five_year: Rate,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LprView {
     pub effective_on: NaiveDate,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub one_year: Rate,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub five_year: Rate,
 }
 
@@ -135,30 +136,30 @@ pub async fn create_lpr(
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
     pub base: Option<InterestBase>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub points: Option<Rate>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub first_loan_points: Option<Rate>,
     /// Percent, e.g. "20" for 20%.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub share_percent: Option<Rate>,
     pub lpr_term: Option<LprTerm>,
     pub lpr_reference: Option<LprReference>,
     pub spread_bp: Option<i64>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub max_points: Option<Rate>,
     pub day_count: Option<DayCount>,
     pub max_months: Option<u32>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub principal_cap: Option<Money>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub per_enterprise_annual_cap: Option<Money>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Money>)]
     pub per_enterprise_total_cap: Option<Money>,
     /// Guarantee-fee subsidy: percent of the guaranteed amount per year.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub subsidy_percent: Option<Rate>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Rate>)]
     pub max_fee_rate: Option<Rate>,
     pub counter_guarantee: Option<Vec<CounterGuarantee>>,
     pub cap_at_fee_paid: Option<bool>,
@@ -362,9 +363,11 @@ pub struct CreatePolicy {
     #[schema(example = "专精特新企业贷款贴息", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: PolicyKind,
+    #[serde(deserialize_with = "super::date::strict")]
     pub effective_from: NaiveDate,
+    #[serde(default, deserialize_with = "super::date::strict_opt")]
     pub effective_to: Option<NaiveDate>,
-    #[schema(value_type = String, example = "100000000.00")]
+    #[schema(value_type = Money, example = "100000000.00")]
     pub budget: Money,
     #[serde(default)]
     pub eligibility: PolicyEligibility,
@@ -382,12 +385,12 @@ pub struct PolicyView {
     /// The owning finance office's region (absent for platform-wide policies).
     pub region_prefix: Option<String>,
     pub owner_organization_id: i64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub budget: Money,
     /// Approved and paid so far.
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub budget_used: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub budget_remaining: Money,
     pub eligibility: PolicyEligibility,
     pub rule: RuleInput,
@@ -676,7 +679,7 @@ pub struct HypotheticalGuarantee {
     /// (what it already has approved or paid for this enterprise). Without it, none apply.
     pub guarantor_id: Option<i64>,
     /// Annual guarantee fee rate, percent.
-    #[schema(value_type = String, example = "1.00")]
+    #[schema(value_type = Rate, example = "1.00")]
     pub fee_rate: Rate,
     pub counter_guarantee: CounterGuarantee,
 }
@@ -684,10 +687,11 @@ pub struct HypotheticalGuarantee {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HypotheticalLoan {
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub principal: Money,
-    #[schema(value_type = String)]
+    #[schema(value_type = Rate)]
     pub annual_rate: Rate,
+    #[serde(deserialize_with = "super::date::strict")]
     pub disbursed_on: NaiveDate,
     #[schema(minimum = 1, maximum = 360)]
     pub term_months: u32,
@@ -705,8 +709,10 @@ pub struct QuoteRequest {
     pub loan_id: Option<i64>,
     /// … or a hypothetical one.
     pub loan: Option<HypotheticalLoan>,
+    #[serde(deserialize_with = "super::date::strict")]
     pub period_start: NaiveDate,
     /// Exclusive (算头不算尾).
+    #[serde(deserialize_with = "super::date::strict")]
     pub period_end: NaiveDate,
 }
 
@@ -714,7 +720,7 @@ pub struct QuoteRequest {
 pub struct Quote {
     pub eligible: bool,
     pub reasons: Vec<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub amount: Money,
     pub breakdown: Vec<Step>,
 }
@@ -969,8 +975,10 @@ pub async fn quote(
 pub struct CreateClaim {
     pub policy_id: i64,
     pub loan_id: i64,
+    #[serde(deserialize_with = "super::date::strict")]
     pub period_start: NaiveDate,
     /// Exclusive (算头不算尾).
+    #[serde(deserialize_with = "super::date::strict")]
     pub period_end: NaiveDate,
 }
 
@@ -985,7 +993,7 @@ pub struct ClaimView {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub state: ClaimState,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub amount: Money,
     pub breakdown: Vec<Step>,
     pub reason: Option<String>,
@@ -1342,6 +1350,7 @@ pub async fn reject_claim(
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct PayClaim {
+    #[serde(deserialize_with = "super::date::strict")]
     pub paid_on: NaiveDate,
     /// The payment's reference (国库支付凭证号 …).
     #[schema(min_length = 1, max_length = 200)]
@@ -1413,8 +1422,10 @@ pub async fn pay_claim(
 #[serde(deny_unknown_fields)]
 pub struct SimulateRequest {
     /// Loans disbursed from this date …
+    #[serde(deserialize_with = "super::date::strict")]
     pub from: NaiveDate,
     /// … to this date, inclusive.
+    #[serde(deserialize_with = "super::date::strict")]
     pub to: NaiveDate,
     /// Rule parameters to change for this simulation only.
     pub overrides: Option<RuleInput>,
@@ -1424,14 +1435,14 @@ pub struct SimulateRequest {
 pub struct SimulationGroup {
     pub key: String,
     pub count: u64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub total: Money,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Simulation {
     pub count: u64,
-    #[schema(value_type = String)]
+    #[schema(value_type = Money)]
     pub total: Money,
     pub by_product_type: Vec<SimulationGroup>,
     pub by_size_class: Vec<SimulationGroup>,

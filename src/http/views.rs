@@ -39,9 +39,9 @@ pub struct UserView {
 pub struct EnterpriseProfileView {
     pub industry: Industry,
     pub employees: i64,
-    #[schema(value_type = String, example = "25000000.00")]
+    #[schema(value_type = Money, example = "25000000.00")]
     pub annual_revenue: Money,
-    #[schema(value_type = String, example = "18000000.00")]
+    #[schema(value_type = Money, example = "18000000.00")]
     pub total_assets: Money,
     pub established_on: NaiveDate,
     /// false = a 首贷 (first-loan) candidate; set by the first recorded disbursement.

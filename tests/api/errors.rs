@@ -6,7 +6,11 @@ use serde_json::json;
 use crate::both_backends;
 use crate::helpers::*;
 
-both_backends!(malformed_requests_are_problems, probes_and_documents);
+both_backends!(
+    malformed_requests_are_problems,
+    probes_and_documents,
+    dates_are_strictly_yyyy_mm_dd,
+);
 
 async fn malformed_requests_are_problems(app: TestApp) {
     let t = app.admin_token.clone();
@@ -159,4 +163,68 @@ async fn probes_and_documents(app: TestApp) {
             .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{asset}");
     }
+}
+
+/// Dates are exactly `YYYY-MM-DD` with a year in 1900–2999, in bodies and queries alike;
+/// a refused date changes nothing.
+async fn dates_are_strictly_yyyy_mm_dd(app: TestApp) {
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let bad = [
+        "2026-1-1",
+        " 2026-01-01",
+        "26-01-01",
+        "+10000-01-01",
+        "1899-12-31",
+        "3000-01-01",
+        "2026-02-30",
+    ];
+    for d in bad {
+        let username = unique_username("ent");
+        let mut body = registration(&username, &credit_code(), "370202");
+        body["enterprise"]["established_on"] = json!(d);
+        let r = app
+            .request(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(&body),
+                &[],
+            )
+            .await;
+        r.assert_problem(422, "invalid_body");
+        assert_eq!(
+            r.body["errors"][0]["field"], "enterprise.established_on",
+            "{d:?}"
+        );
+        let target = json!({"name": "目标", "metric": "disbursed_amount", "value": "100.00", "from": d, "to": "2026-12-31"});
+        app.post("/api/v1/targets", &fo, &target)
+            .await
+            .assert_problem(422, "invalid_body");
+        let q = format!(
+            "/api/v1/stats/overview?from={}",
+            d.replace('+', "%2B").replace(' ', "%20")
+        );
+        app.get(&q, &fo).await.assert_problem(400, "invalid_query");
+    }
+    // Nothing was registered or set by the refused requests.
+    let r = app.get("/api/v1/enterprises", &app.admin_token).await;
+    assert_eq!(r.assert_status(200)["items"].as_array().unwrap().len(), 0);
+    let r = app.get("/api/v1/targets", &fo).await;
+    assert_eq!(r.assert_status(200)["items"].as_array().unwrap().len(), 0);
+    // The edges of the range are dates.
+    let username = unique_username("ent");
+    let mut body = registration(&username, &credit_code(), "370202");
+    body["enterprise"]["established_on"] = json!("1900-01-01");
+    app.request(
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(&body),
+        &[],
+    )
+    .await
+    .assert_status(201);
+    app.get("/api/v1/stats/overview?from=1900-01-01&to=2999-12-31", &fo)
+        .await
+        .assert_status(200);
 }
