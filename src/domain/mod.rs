@@ -81,6 +81,10 @@ macro_rules! str_enum {
             fn from_wire(s: &str) -> Option<Self> {
                 Self::parse(s)
             }
+
+            fn label(self) -> &'static str {
+                self.label_zh()
+            }
         }
     };
     (@zh $code:literal) => { $code };
@@ -93,6 +97,8 @@ macro_rules! str_enum {
 pub trait WireEnum: utoipa::ToSchema + serde::Serialize + Copy + Sized + 'static {
     fn all() -> &'static [Self];
     fn from_wire(s: &str) -> Option<Self>;
+    /// The Chinese name (`label_zh`).
+    fn label(self) -> &'static str;
 }
 
 pub mod calendar;

@@ -296,7 +296,7 @@ pub async fn update_enterprise(
     let b = body.value;
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
-            visible(conn, &auth, id)?;
+            let (org, _) = visible(conn, &auth, id)?;
             if auth.role != Role::Enterprise || auth.org_id != id {
                 return Err(ApiError::forbidden(
                     "only the enterprise itself may change its profile",
@@ -312,6 +312,15 @@ pub async fn update_enterprise(
                 b.established_on,
             );
             v.finish()?;
+            // The region decides which finance office supervises the enterprise and where
+            // its figures are counted: not self-service.
+            if org.region_code.as_deref() != Some(b.region_code.as_str()) {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    ProblemCode::RegionChangeForbidden,
+                    "an enterprise cannot change its own region_code",
+                ));
+            }
             let size = classify(
                 b.industry,
                 SizeInputs {

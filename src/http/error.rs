@@ -33,6 +33,8 @@ str_enum! {
         NotFound = "not_found" / "不存在",
         /// A resource with the same unique fields exists
         Conflict = "conflict" / "冲突",
+        /// An enterprise tried to change its own region_code
+        RegionChangeForbidden = "region_change_forbidden" / "不可自行变更地区",
         /// The action is not allowed in the current state
         InvalidTransition = "invalid_transition" / "状态不允许",
         /// The key was used with a different body
@@ -65,6 +67,8 @@ str_enum! {
         ValidationFailed = "validation_failed" / "字段校验失败",
         /// The 统一社会信用代码 fails the GB 32100 check
         InvalidCreditCode = "invalid_credit_code" / "统一社会信用代码无效",
+        /// The webhook URL is not an http(s) URL the platform may call
+        WebhookUrlNotAllowed = "webhook_url_not_allowed" / "回调地址不允许",
         /// Eligibility criteria fail (see errors)
         NotEligible = "not_eligible" / "不符合条件",
         /// Disbursements would exceed the approved amount

@@ -42,7 +42,9 @@ fn key_of(req: &HttpRequest) -> ApiResult<Option<String>> {
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .filter(|k| {
+            !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        })
         .ok_or_else(|| {
             ApiError::bad_request(
                 ProblemCode::InvalidIdempotencyKey,

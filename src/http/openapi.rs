@@ -133,6 +133,7 @@ pub fn finish(mut doc: Doc) -> Doc {
     reference_page_items(&mut v);
     declare_files(&mut v);
     declare_replay_header(&mut v);
+    public_and_key_parameters(&mut v);
     serde_json::from_value(v).expect("the amended document deserializes")
 }
 
@@ -177,7 +178,9 @@ fn declare_files(v: &mut Value) {
                 continue;
             };
             for (media_type, body) in content.iter_mut() {
-                if !media_type.contains("json") {
+                if media_type.starts_with("text/") {
+                    body["schema"] = json!({ "type": "string", "contentMediaType": media_type });
+                } else if !media_type.contains("json") {
                     body["schema"] = json!({
                         "type": "string",
                         "format": "binary",
@@ -185,6 +188,29 @@ fn declare_files(v: &mut Value) {
                     });
                 }
             }
+        }
+    }
+}
+
+/// utoipa writes `security(())` as `[{}]` ("a token is optional"); a public operation needs
+/// none (`[]`), which is also what generated clients understand. `Idempotency-Key` is an
+/// optional string header, never a null one.
+fn public_and_key_parameters(v: &mut Value) {
+    for op in operations(v) {
+        if op.get("security") == Some(&json!([{}])) {
+            op["security"] = json!([]);
+        }
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for p in params.iter_mut().filter(|p| p["name"] == "Idempotency-Key") {
+            p["required"] = json!(false);
+            p["schema"] = json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": "^[\\x21-\\x7e]+$",
+            });
         }
     }
 }

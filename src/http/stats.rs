@@ -20,12 +20,16 @@ use crate::db::stats::{self as repo, ExportedLoan, Slice, TargetRow};
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
+use crate::domain::product::ProductType;
+use crate::domain::qualification::QualificationKind;
 use crate::domain::region;
 use crate::domain::rollup::{self, dim, CellKey, Fact, Measures};
+use crate::domain::size_class::SizeClass;
 use crate::domain::stats::{
     self, BankFigures, By, DemandFigures, Group, LoanFigures, MatchFigures, Metric, Rates,
 };
 use crate::domain::subsidy::PolicyStatus;
+use crate::domain::WireEnum;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -540,7 +544,7 @@ pub async fn get_target(
 
 // ---------------------------------------------------------------- exports
 
-const LOAN_HEADERS: [&str; 15] = [
+const LOAN_HEADERS: [&str; 18] = [
     "贷款编号",
     "放款日期",
     "银行",
@@ -549,13 +553,16 @@ const LOAN_HEADERS: [&str; 15] = [
     "统一社会信用代码",
     "行政区划",
     "企业规模",
+    "企业规模代码",
     "产品类型",
+    "产品类型代码",
     "放款金额(元)",
     "年利率(%)",
     "期限(月)",
     "首贷",
     "信用贷款",
     "资质",
+    "资质代码",
 ];
 
 /// One exported value: ids and counts are numbers; money, rates and names are text (exact
@@ -565,7 +572,14 @@ enum Cell {
     Text(String),
 }
 
-fn loan_cells(e: &ExportedLoan) -> [Cell; 15] {
+/// The Chinese name of a stored code (`小型` for `small`), the code itself when unknown.
+fn zh<T: WireEnum>(code: &str) -> String {
+    T::from_wire(code)
+        .map(|v| v.label().to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+fn loan_cells(e: &ExportedLoan) -> [Cell; 18] {
     let l = &e.rec;
     let yes_no = |b: bool| Cell::Text(if b { "是" } else { "否" }.to_owned());
     [
@@ -576,13 +590,22 @@ fn loan_cells(e: &ExportedLoan) -> [Cell; 15] {
         Cell::Text(e.enterprise_name.clone()),
         Cell::Text(e.credit_code.clone()),
         Cell::Text(l.region_code.clone()),
+        Cell::Text(zh::<SizeClass>(&l.size_class)),
         Cell::Text(l.size_class.clone()),
+        Cell::Text(zh::<ProductType>(&l.product_type)),
         Cell::Text(l.product_type.clone()),
         Cell::Text(Money::from_fen(l.amount_fen).to_string()),
         Cell::Text(crate::domain::rate::Rate::from_units(l.rate_units).to_string()),
         Cell::Int(e.term_months),
         yes_no(l.first_loan),
         yes_no(l.credit),
+        Cell::Text(
+            l.qualifications
+                .iter()
+                .map(|q| zh::<QualificationKind>(q))
+                .collect::<Vec<_>>()
+                .join("，"),
+        ),
         Cell::Text(l.qualifications.join(",")),
     ]
 }
@@ -707,6 +730,26 @@ pub async fn loans_xlsx(
     Ok(attachment(bytes, XLSX, "loans.xlsx"))
 }
 
+/// What a breakdown group is called in Chinese: a type's or tier's name, a bank's name
+/// (the key is `<id> <name>`), `2026年11月`, `2026年第4季度`; a region prefix as it is.
+fn group_label(by: By, key: &str) -> String {
+    match by {
+        By::ProductType => zh::<ProductType>(key),
+        By::SizeClass => zh::<SizeClass>(key),
+        By::Qualification => zh::<QualificationKind>(key),
+        By::Bank => key.split_once(' ').map_or(key, |(_, name)| name).to_owned(),
+        By::Month => match key.split_once('-') {
+            Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),
+            None => key.to_owned(),
+        },
+        By::Quarter => match key.split_once("-Q") {
+            Some((y, q)) => format!("{y}年第{q}季度"),
+            None => key.to_owned(),
+        },
+        By::Region => key.to_owned(),
+    }
+}
+
 /// A breakdown as an Excel workbook.
 #[utoipa::path(tag = "reports", params(BreakdownQuery), responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
 #[get("/reports/breakdown.xlsx")]
@@ -722,6 +765,7 @@ pub async fn breakdown_xlsx(
     ws.set_name("分组统计").map_err(xlsx_error)?;
     let headers = [
         "分组",
+        "分组代码",
         "放款笔数",
         "放款金额(元)",
         "服务企业数",
@@ -739,16 +783,25 @@ pub async fn breakdown_xlsx(
     let rows = b
         .groups
         .iter()
-        .map(|g| (g.key.clone(), &g.loans, &g.matches))
+        .map(|g| {
+            (
+                group_label(b.by, &g.key),
+                g.key.clone(),
+                &g.loans,
+                &g.matches,
+            )
+        })
         .chain(std::iter::once((
             "合计".to_owned(),
+            String::new(),
             &b.total,
             &b.total_matches,
         )));
-    for (r, (key, f, m)) in rows.enumerate() {
+    for (r, (label, key, f, m)) in rows.enumerate() {
         let r = r as u32 + 1;
         let count = |n: u64| Cell::Int(n as i64);
         let cells = [
+            Cell::Text(label),
             Cell::Text(key),
             count(f.count),
             Cell::Text(f.amount.to_string()),

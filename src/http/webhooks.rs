@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult, Validator};
+use super::error::{ApiError, ApiResult, ProblemCode, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
 use super::views::rfc3339;
@@ -118,11 +118,16 @@ pub async fn create_webhook(
     let mut v = Validator::default();
     match reqwest::Url::parse(&b.url) {
         Ok(u) => {
-            v.check(
-                matches!(u.scheme(), "http" | "https"),
-                "url",
-                "must be an http or https URL",
-            );
+            if !matches!(u.scheme(), "http" | "https")
+                || !u.username().is_empty()
+                || u.password().is_some()
+            {
+                return Err(ApiError::invalid_field(
+                    ProblemCode::WebhookUrlNotAllowed,
+                    "url",
+                    "must be an http or https URL without credentials",
+                ));
+            }
             v.check(u.host().is_some(), "url", "must name a host");
         }
         Err(_) => v.push("url", "must be an absolute http or https URL"),

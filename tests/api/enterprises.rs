@@ -514,15 +514,21 @@ async fn put_stores_names_verbatim_and_moves_scope(app: TestApp) {
     let name = "Robert'); DROP TABLE organizations;-- 🏭 海科 «Ω»";
     let mut body = profile();
     body["name"] = json!(name);
-    body["region_code"] = json!("320505");
     body["industry"] = json!("retail");
     body["employees"] = json!(0);
     body["annual_revenue"] = json!("0");
     body["total_assets"] = json!("1000000000000.00");
+    // The region is not self-service: 403, and nothing changes.
+    let mut moved = body.clone();
+    moved["region_code"] = json!("320505");
+    put(&app, id, &token, &moved)
+        .await
+        .assert_problem(403, "region_change_forbidden");
+    assert_eq!(app.get(&path, &token).await.body, before);
     let r = put(&app, id, &token, &body).await;
     let b = r.assert_status(200).clone();
     assert_eq!(b["name"], name);
-    assert_eq!(b["region_code"], "320505");
+    assert_eq!(b["region_code"], "370202");
     assert_eq!(b["industry"], "retail");
     assert_eq!(b["annual_revenue"], "0.00");
     assert_eq!(b["total_assets"], "1000000000000.00");
@@ -533,16 +539,16 @@ async fn put_stores_names_verbatim_and_moves_scope(app: TestApp) {
     assert_eq!(b["size_class"], "micro");
     // What PUT answered is what a read shows.
     assert_eq!(app.get(&path, &token).await.body, b);
-    // The enterprise moved region: the old office no longer sees it, the new one does.
-    app.get(&path, &fo_qd)
-        .await
-        .assert_problem(404, "not_found");
-    assert!(ids(&app.get("/api/v1/enterprises", &fo_qd).await).is_empty());
+    // The enterprise stayed where it was: its own office sees it, the other does not.
     assert_eq!(
-        app.get(&path, &fo_sz).await.assert_status(200)["name"],
+        app.get(&path, &fo_qd).await.assert_status(200)["name"],
         name
     );
-    assert_eq!(ids(&app.get("/api/v1/enterprises", &fo_sz).await), vec![id]);
+    assert_eq!(ids(&app.get("/api/v1/enterprises", &fo_qd).await), vec![id]);
+    app.get(&path, &fo_sz)
+        .await
+        .assert_problem(404, "not_found");
+    assert!(ids(&app.get("/api/v1/enterprises", &fo_sz).await).is_empty());
     // An id that does not exist, and one that is not an enterprise.
     put(&app, id + 1000, &token, &profile())
         .await

@@ -58,6 +58,11 @@ async fn same_key_same_body_replays(app: TestApp) {
     create(&app, &app.admin_token, &long, &body)
         .await
         .assert_problem(400, "invalid_idempotency_key");
+    // Visible ASCII only: a space inside the key is refused, as the document's pattern says.
+    create(&app, &app.admin_token, "two words", &body)
+        .await
+        .assert_problem(400, "invalid_idempotency_key");
+    assert_eq!(bank_count(&app).await, 2, "refused keys create nothing");
 }
 
 async fn same_key_other_body_conflicts(app: TestApp) {

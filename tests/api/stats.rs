@@ -299,24 +299,55 @@ async fn targets_and_exports(app: TestApp) {
         .expect("the first enterprise's loan");
     assert!(matches!(row[0], Data::Float(_)), "ids are numbers");
     assert_eq!(
-        row[9],
+        row[11],
         Data::String("3000000.00".into()),
         "money is exact text"
     );
-    assert_eq!(row[11], Data::Float(12.0), "term in months");
-    assert_eq!(row[12], Data::String("是".into()), "首贷");
+    assert_eq!(row[13], Data::Float(12.0), "term in months");
+    assert_eq!(row[14], Data::String("是".into()), "首贷");
+    // Codes carry their Chinese names beside them.
+    assert_eq!(loans[0][7], Data::String("企业规模".into()));
+    assert_eq!(loans[0][8], Data::String("企业规模代码".into()));
+    let size = match &row[8] {
+        Data::String(s) => s.clone(),
+        other => panic!("size class code: {other:?}"),
+    };
+    let label = match size.as_str() {
+        "micro" => "微型",
+        "small" => "小型",
+        "medium" => "中型",
+        "large" => "大型",
+        other => panic!("size class {other}"),
+    };
+    assert_eq!(row[7], Data::String(label.into()));
+    assert_eq!(row[9], Data::String("信用贷".into()));
+    assert_eq!(row[10], Data::String("credit".into()));
     let groups = sheet(&app, &fo, "/api/v1/reports/breakdown.xlsx?by=bank").await;
     assert_eq!(groups[0][0], Data::String("分组".into()));
-    assert_eq!(groups[0][8], Data::String("对接数".into()));
+    assert_eq!(groups[0][1], Data::String("分组代码".into()));
+    assert_eq!(groups[0][9], Data::String("对接数".into()));
     let total = groups.last().unwrap();
     assert_eq!(total[0], Data::String("合计".into()));
-    assert_eq!(total[1], Data::Float(2.0), "two loans");
-    assert_eq!(total[2], Data::String("6000000.00".into()));
-    assert_eq!(total[8], Data::Float(2.0), "two matches");
+    assert_eq!(total[2], Data::Float(2.0), "two loans");
+    assert_eq!(total[3], Data::String("6000000.00".into()));
+    assert_eq!(total[9], Data::Float(2.0), "two matches");
     assert_eq!(groups.len(), 4, "header, two banks, total");
+    // A bank's group is named by the bank; its code is `<id> <name>`.
+    for r in &groups[1..3] {
+        let (Data::String(label), Data::String(code)) = (&r[0], &r[1]) else {
+            panic!("group cells: {r:?}");
+        };
+        assert!(
+            code.ends_with(label.as_str()) && code.len() > label.len(),
+            "{r:?}"
+        );
+    }
+    let by_type = sheet(&app, &fo, "/api/v1/reports/breakdown.xlsx?by=product_type").await;
+    assert_eq!(by_type[1][0], Data::String("信用贷".into()));
+    assert_eq!(by_type[1][1], Data::String("credit".into()));
     let per_bank: f64 = groups[1..3]
         .iter()
-        .map(|r| match r[1] {
+        .map(|r| match r[2] {
             Data::Float(n) => n,
             _ => panic!("count is a number: {r:?}"),
         })
@@ -484,8 +515,7 @@ async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
     // 4,000,000 disbursed of 16,000,000 demanded by matched demands.
     assert_eq!(o["demand_satisfaction_rate"], "0.2500");
 
-    // The first enterprise moves to Suzhou: its loans stay in Qingdao's figures (统计口径 at
-    // disbursement); what it posts next counts in Suzhou.
+    // The region is not self-service (403 region_change_forbidden): the figures stay put.
     let profile = json!({
         "name": "青岛海科精密机械有限公司", "region_code": "320505", "industry": "industry",
         "employees": 299, "annual_revenue": "20000000.00", "total_assets": "15000000.00",
@@ -499,17 +529,21 @@ async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
         &[],
     )
     .await
-    .assert_status(200);
+    .assert_problem(403, "region_change_forbidden");
     app.post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
         .await
         .assert_status(201);
     let after = app.get("/api/v1/stats/overview", &fo).await;
     let after = after.assert_status(200);
     assert_eq!(after["loans"], o["loans"]);
-    assert_eq!(after["demands"], o["demands"]);
+    assert_eq!(
+        after["demands"]["count"],
+        o["demands"]["count"].as_u64().unwrap() + 1,
+        "the new demand counts where the enterprise is"
+    );
     let (_, fo_sz) = app.org_with_user("finance_office", Some("3205")).await;
     let sz = app.get("/api/v1/stats/overview", &fo_sz).await;
-    assert_eq!(sz.assert_status(200)["demands"]["count"], 1);
+    assert_eq!(sz.assert_status(200)["demands"]["count"], 0);
     assert_eq!(sz.body["loans"]["count"], 0);
 
     // Incremental figures equal figures rebuilt from the fact tables.

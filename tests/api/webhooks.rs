@@ -128,11 +128,18 @@ async fn subscriptions_are_validated_and_scoped(app: TestApp) {
     )
     .await
     .assert_problem(404, "not_found");
+    for url in ["ftp://x/y", "https://user:secret@x/y", "file:///etc/passwd"] {
+        let r = app
+            .post(
+                "/api/v1/webhooks",
+                &bank,
+                &json!({"url": url, "events": ["match.created"]}),
+            )
+            .await;
+        r.assert_problem(422, "webhook_url_not_allowed");
+        assert_eq!(r.body["errors"][0]["field"], "url");
+    }
     for (body, field) in [
-        (
-            json!({"url": "ftp://x/y", "events": ["match.created"]}),
-            "url",
-        ),
         (
             json!({"url": "not a url", "events": ["match.created"]}),
             "url",
