@@ -13,7 +13,7 @@ use super::auth::Auth;
 use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, FieldError, Validator};
 use super::extract::JsonBody;
-use super::pagination::{page, Page, PageQuery};
+use super::pagination::{next_offset_cursor, offset_cursor, page, Page, PageQuery};
 use super::views::{rfc3339, stored};
 use super::{idempotency, with_conn};
 use crate::db::matches::LoanRow;
@@ -70,13 +70,24 @@ fn lpr_view(p: LprPoint) -> LprView {
 }
 
 /// The LPR series, oldest first (pre-loaded with the published history).
-#[utoipa::path(tag = "subsidies", responses((status = 200, description = "Every LPR print", body = LprList)))]
+#[utoipa::path(tag = "subsidies", params(PageQuery), responses((status = 200, description = "The LPR prints, oldest first, a page at a time", body = LprList)))]
 #[get("/lpr")]
-pub async fn list_lpr(state: web::Data<AppState>, _auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn list_lpr(
+    state: web::Data<AppState>,
+    _auth: Auth,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (limit, offset) = offset_cursor(&query)?;
     let series = with_conn(&state, |conn| Ok(repo::lpr_series(conn)?)).await?;
+    let total = series.len();
     Ok(HttpResponse::Ok().json(LprList {
-        items: series.into_iter().map(lpr_view).collect(),
-        next_cursor: None,
+        items: series
+            .into_iter()
+            .skip(offset)
+            .take(limit as usize)
+            .map(lpr_view)
+            .collect(),
+        next_cursor: next_offset_cursor(offset, limit, total),
     }))
 }
 

@@ -77,6 +77,27 @@ async fn lpr_series_is_preloaded_and_extendable(app: TestApp) {
         items[14],
         json!({"effective_on": "2025-05-20", "one_year": "3.00", "five_year": "3.50"})
     );
+    assert_eq!(r.body["next_cursor"], Value::Null);
+    // Pages of the list convention: limit and an opaque cursor.
+    let mut paged = Vec::new();
+    let mut path = "/api/v1/lpr?limit=4".to_owned();
+    loop {
+        let r = app.get(&path, &app.admin_token).await;
+        let b = r.assert_status(200);
+        assert!(b["items"].as_array().unwrap().len() <= 4);
+        paged.extend(b["items"].as_array().unwrap().iter().cloned());
+        match b["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/lpr?limit=4&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, items);
+    for bad in ["limit=0", "limit=201", "cursor=garbage"] {
+        let r = app
+            .get(&format!("/api/v1/lpr?{bad}"), &app.admin_token)
+            .await;
+        assert_eq!(r.status.as_u16(), 400, "{bad}");
+    }
     let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
     let (_, ent) = app.enterprise("370202").await;
     let print = json!({"effective_on": "2026-12-22", "one_year": "2.90", "five_year": "3.40"});
