@@ -110,6 +110,24 @@ pub fn lock_policy(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     Ok(())
 }
 
+/// Serialises the claims of one loan: whoever files a claim takes this lock before looking
+/// for an overlapping one, so two concurrent identical claims cannot both find none (READ
+/// COMMITTED would let them). SQLite's write transaction already holds the one write lock.
+pub fn lock_claims_of_loan(conn: &mut DbConnection, loan_id: i64) -> QueryResult<()> {
+    use super::schema::loans;
+    match conn {
+        super::DbConnection::Postgres(c) => {
+            loans::table
+                .find(loan_id)
+                .select(loans::id)
+                .for_update()
+                .first::<i64>(c)?;
+        }
+        super::DbConnection::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
 pub fn list_policies(
     conn: &mut DbConnection,
     kind: Option<&str>,

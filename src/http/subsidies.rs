@@ -1086,6 +1086,8 @@ pub async fn create_claim(
             conn.write_transaction(|conn| {
                 let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
                 let loan = db::matches::find_loan(conn, b.loan_id, &scope)?.ok_or_else(|| ApiError::not_found("loan"))?;
+                // Taken before the overlap check below: one claim per period, under concurrency.
+                repo::lock_claims_of_loan(conn, loan.id)?;
                 let p = repo::find_policy(conn, b.policy_id)?.ok_or_else(|| ApiError::not_found("policy"))?;
                 let (kind, rule, _) = stored_rule(&p)?;
                 let case = case_from_loan(conn, &loan)?;

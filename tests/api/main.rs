@@ -14,6 +14,7 @@ mod matching;
 mod openapi;
 mod organizations;
 mod products;
+mod races;
 mod schema;
 mod stats;
 mod subsidies;
