@@ -30,6 +30,12 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Working days a bank has to approve or reject after accepting (`decide_by`).
     pub decide_working_days: u32,
+    /// Password hashes computed at once (default: one per core).
+    pub hash_concurrency: usize,
+    /// How long a login waits for a free hashing slot before 503.
+    pub hash_wait_ms: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (for login throttling).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Raw key/value source: the config file overlaid by the process environment.
@@ -114,12 +120,45 @@ impl Settings {
                     .context("FINMATCH_DECIDE_WORKING_DAYS must be a whole number")?,
                 None => 10,
             },
+            hash_concurrency: match src.get("FINMATCH_HASH_CONCURRENCY") {
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .context("FINMATCH_HASH_CONCURRENCY must be a positive whole number")?,
+                None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            },
+            hash_wait_ms: match src.get("FINMATCH_HASH_WAIT_MS") {
+                Some(v) => v
+                    .parse()
+                    .context("FINMATCH_HASH_WAIT_MS must be a whole number of milliseconds")?,
+                None => 2000,
+            },
+            trusted_proxies: match src.get("FINMATCH_TRUSTED_PROXIES") {
+                Some(v) => parse_networks(v).context(
+                    "FINMATCH_TRUSTED_PROXIES must be comma-separated addresses or CIDRs",
+                )?,
+                None => Vec::new(),
+            },
             workers: match src.get("FINMATCH_WORKERS") {
                 Some(v) => Some(v.parse().context("FINMATCH_WORKERS must be an integer")?),
                 None => None,
             },
         })
     }
+}
+
+/// Comma-separated addresses (`10.0.0.1`, a /32 or /128) or CIDRs (`10.0.0.0/8`).
+pub fn parse_networks(v: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| format!("{s:?} is not an address or CIDR"))
+        })
+        .collect()
 }
 
 /// The JWT secret is generated once and kept in the data directory so tokens survive a restart.

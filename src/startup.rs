@@ -33,6 +33,10 @@ pub struct AppState {
     pub backend: Backend,
     /// Working days from acceptance to `decide_by`.
     pub decide_working_days: u32,
+    /// Bounds concurrent password hashing (memory).
+    pub hashing: crate::http::auth::HashGate,
+    /// Proxies trusted to name the client in `X-Forwarded-For`.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Every API route, under `/api/v1`.
@@ -167,6 +171,11 @@ impl Application {
             backend: settings.database.backend(),
             matching: Default::default(),
             decide_working_days: settings.decide_working_days,
+            hashing: crate::http::auth::HashGate::new(
+                settings.hash_concurrency,
+                std::time::Duration::from_millis(settings.hash_wait_ms),
+            ),
+            trusted_proxies: settings.trusted_proxies.clone(),
             pool,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.token_ttl_secs),
         });

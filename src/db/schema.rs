@@ -38,10 +38,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (username) {
+    login_throttle (username, client) {
         username -> Text,
+        client -> Text,
         failures -> BigInt,
-        window_started_at -> Timestamp,
+        last_failure_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
     }
 }

@@ -117,3 +117,4 @@ pub mod rollup;
 pub mod size_class;
 pub mod stats;
 pub mod subsidy;
+pub mod throttle;

@@ -158,6 +158,44 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
     state.jwt.verify(token)
 }
 
+/// Bounds concurrent argon2 work: each hash takes 19 MiB, so unbounded parallel logins
+/// exhaust memory. Past the permits a request waits up to `wait`, then answers 503 with
+/// `Retry-After` instead of queueing without end.
+pub struct HashGate {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
+
+impl HashGate {
+    pub fn new(permits: usize, wait: std::time::Duration) -> Self {
+        HashGate {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
+            wait,
+        }
+    }
+
+    /// Runs `f` (a hash or a verification) on the blocking pool under a permit.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit =
+            match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+                Ok(Ok(p)) => p,
+                _ => return Err(ApiError::busy("too many password checks at once; retry", 1)),
+            };
+        Ok(web::block(move || {
+            let _permit = permit;
+            f()
+        })
+        .await?)
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.run(move || hash_password(&password)).await?
+    }
+}
+
 /// argon2id with the crate's default (OWASP) parameters.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);

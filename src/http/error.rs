@@ -185,6 +185,14 @@ impl ApiError {
         }
     }
 
+    /// 503 with `Retry-After`: a bounded resource is in use; retrying later will work.
+    pub fn busy(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::unavailable(detail)
+        }
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

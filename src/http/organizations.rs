@@ -275,7 +275,7 @@ pub async fn create_user(
         &body.raw,
         || async move {
             let password = b.password.clone();
-            let hash = web::block(move || auth::hash_password(&password)).await??;
+            let hash = state.hashing.hash(password).await?;
             let user = with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     if users::username_taken(conn, &b.username)? {

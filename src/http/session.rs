@@ -189,7 +189,7 @@ pub async fn register(
     let st = state.clone();
     idempotency::run(&st, &req, "anonymous".into(), &body.raw, || async move {
         let password = r.password.clone();
-        let hash = web::block(move || auth::hash_password(&password)).await??;
+        let hash = state.hashing.hash(password).await?;
         let (user, org, ent) = with_conn(&state, move |conn| {
             conn.write_transaction(|conn| {
                 if users::username_taken(conn, &r.username)? {
@@ -262,46 +262,68 @@ pub async fn register(
     .await
 }
 
-/// Log in and receive a bearer token. Repeated failures for one username answer 429.
+/// Log in and receive a bearer token. Failed attempts are counted per username and client
+/// address; past four, each further attempt must wait longer (429 with `Retry-After`).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "An access token", body = TokenResponse),
         (status = 401, description = "Wrong username or password", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this username", body = super::error::Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many failed attempts for this username from this address", body = super::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds until the next attempt is allowed"))),
+        (status = 503, description = "Too many password checks at once (or the database is unavailable); retry", body = super::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.value;
+    // A name that cannot exist costs nothing and stores nothing.
+    let mut v = Validator::default();
+    if let Err(m) = auth::validate_username(&username) {
+        v.push("username", m);
+    }
+    v.check(
+        password.chars().count() <= auth::MAX_PASSWORD_LEN,
+        "password",
+        format!("must be at most {} characters", auth::MAX_PASSWORD_LEN),
+    );
+    v.finish()?;
+    let client = client_address(&req, &state.trusted_proxies);
     let found = {
-        let username = username.clone();
+        let (username, client) = (username.clone(), client.clone());
         with_conn(&state, move |conn| {
-            if let Some(secs) = throttle::locked_for(conn, &username, db::now())? {
+            // Counted before the password is checked, so parallel guesses cannot overtake it.
+            if let Err(secs) = throttle::begin_attempt(conn, &username, &client, db::now())? {
                 return Err(ApiError::too_many_requests(secs as u64));
             }
             Ok(users::find_by_username(conn, &username)?)
         })
         .await?
     };
-    let (ok, found) = web::block(move || {
-        let hash = found
-            .as_ref()
-            .map(|(u, _)| u.password_hash.as_str())
-            .unwrap_or(auth::dummy_hash());
-        let ok = auth::verify_password(&password, hash) && found.is_some();
-        (ok, found)
-    })
-    .await?;
+    let (ok, found) = state
+        .hashing
+        .run(move || {
+            let hash = found
+                .as_ref()
+                .map(|(u, _)| u.password_hash.as_str())
+                .unwrap_or(auth::dummy_hash());
+            let ok = auth::verify_password(&password, hash) && found.is_some();
+            (ok, found)
+        })
+        .await?;
     match found {
         Some((user, org)) if ok => {
-            with_conn(&state, move |conn| Ok(throttle::clear(conn, &username)?)).await?;
+            with_conn(&state, move |conn| {
+                Ok(throttle::clear(conn, &username, &client)?)
+            })
+            .await?;
             let role = super::views::org_kind(&org).role();
             let token = state.jwt.issue(user.id, org.id, role)?;
             Ok(HttpResponse::Ok().json(TokenResponse {
@@ -310,14 +332,34 @@ pub async fn login(
                 expires_in: state.jwt.ttl_secs,
             }))
         }
-        _ => {
-            with_conn(&state, move |conn| {
-                Ok(throttle::record_failure(conn, &username, db::now())?)
-            })
-            .await?;
-            Err(ApiError::unauthorized("wrong username or password"))
-        }
+        _ => Err(ApiError::unauthorized("wrong username or password")),
     }
+}
+
+/// The address a login comes from: the peer, or — when the peer is a trusted proxy
+/// (`FINMATCH_TRUSTED_PROXIES`) — the right-most `X-Forwarded-For` entry that is not itself
+/// a trusted proxy. Entries left of that are the client's to forge and are ignored.
+fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(&peer)
+        .to_string()
 }
 
 /// The caller: user, role and organization.

@@ -10,13 +10,15 @@ use crate::db::{self, Pool};
 /// Idempotency records are kept for 24 hours.
 pub const IDEMPOTENCY_RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
-/// One housekeeping pass: write down demand expiry (readers already see it) and drop old
-/// idempotency records. Both are idempotent bulk updates, harmless when run twice.
+/// One housekeeping pass: write down demand expiry (readers already see it), drop old
+/// idempotency records and login counts nobody needs any more. Idempotent bulk updates,
+/// harmless when run twice. Returns (demands expired, rows purged).
 pub fn housekeeping(pool: &Pool) -> anyhow::Result<(usize, usize)> {
     let mut conn = pool.get()?;
     let now = db::now();
     let expired = db::demands::expire_due(&mut conn, now.date(), now)?;
-    let purged = db::idempotency::purge(&mut conn, now - IDEMPOTENCY_RETENTION)?;
+    let purged = db::idempotency::purge(&mut conn, now - IDEMPOTENCY_RETENTION)?
+        + db::throttle::expire(&mut conn, now)?;
     Ok((expired, purged))
 }
 
@@ -65,7 +67,7 @@ pub fn spawn_housekeeping(pool: Pool) {
                 Ok(Ok((expired, purged))) if expired + purged > 0 => {
                     tracing::info!(
                         expired_demands = expired,
-                        purged_idempotency_keys = purged,
+                        purged_rows = purged,
                         "housekeeping"
                     )
                 }

@@ -15,6 +15,10 @@ both_backends!(
     names_are_stored_verbatim,
     login_and_me,
     repeated_failures_are_throttled,
+    parallel_guesses_are_counted_before_they_are_checked,
+    an_attacker_elsewhere_cannot_lock_a_user_out,
+    junk_usernames_cost_nothing_and_store_nothing,
+    password_checks_are_bounded,
     tokens_are_checked,
     me_reports_each_role,
 );
@@ -390,4 +394,185 @@ async fn me_reports_each_role(app: TestApp) {
     let r = app.get("/api/v1/me", &app.admin_token).await;
     assert_eq!(r.assert_status(200)["role"], "admin");
     assert_eq!(r.body["organization"]["kind"], "platform");
+}
+
+fn login_body(username: &str, password: &str) -> Value {
+    json!({"username": username, "password": password})
+}
+
+/// 40 wrong guesses at once: the attempt is counted before the password is checked, so only
+/// the four free attempts and the one that starts the delay are checked (before: all 40).
+async fn parallel_guesses_are_counted_before_they_are_checked(app: TestApp) {
+    let username = unique_username("target");
+    register(&app, &registration(&username, &credit_code(), "370202"))
+        .await
+        .assert_status(201);
+    let body = login_body(&username, "wrong-password!");
+    let guesses = (0..40).map(|_| {
+        app.request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&body),
+            &[("x-forwarded-for", "198.51.100.9")],
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 35);
+    // The right password from that address waits too.
+    app.request(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&login_body(&username, PASSWORD)),
+        &[("x-forwarded-for", "198.51.100.9")],
+    )
+    .await
+    .assert_problem(429, "too_many_requests");
+}
+
+/// Failures count per username and address: guesses from one address do not lock the user
+/// out at another, and a success forgets its own address's count only.
+async fn an_attacker_elsewhere_cannot_lock_a_user_out(app: TestApp) {
+    let from = |addr: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(&login_body("admin", password)),
+                &[("x-forwarded-for", addr)],
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        from("203.0.113.66", "not-the-password")
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    let r = from("203.0.113.66", ADMIN_PASSWORD).await;
+    r.assert_problem(429, "too_many_requests");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() <= 30);
+    // The operator, elsewhere, logs in.
+    from("192.0.2.10", ADMIN_PASSWORD).await.assert_status(200);
+    // Only the right-most untrusted X-Forwarded-For entry counts: a forged left part does not
+    // move the attacker to another bucket.
+    from("192.0.2.10, 203.0.113.66", ADMIN_PASSWORD)
+        .await
+        .assert_problem(429, "too_many_requests");
+}
+
+/// A username that cannot exist is refused before any hashing or database write.
+async fn junk_usernames_cost_nothing_and_store_nothing(app: TestApp) {
+    for name in [
+        "x".to_owned(),
+        "a".repeat(100_000),
+        "名字名字".to_owned(),
+        "has space".to_owned(),
+    ] {
+        let r = app
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(&login_body(&name, "whatever-password")),
+                &[],
+            )
+            .await;
+        assert!(
+            [413, 422].contains(&r.status.as_u16()),
+            "{}: {}",
+            r.status,
+            r.body
+        );
+    }
+    app.request(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&login_body("no_such_user", &"p".repeat(10_000))),
+        &[],
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    // An unknown but well-formed name is counted (and expires with housekeeping).
+    app.request(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&login_body("no_such_user", "whatever-password")),
+        &[],
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+    let rows = throttle_rows(&app);
+    assert_eq!(rows, vec!["no_such_user".to_owned()]);
+}
+
+fn throttle_rows(app: &TestApp) -> Vec<String> {
+    use diesel::prelude::*;
+    use finmatch::db::schema::login_throttle as lt;
+    let mut conn = app.pool.get().expect("conn");
+    lt::table
+        .select(lt::username)
+        .load::<String>(&mut conn)
+        .expect("rows")
+}
+
+/// Password hashing runs on a bounded number of slots; past them a login answers 503 with
+/// Retry-After rather than taking another 19 MiB.
+async fn password_checks_are_bounded(app: TestApp) {
+    let narrow = app
+        .sibling_with(&[
+            ("FINMATCH_HASH_CONCURRENCY", "1"),
+            ("FINMATCH_HASH_WAIT_MS", "0"),
+        ])
+        .await;
+    let url = format!("{narrow}/api/v1/auth/login");
+    let mut busy = 0;
+    for round in 0..5 {
+        let logins = (0..12).map(|i| {
+            // Different addresses, so the throttle does not answer first.
+            let addr = format!("198.18.{round}.{i}");
+            let body = login_body("admin", "not-the-password");
+            let url = url.clone();
+            let app = &app;
+            async move {
+                app.request(
+                    Method::POST,
+                    &url,
+                    None,
+                    Some(&body),
+                    &[("x-forwarded-for", addr.as_str())],
+                )
+                .await
+            }
+        });
+        for r in futures_util::future::join_all(logins).await {
+            match r.status.as_u16() {
+                401 => {}
+                503 => {
+                    r.assert_problem(503, "service_unavailable");
+                    assert_eq!(r.header("retry-after"), Some("1"));
+                    busy += 1;
+                }
+                other => panic!("unexpected {other}: {}", r.body),
+            }
+        }
+        if busy > 0 {
+            break;
+        }
+    }
+    assert!(
+        busy > 0,
+        "one slot and no waiting: some of 12 parallel logins are refused"
+    );
 }

@@ -126,6 +126,11 @@ impl Drop for TestDb {
 }
 
 pub fn settings_for(db: &TestDb) -> Settings {
+    settings_with(db, &[])
+}
+
+/// The test settings with some keys overridden.
+pub fn settings_with(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
     let mut map = HashMap::new();
     let url = match &db.url {
         DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
@@ -144,6 +149,14 @@ pub fn settings_for(db: &TestDb) -> Settings {
     );
     map.insert("FINMATCH_DB_POOL_SIZE".to_owned(), "5".to_owned());
     map.insert("FINMATCH_WORKERS".to_owned(), "2".to_owned());
+    // The tests connect from loopback and name other clients in X-Forwarded-For.
+    map.insert(
+        "FINMATCH_TRUSTED_PROXIES".to_owned(),
+        "127.0.0.1".to_owned(),
+    );
+    for (k, v) in extra {
+        map.insert((*k).to_owned(), (*v).to_owned());
+    }
     Settings::from_source(&Source::from_map(map)).expect("settings")
 }
 
@@ -231,7 +244,12 @@ impl TestApp {
     /// A second finmatch instance on the same database, with its own pool and caches, as
     /// another server of a scaled-out deployment. Returns its base URL.
     pub async fn sibling(&self) -> String {
-        let settings = settings_for(&self._db);
+        self.sibling_with(&[]).await
+    }
+
+    /// A sibling instance with some settings overridden.
+    pub async fn sibling_with(&self, extra: &[(&str, &str)]) -> String {
+        let settings = settings_with(&self._db, extra);
         let for_pool = settings.clone();
         let pool = tokio::task::spawn_blocking(move || startup::prepare_database(&for_pool))
             .await
