@@ -30,40 +30,83 @@ pub struct DemandSnapshot {
     pub enterprises: HashMap<i64, CatalogEnterprise>,
 }
 
-/// What a recommendation page depends on: the request and every counter that could change it.
+/// What a ranking depends on: the demand and every counter that could change it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ResultKey {
+pub struct RankKey {
     pub demand_id: i64,
-    pub limit: i64,
-    pub offset: usize,
     pub include_ineligible: bool,
     pub versions: Versions,
     pub day: NaiveDate,
 }
 
-/// A rendered page and what authorization needs to know about its demand (valid under the
-/// same counters: a change of the enterprise's region bumps them).
+/// One page of a ranking: the pages of one ranking share it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResultKey {
+    pub rank: RankKey,
+    pub limit: i64,
+    pub offset: usize,
+}
+
+/// Products for one demand in rank order (ids), and what authorization needs to know about
+/// its demand (valid under the same counters: a change of the enterprise bumps them).
+pub struct Ranking {
+    pub enterprise_id: i64,
+    pub region_code: String,
+    pub product_ids: Vec<i64>,
+}
+
+/// A rendered page.
 pub struct CachedPage {
     pub enterprise_id: i64,
     pub region_code: String,
     pub body: String,
 }
 
-/// Bound on cached result pages; the cache is simply emptied when full.
-const MAX_RESULTS: usize = 10_000;
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum CacheKey {
+    Ranking(RankKey),
+    Page(ResultKey),
+}
+
+#[derive(Clone)]
+enum Cached {
+    Ranking(Arc<Ranking>),
+    Page(Arc<CachedPage>),
+}
+
+impl Cached {
+    /// Approximate bytes held, for the cache's byte bound.
+    fn weight(&self) -> u32 {
+        let bytes = match self {
+            Cached::Ranking(r) => r.product_ids.len() * 8 + r.region_code.len() + 64,
+            Cached::Page(p) => p.body.len() + p.region_code.len() + 64,
+        };
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+}
+
+/// Default byte bound of rankings and rendered pages together.
+pub const DEFAULT_RESULT_BYTES: u64 = 64 * 1024 * 1024;
 
 pub struct MatchingCache {
     products: RwLock<Arc<ProductSnapshot>>,
     demands: RwLock<Arc<DemandSnapshot>>,
-    /// Rendered recommendation pages. A key holds the change counters, so a stale entry is
-    /// never hit: any change to products, demands, enterprises or qualifications moves them.
-    results: Mutex<HashMap<ResultKey, Arc<CachedPage>>>,
+    /// Rankings and rendered pages, bounded by bytes (least recently used go first). A key
+    /// holds the change counters, so a stale entry is never hit: any change to products,
+    /// demands, enterprises or qualifications moves them.
+    results: moka::sync::Cache<CacheKey, Cached>,
     /// One reload at a time; the others wait and reuse it.
     reloading: Mutex<()>,
 }
 
 impl Default for MatchingCache {
     fn default() -> Self {
+        MatchingCache::new(DEFAULT_RESULT_BYTES)
+    }
+}
+
+impl MatchingCache {
+    pub fn new(result_bytes: u64) -> Self {
         MatchingCache {
             products: RwLock::new(Arc::new(ProductSnapshot {
                 version: -1,
@@ -76,8 +119,40 @@ impl Default for MatchingCache {
                 enterprises: HashMap::new(),
             })),
             reloading: Mutex::new(()),
-            results: Mutex::new(HashMap::new()),
+            results: moka::sync::Cache::builder()
+                .max_capacity(result_bytes)
+                .weigher(|_, v: &Cached| v.weight())
+                .build(),
         }
+    }
+
+    /// Bytes held by rankings and pages now (approximate; eviction runs in the background).
+    pub fn result_bytes(&self) -> u64 {
+        self.results.run_pending_tasks();
+        self.results.weighted_size()
+    }
+
+    pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<CachedPage>> {
+        match self.results.get(&CacheKey::Page(*key)) {
+            Some(Cached::Page(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn store_result(&self, key: ResultKey, page: Arc<CachedPage>) {
+        self.results.insert(CacheKey::Page(key), Cached::Page(page));
+    }
+
+    pub fn cached_ranking(&self, key: &RankKey) -> Option<Arc<Ranking>> {
+        match self.results.get(&CacheKey::Ranking(*key)) {
+            Some(Cached::Ranking(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn store_ranking(&self, key: RankKey, ranking: Arc<Ranking>) {
+        self.results
+            .insert(CacheKey::Ranking(key), Cached::Ranking(ranking));
     }
 }
 
@@ -93,22 +168,6 @@ impl MatchingCache {
     /// The current change counters (one indexed row).
     pub fn versions(&self, conn: &mut DbConnection) -> QueryResult<Versions> {
         repo::versions(conn)
-    }
-
-    pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<CachedPage>> {
-        self.results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
-    }
-
-    pub fn store_result(&self, key: ResultKey, body: Arc<CachedPage>) {
-        let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
-        if results.len() >= MAX_RESULTS {
-            results.clear();
-        }
-        results.insert(key, body);
     }
 
     /// Active products as of `versions`.
@@ -200,4 +259,55 @@ pub fn candidates<'a>(
         .collect();
     ranked.sort_unstable_by_key(|(d, _, a)| rank_key(*a, d.facts.id));
     ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(demand_id: i64, offset: usize) -> ResultKey {
+        ResultKey {
+            rank: RankKey {
+                demand_id,
+                include_ineligible: true,
+                versions: Versions::default(),
+                day: NaiveDate::MIN,
+            },
+            limit: 200,
+            offset,
+        }
+    }
+
+    #[test]
+    fn cached_results_stay_within_their_byte_bound() {
+        let cache = MatchingCache::new(4 * 1024 * 1024);
+        let page = Arc::new(CachedPage {
+            enterprise_id: 1,
+            region_code: "370202".into(),
+            body: "x".repeat(300 * 1024),
+        });
+        // 9,000 cursors of 300 KB each: 2.6 GB if nothing were dropped.
+        for offset in 0..9_000 {
+            cache.store_result(key(1, offset), page.clone());
+        }
+        assert!(
+            cache.result_bytes() <= 4 * 1024 * 1024,
+            "{}",
+            cache.result_bytes()
+        );
+        assert!(cache.result_bytes() > 0);
+        // Rankings share the bound and one ranking serves every page of a demand.
+        let ranking = Arc::new(Ranking {
+            enterprise_id: 1,
+            region_code: "370202".into(),
+            product_ids: (0..10_000).collect(),
+        });
+        cache.store_ranking(key(2, 0).rank, ranking);
+        assert_eq!(
+            cache
+                .cached_ranking(&key(2, 400).rank)
+                .map(|r| r.product_ids.len()),
+            Some(10_000)
+        );
+    }
 }

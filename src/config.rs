@@ -36,6 +36,8 @@ pub struct Settings {
     pub hash_wait_ms: u64,
     /// Proxies whose `X-Forwarded-For` names the client (for login throttling).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Byte bound of the cached recommendation rankings and pages.
+    pub matching_cache_bytes: u64,
 }
 
 /// Raw key/value source: the config file overlaid by the process environment.
@@ -139,6 +141,15 @@ impl Settings {
                     "FINMATCH_TRUSTED_PROXIES must be comma-separated addresses or CIDRs",
                 )?,
                 None => Vec::new(),
+            },
+            matching_cache_bytes: match src.get("FINMATCH_MATCHING_CACHE_MB") {
+                Some(v) => {
+                    v.parse::<u64>()
+                        .context("FINMATCH_MATCHING_CACHE_MB must be a whole number of MiB")?
+                        * 1024
+                        * 1024
+                }
+                None => crate::catalog::DEFAULT_RESULT_BYTES,
             },
             workers: match src.get("FINMATCH_WORKERS") {
                 Some(v) => Some(v.parse().context("FINMATCH_WORKERS must be an integer")?),

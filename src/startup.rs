@@ -169,7 +169,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             backend: settings.database.backend(),
-            matching: Default::default(),
+            matching: crate::catalog::MatchingCache::new(settings.matching_cache_bytes),
             decide_working_days: settings.decide_working_days,
             hashing: crate::http::auth::HashGate::new(
                 settings.hash_concurrency,

@@ -15,7 +15,7 @@ use crate::domain::qualification::{Qualification, QualificationKind, Qualificati
 use crate::domain::rate::Rate;
 use crate::domain::size_class::{Industry, SizeClass};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Versions {
     pub products: i64,
     pub demands: i64,

@@ -120,13 +120,16 @@ pub async fn recommendations(
     let body = with_conn(&state, move |conn| {
         let scope = orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
         let today = today();
-        let key = catalog::ResultKey {
+        let rank = catalog::RankKey {
             demand_id: id,
-            limit,
-            offset,
             include_ineligible,
             versions: st.matching.versions(conn)?,
             day: today,
+        };
+        let key = catalog::ResultKey {
+            rank,
+            limit,
+            offset,
         };
         // A cached page answers with one query (the counters); scope is still checked.
         if let Some(page) = st.matching.cached_result(&key) {
@@ -135,25 +138,54 @@ pub async fn recommendations(
             }
             return Ok(page);
         }
-        db::demands::find_visible(conn, id, &scope)?
-            .ok_or_else(|| ApiError::not_found("demand"))?;
+        if let Some(r) = st.matching.cached_ranking(&rank) {
+            if !scope.covers(r.enterprise_id, &r.region_code) {
+                return Err(ApiError::not_found("demand"));
+            }
+        } else {
+            db::demands::find_visible(conn, id, &scope)?
+                .ok_or_else(|| ApiError::not_found("demand"))?;
+        }
         let demand = db::catalog::demand(conn, id)?.ok_or_else(|| ApiError::not_found("demand"))?;
         let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
             .remove(&demand.facts.enterprise_id)
             .ok_or_else(|| ApiError::not_found("enterprise"))?;
-        let snapshot = st.matching.products(conn, key.versions)?;
-        let ranked = catalog::recommend(
-            &snapshot.products,
-            &demand.facts,
-            &enterprise.facts,
-            today,
-            include_ineligible,
-        );
-        let items = ranked
+        let snapshot = st.matching.products(conn, rank.versions)?;
+        // The ranking is computed once per demand and counters; every cursor page reads it.
+        let ranking = match st.matching.cached_ranking(&rank) {
+            Some(r) => r,
+            None => {
+                let ranked = catalog::recommend(
+                    &snapshot.products,
+                    &demand.facts,
+                    &enterprise.facts,
+                    today,
+                    include_ineligible,
+                );
+                let r = std::sync::Arc::new(catalog::Ranking {
+                    enterprise_id: enterprise.facts.id,
+                    region_code: enterprise.facts.region_code.clone(),
+                    product_ids: ranked.iter().map(|(p, _)| p.facts.id).collect(),
+                });
+                st.matching.store_ranking(rank, r.clone());
+                r
+            }
+        };
+        // Products are sorted by id in the snapshot.
+        let product = |pid: i64| {
+            snapshot
+                .products
+                .binary_search_by_key(&pid, |p| p.facts.id)
+                .ok()
+                .map(|i| &snapshot.products[i])
+        };
+        let items = ranking
+            .product_ids
             .iter()
             .skip(offset)
             .take(limit as usize)
-            .map(|(p, _)| {
+            .filter_map(|pid| product(*pid))
+            .map(|p| {
                 let ev = evaluate(&p.facts, &demand.facts, &enterprise.facts, today);
                 let f = &p.facts;
                 ProductMatch {
@@ -178,7 +210,7 @@ pub async fn recommendations(
         let page = Recommendations {
             demand_id: id,
             items,
-            next_cursor: next_offset_cursor(offset, limit, ranked.len()),
+            next_cursor: next_offset_cursor(offset, limit, ranking.product_ids.len()),
         };
         let cached = std::sync::Arc::new(catalog::CachedPage {
             enterprise_id: enterprise.facts.id,
