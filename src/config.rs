@@ -38,6 +38,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Byte bound of the cached recommendation rankings and pages.
     pub matching_cache_bytes: u64,
+    /// Networks webhooks may call although they are not public (private lines, tests).
+    pub webhook_allow_networks: Vec<ipnet::IpNet>,
 }
 
 /// Raw key/value source: the config file overlaid by the process environment.
@@ -140,6 +142,11 @@ impl Settings {
                 Some(v) => parse_networks(v).context(
                     "FINMATCH_TRUSTED_PROXIES must be comma-separated addresses or CIDRs",
                 )?,
+                None => Vec::new(),
+            },
+            webhook_allow_networks: match src.get("FINMATCH_WEBHOOK_ALLOW_NETWORKS") {
+                Some(v) => parse_networks(v)
+                    .context("FINMATCH_WEBHOOK_ALLOW_NETWORKS must be comma-separated CIDRs")?,
                 None => Vec::new(),
             },
             matching_cache_bytes: match src.get("FINMATCH_MATCHING_CACHE_MB") {

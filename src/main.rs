@@ -190,7 +190,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     actix_web::rt::System::new().block_on(async move {
         finmatch::jobs::spawn_housekeeping(pool.clone());
-        finmatch::jobs::spawn_workers(pool);
+        finmatch::jobs::spawn_workers(pool, settings.webhook_allow_networks.clone());
         app.server.await
     })?;
     tracing::info!("finmatch stopped");

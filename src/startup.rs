@@ -37,6 +37,8 @@ pub struct AppState {
     pub hashing: crate::http::auth::HashGate,
     /// Proxies trusted to name the client in `X-Forwarded-For`.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Non-public networks webhooks may call (`FINMATCH_WEBHOOK_ALLOW_NETWORKS`).
+    pub webhook_allow: Vec<ipnet::IpNet>,
 }
 
 /// Every API route, under `/api/v1`.
@@ -44,11 +46,15 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(session::register)
         .service(session::login)
         .service(session::me)
+        .service(session::logout)
+        .service(session::change_password)
         .service(organizations::create_organization)
         .service(organizations::list_organizations)
         .service(organizations::get_organization)
         .service(organizations::create_user)
         .service(organizations::list_users)
+        .service(organizations::disable_user)
+        .service(organizations::enable_user)
         .service(demands::create_demand)
         .service(demands::list_demands)
         .service(demands::get_demand)
@@ -155,6 +161,36 @@ async fn request_id_header(
     Ok(res)
 }
 
+/// Headers every answer carries: API answers are never cached (they are per caller); the
+/// docs page may only load finmatch's own assets and may not be framed.
+async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let docs = req.path().starts_with("/docs");
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    let mut set = |name: &'static str, value: &'static str| {
+        h.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    };
+    set("referrer-policy", "no-referrer");
+    set("x-frame-options", "DENY");
+    if docs {
+        set(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'none'",
+        );
+    } else {
+        set("cache-control", "no-store");
+    }
+    Ok(res)
+}
+
 /// A bound, not yet running server (tests bind port 0 and read the port back).
 pub struct Application {
     pub port: u16,
@@ -176,6 +212,7 @@ impl Application {
                 std::time::Duration::from_millis(settings.hash_wait_ms),
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
+            webhook_allow: settings.webhook_allow_networks.clone(),
             pool,
             jwt: JwtKeys::new(&settings.jwt_secret, settings.token_ttl_secs),
         });
@@ -221,6 +258,7 @@ impl Application {
             )
             .default_service(web::to(not_found))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(from_fn(security_headers))
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::default())
         })

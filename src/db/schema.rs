@@ -34,6 +34,17 @@ diesel::table! {
         username -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        token_version -> BigInt,
+        disabled_at -> Nullable<Timestamp>,
+        kept_jti -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        user_id -> BigInt,
+        expires_at -> Timestamp,
     }
 }
 
@@ -346,6 +357,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    revoked_tokens,
     organizations,
     enterprises,
     users,

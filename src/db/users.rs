@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::orgs::OrgRow;
-use super::schema::{organizations, users};
+use super::schema::{organizations, revoked_tokens, users};
 use super::DbConnection;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -15,6 +15,11 @@ pub struct UserRow {
     pub username: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    /// Tokens carry it; a password change moves it past every token issued before.
+    pub token_version: i64,
+    pub disabled_at: Option<NaiveDateTime>,
+    /// The token that changed the password stays valid.
+    pub kept_jti: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -76,4 +81,78 @@ pub fn list_for_org(
         q = q.filter(users::id.gt(after));
     }
     q.order(users::id.asc()).limit(limit + 1).load(conn)
+}
+
+/// Whether a token (`jti`, issued at `version`) of user `id` still authenticates: one query,
+/// so a disabled user or a revoked token answers 401 on the next request on every instance.
+pub fn token_is_live(
+    conn: &mut DbConnection,
+    id: i64,
+    jti: &str,
+    version: i64,
+) -> QueryResult<bool> {
+    let user: Option<(i64, Option<NaiveDateTime>, Option<String>, bool)> = users::table
+        .filter(users::id.eq(id))
+        .select((
+            users::token_version,
+            users::disabled_at,
+            users::kept_jti,
+            diesel::dsl::exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti))),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match user {
+        Some((current, None, kept, false)) => version == current || kept.as_deref() == Some(jti),
+        _ => false,
+    })
+}
+
+/// Revokes one token until it would have expired anyway.
+pub fn revoke(
+    conn: &mut DbConnection,
+    user_id: i64,
+    jti: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::on_backend!(conn, c => diesel::insert_into(revoked_tokens::table)
+        .values((
+            revoked_tokens::jti.eq(jti),
+            revoked_tokens::user_id.eq(user_id),
+            revoked_tokens::expires_at.eq(expires_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// Drops revocations of tokens that have expired (housekeeping).
+pub fn purge_revoked(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now))).execute(conn)
+}
+
+/// A new password: every token issued before stops working, except `kept_jti` (the caller's).
+pub fn change_password(
+    conn: &mut DbConnection,
+    id: i64,
+    password_hash: &str,
+    kept_jti: &str,
+) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::token_version.eq(users::token_version + 1),
+            users::kept_jti.eq(Some(kept_jti)),
+        ))
+        .execute(conn)
+}
+
+/// Disables (Some(now)) or enables (None) a user.
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: i64,
+    disabled_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::disabled_at.eq(disabled_at))
+        .execute(conn)
 }

@@ -108,6 +108,7 @@ pub mod event;
 pub mod lifecycle;
 pub mod matching;
 pub mod money;
+pub mod network;
 pub mod org;
 pub mod product;
 pub mod qualification;

@@ -2,8 +2,6 @@
 //! hashes and the `Auth` extractor. Role checks are plain functions; object-level checks live in
 //! the repo queries.
 
-use std::future::{ready, Ready};
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -21,6 +19,8 @@ use crate::startup::AppState;
 
 pub const ISSUER: &str = "finmatch";
 pub const AUDIENCE: &str = "finmatch-api";
+/// Clock skew tolerated between instances, seconds.
+const LEEWAY_SECS: i64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -31,6 +31,12 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// This token, for logout (`revoked_tokens`).
+    pub jti: String,
+    /// The user's `token_version` at issue; a password change moves past it.
+    pub ver: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 pub struct JwtKeys {
@@ -48,7 +54,8 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS as u64;
         JwtKeys {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
@@ -57,7 +64,13 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: i64, org_id: i64, role: Role) -> Result<String, ApiError> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        org_id: i64,
+        role: Role,
+        token_version: i64,
+    ) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -67,6 +80,9 @@ impl JwtKeys {
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + self.ttl_secs,
+            jti: uuid::Uuid::new_v4().to_string(),
+            ver: token_version,
+            nbf: None,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)
@@ -84,16 +100,21 @@ impl JwtKeys {
                 }
             })?;
         let c = data.claims;
-        let user_id = c
-            .sub
-            .parse()
-            .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
-        let role = Role::parse(&c.role)
-            .ok_or_else(|| ApiError::unauthorized("the access token is invalid"))?;
+        let invalid = || ApiError::unauthorized("the access token is invalid");
+        // Issued in the future: not a token this server made.
+        if c.iat > chrono::Utc::now().timestamp() + LEEWAY_SECS {
+            return Err(invalid());
+        }
+        let user_id = c.sub.parse().map_err(|_| invalid())?;
+        let role = Role::parse(&c.role).ok_or_else(invalid)?;
+        let jti = uuid::Uuid::parse_str(&c.jti).map_err(|_| invalid())?;
         Ok(Auth {
             user_id,
             org_id: c.org,
             role,
+            jti,
+            token_version: c.ver,
+            expires_at: c.exp,
         })
     }
 }
@@ -104,6 +125,11 @@ pub struct Auth {
     pub user_id: i64,
     pub org_id: i64,
     pub role: Role,
+    /// The presented token (logout revokes it).
+    pub jti: uuid::Uuid,
+    pub token_version: i64,
+    /// The token's `exp`, unix seconds.
+    pub expires_at: i64,
 }
 
 impl Auth {
@@ -131,10 +157,32 @@ impl Auth {
 
 impl FromRequest for Auth {
     type Error = ApiError;
-    type Future = Ready<Result<Auth, ApiError>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Auth, ApiError>>;
 
+    /// The signature and claims are checked here; then one query checks that the user is not
+    /// disabled and the token not revoked, on every instance sharing the database.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let parsed = authenticate(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let auth = parsed?;
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let live = super::with_conn(&state, move |conn| {
+                Ok(crate::db::users::token_is_live(
+                    conn,
+                    auth.user_id,
+                    &auth.jti.to_string(),
+                    auth.token_version,
+                )?)
+            })
+            .await?;
+            if !live {
+                return Err(ApiError::unauthorized(
+                    "the access token was revoked or its user is disabled",
+                ));
+            }
+            Ok(auth)
+        })
     }
 }
 
@@ -149,10 +197,12 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
     let value = value
         .to_str()
         .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    // The scheme is case-insensitive (RFC 9110 §11.1).
     let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
+        .trim()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
     state.jwt.verify(token)

@@ -328,3 +328,64 @@ pub async fn list_users(
     .await?;
     Ok(HttpResponse::Ok().json(page(rows, cursor, |u| u.id, |u| UserView::new(&u, &org))))
 }
+
+/// Disable a user (admin): it cannot log in and its tokens answer 401 on the next request.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, disabled", body = UserView),
+        (status = 409, description = "`conflict`: an admin cannot disable itself", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/disable")]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    set_disabled(state, auth, path.into_inner(), true).await
+}
+
+/// Enable a disabled user again (admin).
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "The user, enabled", body = UserView))
+)]
+#[post("/users/{id}/enable")]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    set_disabled(state, auth, path.into_inner(), false).await
+}
+
+async fn set_disabled(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: i64,
+    disabled: bool,
+) -> ApiResult<HttpResponse> {
+    auth.require(&[Role::Admin])?;
+    if disabled && id == auth.user_id {
+        return Err(ApiError::conflict(
+            ProblemCode::Conflict,
+            "an admin cannot disable itself",
+        ));
+    }
+    let view = with_conn(&state, move |conn| {
+        conn.write_transaction(|conn| {
+            let when = disabled.then(db::now);
+            if users::set_disabled(conn, id, when)? == 0 {
+                return Err(ApiError::not_found("user"));
+            }
+            let (user, org) =
+                users::find_with_org(conn, id)?.ok_or_else(|| ApiError::not_found("user"))?;
+            Ok(UserView::new(&user, &org))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,7 +1,7 @@
 //! Enterprise self-registration, login and `/me` (SPEC §3.1).
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -325,7 +325,10 @@ pub async fn login(
             })
             .await?;
             let role = super::views::org_kind(&org).role();
-            let token = state.jwt.issue(user.id, org.id, role)?;
+            if user.disabled_at.is_some() {
+                return Err(ApiError::unauthorized("this account is disabled"));
+            }
+            let token = state.jwt.issue(user.id, org.id, role, user.token_version)?;
             Ok(HttpResponse::Ok().json(TokenResponse {
                 access_token: token,
                 token_type: "Bearer".into(),
@@ -360,6 +363,100 @@ fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
         .find(|ip| !is_trusted(ip))
         .unwrap_or(&peer)
         .to_string()
+}
+
+/// What `POST /auth/logout` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedOut {
+    /// Always true: the presented token answers 401 from now on, on every instance.
+    pub revoked: bool,
+}
+
+/// Revoke the presented token.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The token is revoked", body = LoggedOut)))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
+        .map(|t| t.naive_utc())
+        .unwrap_or_else(db::now);
+    with_conn(&state, move |conn| {
+        Ok(users::revoke(
+            conn,
+            auth.user_id,
+            &auth.jti.to_string(),
+            expires_at,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(LoggedOut { revoked: true }))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Change the caller's password. Every other token of the user stops working; the presented
+/// one stays valid.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 422, description = "`validation_failed`: the current password is wrong or the new one too short", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: JsonBody<ChangePassword>,
+) -> ApiResult<HttpResponse> {
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = body.value;
+    let mut v = Validator::default();
+    if let Err(m) = auth::validate_password(&new_password) {
+        v.push("new_password", m);
+    }
+    v.check(
+        current_password.chars().count() <= auth::MAX_PASSWORD_LEN,
+        "current_password",
+        "is wrong",
+    );
+    v.finish()?;
+    let (user, org) = with_conn(&state, move |conn| {
+        users::find_with_org(conn, auth.user_id)?
+            .ok_or_else(|| ApiError::unauthorized("the user of this token no longer exists"))
+    })
+    .await?;
+    let stored = user.password_hash.clone();
+    let right = state
+        .hashing
+        .run(move || auth::verify_password(&current_password, &stored))
+        .await?;
+    if !right {
+        return Err(ApiError::invalid_field(
+            ProblemCode::ValidationFailed,
+            "current_password",
+            "is wrong",
+        ));
+    }
+    let hash = state.hashing.hash(new_password).await?;
+    let user = with_conn(&state, move |conn| {
+        conn.write_transaction(|conn| {
+            users::change_password(conn, auth.user_id, &hash, &auth.jti.to_string())?;
+            Ok(users::find_with_org(conn, auth.user_id)?
+                .map(|(u, _)| u)
+                .unwrap_or(user))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::new(&user, &org)))
 }
 
 /// The caller: user, role and organization.

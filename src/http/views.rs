@@ -30,6 +30,8 @@ pub struct UserView {
     pub username: String,
     pub role: Role,
     pub organization_id: i64,
+    /// A disabled user cannot log in; its tokens answer 401.
+    pub disabled: bool,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -78,6 +80,7 @@ impl UserView {
             username: user.username.clone(),
             role: org_kind(org).role(),
             organization_id: org.id,
+            disabled: user.disabled_at.is_some(),
             created_at: rfc3339(user.created_at),
         }
     }

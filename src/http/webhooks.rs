@@ -19,6 +19,32 @@ use crate::domain::event::{DeliveryStatus, WebhookEvent};
 use crate::domain::org::Role;
 use crate::startup::AppState;
 
+/// Whether a webhook URL may be called: an address literal (any form the URL standard
+/// reads: `2130706433` is 127.0.0.1) must be allowed; `localhost` never is unless loopback
+/// is allowed; a name is resolved and every address it has must be allowed. A name that does
+/// not resolve now is accepted — delivery checks the resolved address again (DNS rebinding).
+async fn target_allowed(u: &reqwest::Url, allow: &[ipnet::IpNet]) -> bool {
+    use crate::domain::network::may_call;
+    use std::net::{IpAddr, Ipv4Addr};
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => may_call(IpAddr::V4(ip), allow),
+        Some(url::Host::Ipv6(ip)) => may_call(IpAddr::V6(ip), allow),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if name == "localhost" || name.ends_with(".localhost") {
+                return may_call(IpAddr::V4(Ipv4Addr::LOCALHOST), allow);
+            }
+            let port = u.port_or_known_default().unwrap_or(443);
+            let lookup = tokio::net::lookup_host(format!("{name}:{port}"));
+            match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
+                Ok(Ok(addrs)) => addrs.into_iter().all(|a| may_call(a.ip(), allow)),
+                _ => true,
+            }
+        }
+        None => false,
+    }
+}
+
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateWebhook {
     /// http(s) URL that receives POSTed events.
@@ -129,6 +155,14 @@ pub async fn create_webhook(
                 ));
             }
             v.check(u.host().is_some(), "url", "must name a host");
+            if !target_allowed(&u, &state.webhook_allow).await {
+                return Err(ApiError::invalid_field(
+                    ProblemCode::WebhookUrlNotAllowed,
+                    "url",
+                    "must point at a public address (loopback, private, link-local and \
+                     metadata addresses are refused)",
+                ));
+            }
         }
         Err(_) => v.push("url", "must be an absolute http or https URL"),
     }

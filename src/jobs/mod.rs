@@ -18,13 +18,14 @@ pub fn housekeeping(pool: &Pool) -> anyhow::Result<(usize, usize)> {
     let now = db::now();
     let expired = db::demands::expire_due(&mut conn, now.date(), now)?;
     let purged = db::idempotency::purge(&mut conn, now - IDEMPOTENCY_RETENTION)?
-        + db::throttle::expire(&mut conn, now)?;
+        + db::throttle::expire(&mut conn, now)?
+        + db::users::purge_revoked(&mut conn, now)?;
     Ok((expired, purged))
 }
 
 /// Spawns webhook delivery (every second) and the overdue scan (every minute).
-pub fn spawn_workers(pool: Pool) {
-    let deliverer = match webhooks::Deliverer::standard() {
+pub fn spawn_workers(pool: Pool, webhook_allow: Vec<ipnet::IpNet>) {
+    let deliverer = match webhooks::Deliverer::standard(webhook_allow) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "webhook delivery disabled: cannot build the HTTP client");

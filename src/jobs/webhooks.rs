@@ -2,6 +2,7 @@
 //! POSTs them signed, and records the outcome — retrying with exponential backoff up to a
 //! limit. A slow or dead endpoint only ever delays its own deliveries, never an API request.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -9,9 +10,12 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::{self, webhooks as repo, Pool};
+use crate::domain::network::may_call;
 
 pub struct Deliverer {
     client: reqwest::Client,
+    /// Non-public networks that may be called (`FINMATCH_WEBHOOK_ALLOW_NETWORKS`).
+    allow: Arc<Vec<ipnet::IpNet>>,
     /// Identifies this instance in the lease columns.
     pub worker_id: String,
     pub max_attempts: i64,
@@ -25,15 +29,20 @@ impl Deliverer {
         timeout: Duration,
         max_attempts: i64,
         backoff_base: TimeDelta,
+        allow: Vec<ipnet::IpNet>,
     ) -> anyhow::Result<Self> {
+        let allow = Arc::new(allow);
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            // Redirects could lead anywhere; names resolve only to addresses that may be called.
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver(allow.clone())))
             .user_agent(concat!("finmatch-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Deliverer {
             client,
+            allow,
             worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             max_attempts,
             backoff_base,
@@ -42,8 +51,41 @@ impl Deliverer {
     }
 
     /// Production defaults: 5 s timeout, 8 attempts, 10 s first backoff (then 20 s, 40 s … ~21 min).
-    pub fn standard() -> anyhow::Result<Self> {
-        Self::new(Duration::from_secs(5), 8, TimeDelta::seconds(10))
+    pub fn standard(allow: Vec<ipnet::IpNet>) -> anyhow::Result<Self> {
+        Self::new(Duration::from_secs(5), 8, TimeDelta::seconds(10), allow)
+    }
+
+    /// An address literal in the URL skips the resolver: check it here.
+    fn literal_refused(&self, url: &str) -> bool {
+        use std::net::IpAddr;
+        match reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host().map(|h| h.to_owned()))
+        {
+            Some(url::Host::Ipv4(ip)) => !may_call(IpAddr::V4(ip), &self.allow),
+            Some(url::Host::Ipv6(ip)) => !may_call(IpAddr::V6(ip), &self.allow),
+            Some(url::Host::Domain(_)) => false,
+            None => true,
+        }
+    }
+}
+
+/// Resolves names for deliveries and drops every address that may not be called, so a name
+/// that points at loopback or the metadata service today (DNS rebinding) reaches nothing.
+struct GuardedResolver(Arc<Vec<ipnet::IpNet>>);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.0.clone();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let callable: Vec<std::net::SocketAddr> =
+                found.filter(|a| may_call(a.ip(), &allow)).collect();
+            if callable.is_empty() {
+                return Err("the name resolves to no address that may be called".into());
+            }
+            Ok(Box::new(callable.into_iter()) as reqwest::dns::Addrs)
+        })
     }
 }
 
@@ -76,6 +118,9 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
     let n = claimed.len();
     let sends = claimed.into_iter().map(|(delivery, hook)| async move {
         let t = chrono::Utc::now().timestamp();
+        if d.literal_refused(&hook.url) {
+            return (delivery, false, None, Some("connection failed".to_owned()));
+        }
         let result = d
             .client
             .post(&hook.url)
@@ -98,11 +143,15 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
             Err(e) => (
                 false,
                 None,
-                Some(if e.is_timeout() {
-                    "timeout".to_owned()
-                } else {
-                    e.to_string()
-                }),
+                // Never the socket error: it would tell open ports from closed ones.
+                Some(
+                    if e.is_timeout() {
+                        "timeout"
+                    } else {
+                        "connection failed"
+                    }
+                    .to_owned(),
+                ),
             ),
         };
         (delivery, ok, code, error)

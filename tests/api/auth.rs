@@ -19,6 +19,7 @@ both_backends!(
     an_attacker_elsewhere_cannot_lock_a_user_out,
     junk_usernames_cost_nothing_and_store_nothing,
     password_checks_are_bounded,
+    access_can_be_revoked_on_every_instance,
     tokens_are_checked,
     me_reports_each_role,
 );
@@ -316,7 +317,7 @@ async fn tokens_are_checked(app: TestApp) {
     r.assert_problem(401, "unauthorized");
 
     let now = chrono::Utc::now().timestamp();
-    let claims = |iss: &str, aud: &str, exp: i64| json!({"sub": "1", "org": 1, "role": "admin", "iss": iss, "aud": aud, "iat": now, "exp": exp});
+    let claims = |iss: &str, aud: &str, exp: i64| json!({"sub": "1", "org": 1, "role": "admin", "iss": iss, "aud": aud, "iat": now, "exp": exp, "jti": uuid::Uuid::new_v4().to_string(), "ver": 0});
     let sign = |alg: Algorithm, secret: &str, c: Value| {
         jsonwebtoken::encode(
             &Header::new(alg),
@@ -331,7 +332,41 @@ async fn tokens_are_checked(app: TestApp) {
         JWT_SECRET,
         claims("finmatch", "finmatch-api", now + 600),
     );
-    me(Some(good)).await.assert_status(200);
+    me(Some(good.clone())).await.assert_status(200);
+    // The scheme is case-insensitive.
+    for scheme in ["bearer", "BEARER", "BeArEr"] {
+        app.request(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("authorization", &format!("{scheme} {good}"))],
+        )
+        .await
+        .assert_status(200);
+    }
+    // Not valid yet, or issued in the future: refused.
+    let mut later = claims("finmatch", "finmatch-api", now + 7200);
+    later["nbf"] = json!(now + 3600);
+    me(Some(sign(Algorithm::HS256, JWT_SECRET, later)))
+        .await
+        .assert_problem(401, "unauthorized");
+    let mut future = claims("finmatch", "finmatch-api", now + 7200);
+    future["iat"] = json!(now + 3600);
+    me(Some(sign(Algorithm::HS256, JWT_SECRET, future)))
+        .await
+        .assert_problem(401, "unauthorized");
+    // Without a jti (a token this server never issues) or at another version: refused.
+    let mut no_jti = claims("finmatch", "finmatch-api", now + 600);
+    no_jti.as_object_mut().unwrap().remove("jti");
+    me(Some(sign(Algorithm::HS256, JWT_SECRET, no_jti)))
+        .await
+        .assert_problem(401, "unauthorized");
+    let mut old = claims("finmatch", "finmatch-api", now + 600);
+    old["ver"] = json!(7);
+    me(Some(sign(Algorithm::HS256, JWT_SECRET, old)))
+        .await
+        .assert_problem(401, "unauthorized");
     me(Some(sign(
         Algorithm::HS256,
         "another-secret-entirely-000000000000",
@@ -575,4 +610,136 @@ async fn password_checks_are_bounded(app: TestApp) {
         busy > 0,
         "one slot and no waiting: some of 12 parallel logins are refused"
     );
+}
+
+/// Logout revokes the presented token, a password change every other token, disabling a user
+/// all of them — on the next request, on every instance sharing the database.
+async fn access_can_be_revoked_on_every_instance(app: TestApp) {
+    let other = app.sibling().await;
+    let username = unique_username("ent");
+    register(&app, &registration(&username, &credit_code(), "370202"))
+        .await
+        .assert_status(201);
+    let (a, b, c) = (
+        app.login(&username, PASSWORD).await,
+        app.login(&username, PASSWORD).await,
+        app.login(&username, PASSWORD).await,
+    );
+    let me_at = |base: &str, token: &str| {
+        let url = format!("{base}/api/v1/me");
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            app.request(Method::GET, &url, Some(&token), None, &[])
+                .await
+        }
+    };
+    // Logout: that token only.
+    app.post("/api/v1/auth/logout", &a, &json!({}))
+        .await
+        .assert_status(200);
+    me_at(&app.base, &a)
+        .await
+        .assert_problem(401, "unauthorized");
+    me_at(&other, &a).await.assert_problem(401, "unauthorized");
+    me_at(&other, &b).await.assert_status(200);
+    // A password change keeps the presented token and revokes the others.
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let r = app
+        .request(
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(&b),
+            Some(&change("not-my-password", "another-long-password")),
+            &[],
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "current_password");
+    let r = app
+        .request(
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(&b),
+            Some(&change(PASSWORD, "short")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "new_password");
+    let r = app
+        .request(
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(&b),
+            Some(&change(PASSWORD, "another-long-password")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["username"], username.as_str());
+    me_at(&other, &b).await.assert_status(200);
+    me_at(&other, &c).await.assert_problem(401, "unauthorized");
+    let r = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&login_body(&username, PASSWORD)),
+            &[],
+        )
+        .await;
+    r.assert_problem(401, "unauthorized");
+    let d = app.login(&username, "another-long-password").await;
+    me_at(&other, &d).await.assert_status(200);
+    // Disable: every token, and login; only an admin may, and not on itself.
+    let user_id = me_at(&app.base, &d).await.body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    app.post(&format!("/api/v1/users/{user_id}/disable"), &d, &json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+    let r = app
+        .post(
+            &format!("/api/v1/users/{user_id}/disable"),
+            &app.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["disabled"], true);
+    me_at(&other, &d).await.assert_problem(401, "unauthorized");
+    me_at(&app.base, &b)
+        .await
+        .assert_problem(401, "unauthorized");
+    let r = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(&login_body(&username, "another-long-password")),
+            &[],
+        )
+        .await;
+    r.assert_problem(401, "unauthorized");
+    let r = app
+        .post(
+            &format!("/api/v1/users/{user_id}/enable"),
+            &app.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["disabled"], false);
+    me_at(&other, &d).await.assert_status(200);
+    app.post("/api/v1/users/999999/disable", &app.admin_token, &json!({}))
+        .await
+        .assert_problem(404, "not_found");
+    let admin_id = me_at(&app.base, &app.admin_token).await.body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/users/{admin_id}/disable"),
+        &app.admin_token,
+        &json!({}),
+    )
+    .await
+    .assert_problem(409, "conflict");
 }

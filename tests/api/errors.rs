@@ -228,3 +228,25 @@ async fn dates_are_strictly_yyyy_mm_dd(app: TestApp) {
         .await
         .assert_status(200);
 }
+
+/// API answers are never cached; the docs page loads only finmatch's own assets, unframed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_api_and_docs() {
+    let app = TestApp::spawn(finmatch::db::Backend::Sqlite)
+        .await
+        .expect("app");
+    let me = app.get("/api/v1/me", &app.admin_token).await;
+    assert_eq!(me.header("cache-control"), Some("no-store"));
+    assert_eq!(me.header("referrer-policy"), Some("no-referrer"));
+    let refused = app.get("/api/v1/me", "not-a-token").await;
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    let docs = reqwest::get(format!("{}/docs/", app.base)).await.unwrap();
+    let h = docs.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+}

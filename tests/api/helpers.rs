@@ -149,6 +149,14 @@ pub fn settings_with(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
     );
     map.insert("FINMATCH_DB_POOL_SIZE".to_owned(), "5".to_owned());
     map.insert("FINMATCH_WORKERS".to_owned(), "2".to_owned());
+    // Tests run many servers at once on two cores: let password hashing queue rather than
+    // answer 503 (`password_checks_are_bounded` tests the 503 on an instance of its own).
+    map.insert("FINMATCH_HASH_WAIT_MS".to_owned(), "60000".to_owned());
+    // Webhook receivers of the tests listen on loopback.
+    map.insert(
+        "FINMATCH_WEBHOOK_ALLOW_NETWORKS".to_owned(),
+        "127.0.0.0/8".to_owned(),
+    );
     // The tests connect from loopback and name other clients in X-Forwarded-For.
     map.insert(
         "FINMATCH_TRUSTED_PROXIES".to_owned(),
