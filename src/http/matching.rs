@@ -241,12 +241,18 @@ pub async fn candidates(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let (limit, offset) = offset_cursor(&query)?;
-    auth.require(&[Role::Bank, Role::Admin])?;
     let st = state.clone();
     let body = with_conn(&state, move |conn| {
-        let product = db::catalog::product(conn, id)?
-            .filter(|p| auth.is_admin() || p.facts.bank_id == auth.org_id)
+        // Invisible → 404; visible but another bank's (or the caller is no bank) → 403.
+        let (row, _) = db::products::find_visible(conn, id, super::products::viewer(&auth))?
             .ok_or_else(|| ApiError::not_found("product"))?;
+        if !(auth.is_admin() || (auth.role == Role::Bank && row.bank_id == auth.org_id)) {
+            return Err(ApiError::forbidden(
+                "only the bank that owns a product sees its candidates",
+            ));
+        }
+        let product =
+            db::catalog::product(conn, id)?.ok_or_else(|| ApiError::not_found("product"))?;
         let snapshot = st.matching.demands(conn, today())?;
         let ranked = catalog::candidates(&product.facts, &snapshot, snapshot.day);
         let items = ranked

@@ -298,7 +298,7 @@ impl ProductView {
     }
 }
 
-fn viewer(auth: &Auth) -> Viewer {
+pub(crate) fn viewer(auth: &Auth) -> Viewer {
     match auth.role {
         Role::Admin => Viewer::Admin,
         Role::Bank => Viewer::Bank(auth.org_id),
@@ -442,17 +442,20 @@ pub async fn patch_product(
     let patch = body.value;
     let (row, name) = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
-            if auth.role != Role::Bank {
-                // Visible to them? Then the action is forbidden; otherwise it does not exist.
+            let owned = match auth.role {
+                Role::Bank => repo::find_owned(conn, id, auth.org_id)?,
+                _ => None,
+            };
+            let Some(row) = owned else {
+                // Visible to them (another bank's active product)? Then the action is
+                // forbidden; otherwise it does not exist.
                 return Err(match repo::find_visible(conn, id, viewer(&auth))? {
                     Some(_) => {
                         ApiError::forbidden("only the bank that owns a product may change it")
                     }
                     None => ApiError::not_found("product"),
                 });
-            }
-            let row = repo::find_owned(conn, id, auth.org_id)?
-                .ok_or_else(|| ApiError::not_found("product"))?;
+            };
             let current = Draft::from_row(&row)?;
             if current.status == ProductStatus::Retired {
                 return Err(ApiError::conflict(

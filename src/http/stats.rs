@@ -532,6 +532,11 @@ pub async fn get_target(
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    // Targets are not visible to banks, guarantors and enterprises: 404, as for any other
+    // resource outside the caller's scope.
+    if !matches!(auth.role, Role::Admin | Role::FinanceOffice) {
+        return Err(ApiError::not_found("target"));
+    }
     let view = with_conn(&state, move |conn| {
         let own = own_prefix(conn, &auth)?;
         let t = repo::find_target(conn, id, own.as_deref())?

@@ -1072,13 +1072,27 @@ pub async fn create_claim(
     auth: Auth,
     body: JsonBody<CreateClaim>,
 ) -> ApiResult<HttpResponse> {
-    auth.require(&[
+    let b = body.value;
+    if let Err(forbidden) = auth.require(&[
         Role::Enterprise,
         Role::Bank,
         Role::FinanceOffice,
         Role::Admin,
-    ])?;
-    let b = body.value;
+    ]) {
+        // A loan the caller cannot see does not exist for it (404); one it sees (a
+        // guarantor's own guarantee), it may not claim for (403).
+        let loan_id = b.loan_id;
+        let visible = with_conn(&state, move |conn| {
+            let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
+            Ok(db::matches::find_loan(conn, loan_id, &scope)?.is_some())
+        })
+        .await?;
+        return Err(if visible {
+            forbidden
+        } else {
+            ApiError::not_found("loan")
+        });
+    }
     check_period(b.period_start, b.period_end)?;
     let st = state.clone();
     idempotency::run(&st, &req, auth.idempotency_scope(), &body.raw, || async move {

@@ -360,10 +360,11 @@ async fn candidates_for_the_owning_bank(app: TestApp) {
         .map(|i| i["demand_id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, vec![d_edge]);
-    // Scope: another bank does not learn the product's candidates; enterprises may not ask.
+    // Another bank sees the active product but not its candidates (403); enterprises may not
+    // ask either.
     app.get(&path, &rival)
         .await
-        .assert_problem(404, "not_found");
+        .assert_problem(403, "forbidden");
     app.get(&path, &qd).await.assert_problem(403, "forbidden");
     app.get(&path, &app.admin_token).await.assert_status(200);
     app.get("/api/v1/products/999999/candidates", &bank)

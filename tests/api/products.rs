@@ -207,11 +207,20 @@ async fn only_banks_publish_and_only_the_owner_changes(app: TestApp) {
                 .await
         }
     };
-    // Another bank may read the published product but never change it, nor learn more by trying.
+    // Another bank may read the published product but never change it: it is visible, so
+    // the refusal is 403 (404 is for what the caller cannot see).
     app.get(&path, &rival).await.assert_status(200);
     patch(&rival, json!({"min_rate": "0.01"}))
         .await
-        .assert_problem(404, "not_found");
+        .assert_problem(403, "forbidden");
+    patch_at(
+        &app,
+        "/api/v1/products/999999",
+        &rival,
+        json!({"min_rate": "0.01"}),
+    )
+    .await
+    .assert_problem(404, "not_found");
     for token in [&ent, &fo, &app.admin_token] {
         patch(token, json!({"min_rate": "0.01"}))
             .await
@@ -393,4 +402,9 @@ async fn catalog_filters_pages_and_idempotency(app: TestApp) {
     .await
     .assert_problem(409, "idempotency_key_reused");
     assert_eq!(count(&app).await, 5);
+}
+
+async fn patch_at(app: &TestApp, path: &str, token: &str, body: Value) -> Resp {
+    app.request(Method::PATCH, path, Some(token), Some(&body), &[])
+        .await
 }

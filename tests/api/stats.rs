@@ -253,6 +253,13 @@ async fn targets_and_exports(app: TestApp) {
     app.post("/api/v1/targets", &w.bank, &body)
         .await
         .assert_problem(403, "forbidden");
+    // A target is not visible to a bank, a guarantor or an enterprise: 404, not 403.
+    let (_, guarantor) = app.org_with_user("guarantor", None).await;
+    for token in [&w.bank, &w.ent, &guarantor] {
+        app.get(&format!("/api/v1/targets/{id}"), token)
+            .await
+            .assert_problem(404, "not_found");
+    }
     let mut bad = body.clone();
     bad["value"] = json!("0");
     app.post("/api/v1/targets", &fo, &bad)

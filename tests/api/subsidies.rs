@@ -659,7 +659,7 @@ async fn simulation_for_budget_planning(app: TestApp) {
 /// per-guarantor caps apply to the quote as they would to a claim.
 async fn hypothetical_quotes_take_a_guarantee_like_a_disbursement(app: TestApp) {
     let w = world(&app).await;
-    let (guarantor, _) = app.org_with_user("guarantor", None).await;
+    let (guarantor, g_token) = app.org_with_user("guarantor", None).await;
     let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
     let id = apply(&app, &w).await;
     app.post(&format!("/api/v1/matches/{id}/accept"), &w.bank, &json!({}))
@@ -739,6 +739,15 @@ async fn hypothetical_quotes_take_a_guarantee_like_a_disbursement(app: TestApp) 
     } else {
         assert_eq!(capped, "5000.00");
     }
+    // A guarantor may not file claims: 403 for the loan it guarantees (visible to it), 404
+    // for a loan it cannot see.
+    let body = |loan: i64| json!({"policy_id": pid, "loan_id": loan, "period_start": month(9), "period_end": month(10)});
+    app.post("/api/v1/subsidy-claims", &g_token, &body(loan_id))
+        .await
+        .assert_problem(403, "forbidden");
+    app.post("/api/v1/subsidy-claims", &g_token, &body(loan_id + 1000))
+        .await
+        .assert_problem(404, "not_found");
     // A guarantor id that names another kind of organization is refused.
     let wrong =
         json!({"guarantor_id": w.bank_id, "fee_rate": "1.00", "counter_guarantee": "credit"});
