@@ -19,15 +19,20 @@ if [ "$backend" = postgres ]; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench_rss"
 fi
 ./target/release/finmatch seed-demo --products 10000 --demands 2000 > "$work/seed.log"; head -1 "$work/seed.log"
-./target/release/finmatch serve >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 base="http://127.0.0.1:$port"
+start() { # a fresh server process for each measurement
+  kill $server 2>/dev/null || true; wait $server 2>/dev/null || true
+  ./target/release/finmatch serve >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 50); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.2; done
+}
+start
 token=$(curl -fs -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"username":"demo_ent_1","password":"demo-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 demand=$(curl -fs "$base/api/v1/demands?limit=1" -H "authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 
-echo "== $backend: 300 concurrent logins"
-python3 benches/rss_load.py "$server" "$base" logins 300
 echo "== $backend: 9,000 cursor pages of recommendations"
 python3 benches/rss_load.py "$server" "$base" cursors 9000 "$token" "$demand"
+start
+echo "== $backend: 300 concurrent logins"
+python3 benches/rss_load.py "$server" "$base" logins 300

@@ -179,6 +179,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
+    finmatch::telemetry::return_large_allocations();
     let pool = startup::prepare_database(&settings)?;
     startup::ensure_admin(&pool, &settings)?;
     let app = Application::build(&settings, pool.clone())?;

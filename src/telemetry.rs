@@ -15,3 +15,15 @@ pub fn init(filter: &str) {
         .with_target(true)
         .try_init();
 }
+
+/// Large allocations (an argon2 hash takes 19 MiB) are mapped and unmapped on their own
+/// instead of kept in glibc's per-thread arenas: glibc raises its mmap threshold after the
+/// first such free, so every blocking thread that once hashed a password would keep 19 MiB
+/// (300 logins left RSS at 526 MB). Setting the threshold fixes it at 1 MiB.
+pub fn return_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before the server's threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
+}
