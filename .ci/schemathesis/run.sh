@@ -16,7 +16,7 @@
 #    percent of the document's operations with a 2xx.
 # Exits non-zero if schemathesis finds a failure for any role or coverage is too low.
 #
-# Knobs (environment): FM_ST_MAX_EXAMPLES (default 20), FM_ST_WORKERS (2), FM_ST_SEED
+# Knobs (environment): FM_ST_MAX_EXAMPLES (default 25), FM_ST_WORKERS (2), FM_ST_SEED
 # (a fixed seed; "random" for a new one each run), FM_ST_ROLES (space-separated subset),
 # FM_ST_MIN_COVERAGE (percent, default 90), FM_ST_REPORT_DIR (keep the HAR/JUnit reports there;
 # by default they live in a temporary directory removed on exit).
@@ -44,7 +44,7 @@ esac
 log() { printf '\n==> schemathesis[%s]: %s\n' "$BACKEND" "$*"; }
 START=$(date +%s)
 
-MAX_EXAMPLES=${FM_ST_MAX_EXAMPLES:-20}
+MAX_EXAMPLES=${FM_ST_MAX_EXAMPLES:-25}
 WORKERS=${FM_ST_WORKERS:-2}
 SEED=${FM_ST_SEED:-20261201}
 ROLES=${FM_ST_ROLES:-enterprise bank guarantor finance_office admin}

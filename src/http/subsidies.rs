@@ -1220,6 +1220,7 @@ fn wrong_state(c: &ClaimRow, action: &str) -> ApiError {
     responses(
         (status = 200, description = "The approved claim (its amount may be lowered by a cap)", body = ClaimView),
         (status = 409, description = "`budget_exceeded` (the claim stays submitted) or `invalid_transition`", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_eligible`: the loan no longer qualifies (e.g. the policy was suspended since the claim was filed)", body = super::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/subsidy-claims/{id}/approve")]
