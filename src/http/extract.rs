@@ -42,6 +42,18 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
+    // serde also reads a struct from an array of its fields in order (`["user", "pass"]`);
+    // a request body is a JSON object.
+    let first = raw.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok()
+    {
+        return Err(ApiError::invalid_field(
+            ProblemCode::InvalidBody,
+            "body",
+            "must be a JSON object",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(raw);
     let parsed = serde_path_to_error::deserialize(&mut *de);
     if parsed.is_ok() {

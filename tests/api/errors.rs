@@ -30,6 +30,20 @@ async fn malformed_requests_are_problems(app: TestApp) {
         )
         .await;
     r.assert_problem(400, "malformed_json");
+    // A struct is not read from an array of its fields (serde's sequence form).
+    for body in [r#"["bank", "青岛银行"]"#, "\"bank\"", "42"] {
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/v1/organizations",
+                Some(&t),
+                "application/json",
+                body,
+            )
+            .await;
+        r.assert_problem(422, "invalid_body");
+        assert_eq!(r.body["errors"][0]["field"], "body");
+    }
     let r = app
         .raw(
             Method::POST,
