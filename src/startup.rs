@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use anyhow::Context;
@@ -19,11 +20,10 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::http::auth::{self, JwtKeys};
-use crate::http::error::ApiError;
 use crate::http::{
     calendar, demands, enterprises, matches, matching, products, stats, subsidies, webhooks,
 };
-use crate::http::{extract, health, openapi, organizations, session};
+use crate::http::{extract, fallback, health, openapi, organizations, session};
 
 pub struct AppState {
     pub pool: Pool,
@@ -139,14 +139,6 @@ pub fn openapi_json() -> String {
     openapi_document().to_pretty_json().unwrap_or_default() + "\n"
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        crate::http::error::ProblemCode::NotFound,
-        "no such route",
-    ))
-}
-
 /// Echoes the request id that `TracingLogger` attached to the request's span.
 async fn request_id_header(
     req: ServiceRequest,
@@ -217,6 +209,16 @@ impl Application {
             jwt: JwtKeys::new(&settings.jwt_secret, settings.token_ttl_secs),
         });
         let doc = openapi_document();
+        // The codec's own 400/431 answers speak problem+json too (once per process).
+        actix_http::h1::set_error_body(fallback::codec_error_body);
+        let routes_known = web::Data::new(fallback::RouteTable::new(
+            &doc,
+            &[
+                ("/openapi.json", Method::GET),
+                ("/api/v1/openapi.json", Method::GET),
+                ("/docs", Method::GET),
+            ],
+        ));
         let server_state = state.clone();
         let workers = settings.workers;
         let mut server = HttpServer::new(move || {
@@ -224,6 +226,7 @@ impl Application {
                 .into_utoipa_app()
                 .app_data(server_state.clone())
                 .app_data(web::Data::new(doc.clone()))
+                .app_data(routes_known.clone())
                 .app_data(extract::json_config())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
@@ -256,7 +259,8 @@ impl Application {
                         .finish()
                 }),
             )
-            .default_service(web::to(not_found))
+            .default_service(web::to(fallback::no_route))
+            .wrap(from_fn(fallback::problem_bodies))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(from_fn(security_headers))
             .wrap(from_fn(request_id_header))

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::orgs::{EnterpriseRow, EnterpriseScope, OrgRow};
-use super::schema::{enterprises, organizations, qualifications};
+use super::schema::{demands, enterprises, loans, matches, organizations, qualifications};
 use super::DbConnection;
 use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 
@@ -126,6 +126,35 @@ pub fn update_profile(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Moves an enterprise to another region (an admin's act): the organization, the region
+/// snapshot of every demand, match and loan it has, and their reporting cells, so the old
+/// and the new finance office see the same records in their lists, their reports and their
+/// claims (which follow the enterprise's region) — and rollups still equal a rebuild.
+pub fn move_region(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()> {
+    // Writers share-lock this row while they snapshot the region (`rollups::region_of`).
+    let q = organizations::table.find(id).select(organizations::id);
+    match conn {
+        DbConnection::Postgres(c) => q.for_update().first::<i64>(c)?,
+        DbConnection::Sqlite(c) => q.first::<i64>(c)?,
+    };
+    let before = super::rollups::facts_of(conn, id)?;
+    diesel::update(organizations::table.find(id))
+        .set(organizations::region_code.eq(Some(to)))
+        .execute(conn)?;
+    diesel::update(demands::table.filter(demands::enterprise_id.eq(id)))
+        .set(demands::region_code.eq(to))
+        .execute(conn)?;
+    diesel::update(matches::table.filter(matches::enterprise_id.eq(id)))
+        .set(matches::region_code.eq(to))
+        .execute(conn)?;
+    diesel::update(loans::table.filter(loans::enterprise_id.eq(id)))
+        .set(loans::region_code.eq(to))
+        .execute(conn)?;
+    let after = super::rollups::facts_of(conn, id)?;
+    super::rollups::take_out(conn, before, id)?;
+    super::rollups::apply(conn, after)
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]

@@ -244,6 +244,20 @@ macro_rules! upsert {
 /// read them (PostgreSQL: `FOR UPDATE`, in key order, so concurrent writers neither lose an
 /// update nor deadlock; SQLite already holds the writer lock), write the sums back.
 pub fn apply(conn: &mut DbConnection, rollup: Rollup) -> QueryResult<()> {
+    combine(conn, rollup, |cell, delta| cell.add(delta))
+}
+
+/// Takes one enterprise's facts (`facts_of`) out of their cells: see `Measures::take_out`.
+pub fn take_out(conn: &mut DbConnection, rollup: Rollup, enterprise_id: i64) -> QueryResult<()> {
+    let id = u32::try_from(enterprise_id).map_err(|_| to_err(rollup::IdTooLarge(enterprise_id)))?;
+    combine(conn, rollup, |cell, delta| cell.take_out(delta, id))
+}
+
+fn combine(
+    conn: &mut DbConnection,
+    rollup: Rollup,
+    op: impl Fn(&mut Measures, &Measures),
+) -> QueryResult<()> {
     let deltas: Vec<(CellKey, Measures)> = rollup.into_cells().collect();
     for chunk in deltas.chunks(500) {
         let zeros: Vec<CellRow> = chunk
@@ -295,7 +309,7 @@ pub fn apply(conn: &mut DbConnection, rollup: Rollup) -> QueryResult<()> {
             let m = sums
                 .get_mut(k)
                 .ok_or_else(|| bad(format!("reporting cell {k:?} vanished")))?;
-            m.add(delta);
+            op(m, delta);
             rows.push(row(k, m));
         }
         match conn {
@@ -409,15 +423,19 @@ pub fn load_counts(
 
 // ------------------------------------------------------------------ snapshots
 
-/// An organization's region code ("" when it has none).
+/// An organization's region code ("" when it has none). On PostgreSQL the row is share-locked
+/// until the writer commits, so an admin's move of the enterprise (`FOR UPDATE`, see
+/// `db::enterprises::move_region`) cannot slip between reading the region and storing a
+/// record snapshotted with it.
 pub fn region_of(conn: &mut DbConnection, org_id: i64) -> QueryResult<String> {
-    Ok(organizations::table
+    let q = organizations::table
         .find(org_id)
-        .select(organizations::region_code)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten()
-        .unwrap_or_default())
+        .select(organizations::region_code);
+    let region: Option<Option<String>> = match conn {
+        DbConnection::Postgres(c) => q.for_share().first(c).optional()?,
+        DbConnection::Sqlite(c) => q.first(c).optional()?,
+    };
+    Ok(region.flatten().unwrap_or_default())
 }
 
 /// What a record of an enterprise on a product is reported as (统计口径): the enterprise's
@@ -531,6 +549,30 @@ fn to_err(e: rollup::IdTooLarge) -> diesel::result::Error {
 /// Recomputes every cell from demands, matches and loans (their snapshot columns).
 fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
     diesel::delete(stats_cells::table).execute(conn)?;
+    let r = facts(conn, None)?;
+    let rows: Vec<CellRow> = r.into_cells().map(|(k, m)| row(&k, &m)).collect();
+    let count = rows.len();
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(conn, c => diesel::insert_into(stats_cells::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    diesel::update(stats_state::table.find(1))
+        .set(stats_state::built.eq(true))
+        .execute(conn)?;
+    Ok(count)
+}
+
+/// What one enterprise's demands, matches and loans contribute to the cells, counted exactly
+/// as a rebuild counts them.
+pub fn facts_of(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<Rollup> {
+    facts(conn, Some(enterprise_id))
+}
+
+/// The cells of the fact tables, or of one enterprise's rows.
+fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
+    // One query shape for both: all enterprises is the whole id range.
+    let (lo, hi) = only.map_or((i64::MIN, i64::MAX), |e| (e, e));
     let mut r = Rollup::default();
     let mut cells_of: HashMap<i64, DemandCell> = HashMap::new();
     let mut after = 0i64;
@@ -538,6 +580,7 @@ fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
         type D = (i64, String, NaiveDateTime, i64, bool, bool);
         let rows: Vec<D> = demands::table
             .filter(demands::id.gt(after))
+            .filter(demands::enterprise_id.between(lo, hi))
             .order(demands::id.asc())
             .limit(CHUNK)
             .select((
@@ -576,6 +619,7 @@ fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
         );
         let rows: Vec<M> = matches::table
             .filter(matches::id.gt(after))
+            .filter(matches::enterprise_id.between(lo, hi))
             .order(matches::id.asc())
             .limit(CHUNK)
             .select((
@@ -635,6 +679,7 @@ fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
         );
         let rows: Vec<L> = loans::table
             .filter(loans::id.gt(after))
+            .filter(loans::enterprise_id.between(lo, hi))
             .order(loans::id.asc())
             .limit(CHUNK)
             .select((
@@ -686,17 +731,7 @@ fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
             }
         }
     }
-    let rows: Vec<CellRow> = r.into_cells().map(|(k, m)| row(&k, &m)).collect();
-    let count = rows.len();
-    for chunk in rows.chunks(1_000) {
-        crate::on_backend!(conn, c => diesel::insert_into(stats_cells::table)
-            .values(chunk)
-            .execute(c))?;
-    }
-    diesel::update(stats_state::table.find(1))
-        .set(stats_state::built.eq(true))
-        .execute(conn)?;
-    Ok(count)
+    Ok(r)
 }
 
 /// Rebuilds every cell in one transaction; returns the number of cells.

@@ -148,6 +148,35 @@ impl Measures {
         *self == Measures::default()
     }
 
+    /// Takes out what `o` added to this cell, where `o` holds facts of one enterprise only and
+    /// all of them leave (moving an enterprise to another region takes every fact along), so
+    /// the enterprise leaves this cell's sets too.
+    pub fn take_out(&mut self, o: &Measures, enterprise_id: u32) {
+        self.n -= o.n;
+        self.amount_fen -= o.amount_fen;
+        self.first_loan_fen -= o.first_loan_fen;
+        self.credit_fen -= o.credit_fen;
+        self.rate_amount -= o.rate_amount;
+        self.matched -= o.matched;
+        self.matched_fen -= o.matched_fen;
+        self.with_loan -= o.with_loan;
+        self.loan_fen -= o.loan_fen;
+        if o.enterprises.contains(enterprise_id) {
+            self.enterprises.remove(enterprise_id);
+        }
+        if o.first_loan_enterprises.contains(enterprise_id) {
+            self.first_loan_enterprises.remove(enterprise_id);
+        }
+        for (secs, n) in &o.response_times {
+            if let Some(have) = self.response_times.get_mut(secs) {
+                *have = have.saturating_sub(*n);
+                if *have == 0 {
+                    self.response_times.remove(secs);
+                }
+            }
+        }
+    }
+
     /// The additive figures with the opposite sign (sets cannot shrink: loans are never
     /// undone).
     fn negated(&self) -> Measures {

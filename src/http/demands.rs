@@ -503,14 +503,9 @@ pub async fn close_demand(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-    body: web::Bytes,
+    super::extract::OptionalBody(reason): super::extract::OptionalBody<CloseDemand>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let reason = if body.iter().all(u8::is_ascii_whitespace) {
-        CloseDemand::default()
-    } else {
-        super::extract::parse_json::<CloseDemand>(&body)?
-    };
     let (row, name) = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
             let (row, name) = owned(conn, &auth, id)?;

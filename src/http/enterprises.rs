@@ -1,6 +1,7 @@
 //! Enterprise profiles and qualifications (SPEC §3.2). The size class (划型) is derived,
 //! never supplied; qualifications count only within their validity dates.
 
+use crate::http::extract::NoBody;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -278,12 +279,18 @@ pub async fn get_enterprise(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Replace the editable profile (the enterprise itself); the size class is recomputed.
+/// Replace the editable profile (the enterprise itself, or an admin); the size class is
+/// recomputed. Only an admin may change `region_code` (moving the enterprise, its records,
+/// reports and claims to another finance office); the enterprise itself gets 403
+/// `region_change_forbidden`.
 #[utoipa::path(
     tag = "enterprises",
     request_body = UpdateEnterprise,
     params(("id" = i64, Path, description = "Enterprise (organization) id")),
-    responses((status = 200, description = "The updated enterprise", body = EnterpriseView))
+    responses(
+        (status = 200, description = "The updated enterprise", body = EnterpriseView),
+        (status = 403, description = "`forbidden`: neither the enterprise nor an admin; `region_change_forbidden`: the enterprise changed its own region", body = super::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[put("/enterprises/{id}")]
 pub async fn update_enterprise(
@@ -297,9 +304,10 @@ pub async fn update_enterprise(
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
             let (org, _) = visible(conn, &auth, id)?;
-            if auth.role != Role::Enterprise || auth.org_id != id {
+            let itself = auth.role == Role::Enterprise && auth.org_id == id;
+            if !itself && auth.role != Role::Admin {
                 return Err(ApiError::forbidden(
-                    "only the enterprise itself may change its profile",
+                    "only the enterprise itself or an admin may change its profile",
                 ));
             }
             let mut v = Validator::default();
@@ -314,12 +322,23 @@ pub async fn update_enterprise(
             v.finish()?;
             // The region decides which finance office supervises the enterprise and where
             // its figures are counted: not self-service.
-            if org.region_code.as_deref() != Some(b.region_code.as_str()) {
+            let moving = org.region_code.as_deref() != Some(b.region_code.as_str());
+            if moving && itself {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::FORBIDDEN,
                     ProblemCode::RegionChangeForbidden,
-                    "an enterprise cannot change its own region_code",
+                    "an enterprise cannot change its own region_code; an admin can move it",
                 ));
+            }
+            if moving {
+                repo::move_region(conn, id, &b.region_code)?;
+                tracing::info!(
+                    enterprise = id,
+                    from = org.region_code.as_deref().unwrap_or(""),
+                    to = %b.region_code,
+                    by = auth.user_id,
+                    "enterprise moved to another region"
+                );
             }
             let size = classify(
                 b.industry,
@@ -480,6 +499,7 @@ pub async fn delete_qualification(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(i64, i64)>,
+    _: NoBody,
 ) -> ApiResult<HttpResponse> {
     let (id, qid) = path.into_inner();
     with_conn(&state, move |conn| {

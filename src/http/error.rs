@@ -31,6 +31,14 @@ str_enum! {
         Forbidden = "forbidden" / "无权限",
         /// Not found, or outside the caller's scope
         NotFound = "not_found" / "不存在",
+        /// The path exists but not with this method (see `Allow`)
+        MethodNotAllowed = "method_not_allowed" / "不支持的请求方法",
+        /// The request line or headers cannot be parsed (e.g. HTTP/1.1 without Host)
+        MalformedRequest = "malformed_request" / "请求无法解析",
+        /// The request headers are too large
+        RequestHeadersTooLarge = "request_headers_too_large" / "请求头过大",
+        /// The request was not received in time
+        RequestTimeout = "request_timeout" / "请求超时",
         /// A resource with the same unique fields exists
         Conflict = "conflict" / "冲突",
         /// An enterprise tried to change its own region_code

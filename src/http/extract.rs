@@ -132,50 +132,147 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
+/// Whether the request's `Content-Type` may carry JSON. A missing one is tolerated: curl users
+/// often forget it.
+fn json_content_type(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        })
+        .unwrap_or(true)
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ProblemCode::UnsupportedMediaType,
+        "the request body must be application/json",
+    )
+}
+
+/// Reads the whole body, at most `MAX_BODY_BYTES`; an oversize body is 413 problem+json.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<Bytes, ApiError>> {
+    let bytes = Bytes::from_request(req, payload);
+    async move {
+        let raw = bytes.await.map_err(|e| {
+            if is_overflow(&e) {
+                too_large()
+            } else {
+                ApiError::bad_request(
+                    ProblemCode::InvalidBody,
+                    format!("cannot read request body: {e}"),
+                )
+            }
+        })?;
+        if raw.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        Ok(raw)
+    }
+}
+
+fn is_overflow(e: &actix_web::Error) -> bool {
+    matches!(
+        e.as_error::<actix_web::error::PayloadError>(),
+        Some(actix_web::error::PayloadError::Overflow)
+    ) || e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        ProblemCode::PayloadTooLarge,
+        format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+    )
+}
+
+/// Nothing but whitespace, or JSON `null`: an optional body left out.
+fn is_absent(raw: &[u8]) -> bool {
+    let trimmed = raw.trim_ascii();
+    trimmed.is_empty() || trimmed == b"null"
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let mime = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            // A missing Content-Type is tolerated: curl users often forget it.
-            .unwrap_or(true);
-        let bytes = Bytes::from_request(req, payload);
+        let content_type_ok = json_content_type(req);
+        let body = read_body(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ProblemCode::UnsupportedMediaType,
-                    "the request body must be application/json",
-                ));
+                return Err(unsupported_media_type());
             }
-            let raw = bytes.await.map_err(|e| {
-                ApiError::bad_request(
-                    ProblemCode::InvalidBody,
-                    format!("cannot read request body: {e}"),
-                )
-            })?;
-            if raw.len() > MAX_BODY_BYTES {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    ProblemCode::PayloadTooLarge,
-                    "request body is too large",
-                ));
-            }
+            let raw = body.await?;
             let value = parse_json(&raw)?;
             Ok(JsonBody { value, raw })
+        })
+    }
+}
+
+/// An optional JSON body (`accept`, `withdraw`, `close`): none, whitespace or `null` is
+/// `T::default()`; anything else must be a valid `T`.
+pub struct OptionalBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = json_content_type(req);
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let raw = body.await?;
+            if is_absent(&raw) {
+                return Ok(OptionalBody(T::default()));
+            }
+            if !content_type_ok {
+                return Err(unsupported_media_type());
+            }
+            Ok(OptionalBody(parse_json(&raw)?))
+        })
+    }
+}
+
+/// An action that takes no body (`logout`, `suspend`, `disable` …): nothing, whitespace or the
+/// empty object `{}`. Anything else is refused rather than silently ignored, so a client that
+/// thinks it is sending parameters learns that it is not.
+pub struct NoBody;
+
+impl FromRequest for NoBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let raw = body.await?;
+            if raw.trim_ascii().is_empty() {
+                return Ok(NoBody);
+            }
+            match serde_json::from_slice::<serde_json::Value>(&raw) {
+                Ok(serde_json::Value::Object(m)) if m.is_empty() => Ok(NoBody),
+                Ok(_) => Err(ApiError::invalid_field(
+                    ProblemCode::InvalidBody,
+                    "body",
+                    "this action takes no body: send none or {}",
+                )),
+                Err(e) => Err(ApiError::bad_request(
+                    ProblemCode::MalformedJson,
+                    format!("request body is not valid JSON: {e}"),
+                )),
+            }
         })
     }
 }

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Auth;
 use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult, FieldError, Validator};
-use super::extract::{parse_json, JsonBody};
+use super::extract::{JsonBody, OptionalBody};
 use super::pagination::{page, Page, PageQuery};
 use super::views::rfc3339;
 use super::{idempotency, with_conn};
@@ -659,14 +659,6 @@ fn to_event(s: MatchState) -> &'static str {
     }
 }
 
-fn optional_body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> ApiResult<T> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        parse_json(raw)
-    }
-}
-
 fn check_note(v: &mut Validator, field: &str, note: &Option<String>) {
     if let Some(n) = note {
         v.check(
@@ -692,9 +684,8 @@ pub async fn accept(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-    body: web::Bytes,
+    OptionalBody(b): OptionalBody<AcceptBody>,
 ) -> ApiResult<HttpResponse> {
-    let b: AcceptBody = optional_body(&body)?;
     let mut v = Validator::default();
     check_note(&mut v, "note", &b.note);
     v.finish()?;
@@ -840,9 +831,8 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-    body: web::Bytes,
+    OptionalBody(b): OptionalBody<WithdrawBody>,
 ) -> ApiResult<HttpResponse> {
-    let b: WithdrawBody = optional_body(&body)?;
     let mut v = Validator::default();
     check_note(&mut v, "reason", &b.reason);
     v.finish()?;

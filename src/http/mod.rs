@@ -7,6 +7,7 @@ pub mod demands;
 pub mod enterprises;
 pub mod error;
 pub mod extract;
+pub mod fallback;
 pub mod health;
 pub mod idempotency;
 pub mod matches;

@@ -71,7 +71,9 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Respo
         .into()
 }
 
-fn add_standard(op: &mut Operation) {
+/// `writes`: the method may carry a body (POST, PUT, PATCH, DELETE); even one that takes none
+/// reads it, to refuse anything but nothing or `{}` (422) and an oversize one (413).
+fn add_standard(op: &mut Operation, writes: bool) {
     let secured = match &op.security {
         // `security(())` marks a public operation.
         Some(reqs) => !reqs.iter().all(|r| r == &SecurityRequirement::default()),
@@ -81,7 +83,8 @@ fn add_standard(op: &mut Operation) {
     for (code, description) in STANDARD {
         let relevant = match code {
             "401" | "403" => secured,
-            "409" | "413" | "415" | "422" => has_body,
+            "409" | "415" => has_body,
+            "413" | "422" => has_body || writes,
             _ => true,
         };
         if relevant {
@@ -115,8 +118,10 @@ impl Modify for Frame {
 /// Adds the problem+json responses to every operation. Runs after the paths are collected.
 pub fn finish(mut doc: Doc) -> Doc {
     for item in doc.paths.paths.values_mut() {
+        if let Some(op) = &mut item.get {
+            add_standard(op, false);
+        }
         for op in [
-            &mut item.get,
             &mut item.put,
             &mut item.post,
             &mut item.delete,
@@ -125,7 +130,7 @@ pub fn finish(mut doc: Doc) -> Doc {
         .into_iter()
         .flatten()
         {
-            add_standard(op);
+            add_standard(op, true);
         }
     }
     // The rest is easier on the JSON form than on utoipa's builders.

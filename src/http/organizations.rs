@@ -1,6 +1,7 @@
 //! Organizations and their users (SPEC §3.1). Admins create banks, guarantors and finance
 //! offices; enterprises register themselves.
 
+use crate::http::extract::NoBody;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -343,6 +344,7 @@ pub async fn disable_user(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
+    _: NoBody,
 ) -> ApiResult<HttpResponse> {
     set_disabled(state, auth, path.into_inner(), true).await
 }
@@ -358,6 +360,7 @@ pub async fn enable_user(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
+    _: NoBody,
 ) -> ApiResult<HttpResponse> {
     set_disabled(state, auth, path.into_inner(), false).await
 }

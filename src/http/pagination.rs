@@ -63,7 +63,8 @@ fn decode(cursor: &str) -> Result<i64, ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     text.strip_prefix("id:")
-        .and_then(|n| n.parse().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|id| *id > 0)
         .ok_or_else(bad)
 }
 
@@ -94,8 +95,11 @@ pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), ApiError> {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(bad)?;
+            // A position is a count of ranked items; one past u32 is not one this API issued
+            // (and `offset + limit` must not wrap).
             text.strip_prefix("off:")
-                .and_then(|n| n.parse().ok())
+                .and_then(|n| n.parse::<u32>().ok())
+                .map(|n| n as usize)
                 .ok_or_else(bad)?
         }
     };
@@ -104,7 +108,7 @@ pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), ApiError> {
 
 /// The cursor of the page after `[offset, offset + limit)` of `total` ranked items.
 pub fn next_offset_cursor(offset: usize, limit: i64, total: usize) -> Option<String> {
-    let next = offset + limit as usize;
+    let next = offset.saturating_add(usize::try_from(limit).unwrap_or(0));
     (next < total).then(|| URL_SAFE_NO_PAD.encode(format!("off:{next}")))
 }
 

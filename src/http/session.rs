@@ -1,5 +1,6 @@
 //! Enterprise self-registration, login and `/me` (SPEC §3.1).
 
+use crate::http::extract::NoBody;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -375,7 +376,7 @@ pub struct LoggedOut {
 /// Revoke the presented token.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The token is revoked", body = LoggedOut)))]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn logout(state: web::Data<AppState>, auth: Auth, _: NoBody) -> ApiResult<HttpResponse> {
     let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
         .map(|t| t.naive_utc())
         .unwrap_or_else(db::now);

@@ -1,6 +1,7 @@
 //! Subsidies (SPEC §3.8): the LPR series, policies as data, quotes, claims under caps and
 //! budgets, and budget simulation. The arithmetic lives in `domain::subsidy`.
 
+use crate::http::extract::NoBody;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -660,6 +661,7 @@ pub async fn suspend_policy(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
+    _: NoBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let view = with_conn(&state, move |conn| {
@@ -1228,6 +1230,7 @@ pub async fn approve_claim(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
+    _: NoBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let view = with_conn(&state, move |conn| {

@@ -1,6 +1,7 @@
 //! Webhook subscriptions (SPEC §3.10). Deliveries are written to an outbox in the same
 //! transaction as the change and sent by `jobs::webhooks`.
 
+use crate::http::extract::NoBody;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use rand::RngCore;
@@ -262,6 +263,7 @@ pub async fn delete_webhook(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
+    _: NoBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     with_conn(&state, move |conn| {

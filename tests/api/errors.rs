@@ -10,6 +10,8 @@ both_backends!(
     malformed_requests_are_problems,
     probes_and_documents,
     dates_are_strictly_yyyy_mm_dd,
+    errors_below_the_handlers_are_problems,
+    bodyless_actions_refuse_a_body,
 );
 
 async fn malformed_requests_are_problems(app: TestApp) {
@@ -114,8 +116,7 @@ async fn malformed_requests_are_problems(app: TestApp) {
             &big,
         )
         .await;
-    assert!(matches!(r.status.as_u16(), 413 | 400), "{}", r.status);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    r.assert_problem(413, "payload_too_large");
     // Auth comes before validation: an anonymous bad body is 401, not 422.
     let r = app
         .request(
@@ -263,4 +264,150 @@ async fn security_headers_on_api_and_docs() {
     );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
+}
+
+/// Sends raw bytes on a fresh connection and returns (status, content type, body).
+async fn raw_http(app: &TestApp, request: &[u8]) -> (u16, String, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // The server may answer (and close) before it has read all of an oversize head.
+    let _ = s.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .expect("status")
+        .parse()
+        .expect("number");
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (
+        status,
+        content_type,
+        serde_json::from_str(body).unwrap_or_default(),
+    )
+}
+
+async fn errors_below_the_handlers_are_problems(app: TestApp) {
+    let t = app.admin_token.clone();
+    // A known path with the wrong method is 405 with Allow, not 404.
+    let r = app
+        .request(Method::DELETE, "/api/v1/products", Some(&t), None, &[])
+        .await;
+    r.assert_problem(405, "method_not_allowed");
+    let allow = r.header("allow").unwrap_or_default().to_owned();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let r = app
+        .request(Method::GET, "/api/v1/matches/7/accept", Some(&t), None, &[])
+        .await;
+    r.assert_problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow"), Some("POST"));
+    // Under /docs too: swagger-ui's own 404 is a problem.
+    let r = app.get("/docs/no-such-asset.js", &t).await;
+    r.assert_problem(404, "not_found");
+    // 413 on every kind of endpoint: an optional-body action, a bodyless one, a JSON one.
+    let big = "x".repeat(2 << 20);
+    for path in [
+        "/api/v1/matches/1/accept",
+        "/api/v1/users/1/disable",
+        "/api/v1/demands",
+    ] {
+        let r = app
+            .raw(Method::POST, path, Some(&t), "application/json", &big)
+            .await;
+        r.assert_problem(413, "payload_too_large");
+    }
+    // What the HTTP codec refuses by itself is a problem too.
+    let (status, ct, body) = raw_http(
+        &app,
+        b"GET /api/v1/products HTTP/1.1\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (400, "application/problem+json"));
+    assert_eq!(body["code"], "malformed_request", "{body}");
+    let huge = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let (status, ct, body) = raw_http(&app, huge.as_bytes()).await;
+    assert_eq!((status, ct.as_str()), (431, "application/problem+json"));
+    assert_eq!(body["code"], "request_headers_too_large", "{body}");
+    assert_eq!(body["status"], 431);
+    // The server is unharmed.
+    app.get("/api/v1/me", &t).await.assert_status(200);
+}
+
+async fn bodyless_actions_refuse_a_body(app: TestApp) {
+    let (_, token) = app.org_with_user("bank", None).await;
+    // Parameters an action does not take are refused, and nothing happens: the token lives.
+    for body in [r#"{"everywhere": true}"#, "[]", "null", "1"] {
+        app.raw(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(&token),
+            "application/json",
+            body,
+        )
+        .await
+        .assert_problem(422, "invalid_body");
+    }
+    app.raw(
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&token),
+        "application/json",
+        "{nope",
+    )
+    .await
+    .assert_problem(400, "malformed_json");
+    app.get("/api/v1/me", &token).await.assert_status(200);
+    // Nothing, or the empty object, is accepted.
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(&token),
+            "application/json",
+            " { } ",
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["revoked"], true);
+    app.get("/api/v1/me", &token)
+        .await
+        .assert_problem(401, "unauthorized");
+    // The same for an admin action: a disable with a body does not disable.
+    let (org, _) = app.org_with_user("bank", None).await;
+    let users = app
+        .get(
+            &format!("/api/v1/organizations/{org}/users"),
+            &app.admin_token,
+        )
+        .await;
+    let uid = users.assert_status(200)["items"][0]["id"].as_i64().unwrap();
+    app.raw(
+        Method::POST,
+        &format!("/api/v1/users/{uid}/disable"),
+        Some(&app.admin_token),
+        "application/json",
+        r#"{"reason": "left"}"#,
+    )
+    .await
+    .assert_problem(422, "invalid_body");
+    let users = app
+        .get(
+            &format!("/api/v1/organizations/{org}/users"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(users.body["items"][0]["disabled"], false);
 }

@@ -231,11 +231,24 @@ async fn bank_claims_and_enterprise_withdraws(app: TestApp) {
     assert_eq!(b["initiated_by"], "bank");
     assert!(b["decide_by"].is_string());
     let id = b["id"].as_i64().unwrap();
+    // The optional body is validated when present, even on an action that would succeed…
+    app.raw(
+        Method::POST,
+        &format!("/api/v1/matches/{id}/withdraw"),
+        Some(&w.ent),
+        "application/json",
+        r#"{"reason": 5}"#,
+    )
+    .await
+    .assert_problem(422, "invalid_body");
+    // …and `null` (the document's "no body") is the same as none.
     let r = app
-        .post(
+        .raw(
+            Method::POST,
             &format!("/api/v1/matches/{id}/withdraw"),
-            &w.ent,
-            &json!({"reason": "已获得其他银行授信"}),
+            Some(&w.ent),
+            "application/json",
+            "null",
         )
         .await;
     assert_eq!(r.assert_status(200)["state"], "withdrawn");

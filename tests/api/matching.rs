@@ -168,6 +168,24 @@ async fn recommendations_rank_and_explain(app: TestApp) {
         .await;
     assert_eq!(r.assert_status(200)["items"][0]["product_id"], dear);
     assert!(r.body["next_cursor"].is_null());
+    // A position past u32 (or negative, or not a number) is not one the API issued; it must
+    // not wrap around `offset + limit`.
+    use base64::Engine as _;
+    for forged in [
+        "off:18446744073709551615",
+        "off:4294967296",
+        "off:-1",
+        "off:x",
+        "id:3",
+    ] {
+        let c = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+        app.get(
+            &format!("/api/v1/demands/{demand_id}/recommendations?limit=1&cursor={c}"),
+            &ent,
+        )
+        .await
+        .assert_problem(400, "invalid_cursor");
+    }
     app.get(
         &format!("/api/v1/demands/{demand_id}/recommendations?limit=0"),
         &ent,

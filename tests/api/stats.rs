@@ -13,6 +13,7 @@ both_backends!(
     reports_are_scoped,
     targets_and_exports,
     rollups_follow_every_write_and_equal_a_rebuild,
+    an_admin_moves_an_enterprise_and_everything_follows,
     concurrent_writers_lose_no_rollup_update,
     overview_counts_subsidies_and_covering_budgets,
     every_report_is_for_offices_only,
@@ -464,8 +465,8 @@ async fn all_reports(app: &TestApp, fo: &str) -> Vec<Value> {
 }
 
 /// The rollups move with every kind of write (posting, editing, matching, each transition,
-/// partial and repeated disbursements), keep a loan where it was disbursed when its
-/// enterprise moves, and equal a rebuild from the fact tables.
+/// partial and repeated disbursements), stay put when an enterprise tries to move itself, and
+/// equal a rebuild from the fact tables.
 async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
     let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
     let w = world(&app).await;
@@ -554,8 +555,15 @@ async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
     assert_eq!(sz.body["loans"]["count"], 0);
 
     // Incremental figures equal figures rebuilt from the fact tables.
-    let admin = app.admin_token.clone();
-    let before = all_reports(&app, &admin).await;
+    assert_rollups_equal_a_rebuild(&app, &[&app.admin_token]).await;
+}
+
+/// Every report, as each of `tokens` sees it, is the same after `rebuild-stats`.
+async fn assert_rollups_equal_a_rebuild(app: &TestApp, tokens: &[&str]) {
+    let mut before = Vec::new();
+    for t in tokens {
+        before.extend(all_reports(app, t).await);
+    }
     let url = app._db.url.clone();
     let cells = tokio::task::spawn_blocking(move || {
         let mut conn = finmatch::db::DbConnection::open(&url).expect("connect");
@@ -565,11 +573,169 @@ async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
     .unwrap()
     .expect("rebuild");
     assert!(cells > 0);
-    let rebuilt = all_reports(&app, &admin).await;
+    let mut rebuilt = Vec::new();
+    for t in tokens {
+        rebuilt.extend(all_reports(app, t).await);
+    }
     assert_eq!(before.len(), rebuilt.len());
     for (b, r) in before.iter().zip(&rebuilt) {
         assert_eq!(b, r);
     }
+}
+
+/// Ids of a list answer's items.
+fn ids(r: &Resp) -> Vec<i64> {
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page: {}", r.body))
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Only an admin moves an enterprise to another region; then its records, reports and claims
+/// are where it is, for both offices, and the rollups still equal a rebuild.
+async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
+    let admin = app.admin_token.clone();
+    let (_, fo_qd) = app.org_with_user("finance_office", Some("37")).await;
+    let (_, fo_sz) = app.org_with_user("finance_office", Some("3205")).await;
+    let (w, loan_id) = crate::subsidies::loan(&app).await;
+    let open_demand = app
+        .post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let policy = app
+        .post(
+            "/api/v1/policies",
+            &fo_qd,
+            &crate::subsidies::fixed_policy("1000000.00", json!({})),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let claim = app
+        .post(
+            "/api/v1/subsidy-claims",
+            &w.ent,
+            &json!({"policy_id": policy, "loan_id": loan_id,
+                    "period_start": crate::subsidies::month(0),
+                    "period_end": crate::subsidies::month(3)}),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let qd = app.get("/api/v1/stats/overview", &fo_qd).await;
+    assert_eq!(qd.assert_status(200)["loans"]["count"], 1);
+    assert_eq!(qd.body["demands"]["count"], 2);
+    let sz = app.get("/api/v1/stats/overview", &fo_sz).await;
+    assert_eq!(sz.assert_status(200)["loans"]["count"], 0);
+
+    let path = format!("/api/v1/enterprises/{}", w.ent_id);
+    let mut profile = app.get(&path, &w.ent).await.assert_status(200).clone();
+    profile["region_code"] = json!("320505");
+    let profile = json!({
+        "name": profile["name"], "region_code": profile["region_code"],
+        "industry": profile["industry"], "employees": profile["employees"],
+        "annual_revenue": profile["annual_revenue"], "total_assets": profile["total_assets"],
+        "established_on": profile["established_on"],
+    });
+    async fn put_as(app: &TestApp, path: &str, profile: &Value, token: &str) -> Resp {
+        app.request(reqwest::Method::PUT, path, Some(token), Some(profile), &[])
+            .await
+    }
+    // Neither the enterprise nor its finance office may move it.
+    put_as(&app, &path, &profile, &w.ent)
+        .await
+        .assert_problem(403, "region_change_forbidden");
+    put_as(&app, &path, &profile, &fo_qd)
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(
+        app.get("/api/v1/stats/overview", &fo_qd).await.body["loans"]["count"],
+        1
+    );
+    // The admin may.
+    let r = put_as(&app, &path, &profile, &admin).await;
+    assert_eq!(r.assert_status(200)["region_code"], "320505");
+
+    // The old office: nothing of it is left, in lists, reports or claims.
+    let qd = app.get("/api/v1/stats/overview", &fo_qd).await;
+    assert_eq!(qd.assert_status(200)["loans"]["count"], 0, "{}", qd.body);
+    assert_eq!(qd.body["loans"]["amount"], "0.00");
+    assert_eq!(qd.body["demands"]["count"], 0);
+    assert_eq!(qd.body["matches"]["total"], 0);
+    assert!(ids(&app.get("/api/v1/loans", &fo_qd).await).is_empty());
+    assert!(ids(&app.get("/api/v1/enterprises", &fo_qd).await).is_empty());
+    assert!(ids(&app.get("/api/v1/subsidy-claims", &fo_qd).await).is_empty());
+    app.get(&path, &fo_qd)
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/subsidy-claims/{claim}"), &fo_qd)
+        .await
+        .assert_problem(404, "not_found");
+    app.post(
+        &format!("/api/v1/subsidy-claims/{claim}/approve"),
+        &fo_qd,
+        &json!({}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // The new office: all of it, and the claim is decidable there.
+    let sz = app.get("/api/v1/stats/overview", &fo_sz).await;
+    assert_eq!(sz.assert_status(200)["loans"]["count"], 1, "{}", sz.body);
+    assert_eq!(sz.body["loans"]["amount"], "10000000.00");
+    assert_eq!(sz.body["loans"]["enterprises_served"], 1);
+    assert_eq!(sz.body["demands"]["count"], 2);
+    assert_eq!(ids(&app.get("/api/v1/loans", &fo_sz).await), vec![loan_id]);
+    assert_eq!(
+        ids(&app.get("/api/v1/enterprises", &fo_sz).await),
+        vec![w.ent_id]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/subsidy-claims", &fo_sz).await),
+        vec![claim]
+    );
+    let d = app
+        .get(&format!("/api/v1/demands/{open_demand}"), &fo_sz)
+        .await;
+    d.assert_status(200);
+    // The old office's policy (bounded to its region) no longer covers the loan: the new
+    // office sees why and decides.
+    let r = app
+        .post(
+            &format!("/api/v1/subsidy-claims/{claim}/approve"),
+            &fo_sz,
+            &json!({}),
+        )
+        .await;
+    r.assert_problem(422, "not_eligible");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("320505"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/subsidy-claims/{claim}/reject"),
+            &fo_sz,
+            &json!({"reason": "企业已迁出本政策适用地区"}),
+        )
+        .await;
+    assert_eq!(r.assert_status(200)["state"], "rejected");
+    // The enterprise's new figures count where it is now.
+    app.post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+        .await
+        .assert_status(201);
+    assert_eq!(
+        app.get("/api/v1/stats/overview", &fo_sz).await.body["demands"]["count"],
+        3
+    );
+    // Rollups equal a rebuild, for the admin and for both offices.
+    assert_rollups_equal_a_rebuild(&app, &[&admin, &fo_qd, &fo_sz]).await;
 }
 
 /// Twelve matches of one region and day (so the same cells) accepted at once: no update lost.
