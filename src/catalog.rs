@@ -133,10 +133,22 @@ impl MatchingCache {
     }
 
     pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<CachedPage>> {
-        match self.results.get(&CacheKey::Page(*key)) {
+        let page = match self.results.get(&CacheKey::Page(*key)) {
             Some(Cached::Page(p)) => Some(p),
             _ => None,
-        }
+        };
+        count_lookup("page", page.is_some());
+        page
+    }
+
+    /// Cached rankings and pages now.
+    pub fn result_entries(&self) -> u64 {
+        self.results.entry_count()
+    }
+
+    /// The byte bound.
+    pub fn result_limit(&self) -> u64 {
+        self.results.policy().max_capacity().unwrap_or(0)
     }
 
     pub fn store_result(&self, key: ResultKey, page: Arc<CachedPage>) {
@@ -144,16 +156,24 @@ impl MatchingCache {
     }
 
     pub fn cached_ranking(&self, key: &RankKey) -> Option<Arc<Ranking>> {
-        match self.results.get(&CacheKey::Ranking(*key)) {
+        let ranking = match self.results.get(&CacheKey::Ranking(*key)) {
             Some(Cached::Ranking(r)) => Some(r),
             _ => None,
-        }
+        };
+        count_lookup("ranking", ranking.is_some());
+        ranking
     }
 
     pub fn store_ranking(&self, key: RankKey, ranking: Arc<Ranking>) {
         self.results
             .insert(CacheKey::Ranking(key), Cached::Ranking(ranking));
     }
+}
+
+fn count_lookup(kind: &'static str, hit: bool) {
+    let outcome = if hit { "hit" } else { "miss" };
+    metrics::counter!(crate::telemetry::names::CACHE_LOOKUPS, "kind" => kind, "outcome" => outcome)
+        .increment(1);
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {

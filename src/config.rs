@@ -40,6 +40,9 @@ pub struct Settings {
     pub matching_cache_bytes: u64,
     /// Networks webhooks may call although they are not public (private lines, tests).
     pub webhook_allow_networks: Vec<ipnet::IpNet>,
+    /// Where Prometheus metrics are served (`GET /metrics`); off when unset. Never the API
+    /// listener: metrics are for the operator's network only.
+    pub metrics_listen: Option<String>,
 }
 
 /// Raw key/value source: the config file overlaid by the process environment.
@@ -158,6 +161,10 @@ impl Settings {
                 }
                 None => crate::catalog::DEFAULT_RESULT_BYTES,
             },
+            metrics_listen: src
+                .get("FINMATCH_METRICS_LISTEN")
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_owned),
             workers: match src.get("FINMATCH_WORKERS") {
                 Some(v) => Some(v.parse().context("FINMATCH_WORKERS must be an integer")?),
                 None => None,

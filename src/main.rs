@@ -189,7 +189,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         database = %settings.database.redacted(),
         "finmatch serving; API reference at /docs/"
     );
+    if let Some((port, _)) = &app.metrics {
+        tracing::info!(port, "Prometheus metrics at /metrics");
+    }
     actix_web::rt::System::new().block_on(async move {
+        if let Some((_, metrics)) = app.metrics {
+            actix_web::rt::spawn(metrics);
+        }
         finmatch::jobs::spawn_housekeeping(pool.clone());
         finmatch::jobs::spawn_workers(pool, settings.webhook_allow_networks.clone());
         app.server.await

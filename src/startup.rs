@@ -7,7 +7,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
-use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Next};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use anyhow::Context;
 use diesel::prelude::*;
@@ -188,6 +188,8 @@ pub struct Application {
     pub port: u16,
     pub server: Server,
     pub state: web::Data<AppState>,
+    /// The metrics listener (`FINMATCH_METRICS_LISTEN`), to run next to `server`.
+    pub metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -219,6 +221,11 @@ impl Application {
                 ("/docs", Method::GET),
             ],
         ));
+        let metrics = match &settings.metrics_listen {
+            Some(addr) => Some(metrics_server(addr, state.clone())?),
+            None => None,
+        };
+        let record_metrics = metrics.is_some();
         let server_state = state.clone();
         let workers = settings.workers;
         let mut server = HttpServer::new(move || {
@@ -264,6 +271,10 @@ impl Application {
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(from_fn(security_headers))
             .wrap(from_fn(request_id_header))
+            .wrap(Condition::new(
+                record_metrics,
+                from_fn(crate::http::metrics::record),
+            ))
             .wrap(TracingLogger::default())
         })
         .shutdown_timeout(30)
@@ -275,8 +286,29 @@ impl Application {
             port,
             server: server.run(),
             state,
+            metrics,
         })
     }
+}
+
+/// `GET /metrics` alone, on its own listener, one worker.
+fn metrics_server(addr: &str, state: web::Data<AppState>) -> anyhow::Result<(u16, Server)> {
+    if crate::telemetry::metrics().is_none() {
+        anyhow::bail!("cannot install the metrics recorder");
+    }
+    let listener = TcpListener::bind(addr)
+        .with_context(|| format!("cannot listen on FINMATCH_METRICS_LISTEN={addr}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(crate::http::metrics::scrape))
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    Ok((port, server))
 }
 
 /// Opens the pool and applies migrations.

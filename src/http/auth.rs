@@ -232,7 +232,10 @@ impl HashGate {
         let permit =
             match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
                 Ok(Ok(p)) => p,
-                _ => return Err(ApiError::busy("too many password checks at once; retry", 1)),
+                _ => {
+                    metrics::counter!(crate::telemetry::names::HASH_BUSY).increment(1);
+                    return Err(ApiError::busy("too many password checks at once; retry", 1));
+                }
             };
         Ok(web::block(move || {
             let _permit = permit;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod matches;
 pub mod matching;
+pub mod metrics;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;

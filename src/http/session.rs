@@ -302,6 +302,7 @@ pub async fn login(
         with_conn(&state, move |conn| {
             // Counted before the password is checked, so parallel guesses cannot overtake it.
             if let Err(secs) = throttle::begin_attempt(conn, &username, &client, db::now())? {
+                metrics::counter!(crate::telemetry::names::LOGIN_THROTTLED).increment(1);
                 return Err(ApiError::too_many_requests(secs as u64));
             }
             Ok(users::find_by_username(conn, &username)?)

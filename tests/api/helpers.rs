@@ -257,6 +257,11 @@ impl TestApp {
 
     /// A sibling instance with some settings overridden.
     pub async fn sibling_with(&self, extra: &[(&str, &str)]) -> String {
+        self.sibling_serving(extra).await.0
+    }
+
+    /// A sibling instance; also the port of its metrics listener when it has one.
+    pub async fn sibling_serving(&self, extra: &[(&str, &str)]) -> (String, Option<u16>) {
         let settings = settings_with(&self._db, extra);
         let for_pool = settings.clone();
         let pool = tokio::task::spawn_blocking(move || startup::prepare_database(&for_pool))
@@ -266,7 +271,11 @@ impl TestApp {
         let app = Application::build(&settings, pool).expect("build sibling");
         let base = format!("http://127.0.0.1:{}", app.port);
         tokio::spawn(app.server);
-        base
+        let metrics = app.metrics.map(|(port, server)| {
+            tokio::spawn(server);
+            port
+        });
+        (base, metrics)
     }
 
     pub async fn request(

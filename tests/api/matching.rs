@@ -10,6 +10,7 @@ use crate::helpers::*;
 both_backends!(
     recommendations_rank_and_explain,
     changes_are_visible_at_once_across_instances,
+    the_cache_reports_its_size_as_metrics,
     recommendations_are_scoped,
     candidates_for_the_owning_bank,
 );
@@ -388,4 +389,81 @@ async fn candidates_for_the_owning_bank(app: TestApp) {
     app.get("/api/v1/products/999999/candidates", &bank)
         .await
         .assert_problem(404, "not_found");
+}
+
+/// A sample's value in Prometheus text: the first line starting with `series`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The recommendation cache's bytes, entries and bound are metrics on the metrics listener
+/// (not the API's), and the cache's lookups count hits and misses.
+async fn the_cache_reports_its_size_as_metrics(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    create_product(&app, &bank, &product("信用贷", "3.10", json!({}))).await;
+    let (_, ent) = app.enterprise("370202").await;
+    let demand_id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let (base, port) = app
+        .sibling_serving(&[
+            ("FINMATCH_METRICS_LISTEN", "127.0.0.1:0"),
+            ("FINMATCH_MATCHING_CACHE_MB", "3"),
+        ])
+        .await;
+    let port = port.expect("a metrics listener");
+    let scrape = || async {
+        let r = app
+            .client
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    };
+    let before = scrape().await;
+    assert_eq!(
+        sample(&before, "finmatch_matching_cache_limit_bytes"),
+        Some(3.0 * 1024.0 * 1024.0),
+        "{before}"
+    );
+    let path = format!("{base}/api/v1/demands/{demand_id}/recommendations?include_ineligible=true");
+    for _ in 0..3 {
+        app.get(&path, &ent).await.assert_status(200);
+    }
+    let after = scrape().await;
+    let bytes = sample(&after, "finmatch_matching_cache_bytes").unwrap_or(0.0);
+    assert!(bytes > 0.0, "{after}");
+    assert!(
+        sample(&after, "finmatch_matching_cache_entries").unwrap_or(0.0) >= 1.0,
+        "{after}"
+    );
+    let hits = |text: &str| {
+        sample(
+            text,
+            r#"finmatch_matching_cache_lookups_total{kind="page",outcome="hit"}"#,
+        )
+        .unwrap_or(0.0)
+    };
+    // The recorder is per process (other tests' servers count too): at least our two hits.
+    assert!(hits(&after) >= hits(&before) + 2.0, "{after}");
+    assert!(
+        after.contains(r#"route="/api/v1/demands/{id}/recommendations""#),
+        "requests are counted by route template: {after}"
+    );
+    // Never on the API listener.
+    let r = app
+        .client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
