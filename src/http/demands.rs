@@ -341,9 +341,9 @@ pub async fn create_demand(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
+        |done| async move {
             let matching = state.clone();
-            let (row, name) = with_conn(&state, move |conn| {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let mut rollup = Rollup::default();
                     let row = demands::insert(
@@ -358,11 +358,10 @@ pub async fn create_demand(
                         .unwrap_or_default();
                     notify_eligible_banks(conn, &matching, &row, &name)?;
                     db::rollups::apply(conn, rollup)?;
-                    Ok((row, name))
+                    done.record(conn, StatusCode::CREATED, &DemandView::new(row, name)?)
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, DemandView::new(row, name)?))
+            .await
         },
     )
     .await

@@ -419,8 +419,8 @@ pub async fn create_qualification(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
-            let row = with_conn(&state, move |conn| {
+        |done| async move {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let new = NewQualification {
                         enterprise_id: id,
@@ -441,11 +441,10 @@ pub async fn create_qualification(
                     }
                     let row = repo::insert_qualification(conn, &new)?;
                     let q = row.to_domain()?;
-                    Ok((row, q))
+                    done.record(conn, StatusCode::CREATED, &QualificationView::new((row, q)))
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, QualificationView::new(row)))
+            .await
         },
     )
     .await

@@ -1,9 +1,12 @@
 //! `Idempotency-Key` (SPEC §2), shared by every create endpoint.
 //!
-//! The first request with a key claims it; the same key from the same caller with the same
-//! method, path and JSON body replays the stored response without creating anything; the same
-//! key with anything else is 409 `idempotency_key_reused`. A key whose first request is still
-//! running answers 409 `idempotency_key_in_progress`. Failed requests release their key.
+//! The same key from the same caller with the same method, path and JSON body replays the
+//! stored response without creating anything; the same key with anything else is 409
+//! `idempotency_key_reused`. The key and its response are stored by the create itself, in its
+//! own transaction (`Completion::record`): either both commit or neither does, so a crash can
+//! never leave a key that blocks its retries while the write it names is there. Concurrent
+//! first requests with one key all run; the unique key lets one commit, and the others roll
+//! back and replay its answer.
 
 use actix_web::http::{header::HeaderName, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::error::ProblemCode;
 use super::error::{ApiError, ApiResult};
 use super::with_conn;
-use crate::db::{self, idempotency::Claim};
+use crate::db::{self, idempotency::Stored};
 use crate::startup::AppState;
 
 pub const HEADER: &str = "idempotency-key";
@@ -63,8 +66,80 @@ fn respond(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
     res.body(body)
 }
 
-/// Runs `create` at most once per (scope, key). `create` answers the status and the JSON body.
-pub async fn run<T, F, Fut>(
+/// What a create hands back: its status and JSON body, recorded with its writes. Only
+/// `Completion::record` makes one, so a create cannot forget to store its key.
+pub struct Recorded {
+    status: StatusCode,
+    body: String,
+}
+
+/// The key a create must store in its transaction (nothing without a key).
+pub struct Completion(Option<Pending>);
+
+struct Pending {
+    scope: String,
+    key: String,
+    hash: String,
+}
+
+impl Completion {
+    /// Serializes the answer and, with a key, stores it — call it inside the create's
+    /// transaction, as its last write. Another request that stored the key first makes this
+    /// fail (the transaction rolls back and `run` replays that request's answer).
+    pub fn record<T: Serialize>(
+        self,
+        conn: &mut db::DbConnection,
+        status: StatusCode,
+        value: &T,
+    ) -> ApiResult<Recorded> {
+        let body = serde_json::to_string(value).map_err(ApiError::internal)?;
+        if let Some(p) = &self.0 {
+            let stored = db::idempotency::store(
+                conn,
+                &p.scope,
+                &p.key,
+                &p.hash,
+                i64::from(status.as_u16()),
+                &body,
+                db::now(),
+            )?;
+            if !stored {
+                return Err(key_taken());
+            }
+        }
+        Ok(Recorded { status, body })
+    }
+}
+
+fn key_taken() -> ApiError {
+    ApiError::conflict(
+        ProblemCode::IdempotencyKeyInProgress,
+        "a request with this Idempotency-Key is still being processed",
+    )
+}
+
+/// The answer to a key seen before, if it settles the request.
+fn answer_stored(found: Option<Stored>, hash: &str) -> Option<ApiResult<HttpResponse>> {
+    let found = found?;
+    if found.request_hash != hash {
+        return Some(Err(ApiError::conflict(
+            ProblemCode::IdempotencyKeyReused,
+            "this Idempotency-Key was already used with a different request",
+        )));
+    }
+    Some(match found.response {
+        Some((status, body)) => {
+            let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+            Ok(respond(status, body, true))
+        }
+        // Only an earlier version left keys without a response: whether its write committed
+        // is unknown, so the key stays taken until it expires.
+        None => Err(key_taken()),
+    })
+}
+
+/// Runs `create` at most once per (scope, key).
+pub async fn run<F, Fut>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     scope: String,
@@ -72,65 +147,32 @@ pub async fn run<T, F, Fut>(
     create: F,
 ) -> ApiResult<HttpResponse>
 where
-    T: Serialize,
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = ApiResult<(StatusCode, T)>>,
+    F: FnOnce(Completion) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Recorded>>,
 {
     let Some(key) = key_of(req)? else {
-        let (status, value) = create().await?;
-        return Ok(respond(
-            status,
-            serde_json::to_string(&value).map_err(ApiError::internal)?,
-            false,
-        ));
+        let r = create(Completion(None)).await?;
+        return Ok(respond(r.status, r.body, false));
     };
     let hash = fingerprint(req, raw_body);
-    let claim = {
-        let (scope, key, hash) = (scope.clone(), key.clone(), hash.clone());
-        with_conn(state, move |c| {
-            Ok(db::idempotency::claim(c, &scope, &key, &hash, db::now())?)
-        })
-        .await?
+    let lookup = |scope: String, key: String| {
+        with_conn(state, move |c| Ok(db::idempotency::find(c, &scope, &key)?))
     };
-    match claim {
-        Claim::Existing { request_hash, .. } if request_hash != hash => Err(ApiError::conflict(
-            ProblemCode::IdempotencyKeyReused,
-            "this Idempotency-Key was already used with a different request",
-        )),
-        Claim::Existing { response: None, .. } => Err(ApiError::conflict(
-            ProblemCode::IdempotencyKeyInProgress,
-            "a request with this Idempotency-Key is still being processed",
-        )),
-        Claim::Existing {
-            response: Some((status, body)),
-            ..
-        } => {
-            let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-            Ok(respond(status, body, true))
-        }
-        Claim::Acquired => match create().await {
-            Ok((status, value)) => {
-                let body = serde_json::to_string(&value).map_err(ApiError::internal)?;
-                let stored = body.clone();
-                with_conn(state, move |c| {
-                    Ok(db::idempotency::complete(
-                        c,
-                        &scope,
-                        &key,
-                        status.as_u16() as i64,
-                        &stored,
-                    )?)
-                })
-                .await?;
-                Ok(respond(status, body, false))
-            }
-            Err(e) => {
-                with_conn(state, move |c| {
-                    Ok(db::idempotency::release(c, &scope, &key)?)
-                })
-                .await?;
-                Err(e)
-            }
+    if let Some(answer) = answer_stored(lookup(scope.clone(), key.clone()).await?, &hash) {
+        return answer;
+    }
+    let pending = Pending {
+        scope: scope.clone(),
+        key: key.clone(),
+        hash: hash.clone(),
+    };
+    match create(Completion(Some(pending))).await {
+        Ok(r) => Ok(respond(r.status, r.body, false)),
+        // Whatever failed, a concurrent request with this key may have succeeded meanwhile
+        // (its write then conflicts with ours): its answer is the answer.
+        Err(e) => match answer_stored(lookup(scope, key).await?, &hash) {
+            Some(answer) => answer,
+            None => Err(e),
         },
     }
 }

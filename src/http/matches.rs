@@ -353,9 +353,9 @@ pub async fn create_match(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
+        |done| async move {
             let decide_days = state.decide_working_days;
-            let view = with_conn(&state, move |conn| {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let today = today();
                     // Scope: an enterprise applies with its own demand to a visible product; a bank
@@ -499,11 +499,11 @@ pub async fn create_match(
                     db::demands::mark_matched(conn, b.demand_id, now, &mut rollup)?;
                     db::rollups::apply(conn, rollup)?;
                     emit(conn, &m, "match.created", &[])?;
-                    full_view(conn, m.id)
+                    let view = full_view(conn, m.id)?;
+                    done.record(conn, StatusCode::CREATED, &view)
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, view))
+            .await
         },
     )
     .await
@@ -903,8 +903,8 @@ pub async fn disburse(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
-            let loan = with_conn(&state, move |conn| {
+        |done| async move {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
                     let m = repo::find_visible(conn, id, &scope)?
@@ -1028,11 +1028,10 @@ pub async fn disburse(
                     let mut recipients = vec![m.bank_id, m.enterprise_id];
                     recipients.extend(loan.guarantor_id);
                     db::webhooks::enqueue(conn, &recipients, "loan.disbursed", &payload, now)?;
-                    Ok(view)
+                    done.record(conn, StatusCode::CREATED, &view)
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, loan))
+            .await
         },
     )
     .await

@@ -116,8 +116,8 @@ pub async fn create_organization(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
-            let org = with_conn(&state, move |conn| {
+        |done| async move {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     if let Some(code) = &code {
                         if orgs::credit_code_taken(conn, code.as_str())? {
@@ -128,7 +128,7 @@ pub async fn create_organization(
                         }
                     }
                     let now = db::now();
-                    Ok(orgs::insert(
+                    let org = orgs::insert(
                         conn,
                         &orgs::NewOrg {
                             kind: OrgKind::from(b.kind).as_str(),
@@ -138,11 +138,11 @@ pub async fn create_organization(
                             created_at: now,
                             updated_at: now,
                         },
-                    )?)
+                    )?;
+                    done.record(conn, StatusCode::CREATED, &OrganizationView::new(org, None))
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, OrganizationView::new(org, None)))
+            .await
         },
     )
     .await
@@ -274,10 +274,10 @@ pub async fn create_user(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
+        |done| async move {
             let password = b.password.clone();
             let hash = state.hashing.hash(password).await?;
-            let user = with_conn(&state, move |conn| {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     if users::username_taken(conn, &b.username)? {
                         return Err(ApiError::conflict(
@@ -285,7 +285,7 @@ pub async fn create_user(
                             "this username is already taken",
                         ));
                     }
-                    Ok(users::insert(
+                    let user = users::insert(
                         conn,
                         &users::NewUser {
                             org_id: org.id,
@@ -293,11 +293,11 @@ pub async fn create_user(
                             password_hash: &hash,
                             created_at: db::now(),
                         },
-                    )?)
+                    )?;
+                    done.record(conn, StatusCode::CREATED, &UserView::new(&user, &org))
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, UserView::new(&user, &org)))
+            .await
         },
     )
     .await

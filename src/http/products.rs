@@ -350,16 +350,15 @@ pub async fn create_product(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
-            let (row, name) = with_conn(&state, move |conn| {
+        |done| async move {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let row = repo::insert(conn, auth.org_id, &draft.fields(), db::now())?;
                     let name = bank_name(conn, auth.org_id)?;
-                    Ok((row, name))
+                    done.record(conn, StatusCode::CREATED, &ProductView::new(row, name)?)
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, ProductView::new(row, name)?))
+            .await
         },
     )
     .await

@@ -188,78 +188,81 @@ pub async fn register(
     let code = validate_registration(&body.value)?;
     let r = body.value;
     let st = state.clone();
-    idempotency::run(&st, &req, "anonymous".into(), &body.raw, || async move {
-        let password = r.password.clone();
-        let hash = state.hashing.hash(password).await?;
-        let (user, org, ent) = with_conn(&state, move |conn| {
-            conn.write_transaction(|conn| {
-                if users::username_taken(conn, &r.username)? {
-                    return Err(ApiError::conflict(
-                        ProblemCode::UsernameTaken,
-                        "this username is already taken",
-                    ));
-                }
-                if orgs::credit_code_taken(conn, code.as_str())? {
-                    return Err(ApiError::conflict(
-                        ProblemCode::CreditCodeTaken,
-                        "an organization with this credit code is already registered",
-                    ));
-                }
-                let e = &r.enterprise;
-                let now = db::now();
-                let org = orgs::insert(
-                    conn,
-                    &orgs::NewOrg {
-                        kind: OrgKind::Enterprise.as_str(),
-                        name: &e.name,
-                        credit_code: Some(code.as_str()),
-                        region_code: Some(&e.region_code),
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                let size = size_class::classify(
-                    e.industry,
-                    SizeInputs {
-                        employees: e.employees,
-                        annual_revenue: e.annual_revenue,
-                        total_assets: e.total_assets,
-                    },
-                );
-                let ent = orgs::EnterpriseRow {
-                    org_id: org.id,
-                    industry: e.industry.as_str().to_owned(),
-                    employees: e.employees,
-                    annual_revenue_fen: e.annual_revenue.fen(),
-                    total_assets_fen: e.total_assets.fen(),
-                    established_on: e.established_on,
-                    has_prior_loan: e.has_prior_loan,
-                    size_class: size.as_str().to_owned(),
-                    updated_at: now,
-                };
-                orgs::insert_enterprise(conn, &ent)?;
-                let user = users::insert(
-                    conn,
-                    &users::NewUser {
+    idempotency::run(
+        &st,
+        &req,
+        "anonymous".into(),
+        &body.raw,
+        |done| async move {
+            let password = r.password.clone();
+            let hash = state.hashing.hash(password).await?;
+            with_conn(&state, move |conn| {
+                conn.write_transaction(|conn| {
+                    if users::username_taken(conn, &r.username)? {
+                        return Err(ApiError::conflict(
+                            ProblemCode::UsernameTaken,
+                            "this username is already taken",
+                        ));
+                    }
+                    if orgs::credit_code_taken(conn, code.as_str())? {
+                        return Err(ApiError::conflict(
+                            ProblemCode::CreditCodeTaken,
+                            "an organization with this credit code is already registered",
+                        ));
+                    }
+                    let e = &r.enterprise;
+                    let now = db::now();
+                    let org = orgs::insert(
+                        conn,
+                        &orgs::NewOrg {
+                            kind: OrgKind::Enterprise.as_str(),
+                            name: &e.name,
+                            credit_code: Some(code.as_str()),
+                            region_code: Some(&e.region_code),
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )?;
+                    let size = size_class::classify(
+                        e.industry,
+                        SizeInputs {
+                            employees: e.employees,
+                            annual_revenue: e.annual_revenue,
+                            total_assets: e.total_assets,
+                        },
+                    );
+                    let ent = orgs::EnterpriseRow {
                         org_id: org.id,
-                        username: &r.username,
-                        password_hash: &hash,
-                        created_at: now,
-                    },
-                )?;
-                Ok((user, org, ent))
+                        industry: e.industry.as_str().to_owned(),
+                        employees: e.employees,
+                        annual_revenue_fen: e.annual_revenue.fen(),
+                        total_assets_fen: e.total_assets.fen(),
+                        established_on: e.established_on,
+                        has_prior_loan: e.has_prior_loan,
+                        size_class: size.as_str().to_owned(),
+                        updated_at: now,
+                    };
+                    orgs::insert_enterprise(conn, &ent)?;
+                    let user = users::insert(
+                        conn,
+                        &users::NewUser {
+                            org_id: org.id,
+                            username: &r.username,
+                            password_hash: &hash,
+                            created_at: now,
+                        },
+                    )?;
+                    let user_view = UserView::new(&user, &org);
+                    let answer = RegisterResponse {
+                        user: user_view,
+                        organization: OrganizationView::new(org, Some(&ent)),
+                    };
+                    done.record(conn, StatusCode::CREATED, &answer)
+                })
             })
-        })
-        .await?;
-        let user_view = UserView::new(&user, &org);
-        Ok((
-            StatusCode::CREATED,
-            RegisterResponse {
-                user: user_view,
-                organization: OrganizationView::new(org, Some(&ent)),
-            },
-        ))
-    })
+            .await
+        },
+    )
     .await
 }
 

@@ -467,8 +467,8 @@ pub async fn create_target(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
-            let view = with_conn(&state, move |conn| {
+        |done| async move {
+            with_conn(&state, move |conn| {
                 let own = own_prefix(conn, &auth)?;
                 let prefix = match (&own, &b.region_prefix) {
                     (Some(o), Some(p)) if !p.starts_with(o.as_str()) => {
@@ -481,8 +481,8 @@ pub async fn create_target(
                     (Some(o), None) => Some(o.clone()),
                     (_, p) => p.clone(),
                 };
-                let row = conn.write_transaction(|c| {
-                    repo::insert_target(
+                conn.write_transaction(|c| {
+                    let row = repo::insert_target(
                         c,
                         auth.org_id,
                         &b.name,
@@ -492,12 +492,12 @@ pub async fn create_target(
                         b.to,
                         prefix.as_deref(),
                         db::now(),
-                    )
-                })?;
-                target_view(conn, row)
+                    )?;
+                    let view = target_view(c, row)?;
+                    done.record(c, actix_web::http::StatusCode::CREATED, &view)
+                })
             })
-            .await?;
-            Ok((actix_web::http::StatusCode::CREATED, view))
+            .await
         },
     )
     .await

@@ -501,8 +501,8 @@ pub async fn create_policy(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
-            let view = with_conn(&state, move |conn| {
+        |done| async move {
+            with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     let now = db::now();
                     let region_prefix = finance_region(conn, &auth)?;
@@ -523,11 +523,11 @@ pub async fn create_policy(
                             updated_at: now,
                         },
                     )?;
-                    policy_view(conn, row)
+                    let view = policy_view(conn, row)?;
+                    done.record(conn, StatusCode::CREATED, &view)
                 })
             })
-            .await?;
-            Ok((StatusCode::CREATED, view))
+            .await
         },
     )
     .await
@@ -1097,8 +1097,8 @@ pub async fn create_claim(
     }
     check_period(b.period_start, b.period_end)?;
     let st = state.clone();
-    idempotency::run(&st, &req, auth.idempotency_scope(), &body.raw, || async move {
-        let view = with_conn(&state, move |conn| {
+    idempotency::run(&st, &req, auth.idempotency_scope(), &body.raw, |done| async move {
+        with_conn(&state, move |conn| {
             conn.write_transaction(|conn| {
                 let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
                 let loan = db::matches::find_loan(conn, b.loan_id, &scope)?.ok_or_else(|| ApiError::not_found("loan"))?;
@@ -1134,11 +1134,10 @@ pub async fn create_claim(
                         updated_at: now,
                     },
                 )?;
-                claim_view(row)
+                done.record(conn, StatusCode::CREATED, &claim_view(row)?)
             })
         })
-        .await?;
-        Ok((StatusCode::CREATED, view))
+        .await
     })
     .await
 }

@@ -201,23 +201,24 @@ pub async fn create_webhook(
         &req,
         auth.idempotency_scope(),
         &body.raw,
-        || async move {
+        |done| async move {
             let mut bytes = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
             let secret = format!("whsec_{}", hex::encode(bytes));
-            let s2 = secret.clone();
-            let row = with_conn(&state, move |conn| {
-                Ok(repo::insert(
-                    conn,
-                    auth.org_id,
-                    &b.url,
-                    &db::to_json_text(&events),
-                    &s2,
-                    db::now(),
-                )?)
+            with_conn(&state, move |conn| {
+                conn.write_transaction(|conn| {
+                    let row = repo::insert(
+                        conn,
+                        auth.org_id,
+                        &b.url,
+                        &db::to_json_text(&events),
+                        &secret,
+                        db::now(),
+                    )?;
+                    done.record(conn, StatusCode::CREATED, &view(row, Some(secret))?)
+                })
             })
-            .await?;
-            Ok((StatusCode::CREATED, view(row, Some(secret))?))
+            .await
         },
     )
     .await
