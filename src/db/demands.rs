@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::orgs::EnterpriseScope;
 use super::schema::{demands, organizations};
 use super::DbConnection;
-use crate::domain::demand::DemandStatus;
+use crate::domain::demand::{DemandEvent, DemandStatus};
 use crate::domain::rollup::{DemandCell, Rollup};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -192,7 +192,11 @@ pub fn list(
     today: NaiveDate,
 ) -> QueryResult<Vec<(DemandRow, String)>> {
     let mut q = scoped(scope).select((DemandRow::as_select(), organizations::name));
-    let live = ["open", "in_progress"];
+    let live: Vec<&str> = DemandStatus::ALL
+        .iter()
+        .filter(|s| s.is_live())
+        .map(|s| s.as_str())
+        .collect();
     match f.status {
         Some(s @ (DemandStatus::Open | DemandStatus::InProgress)) => {
             q = q.filter(demands::status.eq(s.as_str())).filter(
@@ -269,10 +273,10 @@ pub fn close(
         demands::table
             .filter(demands::id.eq(id))
             .filter(demands::enterprise_id.eq(enterprise_id))
-            .filter(demands::status.eq_any(["open", "in_progress"])),
+            .filter(demands::status.eq_any(sources(DemandEvent::Closed))),
     )
     .set((
-        demands::status.eq(DemandStatus::Closed.as_str()),
+        demands::status.eq(target(DemandEvent::Closed)),
         demands::closed_at.eq(Some(now)),
         demands::updated_at.eq(now),
     ))
@@ -288,58 +292,49 @@ pub fn expire_due(
 ) -> QueryResult<usize> {
     diesel::update(
         demands::table
-            .filter(demands::status.eq_any(["open", "in_progress"]))
+            .filter(demands::status.eq_any(sources(DemandEvent::NeededByPassed)))
             .filter(demands::needed_by.lt(today)),
     )
     .set((
-        demands::status.eq(DemandStatus::Expired.as_str()),
+        demands::status.eq(target(DemandEvent::NeededByPassed)),
         demands::updated_at.eq(now),
     ))
     .execute(conn)
 }
 
-fn set_status(
+/// The stored statuses `event` applies to.
+fn sources(event: DemandEvent) -> Vec<&'static str> {
+    DemandStatus::moved_by(event)
+        .into_iter()
+        .map(DemandStatus::as_str)
+        .collect()
+}
+
+/// Where `event` leads (the same status from every source in the diagram).
+fn target(event: DemandEvent) -> &'static str {
+    DemandStatus::moved_by(event)
+        .first()
+        .and_then(|s| s.after(event))
+        .map_or("", DemandStatus::as_str)
+}
+
+/// Moves demand `id` by `event` if its stored status allows it (`domain::demand`); the number
+/// of rows moved (0: the diagram has no arrow from where it is).
+pub fn apply_event(
     conn: &mut DbConnection,
     id: i64,
-    from: &[&str],
-    to: DemandStatus,
+    event: DemandEvent,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     super::catalog::bump_demands(conn)?;
     diesel::update(
         demands::table
             .filter(demands::id.eq(id))
-            .filter(demands::status.eq_any(from.to_vec())),
+            .filter(demands::status.eq_any(sources(event))),
     )
-    .set((demands::status.eq(to.as_str()), demands::updated_at.eq(now)))
+    .set((
+        demands::status.eq(target(event)),
+        demands::updated_at.eq(now),
+    ))
     .execute(conn)
-}
-
-/// A match was opened: an open demand is now in progress.
-pub fn mark_in_progress(
-    conn: &mut DbConnection,
-    id: i64,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    set_status(conn, id, &["open"], DemandStatus::InProgress, now)
-}
-
-/// Its last live match ended without a loan: back to open.
-pub fn reopen_if_in_progress(
-    conn: &mut DbConnection,
-    id: i64,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    set_status(conn, id, &["in_progress"], DemandStatus::Open, now)
-}
-
-/// A loan was disbursed on it.
-pub fn mark_fulfilled(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    set_status(
-        conn,
-        id,
-        &["open", "in_progress", "expired"],
-        DemandStatus::Fulfilled,
-        now,
-    )
 }

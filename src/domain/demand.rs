@@ -1,7 +1,13 @@
-//! Financing demands (融资需求) and how their status moves.
+//! Financing demands (融资需求) and how their status moves (`DemandStatus::after`):
 //!
-//! open → in_progress (a live match exists) → fulfilled (a loan was disbursed);
-//! open | in_progress → closed (by the enterprise) | expired (past `needed_by`, no loan).
+//! ```text
+//! open ──match opened──▶ in_progress ──last live match ended──▶ open
+//! open | in_progress ──loan disbursed──▶ fulfilled
+//! expired ──loan disbursed──▶ fulfilled   (a match approved in time, paid out after needed_by)
+//! open | in_progress ──closed by the enterprise──▶ closed
+//! open | in_progress ──needed_by passed──▶ expired
+//! ```
+//! Every other (status, event) pair changes nothing.
 
 use chrono::NaiveDate;
 
@@ -27,7 +33,46 @@ str_enum! {
     }
 }
 
+str_enum! {
+    /// What moves a demand.
+    pub enum DemandEvent {
+        /// A live match was made on it.
+        MatchOpened = "match_opened",
+        /// Its last live match ended without a loan (rejected or withdrawn).
+        LastMatchEnded = "last_match_ended",
+        /// A loan was disbursed on it.
+        LoanDisbursed = "loan_disbursed",
+        /// The enterprise closed it.
+        Closed = "closed",
+        /// `needed_by` passed without a loan.
+        NeededByPassed = "needed_by_passed",
+    }
+}
+
 impl DemandStatus {
+    /// The status `event` leads to from `self`; `None` where the diagram has no arrow.
+    pub fn after(self, event: DemandEvent) -> Option<DemandStatus> {
+        use DemandEvent as E;
+        use DemandStatus::*;
+        match (self, event) {
+            (Open, E::MatchOpened) => Some(InProgress),
+            (InProgress, E::LastMatchEnded) => Some(Open),
+            (Open | InProgress | Expired, E::LoanDisbursed) => Some(Fulfilled),
+            (Open | InProgress, E::Closed) => Some(Closed),
+            (Open | InProgress, E::NeededByPassed) => Some(Expired),
+            _ => None,
+        }
+    }
+
+    /// The statuses `event` moves a demand out of (for a conditional update).
+    pub fn moved_by(event: DemandEvent) -> Vec<DemandStatus> {
+        DemandStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.after(event).is_some())
+            .collect()
+    }
+
     /// Still looking for money: open or in progress.
     pub fn is_live(self) -> bool {
         matches!(self, DemandStatus::Open | DemandStatus::InProgress)
@@ -69,6 +114,43 @@ mod tests {
         assert_eq!(Fulfilled.effective(Some(d("2026-01-01")), today), Fulfilled);
         assert_eq!(Closed.effective(Some(d("2026-01-01")), today), Closed);
         assert_eq!(Open.effective(None, today), Open);
+    }
+
+    /// The whole table: every (status, event) pair, the arrows listed, the rest refused.
+    #[test]
+    fn the_whole_table() {
+        use DemandEvent as E;
+        let arrows = [
+            (Open, E::MatchOpened, InProgress),
+            (InProgress, E::LastMatchEnded, Open),
+            (Open, E::LoanDisbursed, Fulfilled),
+            (InProgress, E::LoanDisbursed, Fulfilled),
+            (Expired, E::LoanDisbursed, Fulfilled),
+            (Open, E::Closed, Closed),
+            (InProgress, E::Closed, Closed),
+            (Open, E::NeededByPassed, Expired),
+            (InProgress, E::NeededByPassed, Expired),
+        ];
+        let mut checked = 0;
+        for &status in DemandStatus::ALL {
+            for &event in DemandEvent::ALL {
+                let expected = arrows
+                    .iter()
+                    .find(|(s, e, _)| *s == status && *e == event)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(status.after(event), expected, "{status} --{event}-->");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 5 * 5);
+        assert_eq!(
+            DemandStatus::moved_by(E::LoanDisbursed),
+            vec![Open, InProgress, Expired]
+        );
+        // Closing is exactly the statuses the enterprise may close.
+        for &s in DemandStatus::ALL {
+            assert_eq!(s.after(E::Closed).is_some(), s.closable(), "{s}");
+        }
     }
 
     #[test]

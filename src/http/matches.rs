@@ -20,7 +20,7 @@ use crate::db::matches::{
     self as repo, EventRow, LoanRow, MatchRow, NewLoan, NewMatch, TransitionFields,
 };
 use crate::db::{self, DbConnection};
-use crate::domain::demand::DemandStatus;
+use crate::domain::demand::{DemandEvent, DemandStatus};
 use crate::domain::lifecycle::{
     transition, EventAction, MatchAction, MatchState, Party, TransitionError,
 };
@@ -493,7 +493,7 @@ pub async fn create_match(
                         None,
                         now,
                     )?;
-                    db::demands::mark_in_progress(conn, b.demand_id, now)?;
+                    db::demands::apply_event(conn, b.demand_id, DemandEvent::MatchOpened, now)?;
                     let mut rollup = Rollup::default();
                     rollup::match_made(&mut rollup, &db::rollups::match_fact(&m));
                     db::demands::mark_matched(conn, b.demand_id, now, &mut rollup)?;
@@ -630,7 +630,7 @@ async fn act(
                 now,
             )?;
             if !to.is_live() && repo::live_count_for_demand(conn, m.demand_id)? == 0 {
-                db::demands::reopen_if_in_progress(conn, m.demand_id, now)?;
+                db::demands::apply_event(conn, m.demand_id, DemandEvent::LastMatchEnded, now)?;
             }
             let updated = repo::find(conn, id)?;
             let mut rollup = Rollup::default();
@@ -1020,7 +1020,7 @@ pub async fn disburse(
                         Some(&note),
                         now,
                     )?;
-                    db::demands::mark_fulfilled(conn, m.demand_id, now)?;
+                    db::demands::apply_event(conn, m.demand_id, DemandEvent::LoanDisbursed, now)?;
                     db::orgs::set_has_prior_loan(conn, m.enterprise_id, now)?;
                     db::rollups::apply(conn, rollup)?;
                     let view = LoanView::new(loan.clone());

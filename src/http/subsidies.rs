@@ -27,9 +27,9 @@ use crate::domain::rate::Rate;
 use crate::domain::region;
 use crate::domain::size_class::SizeClass;
 use crate::domain::subsidy::{
-    self, Beneficiary, ClaimState, Computation, CounterGuarantee, DayCount, GuaranteeFacts,
-    GuaranteeRule, InterestBase, InterestRule, LoanFacts, LprPoint, LprReference, LprTerm,
-    PolicyEligibility, PolicyKind, PolicyStatus, PriorAmounts, Rule, Step,
+    self, Beneficiary, ClaimAction, ClaimState, Computation, CounterGuarantee, DayCount,
+    GuaranteeFacts, GuaranteeRule, InterestBase, InterestRule, LoanFacts, LprPoint, LprReference,
+    LprTerm, PolicyEligibility, PolicyKind, PolicyStatus, PriorAmounts, Rule, Step,
 };
 use crate::startup::AppState;
 
@@ -1126,7 +1126,7 @@ pub async fn create_claim(
                         payee_org_id: payee,
                         period_start: b.period_start,
                         period_end: b.period_end,
-                        state: "submitted".into(),
+                        state: ClaimState::Submitted.as_str().into(),
                         amount_fen: c.amount.fen(),
                         breakdown: db::to_json_text(&c.breakdown),
                         submitted_by: auth.user_id,
@@ -1238,8 +1238,9 @@ pub async fn approve_claim(
             repo::lock_policy(conn, c.policy_id)?;
             let c =
                 repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?;
-            if c.state != "submitted" {
-                return Err(wrong_state(&c, "approved"));
+            let (from, to) = ClaimAction::Approve.arrow();
+            if c.state != from.as_str() {
+                return Err(wrong_state(&c, to.as_str()));
             }
             let p = repo::find_policy(conn, c.policy_id)?
                 .ok_or_else(|| ApiError::not_found("policy"))?;
@@ -1292,8 +1293,8 @@ pub async fn approve_claim(
             if !repo::move_claim(
                 conn,
                 id,
-                "submitted",
-                "approved",
+                from.as_str(),
+                to.as_str(),
                 Some(result.amount.fen()),
                 Some(&db::to_json_text(&breakdown)),
                 None,
@@ -1356,18 +1357,19 @@ pub async fn reject_claim(
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
             let c = decidable(conn, &auth, id)?;
+            let (from, to) = ClaimAction::Reject.arrow();
             if !repo::move_claim(
                 conn,
                 id,
-                "submitted",
-                "rejected",
+                from.as_str(),
+                to.as_str(),
                 None,
                 None,
                 Some(&reason),
                 None,
                 db::now(),
             )? {
-                return Err(wrong_state(&c, "rejected"));
+                return Err(wrong_state(&c, to.as_str()));
             }
             claim_view(
                 repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?,
@@ -1415,18 +1417,19 @@ pub async fn pay_claim(
         conn.write_transaction(|conn| {
             let c = decidable(conn, &auth, id)?;
             let now = db::now();
+            let (from, to) = ClaimAction::Pay.arrow();
             if !repo::move_claim(
                 conn,
                 id,
-                "approved",
-                "paid",
+                from.as_str(),
+                to.as_str(),
                 None,
                 None,
                 None,
                 Some((b.paid_on, &b.reference)),
                 now,
             )? {
-                return Err(wrong_state(&c, "paid"));
+                return Err(wrong_state(&c, to.as_str()));
             }
             let row =
                 repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?;
