@@ -234,7 +234,6 @@ impl Application {
                 .app_data(server_state.clone())
                 .app_data(web::Data::new(doc.clone()))
                 .app_data(routes_known.clone())
-                .app_data(extract::json_config())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
                 .app_data(extract::payload_config())
@@ -247,16 +246,6 @@ impl Application {
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", doc.clone())
                     .config(utoipa_swagger_ui::Config::default().validator_url("none")),
-            )
-            .route(
-                "/api/v1/openapi.json",
-                web::get().to({
-                    let doc = doc.clone();
-                    move || {
-                        let doc = doc.clone();
-                        async move { HttpResponse::Ok().json(doc) }
-                    }
-                }),
             )
             .route(
                 "/docs",

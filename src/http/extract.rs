@@ -278,14 +278,6 @@ impl FromRequest for NoBody {
 }
 
 /// Error handlers installed on actix's own extractors, so they speak problem+json too.
-pub fn json_config() -> actix_web::web::JsonConfig {
-    actix_web::web::JsonConfig::default()
-        .limit(MAX_BODY_BYTES)
-        .error_handler(|err, _req| {
-            ApiError::bad_request(ProblemCode::MalformedJson, err.to_string()).into()
-        })
-}
-
 pub fn query_config() -> actix_web::web::QueryConfig {
     actix_web::web::QueryConfig::default().error_handler(|err, _req| {
         ApiError::bad_request(

@@ -615,18 +615,14 @@ fn loan_cells(e: &ExportedLoan) -> [Cell; 18] {
     ]
 }
 
-/// A CSV field. Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at
-/// the start; names are typed by enterprises) gets a leading `'` (CSV injection).
+/// A CSV field (the `csv` crate quotes it). Text a spreadsheet would run as a formula (`=`,
+/// `+`, `-`, `@`, tab, CR at the start; names are typed by enterprises) gets a leading `'`
+/// (CSV injection).
 fn csv_field(c: &Cell) -> String {
-    let s = match c {
-        Cell::Int(n) => return n.to_string(),
+    match c {
+        Cell::Int(n) => n.to_string(),
         Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Cell::Text(s) => s.clone(),
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -671,24 +667,17 @@ pub async fn loans_csv(
         Ok(repo::loans(conn, &s)?)
     })
     .await?;
-    let mut out = String::from("\u{feff}");
-    out.push_str(&LOAN_HEADERS.join(","));
-    out.push_str("\r\n");
+    // UTF-8 with a BOM, CRLF: what Excel and WPS open without asking.
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer("\u{feff}".as_bytes().to_vec());
+    w.write_record(LOAN_HEADERS).map_err(ApiError::internal)?;
     for l in &loans {
-        out.push_str(
-            &loan_cells(l)
-                .iter()
-                .map(csv_field)
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        w.write_record(loan_cells(l).iter().map(csv_field))
+            .map_err(ApiError::internal)?;
     }
-    Ok(attachment(
-        out.into_bytes(),
-        "text/csv; charset=utf-8",
-        "loans.csv",
-    ))
+    let out = w.into_inner().map_err(ApiError::internal)?;
+    Ok(attachment(out, "text/csv; charset=utf-8", "loans.csv"))
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
