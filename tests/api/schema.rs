@@ -111,6 +111,136 @@ fn sqlite_and_postgres_schemas_agree() {
     }
 }
 
+#[derive(QueryableByName, Debug)]
+struct Idx {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    index_name: String,
+    #[diesel(sql_type = BigInt)]
+    is_unique: i64,
+    #[diesel(sql_type = BigInt)]
+    is_partial: i64,
+    /// Comma-separated, in index order; `<expr>` for an expression.
+    #[diesel(sql_type = Text)]
+    columns: String,
+}
+
+/// Every index but primary keys, by what it guarantees: (table, unique, partial, columns).
+/// Names may differ between the backends; what an index enforces may not (the "one live
+/// match per demand and product" rule is the unique index on `matches.live_key`).
+fn indexes(conn: &mut DbConnection) -> std::collections::BTreeSet<(String, bool, bool, String)> {
+    let rows: Vec<Idx> = match conn.backend() {
+        Backend::Sqlite => sql_query(
+            "SELECT m.name AS table_name, il.name AS index_name, CAST(il.\"unique\" AS BIGINT) AS is_unique, \
+             CAST(il.partial AS BIGINT) AS is_partial, \
+             group_concat(COALESCE(ii.name, '<expr>'), ',') AS columns \
+             FROM sqlite_master m JOIN pragma_index_list(m.name) il \
+             JOIN pragma_index_xinfo(il.name) ii ON ii.key = 1 \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name != '__diesel_schema_migrations' AND il.origin != 'pk' \
+             GROUP BY m.name, il.name ORDER BY m.name, il.name",
+        )
+        .load(conn)
+        .unwrap(),
+        Backend::Postgres => sql_query(
+            "SELECT t.relname::text AS table_name, i.relname::text AS index_name, \
+             CAST(ix.indisunique AS INT)::BIGINT AS is_unique, \
+             CAST(ix.indpred IS NOT NULL AS INT)::BIGINT AS is_partial, \
+             (SELECT string_agg(COALESCE(a.attname::text, '<expr>'), ',' ORDER BY k.n) \
+                FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, n) \
+                LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0) AS columns \
+             FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+             JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = current_schema() AND NOT ix.indisprimary \
+             AND t.relname != '__diesel_schema_migrations'",
+        )
+        .load(conn)
+        .unwrap(),
+    };
+    rows.into_iter()
+        .map(|r| {
+            let _ = r.index_name;
+            (r.table_name, r.is_unique != 0, r.is_partial != 0, r.columns)
+        })
+        .collect()
+}
+
+/// CHECK constraints per table (SQLite keeps them only in the table's SQL).
+fn checks(conn: &mut DbConnection) -> BTreeMap<String, i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Count> = match conn.backend() {
+        Backend::Sqlite => {
+            #[derive(QueryableByName)]
+            struct Sql {
+                #[diesel(sql_type = Text)]
+                name: String,
+                #[diesel(sql_type = Text)]
+                sql: String,
+            }
+            let tables: Vec<Sql> = sql_query(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name != '__diesel_schema_migrations'",
+            )
+            .load(conn)
+            .unwrap();
+            tables
+                .into_iter()
+                .map(|t| Count {
+                    // `CHECK (`, not a column named `checked_at`.
+                    n: t.sql
+                        .to_ascii_uppercase()
+                        .match_indices("CHECK")
+                        .filter(|(i, _)| t.sql[i + 5..].trim_start().starts_with('('))
+                        .count() as i64,
+                    table_name: t.name,
+                })
+                .collect()
+        }
+        Backend::Postgres => sql_query(
+            "SELECT t.relname::text AS table_name, COUNT(c.oid)::BIGINT AS n \
+             FROM pg_class t JOIN pg_namespace ns ON ns.oid = t.relnamespace \
+             LEFT JOIN pg_constraint c ON c.conrelid = t.oid AND c.contype = 'c' \
+             WHERE ns.nspname = current_schema() AND t.relkind = 'r' \
+             AND t.relname != '__diesel_schema_migrations' GROUP BY t.relname",
+        )
+        .load(conn)
+        .unwrap(),
+    };
+    rows.into_iter().map(|c| (c.table_name, c.n)).collect()
+}
+
+#[test]
+#[cfg_attr(no_test_database, ignore = "TEST_DATABASE_URL is not set")]
+fn sqlite_and_postgres_enforce_the_same_constraints() {
+    let (_s, mut sqlite) = migrated(Backend::Sqlite).unwrap();
+    let Some((_p, mut pg)) = migrated(Backend::Postgres) else {
+        return;
+    };
+    let (a, b) = (indexes(&mut sqlite), indexes(&mut pg));
+    assert!(
+        a.contains(&("matches".into(), true, false, "live_key".into())),
+        "the one-live-match index: {a:?}"
+    );
+    let only_sqlite: Vec<_> = a.difference(&b).collect();
+    let only_pg: Vec<_> = b.difference(&a).collect();
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "indexes only on sqlite: {only_sqlite:#?}\nonly on postgres: {only_pg:#?}"
+    );
+    assert_eq!(
+        checks(&mut sqlite),
+        checks(&mut pg),
+        "CHECK constraints per table"
+    );
+}
+
 fn up_down_up(backend: Backend) {
     let Some((_db, mut conn)) = migrated(backend) else {
         return;
