@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{loans, match_events, matches, organizations};
 use super::DbConnection;
-use crate::domain::lifecycle::{EventAction, MatchState};
+use crate::domain::lifecycle::{Deadline, EventAction, MatchState};
 use crate::domain::org::Role;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -156,24 +156,25 @@ pub fn list(
     if let Some(s) = &f.state {
         q = q.filter(matches::state.eq(s.clone()));
     }
+    // `MatchState::is_overdue`, as SQL.
+    let (respond, decide) = (
+        Deadline::RespondBy.state().as_str(),
+        Deadline::DecideBy.state().as_str(),
+    );
     if let Some(today) = f.overdue_on {
         q = q.filter(
             matches::state
-                .eq("applied")
+                .eq(respond)
                 .and(matches::respond_by.lt(today))
-                .or(matches::state
-                    .eq("accepted")
-                    .and(matches::decide_by.lt(today))),
+                .or(matches::state.eq(decide).and(matches::decide_by.lt(today))),
         );
     }
     if let Some(today) = f.not_overdue_on {
         q = q.filter(
             matches::state
-                .eq("applied")
+                .eq(respond)
                 .and(matches::respond_by.lt(today))
-                .or(matches::state
-                    .eq("accepted")
-                    .and(matches::decide_by.lt(today)))
+                .or(matches::state.eq(decide).and(matches::decide_by.lt(today)))
                 .eq(false),
         );
     }
@@ -284,13 +285,13 @@ pub fn overdue_unannounced(
     today: NaiveDate,
 ) -> QueryResult<Vec<(MatchRow, &'static str)>> {
     let respond: Vec<MatchRow> = matches::table
-        .filter(matches::state.eq("applied"))
+        .filter(matches::state.eq(Deadline::RespondBy.state().as_str()))
         .filter(matches::respond_by.lt(today))
         .filter(matches::respond_overdue_notified.eq(false))
         .select(MatchRow::as_select())
         .load(conn)?;
     let decide: Vec<MatchRow> = matches::table
-        .filter(matches::state.eq("accepted"))
+        .filter(matches::state.eq(Deadline::DecideBy.state().as_str()))
         .filter(matches::decide_by.lt(today))
         .filter(matches::decide_overdue_notified.eq(false))
         .select(MatchRow::as_select())

@@ -8,7 +8,10 @@
 //!                      rejected               rejected              withdraw ──► withdrawn
 //!  applied / accepted / approved ──withdraw (enterprise)──► withdrawn
 //! ```
-//! Every other (state, action) pair is refused as `invalid_transition`.
+//! Every other (state, action) pair is refused as `invalid_transition`. An applied or
+//! accepted match past its deadline is overdue (`MatchState::is_overdue`).
+
+use chrono::NaiveDate;
 
 str_enum! {
     pub enum MatchState {
@@ -106,6 +109,32 @@ impl MatchState {
         matches!(self, MatchState::Applied | MatchState::Accepted)
     }
 
+    /// The deadline a match in this state waits on: an applied match on the bank's answer
+    /// (`respond_by`), an accepted one on its decision (`decide_by`); the others on none.
+    pub fn deadline(self) -> Option<Deadline> {
+        match self {
+            MatchState::Applied => Some(Deadline::RespondBy),
+            MatchState::Accepted => Some(Deadline::DecideBy),
+            _ => None,
+        }
+    }
+
+    /// The one rule for "overdue" (逾期未处理): the deadline this state waits on has passed.
+    /// `db::matches` writes the same rule as SQL from `Deadline::state`.
+    pub fn is_overdue(
+        self,
+        respond_by: Option<NaiveDate>,
+        decide_by: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> bool {
+        let due = match self.deadline() {
+            Some(Deadline::RespondBy) => respond_by,
+            Some(Deadline::DecideBy) => decide_by,
+            None => None,
+        };
+        due.is_some_and(|d| d < today)
+    }
+
     /// The state `action` leads to from `self`, if the table allows it.
     pub fn next(self, action: MatchAction) -> Option<MatchState> {
         use MatchAction::*;
@@ -117,6 +146,23 @@ impl MatchState {
             (Applied | Accepted | Approved, Withdraw) => Some(Withdrawn),
             (Approved | Disbursed, Disburse) => Some(Disbursed),
             _ => None,
+        }
+    }
+}
+
+/// The two deadlines of a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deadline {
+    RespondBy,
+    DecideBy,
+}
+
+impl Deadline {
+    /// The state that waits on this deadline.
+    pub fn state(self) -> MatchState {
+        match self {
+            Deadline::RespondBy => MatchState::Applied,
+            Deadline::DecideBy => MatchState::Accepted,
         }
     }
 }
@@ -197,6 +243,29 @@ mod tests {
             transition(Rejected, Approve, Party::Enterprise),
             Err(TransitionError::WrongParty { .. })
         ));
+    }
+
+    #[test]
+    fn overdue_is_past_the_deadline_the_state_waits_on() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let (r, c, today) = (
+            Some(d("2026-03-09")),
+            Some(d("2026-03-20")),
+            d("2026-03-10"),
+        );
+        assert!(Applied.is_overdue(r, c, today));
+        assert!(
+            !Applied.is_overdue(r, c, d("2026-03-09")),
+            "the day itself is in time"
+        );
+        assert!(!Accepted.is_overdue(r, c, today));
+        assert!(Accepted.is_overdue(r, c, d("2026-03-21")));
+        for s in [Approved, Disbursed, Rejected, Withdrawn] {
+            assert!(!s.is_overdue(r, c, d("2030-01-01")), "{s}");
+        }
+        for dl in [Deadline::RespondBy, Deadline::DecideBy] {
+            assert_eq!(dl.state().deadline(), Some(dl));
+        }
     }
 
     #[test]

@@ -212,11 +212,8 @@ pub(crate) mod scan {
 
     impl MatchRec {
         pub fn overdue(&self, today: NaiveDate) -> bool {
-            match self.state.as_str() {
-                "applied" => self.respond_by.is_some_and(|d| d < today),
-                "accepted" => self.decide_by.is_some_and(|d| d < today),
-                _ => false,
-            }
+            crate::domain::lifecycle::MatchState::parse(&self.state)
+                .is_some_and(|s| s.is_overdue(self.respond_by, self.decide_by, today))
         }
     }
 

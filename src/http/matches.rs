@@ -213,11 +213,7 @@ fn state_of(s: &str) -> MatchState {
 }
 
 pub fn is_overdue(m: &MatchRow, today: NaiveDate) -> bool {
-    match state_of(&m.state) {
-        MatchState::Applied => m.respond_by.is_some_and(|d| d < today),
-        MatchState::Accepted => m.decide_by.is_some_and(|d| d < today),
-        _ => false,
-    }
+    state_of(&m.state).is_overdue(m.respond_by, m.decide_by, today)
 }
 
 impl LoanView {
