@@ -115,8 +115,6 @@ fn sqlite_and_postgres_schemas_agree() {
 struct Idx {
     #[diesel(sql_type = Text)]
     table_name: String,
-    #[diesel(sql_type = Text)]
-    index_name: String,
     #[diesel(sql_type = BigInt)]
     is_unique: i64,
     #[diesel(sql_type = BigInt)]
@@ -132,7 +130,7 @@ struct Idx {
 fn indexes(conn: &mut DbConnection) -> std::collections::BTreeSet<(String, bool, bool, String)> {
     let rows: Vec<Idx> = match conn.backend() {
         Backend::Sqlite => sql_query(
-            "SELECT m.name AS table_name, il.name AS index_name, CAST(il.\"unique\" AS BIGINT) AS is_unique, \
+            "SELECT m.name AS table_name, CAST(il.\"unique\" AS BIGINT) AS is_unique, \
              CAST(il.partial AS BIGINT) AS is_partial, \
              group_concat(COALESCE(ii.name, '<expr>'), ',') AS columns \
              FROM sqlite_master m JOIN pragma_index_list(m.name) il \
@@ -144,7 +142,7 @@ fn indexes(conn: &mut DbConnection) -> std::collections::BTreeSet<(String, bool,
         .load(conn)
         .unwrap(),
         Backend::Postgres => sql_query(
-            "SELECT t.relname::text AS table_name, i.relname::text AS index_name, \
+            "SELECT t.relname::text AS table_name, \
              CAST(ix.indisunique AS INT)::BIGINT AS is_unique, \
              CAST(ix.indpred IS NOT NULL AS INT)::BIGINT AS is_partial, \
              (SELECT string_agg(COALESCE(a.attname::text, '<expr>'), ',' ORDER BY k.n) \
@@ -159,10 +157,7 @@ fn indexes(conn: &mut DbConnection) -> std::collections::BTreeSet<(String, bool,
         .unwrap(),
     };
     rows.into_iter()
-        .map(|r| {
-            let _ = r.index_name;
-            (r.table_name, r.is_unique != 0, r.is_partial != 0, r.columns)
-        })
+        .map(|r| (r.table_name, r.is_unique != 0, r.is_partial != 0, r.columns))
         .collect()
 }
 
