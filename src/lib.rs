@@ -3,12 +3,14 @@
 //! Layers, from the inside out:
 //! - [`domain`]: pure types and rules (money, credit codes, roles). No SQL, no HTTP.
 //! - [`db`]: the two-backend connection (SQLite / PostgreSQL), migrations, schema and one repo per aggregate.
+//! - [`app`]: the use cases: caller, command, one transaction, one `Effects` collector.
 //! - [`http`]: problem+json errors, JWT auth, DTOs and one handler module per resource.
 //! - [`startup`]: builds the actix `App` and the OpenAPI document from one route registration.
 
 // First, so that `str_enum!` is in scope in every module after it.
 #[macro_use]
 pub mod domain;
+pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod db;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use diesel::prelude::*;
+use finmatch::app::credentials as auth;
 use finmatch::config::{Settings, Source};
 use finmatch::db;
 use finmatch::domain::org::OrgKind;
-use finmatch::http::auth;
 use finmatch::startup::{self, Application};
 
 #[derive(Parser)]

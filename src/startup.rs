@@ -17,29 +17,14 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::app::credentials::{self, HashGate, JwtKeys};
+use crate::app::AppState;
 use crate::config::Settings;
-use crate::db::{self, Backend, Pool};
-use crate::http::auth::{self, JwtKeys};
+use crate::db::{self, Pool};
 use crate::http::{
     calendar, demands, enterprises, matches, matching, products, stats, subsidies, webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
-
-pub struct AppState {
-    pub pool: Pool,
-    /// Active products and open demands for matching, kept current by change counters.
-    pub matching: crate::catalog::MatchingCache,
-    pub jwt: JwtKeys,
-    pub backend: Backend,
-    /// Working days from acceptance to `decide_by`.
-    pub decide_working_days: u32,
-    /// Bounds concurrent password hashing (memory).
-    pub hashing: crate::http::auth::HashGate,
-    /// Proxies trusted to name the client in `X-Forwarded-For`.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Non-public networks webhooks may call (`FINMATCH_WEBHOOK_ALLOW_NETWORKS`).
-    pub webhook_allow: Vec<ipnet::IpNet>,
-}
 
 /// Every API route, under `/api/v1`.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -201,7 +186,7 @@ impl Application {
             backend: settings.database.backend(),
             matching: crate::catalog::MatchingCache::new(settings.matching_cache_bytes),
             decide_working_days: settings.decide_working_days,
-            hashing: crate::http::auth::HashGate::new(
+            hashing: HashGate::new(
                 settings.hash_concurrency,
                 std::time::Duration::from_millis(settings.hash_wait_ms),
             ),
@@ -332,13 +317,13 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
         Some(p) => (p.expose_secret().to_owned(), false),
         None => (generate_password(), true),
     };
-    if auth::validate_password(&password).is_err() {
+    if credentials::validate_password(&password).is_err() {
         anyhow::bail!(
             "FINMATCH_ADMIN_PASSWORD must be at least {} characters",
-            auth::MIN_PASSWORD_LEN
+            credentials::MIN_PASSWORD_LEN
         );
     }
-    let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = credentials::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let created = conn.write_transaction(|conn| -> QueryResult<bool> {
         if crate::db::users::username_taken(conn, "admin")? {
             return Ok(false);

@@ -130,7 +130,7 @@ pub fn enqueue(
         let body = serde_json::json!({
             "id": uid,
             "event": event,
-            "occurred_at": crate::http::views::rfc3339(now),
+            "occurred_at": crate::domain::date::rfc3339(now),
             "data": payload,
         });
         diesel::insert_into(wd::table)

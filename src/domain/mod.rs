@@ -103,6 +103,7 @@ pub trait WireEnum: utoipa::ToSchema + serde::Serialize + Copy + Sized + 'static
 
 pub mod calendar;
 pub mod credit_code;
+pub mod date;
 pub mod demand;
 pub mod event;
 pub mod lifecycle;

@@ -7,6 +7,10 @@ use super::money::Money;
 use super::qualification::{QualificationKind, QualificationLevel};
 use super::size_class::{Industry, SizeClass};
 
+/// Every loan term finmatch accepts, in months (up to 30 years): products, approvals,
+/// disbursements, subsidy windows and simulations.
+pub const TERM_MONTHS: std::ops::RangeInclusive<i64> = 1..=360;
+
 str_enum! {
     pub enum ProductType {
         SpecializedSme = "specialized_sme" / "专精特新贷",

@@ -1,163 +1,17 @@
-//! JWT access tokens (HS256, algorithm pinned, `iss`/`aud`/`exp` checked), argon2 password
-//! hashes and the `Auth` extractor. Role checks are plain functions; object-level checks live in
-//! the repo queries.
+//! The `Auth` extractor: reads `Authorization: Bearer <token>`, verifies it with the
+//! `app::credentials` keys and checks, once per request, that the token is still live.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
-use crate::domain::org::Role;
-use crate::startup::AppState;
-
-pub const ISSUER: &str = "finmatch";
-pub const AUDIENCE: &str = "finmatch-api";
-/// Clock skew tolerated between instances, seconds.
-const LEEWAY_SECS: i64 = 30;
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: String,
-    pub org: i64,
-    pub role: String,
-    pub iss: String,
-    pub aud: String,
-    pub iat: i64,
-    pub exp: i64,
-    /// This token, for logout (`revoked_tokens`).
-    pub jti: String,
-    /// The user's `token_version` at issue; a password change moves past it.
-    pub ver: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-}
-
-pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    pub ttl_secs: i64,
-}
-
-impl JwtKeys {
-    pub fn new(secret: &secrecy::SecretString, ttl_secs: i64) -> Self {
-        let bytes = secret.expose_secret().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.algorithms = vec![Algorithm::HS256];
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS as u64;
-        JwtKeys {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-            validation,
-            ttl_secs,
-        }
-    }
-
-    pub fn issue(
-        &self,
-        user_id: i64,
-        org_id: i64,
-        role: Role,
-        token_version: i64,
-    ) -> Result<String, ApiError> {
-        let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
-            sub: user_id.to_string(),
-            org: org_id,
-            role: role.as_str().to_owned(),
-            iss: ISSUER.to_owned(),
-            aud: AUDIENCE.to_owned(),
-            iat: now,
-            exp: now + self.ttl_secs,
-            jti: uuid::Uuid::new_v4().to_string(),
-            ver: token_version,
-            nbf: None,
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ApiError::internal)
-    }
-
-    pub fn verify(&self, token: &str) -> Result<Auth, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                match e.kind() {
-                    ErrorKind::ExpiredSignature => {
-                        ApiError::unauthorized("the access token has expired")
-                    }
-                    _ => ApiError::unauthorized("the access token is invalid"),
-                }
-            })?;
-        let c = data.claims;
-        let invalid = || ApiError::unauthorized("the access token is invalid");
-        // Issued in the future: not a token this server made.
-        if c.iat > chrono::Utc::now().timestamp() + LEEWAY_SECS {
-            return Err(invalid());
-        }
-        let user_id = c.sub.parse().map_err(|_| invalid())?;
-        let role = Role::parse(&c.role).ok_or_else(invalid)?;
-        let jti = uuid::Uuid::parse_str(&c.jti).map_err(|_| invalid())?;
-        Ok(Auth {
-            user_id,
-            org_id: c.org,
-            role,
-            jti,
-            token_version: c.ver,
-            expires_at: c.exp,
-        })
-    }
-}
-
-/// The authenticated caller.
-#[derive(Clone, Copy, Debug)]
-pub struct Auth {
-    pub user_id: i64,
-    pub org_id: i64,
-    pub role: Role,
-    /// The presented token (logout revokes it).
-    pub jti: uuid::Uuid,
-    pub token_version: i64,
-    /// The token's `exp`, unix seconds.
-    pub expires_at: i64,
-}
-
-impl Auth {
-    /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "role '{}' may not perform this action",
-                self.role.as_str()
-            )))
-        }
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// Idempotency keys are scoped to the user.
-    pub fn idempotency_scope(&self) -> String {
-        format!("user:{}", self.user_id)
-    }
-}
+pub use crate::app::caller::Auth;
+use crate::app::error::AppError;
+use crate::app::AppState;
 
 impl FromRequest for Auth {
-    type Error = ApiError;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Auth, ApiError>>;
+    type Error = AppError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Auth, AppError>>;
 
     /// The signature and claims are checked here; then one query checks that the user is not
     /// disabled and the token not revoked, on every instance sharing the database.
@@ -166,7 +20,7 @@ impl FromRequest for Auth {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let auth = parsed?;
-            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let state = state.ok_or_else(|| AppError::internal("AppState missing"))?;
             let live = super::with_conn(&state, move |conn| {
                 Ok(crate::db::users::token_is_live(
                     conn,
@@ -177,7 +31,7 @@ impl FromRequest for Auth {
             })
             .await?;
             if !live {
-                return Err(ApiError::unauthorized(
+                return Err(AppError::unauthorized(
                     "the access token was revoked or its user is disabled",
                 ));
             }
@@ -186,17 +40,17 @@ impl FromRequest for Auth {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
+fn authenticate(req: &HttpRequest) -> Result<Auth, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("AppState missing"))?;
+        .ok_or_else(|| AppError::internal("AppState missing"))?;
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+        .ok_or_else(|| AppError::unauthorized("missing Authorization: Bearer <token>"))?;
     let value = value
         .to_str()
-        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+        .map_err(|_| AppError::unauthorized("malformed Authorization header"))?;
     // The scheme is case-insensitive (RFC 9110 §11.1).
     let token = value
         .trim()
@@ -204,100 +58,6 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
+        .ok_or_else(|| AppError::unauthorized("expected Authorization: Bearer <token>"))?;
     state.jwt.verify(token)
-}
-
-/// Bounds concurrent argon2 work: each hash takes 19 MiB, so unbounded parallel logins
-/// exhaust memory. Past the permits a request waits up to `wait`, then answers 503 with
-/// `Retry-After` instead of queueing without end.
-pub struct HashGate {
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
-    wait: std::time::Duration,
-}
-
-impl HashGate {
-    pub fn new(permits: usize, wait: std::time::Duration) -> Self {
-        HashGate {
-            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
-            wait,
-        }
-    }
-
-    /// Runs `f` (a hash or a verification) on the blocking pool under a permit.
-    pub async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let permit =
-            match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
-                Ok(Ok(p)) => p,
-                _ => {
-                    metrics::counter!(crate::telemetry::names::HASH_BUSY).increment(1);
-                    return Err(ApiError::busy("too many password checks at once; retry", 1));
-                }
-            };
-        Ok(web::block(move || {
-            let _permit = permit;
-            f()
-        })
-        .await?)
-    }
-
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        self.run(move || hash_password(&password)).await?
-    }
-}
-
-/// argon2id with the crate's default (OWASP) parameters.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
-
-/// A fixed hash verified when the username is unknown, so timing does not reveal which
-/// usernames exist.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("finmatch-dummy-password").unwrap_or_default())
-}
-
-pub const MIN_PASSWORD_LEN: usize = 10;
-pub const MAX_PASSWORD_LEN: usize = 256;
-
-pub fn validate_password(password: &str) -> Result<(), String> {
-    let n = password.chars().count();
-    if n < MIN_PASSWORD_LEN {
-        Err(format!("must be at least {MIN_PASSWORD_LEN} characters"))
-    } else if n > MAX_PASSWORD_LEN {
-        Err(format!("must be at most {MAX_PASSWORD_LEN} characters"))
-    } else {
-        Ok(())
-    }
-}
-
-pub fn validate_username(username: &str) -> Result<(), String> {
-    let n = username.chars().count();
-    if !(3..=64).contains(&n) {
-        return Err("must be 3 to 64 characters".into());
-    }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Err("may contain only ASCII letters, digits and . _ - @".into());
-    }
-    Ok(())
 }

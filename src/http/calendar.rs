@@ -8,21 +8,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Auth;
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::with_conn;
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::AppState;
 use crate::db;
 use crate::domain::org::Role;
-use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CalendarYear {
     /// Public holidays that fall on weekdays (and any other non-working weekday).
-    #[serde(deserialize_with = "super::date::strict_vec")]
+    #[serde(deserialize_with = "crate::domain::date::strict_vec")]
     pub holidays: Vec<NaiveDate>,
     /// Weekend days worked instead (调休).
-    #[serde(deserialize_with = "super::date::strict_vec")]
+    #[serde(deserialize_with = "crate::domain::date::strict_vec")]
     pub workdays: Vec<NaiveDate>,
 }
 
@@ -33,11 +33,11 @@ pub struct CalendarView {
     pub workdays: Vec<NaiveDate>,
 }
 
-fn check_year(year: i32) -> ApiResult<()> {
+fn check_year(year: i32) -> AppResult<()> {
     if (2000..=2100).contains(&year) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
+        Err(AppError::bad_request(
             ProblemCode::InvalidPathParameter,
             "year must be between 2000 and 2100",
         ))
@@ -57,7 +57,7 @@ pub async fn put_calendar(
     auth: Auth,
     path: web::Path<i32>,
     body: JsonBody<CalendarYear>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let year = path.into_inner();
     check_year(year)?;
@@ -117,7 +117,7 @@ pub async fn get_calendar(
     state: web::Data<AppState>,
     _auth: Auth,
     path: web::Path<i32>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let year = path.into_inner();
     check_year(year)?;
     let (start, end) = (

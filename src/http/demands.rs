@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::rfc3339;
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::AppState;
 use crate::db::demands::{self, DemandFields, DemandRow};
 use crate::db::orgs::{self, EnterpriseScope};
 use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
 use crate::domain::demand::{DemandStatus, Purpose};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
@@ -24,7 +25,6 @@ use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rate::Rate;
 use crate::domain::region;
 use crate::domain::rollup::Rollup;
-use crate::startup::AppState;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 
@@ -44,7 +44,7 @@ pub struct CreateDemand {
     #[serde(default)]
     pub preferred_product_types: Vec<ProductType>,
     /// Date the money is needed by; the demand expires after it.
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub needed_by: Option<NaiveDate>,
     #[schema(max_length = 5000, example = "采购数控机床两台")]
     pub description: String,
@@ -73,7 +73,7 @@ pub struct PatchDemand {
 fn nullable_date<'de, D: serde::Deserializer<'de>>(
     de: D,
 ) -> Result<Option<Option<NaiveDate>>, D::Error> {
-    super::date::strict_opt(de).map(Some)
+    crate::domain::date::strict_opt(de).map(Some)
 }
 
 /// Distinguishes an explicit `null` (Some(None)) from an absent field (None).
@@ -138,9 +138,9 @@ fn dedup<T: Ord + Copy>(mut v: Vec<T>) -> Vec<T> {
 }
 
 impl DemandView {
-    fn new(row: DemandRow, enterprise_name: String) -> ApiResult<Self> {
+    fn new(row: DemandRow, enterprise_name: String) -> AppResult<Self> {
         let stored = DemandStatus::parse(&row.status)
-            .ok_or_else(|| ApiError::internal("bad demand status"))?;
+            .ok_or_else(|| AppError::internal("bad demand status"))?;
         Ok(DemandView {
             id: row.id,
             enterprise_id: row.enterprise_id,
@@ -174,7 +174,7 @@ struct Draft {
 }
 
 impl Draft {
-    fn validate(&self) -> ApiResult<()> {
+    fn validate(&self) -> AppResult<()> {
         let mut v = Validator::default();
         v.check(!self.amount.is_zero(), "amount", "must be greater than 0");
         v.check(
@@ -211,7 +211,7 @@ impl Draft {
         }
     }
 
-    fn from_row(row: &DemandRow) -> ApiResult<Self> {
+    fn from_row(row: &DemandRow) -> AppResult<Self> {
         Ok(Draft {
             amount: Money::from_fen(row.amount_fen),
             term_months: row.term_months,
@@ -253,18 +253,18 @@ impl Draft {
     }
 }
 
-fn scope(conn: &mut DbConnection, auth: &Auth) -> ApiResult<EnterpriseScope> {
+fn scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<EnterpriseScope> {
     Ok(orgs::enterprise_scope(conn, auth.org_id, auth.role)?)
 }
 
 /// Loads a demand the caller may see (404 otherwise) and checks that the caller is its
 /// enterprise (403 otherwise).
-fn owned(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<(DemandRow, String)> {
+fn owned(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<(DemandRow, String)> {
     let scope = scope(conn, auth)?;
     let found =
-        demands::find_visible(conn, id, &scope)?.ok_or_else(|| ApiError::not_found("demand"))?;
+        demands::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("demand"))?;
     if auth.role != Role::Enterprise || found.0.enterprise_id != auth.org_id {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "only the enterprise that posted a demand may change it",
         ));
     }
@@ -278,11 +278,11 @@ fn notify_eligible_banks(
     state: &AppState,
     row: &DemandRow,
     name: &str,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     if !db::webhooks::any_subscribed(conn, "demand.eligible")? {
         return Ok(());
     }
-    let demand = db::catalog::demand(conn, row.id)?.ok_or_else(|| ApiError::not_found("demand"))?;
+    let demand = db::catalog::demand(conn, row.id)?.ok_or_else(|| AppError::not_found("demand"))?;
     let Some(enterprise) =
         db::catalog::enterprises(conn, Some(&[row.enterprise_id]))?.remove(&row.enterprise_id)
     else {
@@ -300,7 +300,7 @@ fn notify_eligible_banks(
         }
     }
     let view = serde_json::to_value(DemandView::new(row.clone(), name.to_owned())?)
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     for (bank, product_ids) in by_bank {
         let payload = serde_json::json!({"demand": view, "eligible_product_ids": product_ids});
         db::webhooks::enqueue(conn, &[bank], "demand.eligible", &payload, db::now())?;
@@ -321,7 +321,7 @@ pub async fn create_demand(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreateDemand>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Enterprise])?;
     let b = body.value;
     let draft = Draft {
@@ -379,7 +379,7 @@ pub async fn list_demands(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<DemandListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let cursor = PageQuery {
         limit: q.limit,
@@ -390,7 +390,7 @@ pub async fn list_demands(
         .as_deref()
         .is_some_and(|p| !region::is_region_prefix(p))
     {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_request(
             ProblemCode::InvalidQuery,
             "region_prefix must be 2, 4 or 6 digits",
         ));
@@ -411,7 +411,7 @@ pub async fn list_demands(
     let views = rows
         .into_iter()
         .map(|(row, name)| DemandView::new(row, name))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |v| v.id, |v| v)))
 }
 
@@ -426,11 +426,11 @@ pub async fn get_demand(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (row, name) = with_conn(&state, move |conn| {
         let scope = scope(conn, &auth)?;
-        demands::find_visible(conn, id, &scope)?.ok_or_else(|| ApiError::not_found("demand"))
+        demands::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("demand"))
     })
     .await?;
     Ok(HttpResponse::Ok().json(DemandView::new(row, name)?))
@@ -443,7 +443,7 @@ pub async fn get_demand(
     params(("id" = i64, Path, description = "Demand id")),
     responses(
         (status = 200, description = "The updated demand", body = DemandView),
-        (status = 409, description = "The demand is no longer open", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The demand is no longer open", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/demands/{id}")]
@@ -452,7 +452,7 @@ pub async fn patch_demand(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<PatchDemand>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let patch = body.value;
     let (row, name) = with_conn(&state, move |conn| {
@@ -460,7 +460,7 @@ pub async fn patch_demand(
             let (row, name) = owned(conn, &auth, id)?;
             let status = DemandStatus::parse(&row.status).unwrap_or(DemandStatus::Closed);
             if !status.effective(row.needed_by, today()).editable() {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::InvalidTransition,
                     "only an open demand can be changed",
                 ));
@@ -471,7 +471,7 @@ pub async fn patch_demand(
             let mut rollup = Rollup::default();
             if demands::update_open(conn, id, auth.org_id, &draft.fields(), now, &mut rollup)? == 0
             {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::InvalidTransition,
                     "only an open demand can be changed",
                 ));
@@ -479,7 +479,7 @@ pub async fn patch_demand(
             db::rollups::apply(conn, rollup)?;
             let scope = EnterpriseScope::Own(auth.org_id);
             let updated = demands::find_visible(conn, id, &scope)?
-                .ok_or_else(|| ApiError::not_found("demand"))?;
+                .ok_or_else(|| AppError::not_found("demand"))?;
             Ok((updated.0, name))
         })
     })
@@ -494,7 +494,7 @@ pub async fn patch_demand(
     params(("id" = i64, Path, description = "Demand id")),
     responses(
         (status = 200, description = "The closed demand", body = DemandView),
-        (status = 409, description = "The demand is already fulfilled, closed or expired", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The demand is already fulfilled, closed or expired", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/demands/{id}/close")]
@@ -503,7 +503,7 @@ pub async fn close_demand(
     auth: Auth,
     path: web::Path<i64>,
     super::extract::OptionalBody(reason): super::extract::OptionalBody<CloseDemand>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (row, name) = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
@@ -511,7 +511,7 @@ pub async fn close_demand(
             let status = DemandStatus::parse(&row.status).unwrap_or(DemandStatus::Closed);
             let closable = status.effective(row.needed_by, today()).closable();
             if !closable || demands::close(conn, id, auth.org_id, db::now())? == 0 {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::InvalidTransition,
                     format!(
                         "a demand that is {} cannot be closed",
@@ -523,7 +523,7 @@ pub async fn close_demand(
                 tracing::info!(demand = id, reason = %r, "demand closed by its enterprise");
             }
             let updated = demands::find_visible(conn, id, &EnterpriseScope::Own(auth.org_id))?
-                .ok_or_else(|| ApiError::not_found("demand"))?;
+                .ok_or_else(|| AppError::not_found("demand"))?;
             Ok((updated.0, name))
         })
     })

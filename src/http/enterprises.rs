@@ -11,21 +11,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::rfc3339;
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::AppState;
 use crate::db::enterprises::{self as repo, NewQualification, ProfileUpdate, QualificationRow};
 use crate::db::orgs::{self, EnterpriseRow, EnterpriseScope, OrgRow};
 use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 use crate::domain::region;
 use crate::domain::size_class::{classify, Industry, SizeClass, SizeInputs};
-use crate::startup::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QualificationView {
@@ -80,7 +80,7 @@ pub struct UpdateEnterprise {
     pub annual_revenue: Money,
     #[schema(value_type = Money, example = "28000000.00")]
     pub total_assets: Money,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub established_on: NaiveDate,
 }
 
@@ -88,9 +88,9 @@ pub struct UpdateEnterprise {
 pub struct CreateQualification {
     pub kind: QualificationKind,
     pub level: QualificationLevel,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub certified_on: NaiveDate,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub expires_on: NaiveDate,
     #[schema(min_length = 1, max_length = 100, example = "鲁工信专精〔2025〕118号")]
     pub certificate_no: String,
@@ -115,7 +115,7 @@ pub struct EnterpriseListQuery {
 #[into_params(parameter_in = Query)]
 pub struct QualificationListQuery {
     /// Only qualifications valid on this date.
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub valid_on: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -129,7 +129,7 @@ fn today() -> NaiveDate {
 /// A stored qualification with its domain form (which answers validity).
 type Stored = (QualificationRow, Qualification);
 
-fn with_domain(rows: Vec<QualificationRow>) -> ApiResult<Vec<Stored>> {
+fn with_domain(rows: Vec<QualificationRow>) -> AppResult<Vec<Stored>> {
     rows.into_iter()
         .map(|r| {
             let q = r.to_domain()?;
@@ -175,14 +175,14 @@ impl EnterpriseView {
     }
 }
 
-fn scope(conn: &mut DbConnection, auth: &Auth) -> ApiResult<EnterpriseScope> {
+fn scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<EnterpriseScope> {
     Ok(orgs::enterprise_scope(conn, auth.org_id, auth.role)?)
 }
 
 /// The enterprise if visible (404 otherwise).
-fn visible(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<(OrgRow, EnterpriseRow)> {
+fn visible(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<(OrgRow, EnterpriseRow)> {
     let scope = scope(conn, auth)?;
-    repo::find_visible(conn, id, &scope)?.ok_or_else(|| ApiError::not_found("enterprise"))
+    repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("enterprise"))
 }
 
 /// May the caller record or remove qualifications: the enterprise itself, its finance office, admin.
@@ -193,7 +193,7 @@ fn may_certify(auth: &Auth) -> bool {
     )
 }
 
-fn load_view(conn: &mut DbConnection, org: OrgRow, e: EnterpriseRow) -> ApiResult<EnterpriseView> {
+fn load_view(conn: &mut DbConnection, org: OrgRow, e: EnterpriseRow) -> AppResult<EnterpriseView> {
     let quals = with_domain(repo::qualification_rows_of(conn, &[org.id])?)?;
     Ok(EnterpriseView::new(org, e, quals))
 }
@@ -209,7 +209,7 @@ pub async fn list_enterprises(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<EnterpriseListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let q = query.into_inner();
     let cursor = PageQuery {
@@ -221,7 +221,7 @@ pub async fn list_enterprises(
         .as_deref()
         .is_some_and(|p| !region::is_region_prefix(p))
     {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_request(
             ProblemCode::InvalidQuery,
             "region_prefix must be 2, 4 or 6 digits",
         ));
@@ -269,7 +269,7 @@ pub async fn get_enterprise(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let view = with_conn(&state, move |conn| {
         let (org, e) = visible(conn, &auth, id)?;
@@ -289,7 +289,7 @@ pub async fn get_enterprise(
     params(("id" = i64, Path, description = "Enterprise (organization) id")),
     responses(
         (status = 200, description = "The updated enterprise", body = EnterpriseView),
-        (status = 403, description = "`forbidden`: neither the enterprise nor an admin; `region_change_forbidden`: the enterprise changed its own region", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither the enterprise nor an admin; `region_change_forbidden`: the enterprise changed its own region", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/enterprises/{id}")]
@@ -298,7 +298,7 @@ pub async fn update_enterprise(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<UpdateEnterprise>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let b = body.value;
     let view = with_conn(&state, move |conn| {
@@ -306,7 +306,7 @@ pub async fn update_enterprise(
             let (org, _) = visible(conn, &auth, id)?;
             let itself = auth.role == Role::Enterprise && auth.org_id == id;
             if !itself && auth.role != Role::Admin {
-                return Err(ApiError::forbidden(
+                return Err(AppError::forbidden(
                     "only the enterprise itself or an admin may change its profile",
                 ));
             }
@@ -324,7 +324,7 @@ pub async fn update_enterprise(
             // its figures are counted: not self-service.
             let moving = org.region_code.as_deref() != Some(b.region_code.as_str());
             if moving && itself {
-                return Err(ApiError::new(
+                return Err(AppError::new(
                     actix_web::http::StatusCode::FORBIDDEN,
                     ProblemCode::RegionChangeForbidden,
                     "an enterprise cannot change its own region_code; an admin can move it",
@@ -377,7 +377,7 @@ pub async fn update_enterprise(
     ),
     responses(
         (status = 201, description = "The qualification", body = QualificationView),
-        (status = 409, description = "`duplicate_qualification`: same kind, level and certificate number", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_qualification`: same kind, level and certificate number", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/enterprises/{id}/qualifications")]
@@ -387,11 +387,11 @@ pub async fn create_qualification(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<CreateQualification>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     with_conn(&state, move |conn| visible(conn, &auth, id).map(|_| ())).await?;
     if !may_certify(&auth) {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "this role may not record qualifications",
         ));
     }
@@ -434,7 +434,7 @@ pub async fn create_qualification(
                     };
                     repo::lock_enterprise(conn, id)?;
                     if repo::qualification_exists(conn, &new)? {
-                        return Err(ApiError::conflict(
+                        return Err(AppError::conflict(
                         ProblemCode::DuplicateQualification,
                         "this qualification (kind, level, certificate number) is already recorded",
                     ));
@@ -462,7 +462,7 @@ pub async fn list_qualifications(
     auth: Auth,
     path: web::Path<i64>,
     query: web::Query<QualificationListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let q = query.into_inner();
     let cursor = PageQuery {
@@ -499,18 +499,18 @@ pub async fn delete_qualification(
     auth: Auth,
     path: web::Path<(i64, i64)>,
     _: NoBody,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let (id, qid) = path.into_inner();
     with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
             visible(conn, &auth, id)?;
             if !may_certify(&auth) {
-                return Err(ApiError::forbidden(
+                return Err(AppError::forbidden(
                     "this role may not remove qualifications",
                 ));
             }
             if repo::delete_qualification(conn, id, qid)? == 0 {
-                return Err(ApiError::not_found("qualification"));
+                return Err(AppError::not_found("qualification"));
             }
             Ok(())
         })

@@ -9,8 +9,8 @@ use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use super::error::ProblemCode;
-use super::error::{ApiError, FieldError};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, FieldError};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -23,12 +23,12 @@ pub struct JsonBody<T> {
     pub raw: Bytes,
 }
 
-pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     // PostgreSQL text cannot hold NUL; JSON can only carry one escaped, so look closer then.
     if raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) {
             if let Some(field) = nul_path(&v, String::new()) {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     ProblemCode::InvalidBody,
                     vec![FieldError {
                         field: if field.is_empty() {
@@ -48,7 +48,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     if first.is_some_and(|b| *b != b'{')
         && serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok()
     {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             ProblemCode::InvalidBody,
             "body",
             "must be a JSON object",
@@ -59,7 +59,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     if parsed.is_ok() {
         // Trailing garbage after the value is a syntax error too.
         if let Err(e) = de.end() {
-            return Err(ApiError::bad_request(
+            return Err(AppError::bad_request(
                 ProblemCode::MalformedJson,
                 format!("request body is not valid JSON: {e}"),
             ));
@@ -71,7 +71,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         // further on (`{"name": [`), and serde_json reports some shape errors (an enum given
         // `null` or a number) as syntax errors although the body is well-formed.
         if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(raw) {
-            return ApiError::bad_request(
+            return AppError::bad_request(
                 ProblemCode::MalformedJson,
                 format!("request body is not valid JSON: {syntax}"),
             );
@@ -92,7 +92,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         if field == "." {
             field = "body".to_owned();
         }
-        ApiError::invalid(
+        AppError::invalid(
             ProblemCode::InvalidBody,
             vec![FieldError { field, message }],
         )
@@ -150,8 +150,8 @@ fn json_content_type(req: &HttpRequest) -> bool {
         .unwrap_or(true)
 }
 
-fn unsupported_media_type() -> ApiError {
-    ApiError::new(
+fn unsupported_media_type() -> AppError {
+    AppError::new(
         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ProblemCode::UnsupportedMediaType,
         "the request body must be application/json",
@@ -162,14 +162,14 @@ fn unsupported_media_type() -> ApiError {
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
-) -> impl Future<Output = Result<Bytes, ApiError>> {
+) -> impl Future<Output = Result<Bytes, AppError>> {
     let bytes = Bytes::from_request(req, payload);
     async move {
         let raw = bytes.await.map_err(|e| {
             if is_overflow(&e) {
                 too_large()
             } else {
-                ApiError::bad_request(
+                AppError::bad_request(
                     ProblemCode::InvalidBody,
                     format!("cannot read request body: {e}"),
                 )
@@ -189,8 +189,8 @@ fn is_overflow(e: &actix_web::Error) -> bool {
     ) || e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
 }
 
-fn too_large() -> ApiError {
-    ApiError::new(
+fn too_large() -> AppError {
+    AppError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
         ProblemCode::PayloadTooLarge,
         format!("request body is larger than {MAX_BODY_BYTES} bytes"),
@@ -204,8 +204,8 @@ fn is_absent(raw: &[u8]) -> bool {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = json_content_type(req);
@@ -226,8 +226,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 pub struct OptionalBody<T>(pub T);
 
 impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalBody<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = json_content_type(req);
@@ -251,8 +251,8 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalBody<T> {
 pub struct NoBody;
 
 impl FromRequest for NoBody {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
@@ -263,12 +263,12 @@ impl FromRequest for NoBody {
             }
             match serde_json::from_slice::<serde_json::Value>(&raw) {
                 Ok(serde_json::Value::Object(m)) if m.is_empty() => Ok(NoBody),
-                Ok(_) => Err(ApiError::invalid_field(
+                Ok(_) => Err(AppError::invalid_field(
                     ProblemCode::InvalidBody,
                     "body",
                     "this action takes no body: send none or {}",
                 )),
-                Err(e) => Err(ApiError::bad_request(
+                Err(e) => Err(AppError::bad_request(
                     ProblemCode::MalformedJson,
                     format!("request body is not valid JSON: {e}"),
                 )),
@@ -280,7 +280,7 @@ impl FromRequest for NoBody {
 /// Error handlers installed on actix's own extractors, so they speak problem+json too.
 pub fn query_config() -> actix_web::web::QueryConfig {
     actix_web::web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request(
+        AppError::bad_request(
             ProblemCode::InvalidQuery,
             format!("invalid query parameters: {err}"),
         )
@@ -290,7 +290,7 @@ pub fn query_config() -> actix_web::web::QueryConfig {
 
 pub fn path_config() -> actix_web::web::PathConfig {
     actix_web::web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request(
+        AppError::bad_request(
             ProblemCode::InvalidPathParameter,
             format!("invalid path parameter: {err}"),
         )

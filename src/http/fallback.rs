@@ -13,10 +13,10 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
-use super::error::{ApiError, ProblemCode};
+use crate::app::error::{AppError, ProblemCode};
 
 /// The problem a bare status stands for, when the code that answered did not say more.
-pub fn for_status(status: StatusCode) -> ApiError {
+pub fn for_status(status: StatusCode) -> AppError {
     let (code, detail) = match status.as_u16() {
         400 => (
             ProblemCode::MalformedRequest,
@@ -43,7 +43,7 @@ pub fn for_status(status: StatusCode) -> ApiError {
         s if s >= 500 => (ProblemCode::InternalError, "an internal error occurred"),
         _ => (ProblemCode::MalformedRequest, "the request was refused"),
     };
-    ApiError::new(status, code, detail)
+    AppError::new(status, code, detail)
 }
 
 /// Middleware: an error answer that is not problem+json (actix's extractors and services
@@ -146,7 +146,7 @@ impl RouteTable {
 pub async fn no_route(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     let methods = table.methods(req.path());
     if methods.is_empty() {
-        return ApiError::new(
+        return AppError::new(
             StatusCode::NOT_FOUND,
             ProblemCode::NotFound,
             "no such route",
@@ -158,7 +158,7 @@ pub async fn no_route(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRes
         .map(Method::as_str)
         .collect::<Vec<_>>()
         .join(", ");
-    let mut res = ApiError::new(
+    let mut res = AppError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         ProblemCode::MethodNotAllowed,
         format!("{} is not supported here; allowed: {allow}", req.method()),

@@ -4,9 +4,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiResult};
+use crate::app::error::{AppError, AppResult};
+use crate::app::AppState;
 use crate::db::{self, Backend};
-use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -43,23 +43,23 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "Database unreachable or migrations pending", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or migrations pending", body = crate::app::error::Problem, content_type = "application/problem+json"),
     ),
     security(())
 )]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let pool = state.pool.clone();
-    let ready = web::block(move || -> Result<bool, ApiError> {
+    let ready = web::block(move || -> Result<bool, AppError> {
         let mut conn = pool.get()?;
         db::migrations::up_to_date(&mut conn).map_err(|e| {
             tracing::warn!(error = %e, "readiness check failed");
-            ApiError::unavailable("database not ready")
+            AppError::unavailable("database not ready")
         })
     })
     .await??;
     if !ready {
-        return Err(ApiError::unavailable("database migrations are pending"));
+        return Err(AppError::unavailable("database migrations are pending"));
     }
     let database = match state.backend {
         Backend::Sqlite => DatabaseKind::Sqlite,

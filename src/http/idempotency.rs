@@ -13,11 +13,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult};
 use super::with_conn;
+use crate::app::effects::Receipt;
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult};
+use crate::app::AppState;
 use crate::db::{self, idempotency::Stored};
-use crate::startup::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotency-replayed";
@@ -37,7 +38,7 @@ fn fingerprint(req: &HttpRequest, raw_body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-fn key_of(req: &HttpRequest) -> ApiResult<Option<String>> {
+fn key_of(req: &HttpRequest) -> AppResult<Option<String>> {
     let Some(value) = req.headers().get(HeaderName::from_static(HEADER)) else {
         return Ok(None);
     };
@@ -49,7 +50,7 @@ fn key_of(req: &HttpRequest) -> ApiResult<Option<String>> {
             !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
         })
         .ok_or_else(|| {
-            ApiError::bad_request(
+            AppError::bad_request(
                 ProblemCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1-255 visible ASCII characters",
             )
@@ -91,8 +92,8 @@ impl Completion {
         conn: &mut db::DbConnection,
         status: StatusCode,
         value: &T,
-    ) -> ApiResult<Recorded> {
-        let body = serde_json::to_string(value).map_err(ApiError::internal)?;
+    ) -> AppResult<Recorded> {
+        let body = serde_json::to_string(value).map_err(AppError::internal)?;
         if let Some(p) = &self.0 {
             let stored = db::idempotency::store(
                 conn,
@@ -111,18 +112,26 @@ impl Completion {
     }
 }
 
-fn key_taken() -> ApiError {
-    ApiError::conflict(
+/// Idempotent endpoints are the creates: their answer is stored as `201 Created`.
+impl<V: Serialize> Receipt<V> for Completion {
+    type Out = Recorded;
+    fn record(self, conn: &mut db::DbConnection, value: V) -> AppResult<Recorded> {
+        Completion::record(self, conn, StatusCode::CREATED, &value)
+    }
+}
+
+fn key_taken() -> AppError {
+    AppError::conflict(
         ProblemCode::IdempotencyKeyInProgress,
         "a request with this Idempotency-Key is still being processed",
     )
 }
 
 /// The answer to a key seen before, if it settles the request.
-fn answer_stored(found: Option<Stored>, hash: &str) -> Option<ApiResult<HttpResponse>> {
+fn answer_stored(found: Option<Stored>, hash: &str) -> Option<AppResult<HttpResponse>> {
     let found = found?;
     if found.request_hash != hash {
-        return Some(Err(ApiError::conflict(
+        return Some(Err(AppError::conflict(
             ProblemCode::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )));
@@ -145,10 +154,10 @@ pub async fn run<F, Fut>(
     scope: String,
     raw_body: &[u8],
     create: F,
-) -> ApiResult<HttpResponse>
+) -> AppResult<HttpResponse>
 where
     F: FnOnce(Completion) -> Fut,
-    Fut: std::future::Future<Output = ApiResult<Recorded>>,
+    Fut: std::future::Future<Output = AppResult<Recorded>>,
 {
     let Some(key) = key_of(req)? else {
         let r = create(Completion(None)).await?;

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult};
 use super::pagination::{next_offset_cursor, offset_cursor, PageQuery};
 use super::with_conn;
+use crate::app::error::{AppError, AppResult};
+use crate::app::AppState;
 use crate::catalog;
 use crate::db::{self, orgs};
 use crate::domain::demand::Purpose;
@@ -20,7 +21,6 @@ use crate::domain::org::Role;
 use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rate::Rate;
 use crate::domain::size_class::SizeClass;
-use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -108,7 +108,7 @@ pub async fn recommendations(
     auth: Auth,
     path: web::Path<i64>,
     query: web::Query<RecommendationQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let q = query.into_inner();
     let include_ineligible = q.include_ineligible.unwrap_or(false);
@@ -134,22 +134,22 @@ pub async fn recommendations(
         // A cached page answers with one query (the counters); scope is still checked.
         if let Some(page) = st.matching.cached_result(&key) {
             if !scope.covers(page.enterprise_id, &page.region_code) {
-                return Err(ApiError::not_found("demand"));
+                return Err(AppError::not_found("demand"));
             }
             return Ok(page);
         }
         if let Some(r) = st.matching.cached_ranking(&rank) {
             if !scope.covers(r.enterprise_id, &r.region_code) {
-                return Err(ApiError::not_found("demand"));
+                return Err(AppError::not_found("demand"));
             }
         } else {
             db::demands::find_visible(conn, id, &scope)?
-                .ok_or_else(|| ApiError::not_found("demand"))?;
+                .ok_or_else(|| AppError::not_found("demand"))?;
         }
-        let demand = db::catalog::demand(conn, id)?.ok_or_else(|| ApiError::not_found("demand"))?;
+        let demand = db::catalog::demand(conn, id)?.ok_or_else(|| AppError::not_found("demand"))?;
         let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
             .remove(&demand.facts.enterprise_id)
-            .ok_or_else(|| ApiError::not_found("enterprise"))?;
+            .ok_or_else(|| AppError::not_found("enterprise"))?;
         let snapshot = st.matching.products(conn, rank.versions)?;
         // The ranking is computed once per demand and counters; every cursor page reads it.
         let ranking = match st.matching.cached_ranking(&rank) {
@@ -215,7 +215,7 @@ pub async fn recommendations(
         let cached = std::sync::Arc::new(catalog::CachedPage {
             enterprise_id: enterprise.facts.id,
             region_code: enterprise.facts.region_code.clone(),
-            body: serde_json::to_string(&page).map_err(ApiError::internal)?,
+            body: serde_json::to_string(&page).map_err(AppError::internal)?,
         });
         st.matching.store_result(key, cached.clone());
         Ok(cached)
@@ -238,21 +238,21 @@ pub async fn candidates(
     auth: Auth,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (limit, offset) = offset_cursor(&query)?;
     let st = state.clone();
     let body = with_conn(&state, move |conn| {
         // Invisible → 404; visible but another bank's (or the caller is no bank) → 403.
         let (row, _) = db::products::find_visible(conn, id, super::products::viewer(&auth))?
-            .ok_or_else(|| ApiError::not_found("product"))?;
+            .ok_or_else(|| AppError::not_found("product"))?;
         if !(auth.is_admin() || (auth.role == Role::Bank && row.bank_id == auth.org_id)) {
-            return Err(ApiError::forbidden(
+            return Err(AppError::forbidden(
                 "only the bank that owns a product sees its candidates",
             ));
         }
         let product =
-            db::catalog::product(conn, id)?.ok_or_else(|| ApiError::not_found("product"))?;
+            db::catalog::product(conn, id)?.ok_or_else(|| AppError::not_found("product"))?;
         let snapshot = st.matching.demands(conn, today())?;
         let ranked = catalog::candidates(&product.facts, &snapshot, snapshot.day);
         let items = ranked

@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
-use crate::startup::AppState;
+use crate::app::AppState;
 use crate::telemetry::names;
 
 /// Middleware: one count and one latency sample per request, labelled by the route template

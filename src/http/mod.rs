@@ -2,7 +2,6 @@
 
 pub mod auth;
 pub mod calendar;
-pub mod date;
 pub mod demands;
 pub mod enterprises;
 pub mod error;
@@ -20,24 +19,18 @@ pub mod products;
 pub mod session;
 pub mod stats;
 pub mod subsidies;
-pub mod views;
 pub mod webhooks;
 
 use actix_web::web;
 
-use crate::startup::AppState;
-use error::ApiError;
+use crate::app::error::AppError;
+use crate::app::AppState;
 
-/// Runs blocking database work on actix's thread pool with a pooled connection.
-pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+/// Runs blocking database work off the async runtime (see `app::run`).
+pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
 where
-    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await?
+    crate::app::run(state, f).await
 }

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::error::{FieldError, Problem};
+use crate::app::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
 #[openapi(

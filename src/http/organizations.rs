@@ -1,6 +1,7 @@
 //! Organizations and their users (SPEC §3.1). Admins create banks, guarantors and finance
 //! offices; enterprises register themselves.
 
+use crate::app::credentials;
 use crate::http::extract::NoBody;
 use std::collections::HashMap;
 
@@ -9,19 +10,19 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{self, Auth};
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
+use super::auth::Auth;
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
 use super::session::check_name;
-use super::views::{OrganizationView, UserView};
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::views::{OrganizationView, UserView};
+use crate::app::AppState;
 use crate::db::{self, orgs, users};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::org::{CreatableKind, OrgKind, Role};
 use crate::domain::region;
-use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrganization {
@@ -58,7 +59,7 @@ pub struct OrgListQuery {
     pub cursor: Option<String>,
 }
 
-fn validate_create(b: &CreateOrganization) -> ApiResult<Option<CreditCode>> {
+fn validate_create(b: &CreateOrganization) -> AppResult<Option<CreditCode>> {
     let mut v = Validator::default();
     check_name(&mut v, "name", &b.name);
     match (b.kind, b.region_code.as_deref()) {
@@ -87,7 +88,7 @@ fn validate_create(b: &CreateOrganization) -> ApiResult<Option<CreditCode>> {
         .as_deref()
         .map(CreditCode::parse)
         .transpose()
-        .map_err(ApiError::from)
+        .map_err(AppError::from)
 }
 
 /// Create a bank, guarantor or finance-office organization (admin).
@@ -97,7 +98,7 @@ fn validate_create(b: &CreateOrganization) -> ApiResult<Option<CreditCode>> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "The organization", body = OrganizationView),
-        (status = 409, description = "Credit code already registered", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Credit code already registered", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizations")]
@@ -106,7 +107,7 @@ pub async fn create_organization(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreateOrganization>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin])?;
     let code = validate_create(&body.value)?;
     let b = body.value;
@@ -121,7 +122,7 @@ pub async fn create_organization(
                 conn.write_transaction(|conn| {
                     if let Some(code) = &code {
                         if orgs::credit_code_taken(conn, code.as_str())? {
-                            return Err(ApiError::conflict(
+                            return Err(AppError::conflict(
                                 ProblemCode::CreditCodeTaken,
                                 "an organization with this credit code is already registered",
                             ));
@@ -160,7 +161,7 @@ pub async fn list_organizations(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<OrgListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let cursor = PageQuery {
         limit: q.limit,
@@ -169,7 +170,7 @@ pub async fn list_organizations(
     .cursor()?;
     if let Some(p) = &q.region_prefix {
         if !region::is_region_prefix(p) {
-            return Err(ApiError::bad_request(
+            return Err(AppError::bad_request(
                 ProblemCode::InvalidQuery,
                 "region_prefix must be 2, 4 or 6 digits",
             ));
@@ -216,12 +217,12 @@ pub async fn get_organization(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (org, ent) = with_conn(&state, move |conn| {
         let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
         let org = orgs::find_visible(conn, id, &scope)?
-            .ok_or_else(|| ApiError::not_found("organization"))?;
+            .ok_or_else(|| AppError::not_found("organization"))?;
         let ent = orgs::find_enterprise(conn, org.id)?;
         Ok((org, ent))
     })
@@ -239,7 +240,7 @@ pub async fn get_organization(
     ),
     responses(
         (status = 201, description = "The user", body = UserView),
-        (status = 409, description = "Username already taken", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username already taken", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizations/{id}/users")]
@@ -249,7 +250,7 @@ pub async fn create_user(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<CreateUser>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let org_id = path.into_inner();
     // Non-admins get 404 for organizations they cannot see and 403 for those they can.
     let visible = with_conn(&state, move |conn| {
@@ -257,13 +258,13 @@ pub async fn create_user(
         Ok(orgs::find_visible(conn, org_id, &scope)?)
     })
     .await?;
-    let org = visible.ok_or_else(|| ApiError::not_found("organization"))?;
+    let org = visible.ok_or_else(|| AppError::not_found("organization"))?;
     auth.require(&[Role::Admin])?;
     let mut v = Validator::default();
-    if let Err(m) = auth::validate_username(&body.value.username) {
+    if let Err(m) = credentials::validate_username(&body.value.username) {
         v.push("username", m);
     }
-    if let Err(m) = auth::validate_password(&body.value.password) {
+    if let Err(m) = credentials::validate_password(&body.value.password) {
         v.push("password", m);
     }
     v.finish()?;
@@ -280,7 +281,7 @@ pub async fn create_user(
             with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     if users::username_taken(conn, &b.username)? {
-                        return Err(ApiError::conflict(
+                        return Err(AppError::conflict(
                             ProblemCode::UsernameTaken,
                             "this username is already taken",
                         ));
@@ -315,13 +316,13 @@ pub async fn list_users(
     auth: Auth,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let org_id = path.into_inner();
     let cursor = query.cursor()?;
     let (org, rows) = with_conn(&state, move |conn| {
         let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
         let org = orgs::find_visible(conn, org_id, &scope)?
-            .ok_or_else(|| ApiError::not_found("organization"))?;
+            .ok_or_else(|| AppError::not_found("organization"))?;
         auth.require(&[Role::Admin])?;
         let rows = users::list_for_org(conn, org.id, cursor.after_id, cursor.limit)?;
         Ok((org, rows))
@@ -336,7 +337,7 @@ pub async fn list_users(
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "The user, disabled", body = UserView),
-        (status = 409, description = "`conflict`: an admin cannot disable itself", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: an admin cannot disable itself", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users/{id}/disable")]
@@ -345,7 +346,7 @@ pub async fn disable_user(
     auth: Auth,
     path: web::Path<i64>,
     _: NoBody,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     set_disabled(state, auth, path.into_inner(), true).await
 }
 
@@ -361,7 +362,7 @@ pub async fn enable_user(
     auth: Auth,
     path: web::Path<i64>,
     _: NoBody,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     set_disabled(state, auth, path.into_inner(), false).await
 }
 
@@ -370,10 +371,10 @@ async fn set_disabled(
     auth: Auth,
     id: i64,
     disabled: bool,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin])?;
     if disabled && id == auth.user_id {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             ProblemCode::Conflict,
             "an admin cannot disable itself",
         ));
@@ -382,10 +383,10 @@ async fn set_disabled(
         conn.write_transaction(|conn| {
             let when = disabled.then(db::now);
             if users::set_disabled(conn, id, when)? == 0 {
-                return Err(ApiError::not_found("user"));
+                return Err(AppError::not_found("user"));
             }
             let (user, org) =
-                users::find_with_org(conn, id)?.ok_or_else(|| ApiError::not_found("user"))?;
+                users::find_with_org(conn, id)?.ok_or_else(|| AppError::not_found("user"))?;
             Ok(UserView::new(&user, &org))
         })
     })

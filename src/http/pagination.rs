@@ -5,8 +5,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
-use super::error::ProblemCode;
+use crate::app::error::AppError;
+use crate::app::error::ProblemCode;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -37,10 +37,10 @@ pub struct Cursor {
 }
 
 impl PageQuery {
-    pub fn cursor(&self) -> Result<Cursor, ApiError> {
+    pub fn cursor(&self) -> Result<Cursor, AppError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_request(
+            return Err(AppError::bad_request(
                 ProblemCode::InvalidQuery,
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
@@ -53,9 +53,9 @@ impl PageQuery {
     }
 }
 
-fn decode(cursor: &str) -> Result<i64, ApiError> {
+fn decode(cursor: &str) -> Result<i64, AppError> {
     let bad = || {
-        ApiError::bad_request(
+        AppError::bad_request(
             ProblemCode::InvalidCursor,
             "the cursor is not one this API issued",
         )
@@ -73,10 +73,10 @@ fn encode(id: i64) -> String {
 }
 
 /// Position in a ranked (not id-ordered) list: an offset, opaque to clients.
-pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), ApiError> {
+pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), AppError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_request(
             ProblemCode::InvalidQuery,
             format!("limit must be between 1 and {MAX_LIMIT}"),
         ));
@@ -85,7 +85,7 @@ pub fn offset_cursor(q: &PageQuery) -> Result<(i64, usize), ApiError> {
         None | Some("") => 0,
         Some(c) => {
             let bad = || {
-                ApiError::bad_request(
+                AppError::bad_request(
                     ProblemCode::InvalidCursor,
                     "the cursor is not one this API issued",
                 )

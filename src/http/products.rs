@@ -7,20 +7,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::rfc3339;
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::AppState;
 use crate::db::products::{self as repo, ProductFields, ProductRow, Viewer};
 use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::product::{Eligibility, GuaranteeMethod, ProductStatus, ProductType};
 use crate::domain::rate::Rate;
 use crate::domain::region;
-use crate::startup::AppState;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 pub const DEFAULT_SLA_DAYS: i64 = 3;
@@ -143,7 +143,7 @@ fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
 }
 
 impl Draft {
-    fn validate(&self) -> ApiResult<()> {
+    fn validate(&self) -> AppResult<()> {
         let mut v = Validator::default();
         super::session::check_name(&mut v, "name", &self.name);
         v.check(
@@ -230,8 +230,8 @@ impl Draft {
         }
     }
 
-    fn from_row(r: &ProductRow) -> ApiResult<Self> {
-        let bad = || ApiError::internal(format!("product {} has an unknown enum value", r.id));
+    fn from_row(r: &ProductRow) -> AppResult<Self> {
+        let bad = || AppError::internal(format!("product {} has an unknown enum value", r.id));
         Ok(Draft {
             name: r.name.clone(),
             description: r.description.clone(),
@@ -273,7 +273,7 @@ impl Draft {
 }
 
 impl ProductView {
-    fn new(r: ProductRow, bank_name: String) -> ApiResult<Self> {
+    fn new(r: ProductRow, bank_name: String) -> AppResult<Self> {
         let d = Draft::from_row(&r)?;
         Ok(ProductView {
             id: r.id,
@@ -306,7 +306,7 @@ pub(crate) fn viewer(auth: &Auth) -> Viewer {
     }
 }
 
-fn bank_name(conn: &mut DbConnection, bank_id: i64) -> ApiResult<String> {
+fn bank_name(conn: &mut DbConnection, bank_id: i64) -> AppResult<String> {
     Ok(crate::db::orgs::find(conn, bank_id)?
         .map(|o| o.name)
         .unwrap_or_default())
@@ -325,7 +325,7 @@ pub async fn create_product(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreateProduct>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Bank])?;
     let b = body.value;
     let draft = Draft {
@@ -375,7 +375,7 @@ pub async fn list_products(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<ProductListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let cursor = PageQuery {
         limit: q.limit,
@@ -396,7 +396,7 @@ pub async fn list_products(
     let views = rows
         .into_iter()
         .map(|(r, n)| ProductView::new(r, n))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |v| v.id, |v| v)))
 }
 
@@ -411,10 +411,10 @@ pub async fn get_product(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (row, name) = with_conn(&state, move |conn| {
-        repo::find_visible(conn, id, viewer(&auth))?.ok_or_else(|| ApiError::not_found("product"))
+        repo::find_visible(conn, id, viewer(&auth))?.ok_or_else(|| AppError::not_found("product"))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ProductView::new(row, name)?))
@@ -427,7 +427,7 @@ pub async fn get_product(
     params(("id" = i64, Path, description = "Product id")),
     responses(
         (status = 200, description = "The updated product", body = ProductView),
-        (status = 409, description = "`invalid_transition` or `product_retired`", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` or `product_retired`", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/products/{id}")]
@@ -436,7 +436,7 @@ pub async fn patch_product(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<PatchProduct>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let patch = body.value;
     let (row, name) = with_conn(&state, move |conn| {
@@ -450,21 +450,21 @@ pub async fn patch_product(
                 // forbidden; otherwise it does not exist.
                 return Err(match repo::find_visible(conn, id, viewer(&auth))? {
                     Some(_) => {
-                        ApiError::forbidden("only the bank that owns a product may change it")
+                        AppError::forbidden("only the bank that owns a product may change it")
                     }
-                    None => ApiError::not_found("product"),
+                    None => AppError::not_found("product"),
                 });
             };
             let current = Draft::from_row(&row)?;
             if current.status == ProductStatus::Retired {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::ProductRetired,
                     "a retired product can no longer be changed",
                 ));
             }
             let next = current.clone().apply(patch);
             if !current.status.can_become(next.status) {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::InvalidTransition,
                     format!(
                         "a product cannot go from {} to {}",
@@ -475,7 +475,7 @@ pub async fn patch_product(
             next.validate()?;
             repo::update_owned(conn, id, auth.org_id, &next.fields(), db::now())?;
             let row = repo::find_owned(conn, id, auth.org_id)?
-                .ok_or_else(|| ApiError::not_found("product"))?;
+                .ok_or_else(|| AppError::not_found("product"))?;
             Ok((row, bank_name(conn, auth.org_id)?))
         })
     })

@@ -1,5 +1,6 @@
 //! Enterprise self-registration, login and `/me` (SPEC §3.1).
 
+use crate::app::credentials;
 use crate::http::extract::NoBody;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
@@ -7,19 +8,19 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{self, Auth};
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
+use super::auth::Auth;
 use super::extract::JsonBody;
-use super::views::{OrganizationView, UserView};
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::views::{OrganizationView, UserView};
+use crate::app::AppState;
 use crate::db::{self, orgs, throttle, users};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::region;
 use crate::domain::size_class::{self, Industry, SizeInputs};
-use crate::startup::AppState;
 
 /// The enterprise being registered.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -44,7 +45,7 @@ pub struct EnterpriseInput {
     /// 资产总额, yuan.
     #[schema(value_type = Money, example = "18000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
     pub total_assets: Money,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub established_on: NaiveDate,
     /// Has the enterprise ever had a loan? (false = 首贷 candidate; default false)
     #[serde(default)]
@@ -131,12 +132,12 @@ pub fn check_profile(
     );
 }
 
-fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
+fn validate_registration(r: &RegisterRequest) -> AppResult<CreditCode> {
     let mut v = Validator::default();
-    if let Err(m) = auth::validate_username(&r.username) {
+    if let Err(m) = credentials::validate_username(&r.username) {
         v.push("username", m);
     }
-    if let Err(m) = auth::validate_password(&r.password) {
+    if let Err(m) = credentials::validate_password(&r.password) {
         v.push("password", m);
     }
     let e = &r.enterprise;
@@ -157,12 +158,12 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
             let mut errors = rest.err().map(|e| e.errors).unwrap_or_default();
             errors.insert(
                 0,
-                super::error::FieldError {
+                crate::app::error::FieldError {
                     field: "enterprise.credit_code".into(),
                     message: ce.to_string(),
                 },
             );
-            Err(ApiError::invalid(ProblemCode::InvalidCreditCode, errors))
+            Err(AppError::invalid(ProblemCode::InvalidCreditCode, errors))
         }
     }
 }
@@ -174,8 +175,8 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<CreditCode> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first response")),
     responses(
         (status = 201, description = "The user and the enterprise organization", body = RegisterResponse),
-        (status = 409, description = "Username or credit code already registered", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields; `invalid_credit_code` when the checksum fails", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username or credit code already registered", body = crate::app::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; `invalid_credit_code` when the checksum fails", body = crate::app::error::Problem, content_type = "application/problem+json"),
     ),
     security(())
 )]
@@ -184,7 +185,7 @@ pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: JsonBody<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let code = validate_registration(&body.value)?;
     let r = body.value;
     let st = state.clone();
@@ -199,13 +200,13 @@ pub async fn register(
             with_conn(&state, move |conn| {
                 conn.write_transaction(|conn| {
                     if users::username_taken(conn, &r.username)? {
-                        return Err(ApiError::conflict(
+                        return Err(AppError::conflict(
                             ProblemCode::UsernameTaken,
                             "this username is already taken",
                         ));
                     }
                     if orgs::credit_code_taken(conn, code.as_str())? {
-                        return Err(ApiError::conflict(
+                        return Err(AppError::conflict(
                             ProblemCode::CreditCodeTaken,
                             "an organization with this credit code is already registered",
                         ));
@@ -273,10 +274,10 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "An access token", body = TokenResponse),
-        (status = 401, description = "Wrong username or password", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this username from this address", body = super::error::Problem, content_type = "application/problem+json",
+        (status = 401, description = "Wrong username or password", body = crate::app::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this username from this address", body = crate::app::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds until the next attempt is allowed"))),
-        (status = 503, description = "Too many password checks at once (or the database is unavailable); retry", body = super::error::Problem, content_type = "application/problem+json",
+        (status = 503, description = "Too many password checks at once (or the database is unavailable); retry", body = crate::app::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
@@ -286,17 +287,20 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: JsonBody<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let LoginRequest { username, password } = body.value;
     // A name that cannot exist costs nothing and stores nothing.
     let mut v = Validator::default();
-    if let Err(m) = auth::validate_username(&username) {
+    if let Err(m) = credentials::validate_username(&username) {
         v.push("username", m);
     }
     v.check(
-        password.chars().count() <= auth::MAX_PASSWORD_LEN,
+        password.chars().count() <= credentials::MAX_PASSWORD_LEN,
         "password",
-        format!("must be at most {} characters", auth::MAX_PASSWORD_LEN),
+        format!(
+            "must be at most {} characters",
+            credentials::MAX_PASSWORD_LEN
+        ),
     );
     v.finish()?;
     let client = client_address(&req, &state.trusted_proxies);
@@ -306,7 +310,7 @@ pub async fn login(
             // Counted before the password is checked, so parallel guesses cannot overtake it.
             if let Err(secs) = throttle::begin_attempt(conn, &username, &client, db::now())? {
                 metrics::counter!(crate::telemetry::names::LOGIN_THROTTLED).increment(1);
-                return Err(ApiError::too_many_requests(secs as u64));
+                return Err(AppError::too_many_requests(secs as u64));
             }
             Ok(users::find_by_username(conn, &username)?)
         })
@@ -318,8 +322,8 @@ pub async fn login(
             let hash = found
                 .as_ref()
                 .map(|(u, _)| u.password_hash.as_str())
-                .unwrap_or(auth::dummy_hash());
-            let ok = auth::verify_password(&password, hash) && found.is_some();
+                .unwrap_or(credentials::dummy_hash());
+            let ok = credentials::verify_password(&password, hash) && found.is_some();
             (ok, found)
         })
         .await?;
@@ -329,9 +333,9 @@ pub async fn login(
                 Ok(throttle::clear(conn, &username, &client)?)
             })
             .await?;
-            let role = super::views::org_kind(&org).role();
+            let role = crate::app::views::org_kind(&org).role();
             if user.disabled_at.is_some() {
-                return Err(ApiError::unauthorized("this account is disabled"));
+                return Err(AppError::unauthorized("this account is disabled"));
             }
             let token = state.jwt.issue(user.id, org.id, role, user.token_version)?;
             Ok(HttpResponse::Ok().json(TokenResponse {
@@ -340,7 +344,7 @@ pub async fn login(
                 expires_in: state.jwt.ttl_secs,
             }))
         }
-        _ => Err(ApiError::unauthorized("wrong username or password")),
+        _ => Err(AppError::unauthorized("wrong username or password")),
     }
 }
 
@@ -380,7 +384,7 @@ pub struct LoggedOut {
 /// Revoke the presented token.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The token is revoked", body = LoggedOut)))]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, auth: Auth, _: NoBody) -> ApiResult<HttpResponse> {
+pub async fn logout(state: web::Data<AppState>, auth: Auth, _: NoBody) -> AppResult<HttpResponse> {
     let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
         .map(|t| t.naive_utc())
         .unwrap_or_else(db::now);
@@ -411,7 +415,7 @@ pub struct ChangePassword {
     request_body = ChangePassword,
     responses(
         (status = 200, description = "The user", body = UserView),
-        (status = 422, description = "`validation_failed`: the current password is wrong or the new one too short", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the current password is wrong or the new one too short", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/me/password")]
@@ -419,33 +423,33 @@ pub async fn change_password(
     state: web::Data<AppState>,
     auth: Auth,
     body: JsonBody<ChangePassword>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let ChangePassword {
         current_password,
         new_password,
     } = body.value;
     let mut v = Validator::default();
-    if let Err(m) = auth::validate_password(&new_password) {
+    if let Err(m) = credentials::validate_password(&new_password) {
         v.push("new_password", m);
     }
     v.check(
-        current_password.chars().count() <= auth::MAX_PASSWORD_LEN,
+        current_password.chars().count() <= credentials::MAX_PASSWORD_LEN,
         "current_password",
         "is wrong",
     );
     v.finish()?;
     let (user, org) = with_conn(&state, move |conn| {
         users::find_with_org(conn, auth.user_id)?
-            .ok_or_else(|| ApiError::unauthorized("the user of this token no longer exists"))
+            .ok_or_else(|| AppError::unauthorized("the user of this token no longer exists"))
     })
     .await?;
     let stored = user.password_hash.clone();
     let right = state
         .hashing
-        .run(move || auth::verify_password(&current_password, &stored))
+        .run(move || credentials::verify_password(&current_password, &stored))
         .await?;
     if !right {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             ProblemCode::ValidationFailed,
             "current_password",
             "is wrong",
@@ -467,10 +471,10 @@ pub async fn change_password(
 /// The caller: user, role and organization.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The authenticated user", body = MeResponse)))]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn me(state: web::Data<AppState>, auth: Auth) -> AppResult<HttpResponse> {
     let (user, org, ent) = with_conn(&state, move |conn| {
         let (user, org) = users::find_with_org(conn, auth.user_id)?
-            .ok_or_else(|| ApiError::unauthorized("the user of this token no longer exists"))?;
+            .ok_or_else(|| AppError::unauthorized("the user of this token no longer exists"))?;
         let ent = orgs::find_enterprise(conn, org.id)?;
         Ok((user, org, ent))
     })

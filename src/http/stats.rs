@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::rfc3339;
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, Validator};
+use crate::app::AppState;
 use crate::db::stats::{self as repo, ExportedLoan, Slice, TargetRow};
 use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::product::ProductType;
@@ -30,16 +31,15 @@ use crate::domain::stats::{
 };
 use crate::domain::subsidy::PolicyStatus;
 use crate::domain::WireEnum;
-use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// From this date (demand and match creation, loan disbursement).
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub from: Option<NaiveDate>,
     /// To this date, inclusive.
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub to: Option<NaiveDate>,
     /// Narrows the caller's region (2, 4 or 6 digits).
     pub region_prefix: Option<String>,
@@ -49,9 +49,9 @@ pub struct StatsQuery {
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
     pub by: By,
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub from: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub to: Option<NaiveDate>,
     pub region_prefix: Option<String>,
 }
@@ -64,20 +64,20 @@ fn slice(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     prefix: Option<String>,
-) -> ApiResult<Slice> {
+) -> AppResult<Slice> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     if prefix
         .as_deref()
         .is_some_and(|p| !region::is_region_prefix(p))
     {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_request(
             ProblemCode::InvalidQuery,
             "region_prefix must be 2, 4 or 6 digits",
         ));
     }
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
-            return Err(ApiError::bad_request(
+            return Err(AppError::bad_request(
                 ProblemCode::InvalidQuery,
                 "to must not be before from",
             ));
@@ -155,7 +155,7 @@ fn loan_rollup(
     conn: &mut DbConnection,
     s: &Slice,
     dims: &[&str],
-) -> ApiResult<Vec<(CellKey, Measures)>> {
+) -> AppResult<Vec<(CellKey, Measures)>> {
     Ok(db::rollups::load(
         conn,
         Fact::Loan,
@@ -165,7 +165,7 @@ fn loan_rollup(
     )?)
 }
 
-fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
+fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
     let plan = rollup::plan(s.from, s.to);
     let prefix = s.region_prefix.as_deref();
     let d = rollup::merged(&db::rollups::load(
@@ -186,13 +186,13 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> ApiResult<Overview> {
             Ok(PolicyBudgetView {
                 policy_id: p.id,
                 name: p.name,
-                status: super::views::stored(&p.status)?,
+                status: crate::app::views::stored(&p.status)?,
                 budget: Money::from_fen(p.budget_fen),
                 used: Money::from_fen(p.used_fen),
                 remaining: Money::from_fen((p.budget_fen - p.used_fen).max(0)),
             })
         })
-        .collect::<ApiResult<_>>()?;
+        .collect::<AppResult<_>>()?;
     Ok(Overview {
         region_prefix: s.region_prefix.clone(),
         from: s.from,
@@ -221,7 +221,7 @@ pub async fn overview(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<StatsQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let o = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
@@ -241,7 +241,7 @@ pub struct Breakdown {
     pub total_matches: MatchFigures,
 }
 
-fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> ApiResult<Breakdown> {
+fn breakdown_of(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> AppResult<Breakdown> {
     let by = q.by;
     let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
     let cells = loan_rollup(conn, &s, &[dim::ALL, by.dim()])?;
@@ -290,7 +290,7 @@ pub async fn breakdown(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<BreakdownQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let b = with_conn(&state, move |conn| breakdown_of(conn, &auth, q)).await?;
     Ok(HttpResponse::Ok().json(b))
@@ -308,7 +308,7 @@ pub async fn banks(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<StatsQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let items = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
@@ -351,9 +351,9 @@ pub struct CreateTarget {
     /// Yuan for `disbursed_amount` ("300000000000.00"), a whole number otherwise ("10000").
     #[schema(example = "300000000000.00")]
     pub value: String,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub from: NaiveDate,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub to: NaiveDate,
     pub region_prefix: Option<String>,
 }
@@ -374,8 +374,8 @@ pub struct TargetView {
     pub created_at: String,
 }
 
-fn target_view(conn: &mut DbConnection, t: TargetRow) -> ApiResult<TargetView> {
-    let metric = super::views::stored::<Metric>(&t.metric)?;
+fn target_view(conn: &mut DbConnection, t: TargetRow) -> AppResult<TargetView> {
+    let metric = crate::app::views::stored::<Metric>(&t.metric)?;
     let s = Slice {
         region_prefix: t.region_prefix.clone(),
         from: Some(t.from_date),
@@ -412,7 +412,7 @@ fn target_view(conn: &mut DbConnection, t: TargetRow) -> ApiResult<TargetView> {
     })
 }
 
-fn own_prefix(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<String>> {
+fn own_prefix(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<String>> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     Ok(match auth.role {
         Role::Admin => None,
@@ -437,7 +437,7 @@ pub async fn create_target(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreateTarget>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let b = body.value;
     let mut v = Validator::default();
@@ -472,7 +472,7 @@ pub async fn create_target(
                 let own = own_prefix(conn, &auth)?;
                 let prefix = match (&own, &b.region_prefix) {
                     (Some(o), Some(p)) if !p.starts_with(o.as_str()) => {
-                        return Err(ApiError::invalid_field(
+                        return Err(AppError::invalid_field(
                             ProblemCode::ValidationFailed,
                             "region_prefix",
                             format!("must lie within your region {o}"),
@@ -510,14 +510,14 @@ pub async fn list_targets(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let cursor = q.cursor()?;
     let views = with_conn(&state, move |conn| {
         let own = own_prefix(conn, &auth)?;
         let rows = repo::list_targets(conn, own.as_deref(), cursor.after_id, cursor.limit)?;
         rows.into_iter()
             .map(|t| target_view(conn, t))
-            .collect::<ApiResult<Vec<_>>>()
+            .collect::<AppResult<Vec<_>>>()
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |t| t.id, |t| t)))
@@ -530,17 +530,17 @@ pub async fn get_target(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     // Targets are not visible to banks, guarantors and enterprises: 404, as for any other
     // resource outside the caller's scope.
     if !matches!(auth.role, Role::Admin | Role::FinanceOffice) {
-        return Err(ApiError::not_found("target"));
+        return Err(AppError::not_found("target"));
     }
     let view = with_conn(&state, move |conn| {
         let own = own_prefix(conn, &auth)?;
         let t = repo::find_target(conn, id, own.as_deref())?
-            .ok_or_else(|| ApiError::not_found("target"))?;
+            .ok_or_else(|| AppError::not_found("target"))?;
         target_view(conn, t)
     })
     .await?;
@@ -660,7 +660,7 @@ pub async fn loans_csv(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<StatsQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let loans = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
@@ -671,19 +671,19 @@ pub async fn loans_csv(
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer("\u{feff}".as_bytes().to_vec());
-    w.write_record(LOAN_HEADERS).map_err(ApiError::internal)?;
+    w.write_record(LOAN_HEADERS).map_err(AppError::internal)?;
     for l in &loans {
         w.write_record(loan_cells(l).iter().map(csv_field))
-            .map_err(ApiError::internal)?;
+            .map_err(AppError::internal)?;
     }
-    let out = w.into_inner().map_err(ApiError::internal)?;
+    let out = w.into_inner().map_err(AppError::internal)?;
     Ok(attachment(out, "text/csv; charset=utf-8", "loans.csv"))
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {
-    ApiError::internal(e)
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::internal(e)
 }
 
 /// Every loan of the slice as an Excel workbook.
@@ -693,7 +693,7 @@ pub async fn loans_xlsx(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<StatsQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let loans = with_conn(&state, move |conn| {
         let s = slice(conn, &auth, q.from, q.to, q.region_prefix)?;
@@ -701,7 +701,7 @@ pub async fn loans_xlsx(
     })
     .await?;
     if loans.len() > XLSX_MAX_ROWS {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_request(
             ProblemCode::TooManyRows,
             format!(
                 "{} loans do not fit one worksheet ({XLSX_MAX_ROWS} rows); narrow from/to or region_prefix, or use loans.csv",
@@ -751,7 +751,7 @@ pub async fn breakdown_xlsx(
     state: web::Data<AppState>,
     auth: Auth,
     q: web::Query<BreakdownQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let b = with_conn(&state, move |conn| breakdown_of(conn, &auth, q)).await?;
     let mut wb = rust_xlsxwriter::Workbook::new();

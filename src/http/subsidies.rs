@@ -11,15 +11,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auth;
-use super::error::ProblemCode;
-use super::error::{ApiError, ApiResult, FieldError, Validator};
 use super::extract::JsonBody;
 use super::pagination::{next_offset_cursor, offset_cursor, page, Page, PageQuery};
-use super::views::{rfc3339, stored};
 use super::{idempotency, with_conn};
+use crate::app::error::ProblemCode;
+use crate::app::error::{AppError, AppResult, FieldError, Validator};
+use crate::app::views::stored;
+use crate::app::AppState;
 use crate::db::matches::LoanRow;
 use crate::db::subsidies::{self as repo, ClaimRow, ClaimScope, NewClaim, NewPolicy, PolicyRow};
 use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::product::ProductType;
@@ -31,13 +33,12 @@ use crate::domain::subsidy::{
     GuaranteeFacts, GuaranteeRule, InterestBase, InterestRule, LoanFacts, LprPoint, LprReference,
     LprTerm, PolicyEligibility, PolicyKind, PolicyStatus, PriorAmounts, Rule, Step,
 };
-use crate::startup::AppState;
 
 // ---------------------------------------------------------------- LPR
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct LprInput {
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub effective_on: NaiveDate,
     /// 1-year LPR, percent.
     #[schema(value_type = Rate, example = "3.00")]
@@ -77,7 +78,7 @@ pub async fn list_lpr(
     state: web::Data<AppState>,
     _auth: Auth,
     query: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let (limit, offset) = offset_cursor(&query)?;
     let series = with_conn(&state, |conn| Ok(repo::lpr_series(conn)?)).await?;
     let total = series.len();
@@ -98,7 +99,7 @@ pub async fn list_lpr(
     request_body = LprInput,
     responses(
         (status = 201, description = "The print", body = LprView),
-        (status = 409, description = "`lpr_exists`: a print for that date exists", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`lpr_exists`: a print for that date exists", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/lpr")]
@@ -106,7 +107,7 @@ pub async fn create_lpr(
     state: web::Data<AppState>,
     auth: Auth,
     body: JsonBody<LprInput>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let b = body.value;
     let mut v = Validator::default();
@@ -132,7 +133,7 @@ pub async fn create_lpr(
     })
     .await?;
     if !created {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             ProblemCode::LprExists,
             "an LPR print for that date is already recorded",
         ));
@@ -375,9 +376,9 @@ pub struct CreatePolicy {
     #[schema(example = "专精特新企业贷款贴息", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: PolicyKind,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub effective_from: NaiveDate,
-    #[serde(default, deserialize_with = "super::date::strict_opt")]
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub effective_to: Option<NaiveDate>,
     #[schema(value_type = Money, example = "100000000.00")]
     pub budget: Money,
@@ -410,7 +411,7 @@ pub struct PolicyView {
     pub created_at: String,
 }
 
-fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> ApiResult<PolicyView> {
+fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<PolicyView> {
     let used = repo::budget_used(conn, p.id)?;
     Ok(PolicyView {
         id: p.id,
@@ -430,16 +431,16 @@ fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> ApiResult<PolicyView> {
     })
 }
 
-fn stored_rule(p: &PolicyRow) -> ApiResult<(PolicyKind, Rule, RuleInput)> {
-    let kind = PolicyKind::parse(&p.kind).ok_or_else(|| ApiError::internal("bad policy kind"))?;
+fn stored_rule(p: &PolicyRow) -> AppResult<(PolicyKind, Rule, RuleInput)> {
+    let kind = PolicyKind::parse(&p.kind).ok_or_else(|| AppError::internal("bad policy kind"))?;
     let input: RuleInput = db::from_json_text(&p.rule)?;
     let (rule, _) = input
         .to_rule(kind)
-        .map_err(|_| ApiError::internal("stored rule no longer validates"))?;
+        .map_err(|_| AppError::internal("stored rule no longer validates"))?;
     Ok((kind, rule, input))
 }
 
-fn finance_region(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<String>> {
+fn finance_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<String>> {
     Ok(match auth.role {
         Role::FinanceOffice => db::orgs::find(conn, auth.org_id)?.and_then(|o| o.region_code),
         _ => None,
@@ -447,7 +448,7 @@ fn finance_region(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<Stri
 }
 
 /// Checks a policy and returns its normalised rule as stored JSON.
-fn validate_policy(b: &CreatePolicy) -> ApiResult<String> {
+fn validate_policy(b: &CreatePolicy) -> AppResult<String> {
     let mut v = Validator::default();
     super::session::check_name(&mut v, "name", &b.name);
     if let Some(to) = b.effective_to {
@@ -490,7 +491,7 @@ pub async fn create_policy(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreatePolicy>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let b = body.value;
     let rule_text = validate_policy(&b)?;
@@ -550,7 +551,7 @@ pub async fn list_policies(
     state: web::Data<AppState>,
     _auth: Auth,
     query: web::Query<PolicyListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let cursor = PageQuery {
         limit: q.limit,
@@ -567,7 +568,7 @@ pub async fn list_policies(
         )?;
         rows.into_iter()
             .map(|r| policy_view(conn, r))
-            .collect::<ApiResult<Vec<_>>>()
+            .collect::<AppResult<Vec<_>>>()
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |p| p.id, |p| p)))
@@ -580,10 +581,10 @@ pub async fn get_policy(
     state: web::Data<AppState>,
     _auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let view = with_conn(&state, move |conn| {
-        let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+        let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
         policy_view(conn, p)
     })
     .await?;
@@ -598,7 +599,7 @@ pub async fn get_policy(
     params(("id" = i64, Path, description = "Policy id")),
     responses(
         (status = 200, description = "The updated policy", body = PolicyView),
-        (status = 409, description = "`policy_immutable`: claims exist", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`policy_immutable`: claims exist", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/policies/{id}")]
@@ -607,22 +608,22 @@ pub async fn update_policy(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<CreatePolicy>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let id = path.into_inner();
     let b = body.value;
     let rule_text = validate_policy(&b)?;
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
-            let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+            let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
             if !(auth.is_admin() || p.owner_org_id == auth.org_id) {
-                return Err(ApiError::forbidden(
+                return Err(AppError::forbidden(
                     "only the policy's finance office or an admin may change it",
                 ));
             }
             repo::lock_policy(conn, id)?;
             if repo::has_claims(conn, id)? {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::PolicyImmutable,
                     "claims have been made under this policy; publish a new one instead",
                 ));
@@ -646,7 +647,7 @@ pub async fn update_policy(
                     updated_at: now,
                 },
             )?;
-            let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+            let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
             policy_view(conn, p)
         })
     })
@@ -662,20 +663,20 @@ pub async fn suspend_policy(
     auth: Auth,
     path: web::Path<i64>,
     _: NoBody,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
-            let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+            let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
             if !(auth.is_admin()
                 || (auth.role == Role::FinanceOffice && p.owner_org_id == auth.org_id))
             {
-                return Err(ApiError::forbidden(
+                return Err(AppError::forbidden(
                     "only the policy's finance office or an admin may suspend it",
                 ));
             }
             repo::set_policy_status(conn, id, PolicyStatus::Suspended.as_str(), db::now())?;
-            let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+            let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
             policy_view(conn, p)
         })
     })
@@ -704,7 +705,7 @@ pub struct HypotheticalLoan {
     pub principal: Money,
     #[schema(value_type = Rate)]
     pub annual_rate: Rate,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub disbursed_on: NaiveDate,
     #[schema(minimum = 1, maximum = 360)]
     pub term_months: u32,
@@ -722,10 +723,10 @@ pub struct QuoteRequest {
     pub loan_id: Option<i64>,
     /// … or a hypothetical one.
     pub loan: Option<HypotheticalLoan>,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub period_start: NaiveDate,
     /// Exclusive (算头不算尾).
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub period_end: NaiveDate,
 }
 
@@ -749,12 +750,12 @@ struct Case {
     guarantor_id: Option<i64>,
 }
 
-fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> ApiResult<Case> {
+fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<Case> {
     let ent = db::catalog::enterprises(conn, Some(&[l.enterprise_id]))?
         .remove(&l.enterprise_id)
-        .ok_or_else(|| ApiError::not_found("enterprise"))?;
+        .ok_or_else(|| AppError::not_found("enterprise"))?;
     let product =
-        db::catalog::product(conn, l.product_id)?.ok_or_else(|| ApiError::not_found("product"))?;
+        db::catalog::product(conn, l.product_id)?.ok_or_else(|| AppError::not_found("product"))?;
     Ok(Case {
         loan: LoanFacts {
             principal: Money::from_fen(l.amount_fen),
@@ -803,7 +804,7 @@ fn compute(
     start: NaiveDate,
     end: NaiveDate,
     except: Option<i64>,
-) -> ApiResult<Computation> {
+) -> AppResult<Computation> {
     let eligibility: PolicyEligibility = db::from_json_text(&p.eligibility)?;
     let who = Beneficiary {
         region_code: &c.region_code,
@@ -860,7 +861,7 @@ fn compute(
     Ok(result)
 }
 
-fn check_period(start: NaiveDate, end: NaiveDate) -> ApiResult<()> {
+fn check_period(start: NaiveDate, end: NaiveDate) -> AppResult<()> {
     let mut v = Validator::default();
     v.check(end > start, "period_end", "must be after period_start");
     v.check(
@@ -884,31 +885,31 @@ pub async fn quote(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<QuoteRequest>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let b = body.value;
     check_period(b.period_start, b.period_end)?;
     if b.loan_id.is_some() == b.loan.is_some() {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             ProblemCode::ValidationFailed,
             "loan_id",
             "give either loan_id or loan",
         ));
     }
     let q = with_conn(&state, move |conn| {
-        let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+        let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
         let (kind, rule, _) = stored_rule(&p)?;
         let case = match (b.loan_id, b.loan) {
             (Some(loan_id), _) => {
                 let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
                 let l = db::matches::find_loan(conn, loan_id, &scope)?
-                    .ok_or_else(|| ApiError::not_found("loan"))?;
+                    .ok_or_else(|| AppError::not_found("loan"))?;
                 case_from_loan(conn, &l)?
             }
             (None, Some(h)) => {
                 let scope = db::orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
                 let (org, e) = db::enterprises::find_visible(conn, h.enterprise_id, &scope)?
-                    .ok_or_else(|| ApiError::not_found("enterprise"))?;
+                    .ok_or_else(|| AppError::not_found("enterprise"))?;
                 let quals = db::catalog::enterprises(conn, Some(&[org.id]))?
                     .remove(&org.id)
                     .map(|e| e.facts.qualifications)
@@ -955,7 +956,7 @@ pub async fn quote(
                 }
             }
             _ => {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     ProblemCode::ValidationFailed,
                     "loan_id",
                     "give either loan_id or loan",
@@ -988,10 +989,10 @@ pub async fn quote(
 pub struct CreateClaim {
     pub policy_id: i64,
     pub loan_id: i64,
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub period_start: NaiveDate,
     /// Exclusive (算头不算尾).
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub period_end: NaiveDate,
 }
 
@@ -1018,7 +1019,7 @@ pub struct ClaimView {
     pub updated_at: String,
 }
 
-fn claim_view(c: ClaimRow) -> ApiResult<ClaimView> {
+fn claim_view(c: ClaimRow) -> AppResult<ClaimView> {
     Ok(ClaimView {
         id: c.id,
         policy_id: c.policy_id,
@@ -1038,7 +1039,7 @@ fn claim_view(c: ClaimRow) -> ApiResult<ClaimView> {
     })
 }
 
-fn claim_scope(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<ClaimScope>> {
+fn claim_scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<ClaimScope>> {
     Ok(match auth.role {
         Role::Admin => Some(ClaimScope::All),
         Role::Enterprise => Some(ClaimScope::Enterprise(auth.org_id)),
@@ -1048,11 +1049,11 @@ fn claim_scope(conn: &mut DbConnection, auth: &Auth) -> ApiResult<Option<ClaimSc
     })
 }
 
-fn visible_claim(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<ClaimRow> {
-    let c = repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?;
+fn visible_claim(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimRow> {
+    let c = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
     match claim_scope(conn, auth)? {
         Some(scope) if repo::claim_visible(conn, &c, &scope)? => Ok(c),
-        _ => Err(ApiError::not_found("subsidy claim")),
+        _ => Err(AppError::not_found("subsidy claim")),
     }
 }
 
@@ -1063,8 +1064,8 @@ fn visible_claim(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<Cla
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "The claim, `submitted`, with amount and breakdown", body = ClaimView),
-        (status = 409, description = "`duplicate_claim`: an overlapping period is already claimed", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`not_eligible` or invalid fields", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_claim`: an overlapping period is already claimed", body = crate::app::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_eligible` or invalid fields", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/subsidy-claims")]
@@ -1073,7 +1074,7 @@ pub async fn create_claim(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreateClaim>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let b = body.value;
     if let Err(forbidden) = auth.require(&[
         Role::Enterprise,
@@ -1092,7 +1093,7 @@ pub async fn create_claim(
         return Err(if visible {
             forbidden
         } else {
-            ApiError::not_found("loan")
+            AppError::not_found("loan")
         });
     }
     check_period(b.period_start, b.period_end)?;
@@ -1101,20 +1102,20 @@ pub async fn create_claim(
         with_conn(&state, move |conn| {
             conn.write_transaction(|conn| {
                 let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
-                let loan = db::matches::find_loan(conn, b.loan_id, &scope)?.ok_or_else(|| ApiError::not_found("loan"))?;
+                let loan = db::matches::find_loan(conn, b.loan_id, &scope)?.ok_or_else(|| AppError::not_found("loan"))?;
                 // Taken before the overlap check below: one claim per period, under concurrency.
                 repo::lock_claims_of_loan(conn, loan.id)?;
-                let p = repo::find_policy(conn, b.policy_id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+                let p = repo::find_policy(conn, b.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
                 let (kind, rule, _) = stored_rule(&p)?;
                 let case = case_from_loan(conn, &loan)?;
                 let c = compute(conn, &p, &rule, kind, &case, b.period_start, b.period_end, None)?;
                 if !c.eligible {
                     let errors = c.reasons.into_iter().map(|m| FieldError { field: "loan_id".into(), message: m }).collect();
-                    return Err(ApiError::invalid(ProblemCode::NotEligible, errors));
+                    return Err(AppError::invalid(ProblemCode::NotEligible, errors));
                 }
-                let payee = payee(kind, &case).ok_or_else(|| ApiError::invalid_field(ProblemCode::NotEligible, "loan_id", "the loan has no guarantor"))?;
+                let payee = payee(kind, &case).ok_or_else(|| AppError::invalid_field(ProblemCode::NotEligible, "loan_id", "the loan has no guarantor"))?;
                 if repo::overlapping_claim(conn, p.id, loan.id, b.period_start, b.period_end)? {
-                    return Err(ApiError::conflict(ProblemCode::DuplicateClaim, "a claim for an overlapping period of this loan under this policy exists"));
+                    return Err(AppError::conflict(ProblemCode::DuplicateClaim, "a claim for an overlapping period of this loan under this policy exists"));
                 }
                 let now = db::now();
                 let row = repo::insert_claim(
@@ -1159,7 +1160,7 @@ pub async fn list_claims(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<ClaimListQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let cursor = PageQuery {
         limit: q.limit,
@@ -1183,7 +1184,7 @@ pub async fn list_claims(
     let views = rows
         .into_iter()
         .map(claim_view)
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |c| c.id, |c| c)))
 }
 
@@ -1194,21 +1195,21 @@ pub async fn get_claim(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let c = with_conn(&state, move |conn| visible_claim(conn, &auth, id)).await?;
     Ok(HttpResponse::Ok().json(claim_view(c)?))
 }
 
 /// The claim if the caller is the finance office in scope (or admin); 404 out of scope, 403 for other roles.
-fn decidable(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<ClaimRow> {
+fn decidable(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimRow> {
     let c = visible_claim(conn, auth, id)?;
     auth.require(&[Role::FinanceOffice, Role::Admin])?;
     Ok(c)
 }
 
-fn wrong_state(c: &ClaimRow, action: &str) -> ApiError {
-    ApiError::conflict(
+fn wrong_state(c: &ClaimRow, action: &str) -> AppError {
+    AppError::conflict(
         ProblemCode::InvalidTransition,
         format!("a claim that is {} cannot be {action}", c.state),
     )
@@ -1220,8 +1221,8 @@ fn wrong_state(c: &ClaimRow, action: &str) -> ApiError {
     params(("id" = i64, Path, description = "Claim id")),
     responses(
         (status = 200, description = "The approved claim (its amount may be lowered by a cap)", body = ClaimView),
-        (status = 409, description = "`budget_exceeded` (the claim stays submitted) or `invalid_transition`", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`not_eligible`: the loan no longer qualifies (e.g. the policy was suspended since the claim was filed)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`budget_exceeded` (the claim stays submitted) or `invalid_transition`", body = crate::app::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_eligible`: the loan no longer qualifies (e.g. the policy was suspended since the claim was filed)", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/subsidy-claims/{id}/approve")]
@@ -1230,27 +1231,27 @@ pub async fn approve_claim(
     auth: Auth,
     path: web::Path<i64>,
     _: NoBody,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let view = with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
             let c = decidable(conn, &auth, id)?;
             repo::lock_policy(conn, c.policy_id)?;
             let c =
-                repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?;
+                repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
             let (from, to) = ClaimAction::Approve.arrow();
             if c.state != from.as_str() {
                 return Err(wrong_state(&c, to.as_str()));
             }
             let p = repo::find_policy(conn, c.policy_id)?
-                .ok_or_else(|| ApiError::not_found("policy"))?;
+                .ok_or_else(|| AppError::not_found("policy"))?;
             let (kind, rule, _) = stored_rule(&p)?;
             let loan = db::matches::find_loan(
                 conn,
                 c.loan_id,
                 &db::matches::LoanScope::Matches(db::matches::MatchScope::All),
             )?
-            .ok_or_else(|| ApiError::not_found("loan"))?;
+            .ok_or_else(|| AppError::not_found("loan"))?;
             let case = case_from_loan(conn, &loan)?;
             let result = compute(
                 conn,
@@ -1271,11 +1272,11 @@ pub async fn approve_claim(
                         message: m,
                     })
                     .collect();
-                return Err(ApiError::invalid(ProblemCode::NotEligible, errors));
+                return Err(AppError::invalid(ProblemCode::NotEligible, errors));
             }
             let remaining = p.budget_fen - repo::budget_used(conn, p.id)?;
             if result.amount.fen() > remaining {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::BudgetExceeded,
                     format!(
                         "the policy's remaining budget {} does not cover {}",
@@ -1301,15 +1302,15 @@ pub async fn approve_claim(
                 None,
                 now,
             )? {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     ProblemCode::InvalidTransition,
                     "the claim changed meanwhile",
                 ));
             }
             let row =
-                repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?;
+                repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
             let view = claim_view(row.clone())?;
-            let payload = serde_json::to_value(&view).map_err(ApiError::internal)?;
+            let payload = serde_json::to_value(&view).map_err(AppError::internal)?;
             db::webhooks::enqueue(
                 conn,
                 &[row.enterprise_id, row.payee_org_id],
@@ -1343,7 +1344,7 @@ pub async fn reject_claim(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<RejectClaim>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let reason = body.value.reason;
     let mut v = Validator::default();
@@ -1372,7 +1373,7 @@ pub async fn reject_claim(
                 return Err(wrong_state(&c, to.as_str()));
             }
             claim_view(
-                repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?,
+                repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?,
             )
         })
     })
@@ -1382,7 +1383,7 @@ pub async fn reject_claim(
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct PayClaim {
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub paid_on: NaiveDate,
     /// The payment's reference (国库支付凭证号 …).
     #[schema(min_length = 1, max_length = 200)]
@@ -1402,7 +1403,7 @@ pub async fn pay_claim(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<PayClaim>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let b = body.value;
     let mut v = Validator::default();
@@ -1432,9 +1433,9 @@ pub async fn pay_claim(
                 return Err(wrong_state(&c, to.as_str()));
             }
             let row =
-                repo::find_claim(conn, id)?.ok_or_else(|| ApiError::not_found("subsidy claim"))?;
+                repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
             let view = claim_view(row.clone())?;
-            let payload = serde_json::to_value(&view).map_err(ApiError::internal)?;
+            let payload = serde_json::to_value(&view).map_err(AppError::internal)?;
             db::webhooks::enqueue(
                 conn,
                 &[row.enterprise_id, row.payee_org_id],
@@ -1455,10 +1456,10 @@ pub async fn pay_claim(
 #[serde(deny_unknown_fields)]
 pub struct SimulateRequest {
     /// Loans disbursed from this date …
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub from: NaiveDate,
     /// … to this date, inclusive.
-    #[serde(deserialize_with = "super::date::strict")]
+    #[serde(deserialize_with = "crate::domain::date::strict")]
     pub to: NaiveDate,
     /// Rule parameters to change for this simulation only.
     pub overrides: Option<RuleInput>,
@@ -1495,7 +1496,7 @@ pub async fn simulate(
     auth: Auth,
     path: web::Path<i64>,
     body: JsonBody<SimulateRequest>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&[Role::FinanceOffice, Role::Admin])?;
     let id = path.into_inner();
     let b = body.value;
@@ -1503,14 +1504,14 @@ pub async fn simulate(
     v.check(b.to >= b.from, "to", "must not be before from");
     v.finish()?;
     let result = with_conn(&state, move |conn| {
-        let p = repo::find_policy(conn, id)?.ok_or_else(|| ApiError::not_found("policy"))?;
+        let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
         let (kind, _, input) = stored_rule(&p)?;
         let input = match &b.overrides {
             Some(o) => input.merged(o),
             None => input,
         };
         let (rule, _) = input.to_rule(kind).map_err(|errs| {
-            ApiError::invalid(
+            AppError::invalid(
                 ProblemCode::ValidationFailed,
                 errs.into_iter()
                     .map(|e| FieldError {

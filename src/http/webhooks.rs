@@ -9,16 +9,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult, ProblemCode, Validator};
 use super::extract::JsonBody;
 use super::pagination::{page, Page, PageQuery};
-use super::views::rfc3339;
 use super::{idempotency, with_conn};
+use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
+use crate::app::AppState;
 use crate::db::webhooks::{self as repo, DeliveryRow, WebhookRow};
 use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
 use crate::domain::event::{DeliveryStatus, WebhookEvent};
 use crate::domain::org::Role;
-use crate::startup::AppState;
 
 /// Whether a webhook URL may be called: an address literal (any form the URL standard
 /// reads: `2130706433` is 127.0.0.1) must be allowed; `localhost` never is unless loopback
@@ -89,7 +89,7 @@ pub struct DeliveryView {
     pub delivered_at: Option<String>,
 }
 
-fn view(w: WebhookRow, secret: Option<String>) -> ApiResult<WebhookView> {
+fn view(w: WebhookRow, secret: Option<String>) -> AppResult<WebhookView> {
     Ok(WebhookView {
         id: w.id,
         organization_id: w.org_id,
@@ -122,8 +122,8 @@ fn owner(auth: &Auth) -> Option<i64> {
     (!auth.is_admin()).then_some(auth.org_id)
 }
 
-fn find(conn: &mut DbConnection, auth: &Auth, id: i64) -> ApiResult<WebhookRow> {
-    repo::find(conn, id, owner(auth))?.ok_or_else(|| ApiError::not_found("webhook"))
+fn find(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<WebhookRow> {
+    repo::find(conn, id, owner(auth))?.ok_or_else(|| AppError::not_found("webhook"))
 }
 
 /// Subscribe to events (bank, enterprise, guarantor). The answer carries the signing secret once.
@@ -139,7 +139,7 @@ pub async fn create_webhook(
     req: HttpRequest,
     auth: Auth,
     body: JsonBody<CreateWebhook>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     auth.require(&SUBSCRIBERS)?;
     let b = body.value;
     let mut v = Validator::default();
@@ -149,7 +149,7 @@ pub async fn create_webhook(
                 || !u.username().is_empty()
                 || u.password().is_some()
             {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     ProblemCode::WebhookUrlNotAllowed,
                     "url",
                     "must be an http or https URL without credentials",
@@ -157,7 +157,7 @@ pub async fn create_webhook(
             }
             v.check(u.host().is_some(), "url", "must name a host");
             if !target_allowed(&u, &state.webhook_allow).await {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     ProblemCode::WebhookUrlNotAllowed,
                     "url",
                     "must point at a public address (loopback, private, link-local and \
@@ -235,7 +235,7 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let cursor = query.cursor()?;
     let rows = with_conn(&state, move |conn| {
         Ok(repo::list(
@@ -249,7 +249,7 @@ pub async fn list_webhooks(
     let views = rows
         .into_iter()
         .map(|w| view(w, None))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |w| w.id, |w| w)))
 }
 
@@ -265,7 +265,7 @@ pub async fn delete_webhook(
     auth: Auth,
     path: web::Path<i64>,
     _: NoBody,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     with_conn(&state, move |conn| {
         conn.write_transaction(|conn| {
@@ -289,7 +289,7 @@ pub async fn list_deliveries(
     auth: Auth,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let cursor = query.cursor()?;
     let rows = with_conn(&state, move |conn| {

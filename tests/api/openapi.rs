@@ -89,7 +89,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         wire::<subsidy::LprTerm>(),
         wire::<subsidy::LprReference>(),
         wire::<subsidy::CounterGuarantee>(),
-        wire::<finmatch::http::error::ProblemCode>(),
+        wire::<finmatch::app::error::ProblemCode>(),
         wire::<finmatch::http::health::DatabaseKind>(),
     ];
     let doc: Value = serde_json::from_str(&finmatch::startup::openapi_json()).unwrap();

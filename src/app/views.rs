@@ -1,12 +1,13 @@
 //! Response bodies shared by several resources.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ApiError;
+use crate::app::error::AppError;
 use crate::db::orgs::{EnterpriseRow, OrgRow};
 use crate::db::users::UserRow;
+use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::size_class::{Industry, SizeClass};
@@ -14,14 +15,8 @@ use crate::domain::WireEnum;
 
 /// A stored enum value read back; a value outside the set is corrupt data (500), never a
 /// silent default.
-pub fn stored<T: WireEnum>(s: &str) -> Result<T, ApiError> {
-    T::from_wire(s).ok_or_else(|| ApiError::internal(format!("unknown stored value {s:?}")))
-}
-
-/// RFC 3339 UTC timestamp.
-pub fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+pub fn stored<T: WireEnum>(s: &str) -> Result<T, AppError> {
+    T::from_wire(s).ok_or_else(|| AppError::internal(format!("unknown stored value {s:?}")))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

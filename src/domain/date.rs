@@ -7,6 +7,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::de::{Deserializer, Error};
 use serde::Deserialize;
 
+/// Timestamps on the wire: RFC 3339 in UTC, to the microsecond.
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 pub const EXPECTED: &str = "a date YYYY-MM-DD between 1900-01-01 and 2999-12-31";
 
 /// The one parser: ten characters, digits and two dashes, a real day, a year in range.

@@ -1,0 +1,57 @@
+//! Reading matches and loans, always through the caller's scope: what is out of scope is
+//! "not found", so its existence is not revealed.
+
+use super::{full_view, today, LoanView, MatchView};
+use crate::app::caller::Auth;
+use crate::app::error::{AppError, AppResult};
+use crate::db::matches::{self as repo, LoanFilter, LoanRow, MatchRow};
+use crate::db::DbConnection;
+use crate::domain::lifecycle::MatchState;
+
+/// What a match list is filtered by; `after_id`/`limit` come from the page cursor.
+pub struct MatchQuery {
+    pub state: Option<MatchState>,
+    pub overdue: Option<bool>,
+    pub product_id: Option<i64>,
+    pub demand_id: Option<i64>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, auth: &Auth, q: MatchQuery) -> AppResult<Vec<MatchRow>> {
+    let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
+    let today = today();
+    let filter = repo::MatchFilter {
+        state: q.state.map(|s| s.as_str().to_owned()),
+        overdue_on: (q.overdue == Some(true)).then_some(today),
+        not_overdue_on: (q.overdue == Some(false)).then_some(today),
+        product_id: q.product_id,
+        demand_id: q.demand_id,
+        after_id: q.after_id,
+        limit: q.limit,
+    };
+    Ok(repo::list(conn, &scope, &filter)?)
+}
+
+/// One match with its audit trail and loans.
+pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<MatchView> {
+    let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
+    repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("match"))?;
+    full_view(conn, id)
+}
+
+/// Loans in the caller's scope (a guarantor sees the loans it guarantees).
+pub fn list_loans(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    filter: LoanFilter,
+) -> AppResult<Vec<LoanRow>> {
+    let scope = repo::loan_scope_for(conn, auth.org_id, auth.role)?;
+    Ok(repo::list_loans(conn, &scope, &filter)?)
+}
+
+pub fn get_loan(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<LoanView> {
+    let scope = repo::loan_scope_for(conn, auth.org_id, auth.role)?;
+    let loan = repo::find_loan(conn, id, &scope)?.ok_or_else(|| AppError::not_found("loan"))?;
+    Ok(LoanView::new(loan))
+}
