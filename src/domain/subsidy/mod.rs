@@ -1,0 +1,28 @@
+//! Subsidy formulas (贴息 and 担保费补贴), in one place. Exact decimals throughout; one
+//! half-up rounding to the fen (四舍五入到分) at the end; every step goes into a breakdown a
+//! clerk can recompute by hand.
+//!
+//! Interest subsidy: principal (after `principal_cap`) × subsidy rate × year fraction, where the
+//! subsidy rate comes from the rule's `base`, is capped by `max_points`, never exceeds the loan's
+//! own rate and is never negative. Guarantee-fee subsidy: guaranteed amount × `subsidy_percent`
+//! × year fraction, at most the fee charged for the period when `cap_at_fee_paid`.
+//! Caps against what the payee already has approved or paid apply afterwards.
+
+mod claim;
+mod compute;
+mod day_count;
+mod eligibility;
+#[cfg(test)]
+mod fixtures;
+mod guarantee;
+mod interest;
+mod rule;
+
+pub use claim::{ClaimAction, ClaimState};
+pub use compute::{compute, round_fen, Computation, GuaranteeFacts, LoanFacts, PriorAmounts, Step};
+pub use day_count::{whole_months, DayCount};
+pub use eligibility::{policy_reasons, Beneficiary, PolicyEligibility};
+pub use rule::{
+    lpr_as_of, CounterGuarantee, GuaranteeRule, InterestBase, InterestRule, LprPoint, LprReference,
+    LprTerm, PolicyKind, PolicyStatus, Rule,
+};

@@ -1,0 +1,124 @@
+//! What a policy is and what its rule says: the policy enums, the interest and guarantee-fee
+//! rule types, and the LPR series the interest rule reads.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::day_count::DayCount;
+use crate::domain::money::Money;
+use crate::domain::rate::Rate;
+
+str_enum! {
+    pub enum PolicyKind {
+        InterestSubsidy = "interest_subsidy" / "贷款贴息",
+        GuaranteeFeeSubsidy = "guarantee_fee_subsidy" / "担保费补贴",
+    }
+}
+
+str_enum! {
+    /// `active` policies take claims; a `suspended` one takes none.
+    pub enum PolicyStatus {
+        Active = "active" / "有效",
+        Suspended = "suspended" / "已暂停",
+    }
+}
+
+str_enum! {
+    pub enum InterestBase {
+        /// subsidy rate = `points` (or `first_loan_points` for a 首贷 loan)
+        FixedPoints = "fixed_points",
+        /// subsidy rate = `share_percent` % of the LPR `lpr_term` as of `lpr_reference`
+        LprShare = "lpr_share",
+        /// subsidy rate = `share_percent` % of the loan's annual rate
+        ActualRateShare = "actual_rate_share",
+        /// subsidy rate = loan rate − (LPR − `spread_bp`/100)
+        LprSpread = "lpr_spread",
+    }
+}
+
+str_enum! {
+    pub enum LprTerm {
+        OneYear = "1y",
+        FiveYear = "5y",
+    }
+}
+
+str_enum! {
+    pub enum LprReference {
+        /// the LPR in force on the disbursement date
+        DisbursementDate = "disbursement_date",
+        /// the last LPR effective on or before 31 December of the year before disbursement
+        LastOfPreviousYear = "last_of_previous_year",
+        /// the LPR in force in December of the year the period ends
+        DecemberOfPeriodEndYear = "december_of_period_end_year",
+    }
+}
+
+str_enum! {
+    pub enum CounterGuarantee {
+        Credit = "credit" / "信用",
+        ThirdParty = "third_party" / "第三方保证",
+        Collateral = "collateral" / "抵质押",
+    }
+}
+
+/// One LPR print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LprPoint {
+    pub effective_on: NaiveDate,
+    pub one_year: Rate,
+    pub five_year: Rate,
+}
+
+/// "LPR as of D": the latest print with `effective_on ≤ D` (`series` sorted by date).
+pub fn lpr_as_of(series: &[LprPoint], d: NaiveDate) -> Option<LprPoint> {
+    series.iter().rev().find(|p| p.effective_on <= d).copied()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterestRule {
+    pub base: InterestBase,
+    pub points: Option<Rate>,
+    pub first_loan_points: Option<Rate>,
+    pub share_percent: Option<Decimal>,
+    pub lpr_term: LprTerm,
+    pub lpr_reference: LprReference,
+    pub spread_bp: Option<i64>,
+    pub max_points: Option<Rate>,
+    pub day_count: DayCount,
+    pub max_months: Option<u32>,
+    pub principal_cap: Option<Money>,
+    pub per_enterprise_annual_cap: Option<Money>,
+    pub per_enterprise_total_cap: Option<Money>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuaranteeRule {
+    pub subsidy_percent: Decimal,
+    pub max_fee_rate: Option<Rate>,
+    pub counter_guarantee: Vec<CounterGuarantee>,
+    pub day_count: DayCount,
+    pub per_enterprise_annual_cap: Option<Money>,
+    pub cap_at_fee_paid: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rule {
+    Interest(InterestRule),
+    Guarantee(GuaranteeRule),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::subsidy::fixtures::{d, lpr, r};
+
+    #[test]
+    fn lpr_as_of_picks_the_latest_print_not_after_the_date() {
+        let s = lpr();
+        assert_eq!(lpr_as_of(&s, d("2024-10-20")).unwrap().one_year, r("3.35"));
+        assert_eq!(lpr_as_of(&s, d("2024-10-21")).unwrap().one_year, r("3.10"));
+        assert_eq!(lpr_as_of(&s, d("2026-11-22")).unwrap().one_year, r("3.00"));
+        assert!(lpr_as_of(&s, d("2019-08-19")).is_none());
+    }
+}
