@@ -228,19 +228,9 @@ fn create_user(
     };
     let org = db::orgs::find(&mut conn, org_id)?
         .with_context(|| format!("organization {org_id} does not exist"))?;
-    if db::users::username_taken(&mut conn, username)? {
-        anyhow::bail!("username '{username}' is already taken");
-    }
     let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let user = db::users::insert(
-        &mut conn,
-        &db::users::NewUser {
-            org_id: org.id,
-            username,
-            password_hash: &hash,
-            created_at: db::now(),
-        },
-    )?;
+    let user = finmatch::app::users::add(&mut conn, org.id, username, &hash, db::now())
+        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
     println!(
         "created user {} (id {}) in organization {} '{}' ({})",
         user.username, user.id, org.id, org.name, org.kind

@@ -18,9 +18,11 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::credentials::{self, HashGate, JwtKeys};
-use crate::app::AppState;
+use crate::app::error::{AppResult, ProblemCode};
+use crate::app::{self, AppState};
 use crate::config::Settings;
 use crate::db::{self, Pool};
+use crate::domain::org::OrgKind;
 use crate::http::{
     calendar, demands, enterprises, matches, matching, products, stats, subsidies, webhooks,
 };
@@ -324,15 +326,16 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
         );
     }
     let hash = credentials::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let created = conn.write_transaction(|conn| -> QueryResult<bool> {
-        if crate::db::users::username_taken(conn, "admin")? {
+    // The unique username decides when instances start at once: the loser sees it taken.
+    let created = conn.write_transaction(|conn| -> AppResult<bool> {
+        if db::users::username_taken(conn, "admin")? {
             return Ok(false);
         }
         let now = db::now();
-        let org = db::orgs::insert(
+        let org = app::organizations::add(
             conn,
             &db::orgs::NewOrg {
-                kind: "platform",
+                kind: OrgKind::Platform.as_str(),
                 name: "finmatch platform operator",
                 credit_code: None,
                 region_code: None,
@@ -340,15 +343,7 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
                 updated_at: now,
             },
         )?;
-        db::users::insert(
-            conn,
-            &db::users::NewUser {
-                org_id: org.id,
-                username: "admin",
-                password_hash: &hash,
-                created_at: now,
-            },
-        )?;
+        app::users::add(conn, org.id, "admin", &hash, now)?;
         Ok(true)
     });
     match created {
@@ -360,11 +355,8 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
         }
         Ok(_) => {}
         // Another instance created it at the same moment.
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {}
-        Err(e) => return Err(e.into()),
+        Err(e) if e.code == ProblemCode::UsernameTaken => {}
+        Err(e) => anyhow::bail!("cannot create the admin user: {e}"),
     }
     Ok(())
 }

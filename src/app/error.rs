@@ -292,6 +292,13 @@ impl Validator {
         });
     }
 
+    /// A name (organization, product, policy, target): non-blank, at most 200 characters.
+    /// Stored verbatim.
+    pub fn name(&mut self, field: &str, name: &str) -> &mut Self {
+        self.check(!name.trim().is_empty(), field, "must not be blank");
+        self.at_most(field, Some(name), 200)
+    }
+
     /// A loan term in months within `product::TERM_MONTHS`.
     pub fn term_months(&mut self, field: &str, months: i64) -> &mut Self {
         let range = crate::domain::product::TERM_MONTHS;

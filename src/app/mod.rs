@@ -5,11 +5,18 @@
 
 pub mod caller;
 pub mod credentials;
+pub mod demands;
 pub mod effects;
+pub mod enterprises;
 pub mod error;
 pub mod matches;
+pub mod organizations;
+pub mod products;
+pub mod session;
 pub mod state;
+pub mod users;
 pub mod views;
+pub mod webhooks;
 
 pub use caller::Auth;
 pub use error::{AppError, AppResult};

@@ -1,100 +1,24 @@
-//! Enterprise profiles and qualifications (SPEC §3.2). The size class (划型) is derived,
-//! never supplied; qualifications count only within their validity dates.
+//! Enterprise profiles and qualifications over HTTP (SPEC §3.2); the use cases are
+//! `app::enterprises`.
 
-use crate::http::extract::NoBody;
-use std::collections::HashMap;
-
-use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::auth::Auth;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, NoBody};
+use super::idempotency;
 use super::pagination::{page, Page, PageQuery};
-use super::{idempotency, with_conn};
-use crate::app::error::ProblemCode;
-use crate::app::error::{AppError, AppResult, Validator};
-use crate::app::AppState;
-use crate::db::enterprises::{self as repo, NewQualification, ProfileUpdate, QualificationRow};
-use crate::db::orgs::{self, EnterpriseRow, EnterpriseScope, OrgRow};
-use crate::db::{self, DbConnection};
-use crate::domain::date::rfc3339;
-use crate::domain::money::Money;
-use crate::domain::org::Role;
-use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
+use crate::app::enterprises::{
+    self, CreateQualification, EnterpriseView, QualificationView, UpdateEnterprise,
+};
+use crate::app::error::{AppError, AppResult, ProblemCode};
+use crate::app::{self, AppState};
+use crate::db::enterprises::EnterpriseFilter;
+use crate::domain::qualification::QualificationKind;
 use crate::domain::region;
-use crate::domain::size_class::{classify, Industry, SizeClass, SizeInputs};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QualificationView {
-    pub id: i64,
-    pub enterprise_id: i64,
-    pub kind: QualificationKind,
-    pub level: QualificationLevel,
-    pub certified_on: NaiveDate,
-    pub expires_on: NaiveDate,
-    pub certificate_no: String,
-    /// Valid today: `certified_on ≤ today ≤ expires_on`.
-    pub valid_today: bool,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EnterpriseView {
-    pub id: i64,
-    pub name: String,
-    pub credit_code: Option<String>,
-    pub region_code: Option<String>,
-    pub industry: Industry,
-    pub employees: i64,
-    #[schema(value_type = Money, example = "35000000.00")]
-    pub annual_revenue: Money,
-    #[schema(value_type = Money, example = "28000000.00")]
-    pub total_assets: Money,
-    pub established_on: NaiveDate,
-    /// false = a 首贷 candidate; set by a bank's first recorded disbursement.
-    pub has_prior_loan: bool,
-    /// Derived per 工信部联企业〔2011〕300号.
-    pub size_class: SizeClass,
-    pub qualifications: Vec<QualificationView>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
-
-/// The editable profile; `credit_code` and `has_prior_loan` are not editable.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct UpdateEnterprise {
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    #[schema(pattern = "^[0-9]{6}$")]
-    pub region_code: String,
-    pub industry: Industry,
-    #[schema(minimum = 0, maximum = 10000000)]
-    pub employees: i64,
-    #[schema(value_type = Money, example = "35000000.00")]
-    pub annual_revenue: Money,
-    #[schema(value_type = Money, example = "28000000.00")]
-    pub total_assets: Money,
-    #[serde(deserialize_with = "crate::domain::date::strict")]
-    pub established_on: NaiveDate,
-}
-
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct CreateQualification {
-    pub kind: QualificationKind,
-    pub level: QualificationLevel,
-    #[serde(deserialize_with = "crate::domain::date::strict")]
-    pub certified_on: NaiveDate,
-    #[serde(deserialize_with = "crate::domain::date::strict")]
-    pub expires_on: NaiveDate,
-    #[schema(min_length = 1, max_length = 100, example = "鲁工信专精〔2025〕118号")]
-    pub certificate_no: String,
-}
+use crate::domain::size_class::{Industry, SizeClass};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -122,82 +46,6 @@ pub struct QualificationListQuery {
     pub cursor: Option<String>,
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-/// A stored qualification with its domain form (which answers validity).
-type Stored = (QualificationRow, Qualification);
-
-fn with_domain(rows: Vec<QualificationRow>) -> AppResult<Vec<Stored>> {
-    rows.into_iter()
-        .map(|r| {
-            let q = r.to_domain()?;
-            Ok((r, q))
-        })
-        .collect()
-}
-
-impl QualificationView {
-    fn new((row, q): Stored) -> Self {
-        QualificationView {
-            id: row.id,
-            enterprise_id: row.enterprise_id,
-            kind: q.kind,
-            level: q.level,
-            certified_on: q.certified_on,
-            expires_on: q.expires_on,
-            certificate_no: row.certificate_no,
-            valid_today: q.valid_on(today()),
-            created_at: rfc3339(row.created_at),
-        }
-    }
-}
-
-impl EnterpriseView {
-    fn new(org: OrgRow, e: EnterpriseRow, quals: Vec<Stored>) -> Self {
-        EnterpriseView {
-            id: org.id,
-            name: org.name,
-            credit_code: org.credit_code,
-            region_code: org.region_code,
-            industry: Industry::parse(&e.industry).unwrap_or(Industry::Other),
-            employees: e.employees,
-            annual_revenue: Money::from_fen(e.annual_revenue_fen),
-            total_assets: Money::from_fen(e.total_assets_fen),
-            established_on: e.established_on,
-            has_prior_loan: e.has_prior_loan,
-            size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
-            qualifications: quals.into_iter().map(QualificationView::new).collect(),
-            created_at: rfc3339(org.created_at),
-            updated_at: rfc3339(org.updated_at.max(e.updated_at)),
-        }
-    }
-}
-
-fn scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<EnterpriseScope> {
-    Ok(orgs::enterprise_scope(conn, auth.org_id, auth.role)?)
-}
-
-/// The enterprise if visible (404 otherwise).
-fn visible(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<(OrgRow, EnterpriseRow)> {
-    let scope = scope(conn, auth)?;
-    repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("enterprise"))
-}
-
-/// May the caller record or remove qualifications: the enterprise itself, its finance office, admin.
-fn may_certify(auth: &Auth) -> bool {
-    matches!(
-        auth.role,
-        Role::Enterprise | Role::FinanceOffice | Role::Admin
-    )
-}
-
-fn load_view(conn: &mut DbConnection, org: OrgRow, e: EnterpriseRow) -> AppResult<EnterpriseView> {
-    let quals = with_domain(repo::qualification_rows_of(conn, &[org.id])?)?;
-    Ok(EnterpriseView::new(org, e, quals))
-}
-
 /// Enterprises in the caller's scope (admin: all; finance office: its region).
 #[utoipa::path(
     tag = "enterprises",
@@ -210,7 +58,6 @@ pub async fn list_enterprises(
     auth: Auth,
     query: web::Query<EnterpriseListQuery>,
 ) -> AppResult<HttpResponse> {
-    auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let q = query.into_inner();
     let cursor = PageQuery {
         limit: q.limit,
@@ -226,36 +73,18 @@ pub async fn list_enterprises(
             "region_prefix must be 2, 4 or 6 digits",
         ));
     }
-    let (rows, quals) = with_conn(&state, move |conn| {
-        let scope = scope(conn, &auth)?;
-        let filter = repo::EnterpriseFilter {
-            region_prefix: q.region_prefix,
-            industry: q.industry.map(|i| i.as_str().to_owned()),
-            size_class: q.size_class.map(|s| s.as_str().to_owned()),
-            has_prior_loan: q.has_prior_loan,
-            qualification: q.qualification.map(|k| k.as_str().to_owned()),
-            today: Some(today()),
-            after_id: cursor.after_id,
-            limit: cursor.limit,
-        };
-        let rows = repo::list(conn, &scope, &filter)?;
-        let ids: Vec<i64> = rows.iter().map(|(o, _)| o.id).collect();
-        Ok((rows, with_domain(repo::qualification_rows_of(conn, &ids)?)?))
-    })
-    .await?;
-    let mut by_enterprise: HashMap<i64, Vec<Stored>> = HashMap::new();
-    for q in quals {
-        by_enterprise.entry(q.0.enterprise_id).or_default().push(q);
-    }
-    Ok(HttpResponse::Ok().json(page(
-        rows,
-        cursor,
-        |(o, _)| o.id,
-        |(o, e)| {
-            let quals = by_enterprise.remove(&o.id).unwrap_or_default();
-            EnterpriseView::new(o, e, quals)
-        },
-    )))
+    let filter = EnterpriseFilter {
+        region_prefix: q.region_prefix,
+        industry: q.industry.map(|i| i.as_str().to_owned()),
+        size_class: q.size_class.map(|s| s.as_str().to_owned()),
+        has_prior_loan: q.has_prior_loan,
+        qualification: q.qualification.map(|k| k.as_str().to_owned()),
+        today: None,
+        after_id: cursor.after_id,
+        limit: cursor.limit,
+    };
+    let views = app::run(&state, move |conn| enterprises::list(conn, &auth, filter)).await?;
+    Ok(HttpResponse::Ok().json(page(views, cursor, |v| v.id, |v| v)))
 }
 
 /// One enterprise (itself, its finance office, admin).
@@ -271,11 +100,7 @@ pub async fn get_enterprise(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let view = with_conn(&state, move |conn| {
-        let (org, e) = visible(conn, &auth, id)?;
-        load_view(conn, org, e)
-    })
-    .await?;
+    let view = app::run(&state, move |conn| enterprises::get(conn, &auth, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -299,71 +124,8 @@ pub async fn update_enterprise(
     path: web::Path<i64>,
     body: JsonBody<UpdateEnterprise>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let b = body.value;
-    let view = with_conn(&state, move |conn| {
-        conn.write_transaction(|conn| {
-            let (org, _) = visible(conn, &auth, id)?;
-            let itself = auth.role == Role::Enterprise && auth.org_id == id;
-            if !itself && auth.role != Role::Admin {
-                return Err(AppError::forbidden(
-                    "only the enterprise itself or an admin may change its profile",
-                ));
-            }
-            let mut v = Validator::default();
-            super::session::check_profile(
-                &mut v,
-                "",
-                &b.name,
-                &b.region_code,
-                b.employees,
-                b.established_on,
-            );
-            v.finish()?;
-            // The region decides which finance office supervises the enterprise and where
-            // its figures are counted: not self-service.
-            let moving = org.region_code.as_deref() != Some(b.region_code.as_str());
-            if moving && itself {
-                return Err(AppError::new(
-                    actix_web::http::StatusCode::FORBIDDEN,
-                    ProblemCode::RegionChangeForbidden,
-                    "an enterprise cannot change its own region_code; an admin can move it",
-                ));
-            }
-            if moving {
-                repo::move_region(conn, id, &b.region_code)?;
-                tracing::info!(
-                    enterprise = id,
-                    from = org.region_code.as_deref().unwrap_or(""),
-                    to = %b.region_code,
-                    by = auth.user_id,
-                    "enterprise moved to another region"
-                );
-            }
-            let size = classify(
-                b.industry,
-                SizeInputs {
-                    employees: b.employees,
-                    annual_revenue: b.annual_revenue,
-                    total_assets: b.total_assets,
-                },
-            );
-            let update = ProfileUpdate {
-                name: &b.name,
-                region_code: &b.region_code,
-                industry: b.industry.as_str(),
-                employees: b.employees,
-                annual_revenue_fen: b.annual_revenue.fen(),
-                total_assets_fen: b.total_assets.fen(),
-                established_on: b.established_on,
-                size_class: size.as_str(),
-            };
-            repo::update_profile(conn, id, &update, db::now())?;
-            let (org, e) = visible(conn, &auth, id)?;
-            load_view(conn, org, e)
-        })
-    })
-    .await?;
+    let (id, b) = (path.into_inner(), body.value);
+    let view = app::run(&state, move |conn| enterprises::update(conn, &auth, id, b)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -388,65 +150,12 @@ pub async fn create_qualification(
     path: web::Path<i64>,
     body: JsonBody<CreateQualification>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    with_conn(&state, move |conn| visible(conn, &auth, id).map(|_| ())).await?;
-    if !may_certify(&auth) {
-        return Err(AppError::forbidden(
-            "this role may not record qualifications",
-        ));
-    }
-    let b = body.value;
-    let mut v = Validator::default();
-    v.check(
-        b.expires_on >= b.certified_on,
-        "expires_on",
-        "must not be before certified_on",
-    );
-    v.check(
-        !b.certificate_no.trim().is_empty(),
-        "certificate_no",
-        "must not be blank",
-    );
-    v.check(
-        b.certificate_no.chars().count() <= 100,
-        "certificate_no",
-        "must be at most 100 characters",
-    );
-    v.finish()?;
-    let st = state.clone();
-    idempotency::run(
-        &st,
-        &req,
-        auth.idempotency_scope(),
-        &body.raw,
-        |done| async move {
-            with_conn(&state, move |conn| {
-                conn.write_transaction(|conn| {
-                    let new = NewQualification {
-                        enterprise_id: id,
-                        kind: b.kind.as_str(),
-                        level: b.level.as_str(),
-                        certified_on: b.certified_on,
-                        expires_on: b.expires_on,
-                        certificate_no: &b.certificate_no,
-                        created_by: auth.user_id,
-                        created_at: db::now(),
-                    };
-                    repo::lock_enterprise(conn, id)?;
-                    if repo::qualification_exists(conn, &new)? {
-                        return Err(AppError::conflict(
-                        ProblemCode::DuplicateQualification,
-                        "this qualification (kind, level, certificate number) is already recorded",
-                    ));
-                    }
-                    let row = repo::insert_qualification(conn, &new)?;
-                    let q = row.to_domain()?;
-                    done.record(conn, StatusCode::CREATED, &QualificationView::new((row, q)))
-                })
-            })
-            .await
-        },
-    )
+    let (id, cmd) = (path.into_inner(), body.value);
+    idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
+        app::run(&state, move |conn| {
+            enterprises::add_qualification(conn, &auth, id, cmd, done)
+        })
+    })
     .await
 }
 
@@ -470,18 +179,12 @@ pub async fn list_qualifications(
         cursor: q.cursor,
     }
     .cursor()?;
-    let rows = with_conn(&state, move |conn| {
-        visible(conn, &auth, id)?;
-        with_domain(repo::qualifications(
-            conn,
-            id,
-            q.valid_on,
-            cursor.after_id,
-            cursor.limit,
-        )?)
+    let (valid_on, after, limit) = (q.valid_on, cursor.after_id, cursor.limit);
+    let views = app::run(&state, move |conn| {
+        enterprises::qualifications(conn, &auth, id, valid_on, after, limit)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page(rows, cursor, |(r, _)| r.id, QualificationView::new)))
+    Ok(HttpResponse::Ok().json(page(views, cursor, |v| v.id, |v| v)))
 }
 
 /// Remove a qualification (the enterprise itself, its finance office, admin).
@@ -501,19 +204,8 @@ pub async fn delete_qualification(
     _: NoBody,
 ) -> AppResult<HttpResponse> {
     let (id, qid) = path.into_inner();
-    with_conn(&state, move |conn| {
-        conn.write_transaction(|conn| {
-            visible(conn, &auth, id)?;
-            if !may_certify(&auth) {
-                return Err(AppError::forbidden(
-                    "this role may not remove qualifications",
-                ));
-            }
-            if repo::delete_qualification(conn, id, qid)? == 0 {
-                return Err(AppError::not_found("qualification"));
-            }
-            Ok(())
-        })
+    app::run(&state, move |conn| {
+        enterprises::remove_qualification(conn, &auth, id, qid)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

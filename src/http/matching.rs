@@ -244,7 +244,7 @@ pub async fn candidates(
     let st = state.clone();
     let body = with_conn(&state, move |conn| {
         // Invisible → 404; visible but another bank's (or the caller is no bank) → 403.
-        let (row, _) = db::products::find_visible(conn, id, super::products::viewer(&auth))?
+        let (row, _) = db::products::find_visible(conn, id, crate::app::products::viewer(&auth))?
             .ok_or_else(|| AppError::not_found("product"))?;
         if !(auth.is_admin() || (auth.role == Role::Bank && row.bank_id == auth.org_id)) {
             return Err(AppError::forbidden(

@@ -1,110 +1,18 @@
-//! Loan products (金融产品, SPEC §3.3): banks publish them with structured eligibility; every
-//! authenticated user may browse the published catalog.
+//! Loan products over HTTP (SPEC §3.3); the use cases are `app::products`.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::auth::Auth;
 use super::extract::JsonBody;
+use super::idempotency;
 use super::pagination::{page, Page, PageQuery};
-use super::{idempotency, with_conn};
-use crate::app::error::ProblemCode;
-use crate::app::error::{AppError, AppResult, Validator};
-use crate::app::AppState;
-use crate::db::products::{self as repo, ProductFields, ProductRow, Viewer};
-use crate::db::{self, DbConnection};
-use crate::domain::date::rfc3339;
-use crate::domain::money::Money;
-use crate::domain::org::Role;
-use crate::domain::product::{Eligibility, GuaranteeMethod, ProductStatus, ProductType};
-use crate::domain::rate::Rate;
-use crate::domain::region;
-
-pub const MAX_DESCRIPTION_CHARS: usize = 5000;
-pub const DEFAULT_SLA_DAYS: i64 = 3;
-
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct CreateProduct {
-    #[schema(example = "专精特新贷", min_length = 1, max_length = 200)]
-    pub name: String,
-    #[serde(default)]
-    #[schema(max_length = 5000)]
-    pub description: String,
-    pub product_type: ProductType,
-    #[schema(value_type = Money, example = "1000000.00")]
-    pub min_amount: Money,
-    #[schema(value_type = Money, example = "30000000.00")]
-    pub max_amount: Money,
-    #[schema(minimum = 1, maximum = 360, example = 6)]
-    pub min_term_months: i64,
-    #[schema(minimum = 1, maximum = 360, example = 36)]
-    pub max_term_months: i64,
-    #[schema(value_type = Rate, example = "3.45")]
-    pub min_rate: Rate,
-    #[schema(value_type = Rate, example = "4.35")]
-    pub max_rate: Rate,
-    /// Non-empty.
-    pub guarantee_methods: Vec<GuaranteeMethod>,
-    /// Working days the bank takes to answer an application (default 3).
-    #[schema(minimum = 1, maximum = 60)]
-    pub response_sla_days: Option<i64>,
-    /// Default `active`: publishing through the API means to publish; send `draft` to prepare.
-    pub status: Option<ProductStatus>,
-    #[serde(default)]
-    pub eligibility: Eligibility,
-}
-
-/// Fields to change; absent fields keep their value.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-pub struct PatchProduct {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub product_type: Option<ProductType>,
-    #[schema(value_type = Option<Money>)]
-    pub min_amount: Option<Money>,
-    #[schema(value_type = Option<Money>)]
-    pub max_amount: Option<Money>,
-    pub min_term_months: Option<i64>,
-    pub max_term_months: Option<i64>,
-    #[schema(value_type = Option<Rate>)]
-    pub min_rate: Option<Rate>,
-    #[schema(value_type = Option<Rate>)]
-    pub max_rate: Option<Rate>,
-    pub guarantee_methods: Option<Vec<GuaranteeMethod>>,
-    pub response_sla_days: Option<i64>,
-    pub status: Option<ProductStatus>,
-    pub eligibility: Option<Eligibility>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductView {
-    pub id: i64,
-    pub bank_id: i64,
-    pub bank_name: String,
-    pub name: String,
-    pub description: String,
-    pub product_type: ProductType,
-    #[schema(value_type = Money, example = "1000000.00")]
-    pub min_amount: Money,
-    #[schema(value_type = Money, example = "30000000.00")]
-    pub max_amount: Money,
-    pub min_term_months: i64,
-    pub max_term_months: i64,
-    #[schema(value_type = Rate, example = "3.45")]
-    pub min_rate: Rate,
-    #[schema(value_type = Rate, example = "4.35")]
-    pub max_rate: Rate,
-    pub guarantee_methods: Vec<GuaranteeMethod>,
-    pub response_sla_days: i64,
-    pub status: ProductStatus,
-    pub eligibility: Eligibility,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
+use crate::app::error::AppResult;
+use crate::app::products::{self, CreateProduct, PatchProduct, ProductView};
+use crate::app::{self, AppState};
+use crate::db::products::ProductFilter;
+use crate::domain::product::{ProductStatus, ProductType};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -115,201 +23,6 @@ pub struct ProductListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-}
-
-/// A product's editable content, validated as a whole (create and the result of a patch).
-#[derive(Clone, Debug)]
-struct Draft {
-    name: String,
-    description: String,
-    product_type: ProductType,
-    min_amount: Money,
-    max_amount: Money,
-    min_term_months: i64,
-    max_term_months: i64,
-    min_rate: Rate,
-    max_rate: Rate,
-    guarantee_methods: Vec<GuaranteeMethod>,
-    response_sla_days: i64,
-    status: ProductStatus,
-    eligibility: Eligibility,
-}
-
-fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
-    let mut v = v.to_vec();
-    v.sort();
-    v.dedup();
-    v
-}
-
-impl Draft {
-    fn validate(&self) -> AppResult<()> {
-        let mut v = Validator::default();
-        super::session::check_name(&mut v, "name", &self.name);
-        v.check(
-            self.description.chars().count() <= MAX_DESCRIPTION_CHARS,
-            "description",
-            "must be at most 5000 characters",
-        );
-        v.check(
-            !self.min_amount.is_zero(),
-            "min_amount",
-            "must be greater than 0",
-        );
-        v.check(
-            self.min_amount <= self.max_amount,
-            "max_amount",
-            "must not be below min_amount",
-        );
-        v.check(
-            (1..=360).contains(&self.min_term_months),
-            "min_term_months",
-            "must be between 1 and 360",
-        );
-        v.check(
-            (1..=360).contains(&self.max_term_months),
-            "max_term_months",
-            "must be between 1 and 360",
-        );
-        v.check(
-            self.min_term_months <= self.max_term_months,
-            "max_term_months",
-            "must not be below min_term_months",
-        );
-        v.check(
-            self.min_rate <= self.max_rate,
-            "max_rate",
-            "must not be below min_rate",
-        );
-        v.check(
-            !self.guarantee_methods.is_empty(),
-            "guarantee_methods",
-            "must name at least one guarantee method",
-        );
-        v.check(
-            (1..=60).contains(&self.response_sla_days),
-            "response_sla_days",
-            "must be between 1 and 60 working days",
-        );
-        for (i, p) in self.eligibility.region_prefixes.iter().enumerate() {
-            v.check(
-                region::is_region_prefix(p),
-                &format!("eligibility.region_prefixes[{i}]"),
-                "must be 2, 4 or 6 digits",
-            );
-        }
-        if let Some(y) = self.eligibility.min_years_established {
-            v.check(
-                y <= 200,
-                "eligibility.min_years_established",
-                "must be at most 200",
-            );
-        }
-        v.finish()
-    }
-
-    fn fields(&self) -> ProductFields {
-        let mut eligibility = self.eligibility.clone();
-        eligibility.size_classes = sorted(&eligibility.size_classes);
-        eligibility.industries = sorted(&eligibility.industries);
-        eligibility.region_prefixes = sorted(&eligibility.region_prefixes);
-        ProductFields {
-            name: self.name.clone(),
-            description: self.description.clone(),
-            product_type: self.product_type.as_str().to_owned(),
-            min_amount_fen: self.min_amount.fen(),
-            max_amount_fen: self.max_amount.fen(),
-            min_term_months: self.min_term_months,
-            max_term_months: self.max_term_months,
-            min_rate_units: self.min_rate.units(),
-            max_rate_units: self.max_rate.units(),
-            guarantee_methods: db::to_json_text(&sorted(&self.guarantee_methods)),
-            response_sla_days: self.response_sla_days,
-            status: self.status.as_str().to_owned(),
-            eligibility: db::to_json_text(&eligibility),
-        }
-    }
-
-    fn from_row(r: &ProductRow) -> AppResult<Self> {
-        let bad = || AppError::internal(format!("product {} has an unknown enum value", r.id));
-        Ok(Draft {
-            name: r.name.clone(),
-            description: r.description.clone(),
-            product_type: ProductType::parse(&r.product_type).ok_or_else(bad)?,
-            min_amount: Money::from_fen(r.min_amount_fen),
-            max_amount: Money::from_fen(r.max_amount_fen),
-            min_term_months: r.min_term_months,
-            max_term_months: r.max_term_months,
-            min_rate: Rate::from_units(r.min_rate_units),
-            max_rate: Rate::from_units(r.max_rate_units),
-            guarantee_methods: db::from_json_text(&r.guarantee_methods)?,
-            response_sla_days: r.response_sla_days,
-            status: ProductStatus::parse(&r.status).ok_or_else(bad)?,
-            eligibility: db::from_json_text(&r.eligibility)?,
-        })
-    }
-
-    fn apply(mut self, p: PatchProduct) -> Self {
-        macro_rules! set {
-            ($($f:ident),*) => {$( if let Some(v) = p.$f { self.$f = v; } )*};
-        }
-        set!(
-            name,
-            description,
-            product_type,
-            min_amount,
-            max_amount,
-            min_term_months,
-            max_term_months,
-            min_rate,
-            max_rate,
-            guarantee_methods,
-            response_sla_days,
-            status,
-            eligibility
-        );
-        self
-    }
-}
-
-impl ProductView {
-    fn new(r: ProductRow, bank_name: String) -> AppResult<Self> {
-        let d = Draft::from_row(&r)?;
-        Ok(ProductView {
-            id: r.id,
-            bank_id: r.bank_id,
-            bank_name,
-            name: d.name,
-            description: d.description,
-            product_type: d.product_type,
-            min_amount: d.min_amount,
-            max_amount: d.max_amount,
-            min_term_months: d.min_term_months,
-            max_term_months: d.max_term_months,
-            min_rate: d.min_rate,
-            max_rate: d.max_rate,
-            guarantee_methods: d.guarantee_methods,
-            response_sla_days: d.response_sla_days,
-            status: d.status,
-            eligibility: d.eligibility,
-            created_at: rfc3339(r.created_at),
-            updated_at: rfc3339(r.updated_at),
-        })
-    }
-}
-
-pub(crate) fn viewer(auth: &Auth) -> Viewer {
-    match auth.role {
-        Role::Admin => Viewer::Admin,
-        Role::Bank => Viewer::Bank(auth.org_id),
-        _ => Viewer::Other,
-    }
-}
-
-fn bank_name(conn: &mut DbConnection, bank_id: i64) -> AppResult<String> {
-    Ok(crate::db::orgs::find(conn, bank_id)?
-        .map(|o| o.name)
-        .unwrap_or_default())
 }
 
 /// Publish a loan product (bank).
@@ -326,41 +39,10 @@ pub async fn create_product(
     auth: Auth,
     body: JsonBody<CreateProduct>,
 ) -> AppResult<HttpResponse> {
-    auth.require(&[Role::Bank])?;
-    let b = body.value;
-    let draft = Draft {
-        name: b.name,
-        description: b.description,
-        product_type: b.product_type,
-        min_amount: b.min_amount,
-        max_amount: b.max_amount,
-        min_term_months: b.min_term_months,
-        max_term_months: b.max_term_months,
-        min_rate: b.min_rate,
-        max_rate: b.max_rate,
-        guarantee_methods: b.guarantee_methods,
-        response_sla_days: b.response_sla_days.unwrap_or(DEFAULT_SLA_DAYS),
-        status: b.status.unwrap_or(ProductStatus::Active),
-        eligibility: b.eligibility,
-    };
-    draft.validate()?;
-    let st = state.clone();
-    idempotency::run(
-        &st,
-        &req,
-        auth.idempotency_scope(),
-        &body.raw,
-        |done| async move {
-            with_conn(&state, move |conn| {
-                conn.write_transaction(|conn| {
-                    let row = repo::insert(conn, auth.org_id, &draft.fields(), db::now())?;
-                    let name = bank_name(conn, auth.org_id)?;
-                    done.record(conn, StatusCode::CREATED, &ProductView::new(row, name)?)
-                })
-            })
-            .await
-        },
-    )
+    let cmd = body.value;
+    idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
+        app::run(&state, move |conn| products::create(conn, &auth, cmd, done))
+    })
     .await
 }
 
@@ -382,21 +64,14 @@ pub async fn list_products(
         cursor: q.cursor,
     }
     .cursor()?;
-    let rows = with_conn(&state, move |conn| {
-        let filter = repo::ProductFilter {
-            product_type: q.product_type.map(|t| t.as_str().to_owned()),
-            bank_id: q.bank_id,
-            status: q.status.map(|s| s.as_str().to_owned()),
-            after_id: cursor.after_id,
-            limit: cursor.limit,
-        };
-        Ok(repo::list(conn, viewer(&auth), &filter)?)
-    })
-    .await?;
-    let views = rows
-        .into_iter()
-        .map(|(r, n)| ProductView::new(r, n))
-        .collect::<AppResult<Vec<_>>>()?;
+    let filter = ProductFilter {
+        product_type: q.product_type.map(|t| t.as_str().to_owned()),
+        bank_id: q.bank_id,
+        status: q.status.map(|s| s.as_str().to_owned()),
+        after_id: cursor.after_id,
+        limit: cursor.limit,
+    };
+    let views = app::run(&state, move |conn| products::list(conn, &auth, filter)).await?;
     Ok(HttpResponse::Ok().json(page(views, cursor, |v| v.id, |v| v)))
 }
 
@@ -413,11 +88,8 @@ pub async fn get_product(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (row, name) = with_conn(&state, move |conn| {
-        repo::find_visible(conn, id, viewer(&auth))?.ok_or_else(|| AppError::not_found("product"))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(ProductView::new(row, name)?))
+    let view = app::run(&state, move |conn| products::get(conn, &auth, id)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Change a product (its own bank). Status moves draft → active ⇄ paused → retired.
@@ -437,48 +109,7 @@ pub async fn patch_product(
     path: web::Path<i64>,
     body: JsonBody<PatchProduct>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let patch = body.value;
-    let (row, name) = with_conn(&state, move |conn| {
-        conn.write_transaction(|conn| {
-            let owned = match auth.role {
-                Role::Bank => repo::find_owned(conn, id, auth.org_id)?,
-                _ => None,
-            };
-            let Some(row) = owned else {
-                // Visible to them (another bank's active product)? Then the action is
-                // forbidden; otherwise it does not exist.
-                return Err(match repo::find_visible(conn, id, viewer(&auth))? {
-                    Some(_) => {
-                        AppError::forbidden("only the bank that owns a product may change it")
-                    }
-                    None => AppError::not_found("product"),
-                });
-            };
-            let current = Draft::from_row(&row)?;
-            if current.status == ProductStatus::Retired {
-                return Err(AppError::conflict(
-                    ProblemCode::ProductRetired,
-                    "a retired product can no longer be changed",
-                ));
-            }
-            let next = current.clone().apply(patch);
-            if !current.status.can_become(next.status) {
-                return Err(AppError::conflict(
-                    ProblemCode::InvalidTransition,
-                    format!(
-                        "a product cannot go from {} to {}",
-                        current.status, next.status
-                    ),
-                ));
-            }
-            next.validate()?;
-            repo::update_owned(conn, id, auth.org_id, &next.fields(), db::now())?;
-            let row = repo::find_owned(conn, id, auth.org_id)?
-                .ok_or_else(|| AppError::not_found("product"))?;
-            Ok((row, bank_name(conn, auth.org_id)?))
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(ProductView::new(row, name)?))
+    let (id, patch) = (path.into_inner(), body.value);
+    let view = app::run(&state, move |conn| products::patch(conn, &auth, id, patch)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -441,7 +441,7 @@ pub async fn create_target(
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let b = body.value;
     let mut v = Validator::default();
-    super::session::check_name(&mut v, "name", &b.name);
+    v.name("name", &b.name);
     v.check(b.to >= b.from, "to", "must not be before from");
     let units = match b.metric {
         Metric::DisbursedAmount => Money::parse(&b.value).map(Money::fen).ok(),

@@ -450,7 +450,7 @@ fn finance_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<Stri
 /// Checks a policy and returns its normalised rule as stored JSON.
 fn validate_policy(b: &CreatePolicy) -> AppResult<String> {
     let mut v = Validator::default();
-    super::session::check_name(&mut v, "name", &b.name);
+    v.name("name", &b.name);
     if let Some(to) = b.effective_to {
         v.check(
             to >= b.effective_from,

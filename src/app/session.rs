@@ -1,0 +1,366 @@
+//! Sessions (SPEC §3.1): enterprise self-registration (企业注册), login with its throttle,
+//! logout, password change and `/me`. Password work runs under the hash gate
+//! (`AppState::hashing`), database work off the async runtime.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::caller::Auth;
+use super::credentials;
+use super::effects::Receipt;
+use super::error::{AppError, AppResult, ProblemCode, Validator};
+use super::views::{OrganizationView, UserView};
+use super::{run, AppState};
+use crate::db::{self, orgs, throttle, users};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::money::Money;
+use crate::domain::org::{OrgKind, Role};
+use crate::domain::region;
+use crate::domain::size_class::{self, Industry, SizeInputs};
+
+/// The enterprise being registered.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct EnterpriseInput {
+    #[schema(example = "青岛海科精密机械有限公司", min_length = 1, max_length = 200)]
+    pub name: String,
+    /// 统一社会信用代码 (GB 32100-2015, checksum verified).
+    #[schema(
+        example = "91350100M000100Y43",
+        pattern = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$"
+    )]
+    pub credit_code: String,
+    /// 6-digit 行政区划代码.
+    #[schema(example = "370202", pattern = "^[0-9]{6}$")]
+    pub region_code: String,
+    pub industry: Industry,
+    #[schema(minimum = 0, maximum = 10000000)]
+    pub employees: i64,
+    /// 营业收入, yuan.
+    #[schema(value_type = Money, example = "25000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
+    pub annual_revenue: Money,
+    /// 资产总额, yuan.
+    #[schema(value_type = Money, example = "18000000.00", pattern = "^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$")]
+    pub total_assets: Money,
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub established_on: NaiveDate,
+    /// Has the enterprise ever had a loan? (false = 首贷 candidate; default false)
+    #[serde(default)]
+    pub has_prior_loan: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct RegisterRequest {
+    #[schema(example = "haike_finance", pattern = "^[A-Za-z0-9._@-]{3,64}$")]
+    pub username: String,
+    /// At least 10 characters.
+    #[schema(example = "correct-horse-battery", min_length = 10, max_length = 256)]
+    pub password: String,
+    pub enterprise: EnterpriseInput,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub user: UserView,
+    pub organization: OrganizationView,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserView,
+    pub role: Role,
+    pub organization: OrganizationView,
+}
+
+/// Checks the editable part of an enterprise profile; `prefix` names the fields' parent
+/// (`"enterprise."` at registration, `""` for `PUT /enterprises/{id}`).
+pub fn check_profile(
+    v: &mut Validator,
+    prefix: &str,
+    name: &str,
+    region_code: &str,
+    employees: i64,
+    established_on: NaiveDate,
+) {
+    v.name(&format!("{prefix}name"), name);
+    v.check(
+        region::is_region_code(region_code),
+        &format!("{prefix}region_code"),
+        "must be a 6-digit 行政区划代码",
+    );
+    v.check(
+        (0..=10_000_000).contains(&employees),
+        &format!("{prefix}employees"),
+        "must be between 0 and 10000000",
+    );
+    let today = chrono::Utc::now().date_naive();
+    v.check(
+        established_on <= today
+            && established_on >= NaiveDate::from_ymd_opt(1800, 1, 1).unwrap_or_default(),
+        &format!("{prefix}established_on"),
+        "must be a past date",
+    );
+}
+
+fn validate_registration(r: &RegisterRequest) -> AppResult<CreditCode> {
+    let mut v = Validator::default();
+    super::users::check_credentials(&mut v, ("username", &r.username), ("password", &r.password));
+    let e = &r.enterprise;
+    check_profile(
+        &mut v,
+        "enterprise.",
+        &e.name,
+        &e.region_code,
+        e.employees,
+        e.established_on,
+    );
+    let code = CreditCode::parse(&e.credit_code);
+    match (code, v.finish()) {
+        (Ok(code), Ok(())) => Ok(code),
+        (Ok(_), Err(e)) => Err(e),
+        (Err(ce), rest) => {
+            // The credit code decides the error code; other field errors ride along.
+            let mut errors = rest.err().map(|e| e.errors).unwrap_or_default();
+            errors.insert(
+                0,
+                crate::app::error::FieldError {
+                    field: "enterprise.credit_code".into(),
+                    message: ce.to_string(),
+                },
+            );
+            Err(AppError::invalid(ProblemCode::InvalidCreditCode, errors))
+        }
+    }
+}
+
+/// What `POST /auth/logout` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedOut {
+    /// Always true: the presented token answers 401 from now on, on every instance.
+    pub revoked: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Registers an enterprise and its first user.
+#[tracing::instrument(skip_all)]
+pub async fn register<R>(state: &AppState, r: RegisterRequest, receipt: R) -> AppResult<R::Out>
+where
+    R: Receipt<RegisterResponse> + Send + 'static,
+    R::Out: Send + 'static,
+{
+    let code = validate_registration(&r)?;
+    let hash = state.hashing.hash(r.password.clone()).await?;
+    run(state, move |conn| {
+        conn.write_transaction(|conn| {
+            if users::username_taken(conn, &r.username)? {
+                return Err(AppError::conflict(
+                    ProblemCode::UsernameTaken,
+                    "this username is already taken",
+                ));
+            }
+            let e = &r.enterprise;
+            let now = db::now();
+            let org = super::organizations::add(
+                conn,
+                &orgs::NewOrg {
+                    kind: OrgKind::Enterprise.as_str(),
+                    name: &e.name,
+                    credit_code: Some(code.as_str()),
+                    region_code: Some(&e.region_code),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let size = size_class::classify(
+                e.industry,
+                SizeInputs {
+                    employees: e.employees,
+                    annual_revenue: e.annual_revenue,
+                    total_assets: e.total_assets,
+                },
+            );
+            let ent = orgs::EnterpriseRow {
+                org_id: org.id,
+                industry: e.industry.as_str().to_owned(),
+                employees: e.employees,
+                annual_revenue_fen: e.annual_revenue.fen(),
+                total_assets_fen: e.total_assets.fen(),
+                established_on: e.established_on,
+                has_prior_loan: e.has_prior_loan,
+                size_class: size.as_str().to_owned(),
+                updated_at: now,
+            };
+            orgs::insert_enterprise(conn, &ent)?;
+            let user = super::users::add(conn, org.id, &r.username, &hash, now)?;
+            let answer = RegisterResponse {
+                user: UserView::new(&user, &org),
+                organization: OrganizationView::new(org, Some(&ent)),
+            };
+            receipt.record(conn, answer)
+        })
+    })
+    .await
+}
+
+/// Logs in from `client` (the address throttling counts against). Failed attempts are counted
+/// per username and address; past four, each further attempt must wait longer (429).
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    cmd: LoginRequest,
+    client: String,
+) -> AppResult<TokenResponse> {
+    let LoginRequest { username, password } = cmd;
+    // A name that cannot exist costs nothing and stores nothing.
+    let mut v = Validator::default();
+    if let Err(m) = credentials::validate_username(&username) {
+        v.push("username", m);
+    }
+    v.check(
+        password.chars().count() <= credentials::MAX_PASSWORD_LEN,
+        "password",
+        format!(
+            "must be at most {} characters",
+            credentials::MAX_PASSWORD_LEN
+        ),
+    );
+    v.finish()?;
+    let found = {
+        let (username, client) = (username.clone(), client.clone());
+        run(state, move |conn| {
+            // Counted before the password is checked, so parallel guesses cannot overtake it.
+            if let Err(secs) = throttle::begin_attempt(conn, &username, &client, db::now())? {
+                metrics::counter!(crate::telemetry::names::LOGIN_THROTTLED).increment(1);
+                return Err(AppError::too_many_requests(secs as u64));
+            }
+            Ok(users::find_by_username(conn, &username)?)
+        })
+        .await?
+    };
+    let (ok, found) = state
+        .hashing
+        .run(move || {
+            let hash = found
+                .as_ref()
+                .map(|(u, _)| u.password_hash.as_str())
+                .unwrap_or(credentials::dummy_hash());
+            let ok = credentials::verify_password(&password, hash) && found.is_some();
+            (ok, found)
+        })
+        .await?;
+    match found {
+        Some((user, org)) if ok => {
+            run(state, move |conn| {
+                Ok(throttle::clear(conn, &username, &client)?)
+            })
+            .await?;
+            let role = crate::app::views::org_kind(&org).role();
+            if user.disabled_at.is_some() {
+                return Err(AppError::unauthorized("this account is disabled"));
+            }
+            let token = state.jwt.issue(user.id, org.id, role, user.token_version)?;
+            Ok(TokenResponse {
+                access_token: token,
+                token_type: "Bearer".into(),
+                expires_in: state.jwt.ttl_secs,
+            })
+        }
+        _ => Err(AppError::unauthorized("wrong username or password")),
+    }
+}
+
+/// Revokes the presented token, on every instance.
+pub fn logout(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<LoggedOut> {
+    let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
+        .map(|t| t.naive_utc())
+        .unwrap_or_else(db::now);
+    users::revoke(conn, auth.user_id, &auth.jti.to_string(), expires_at)?;
+    Ok(LoggedOut { revoked: true })
+}
+
+/// Changes the caller's password. Every other token of the user stops working; the presented
+/// one stays valid.
+#[tracing::instrument(skip_all, fields(user = auth.user_id))]
+pub async fn change_password(
+    state: &AppState,
+    auth: Auth,
+    cmd: ChangePassword,
+) -> AppResult<UserView> {
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = cmd;
+    let mut v = Validator::default();
+    if let Err(m) = credentials::validate_password(&new_password) {
+        v.push("new_password", m);
+    }
+    v.check(
+        current_password.chars().count() <= credentials::MAX_PASSWORD_LEN,
+        "current_password",
+        "is wrong",
+    );
+    v.finish()?;
+    let (user, org) = run(state, move |conn| {
+        users::find_with_org(conn, auth.user_id)?
+            .ok_or_else(|| AppError::unauthorized("the user of this token no longer exists"))
+    })
+    .await?;
+    let stored = user.password_hash.clone();
+    let right = state
+        .hashing
+        .run(move || credentials::verify_password(&current_password, &stored))
+        .await?;
+    if !right {
+        return Err(AppError::invalid_field(
+            ProblemCode::ValidationFailed,
+            "current_password",
+            "is wrong",
+        ));
+    }
+    let hash = state.hashing.hash(new_password).await?;
+    let user = run(state, move |conn| {
+        conn.write_transaction(|conn| {
+            users::change_password(conn, auth.user_id, &hash, &auth.jti.to_string())?;
+            Ok(users::find_with_org(conn, auth.user_id)?
+                .map(|(u, _)| u)
+                .unwrap_or(user))
+        })
+    })
+    .await?;
+    Ok(UserView::new(&user, &org))
+}
+
+/// The caller: user, role and organization.
+pub fn me(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<MeResponse> {
+    let (user, org) = users::find_with_org(conn, auth.user_id)?
+        .ok_or_else(|| AppError::unauthorized("the user of this token no longer exists"))?;
+    let ent = orgs::find_enterprise(conn, org.id)?;
+    let user_view = UserView::new(&user, &org);
+    Ok(MeResponse {
+        role: user_view.role,
+        user: user_view,
+        organization: OrganizationView::new(org, ent.as_ref()),
+    })
+}
