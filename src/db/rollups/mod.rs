@@ -1,0 +1,14 @@
+//! Storage of the reporting rollups (`domain::rollup`): applied inside the writer's
+//! transaction, read by the reports, rebuilt from the fact tables when asked (after the
+//! migration that introduced them, by `finmatch rebuild-stats`, by `seed-demo`).
+
+mod apply;
+mod read;
+mod rebuild;
+mod rows;
+mod snapshot;
+
+pub use apply::{apply, take_out};
+pub use read::{load, load_counts};
+pub use rebuild::{ensure_built, facts_of, rebuild};
+pub use snapshot::{demand_cell, loan_fact, match_fact, region_of, snapshot, Snapshot};

@@ -1,0 +1,231 @@
+//! Rebuilding every cell from the fact tables (demands, matches, loans and their snapshot
+//! columns), and the same count for one enterprise's rows (`facts_of`).
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::rows::{row, to_err, CellRow};
+use super::snapshot::demand_cell;
+use crate::db::schema::{demands, loans, matches, stats_cells, stats_state};
+use crate::db::DbConnection;
+use crate::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
+
+const CHUNK: i64 = 50_000;
+
+/// Recomputes every cell from demands, matches and loans (their snapshot columns).
+fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::delete(stats_cells::table).execute(conn)?;
+    let r = facts(conn, None)?;
+    let rows: Vec<CellRow> = r.into_cells().map(|(k, m)| row(&k, &m)).collect();
+    let count = rows.len();
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(conn, c => diesel::insert_into(stats_cells::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    diesel::update(stats_state::table.find(1))
+        .set(stats_state::built.eq(true))
+        .execute(conn)?;
+    Ok(count)
+}
+
+/// What one enterprise's demands, matches and loans contribute to the cells, counted exactly
+/// as a rebuild counts them.
+pub fn facts_of(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<Rollup> {
+    facts(conn, Some(enterprise_id))
+}
+
+/// The cells of the fact tables, or of one enterprise's rows.
+fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
+    // One query shape for both: all enterprises is the whole id range.
+    let (lo, hi) = only.map_or((i64::MIN, i64::MAX), |e| (e, e));
+    let mut r = Rollup::default();
+    let mut cells_of: HashMap<i64, DemandCell> = HashMap::new();
+    let mut after = 0i64;
+    loop {
+        type D = (i64, String, NaiveDateTime, i64, bool, bool);
+        let rows: Vec<D> = demands::table
+            .filter(demands::id.gt(after))
+            .filter(demands::enterprise_id.between(lo, hi))
+            .order(demands::id.asc())
+            .limit(CHUNK)
+            .select((
+                demands::id,
+                demands::region_code,
+                demands::created_at,
+                demands::amount_fen,
+                demands::matched_at.is_not_null(),
+                demands::loaned_at.is_not_null(),
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, region, created_at, amount, matched, loaned) in rows {
+            let c = demand_cell(&region, created_at);
+            c.posted(&mut r, amount);
+            if matched {
+                c.first_matched(&mut r, amount);
+            }
+            if loaned {
+                cells_of.insert(id, c);
+            }
+        }
+    }
+    let mut after = 0i64;
+    loop {
+        type M = (
+            (i64, i64, Option<NaiveDateTime>),
+            String,
+            NaiveDateTime,
+            String,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+            Option<i64>,
+            (String, String, String),
+        );
+        let rows: Vec<M> = matches::table
+            .filter(matches::id.gt(after))
+            .filter(matches::enterprise_id.between(lo, hi))
+            .order(matches::id.asc())
+            .limit(CHUNK)
+            .select((
+                (matches::id, matches::bank_id, matches::responded_at),
+                matches::region_code,
+                matches::created_at,
+                matches::state,
+                matches::respond_by,
+                matches::decide_by,
+                matches::approved_amount_fen,
+                (
+                    matches::product_type,
+                    matches::size_class,
+                    matches::qualification_kinds,
+                ),
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0 .0;
+        for (
+            (_, bank_id, responded_at),
+            region_code,
+            created_at,
+            state,
+            respond_by,
+            decide_by,
+            approved_fen,
+            (product_type, size_class, qualification_kinds),
+        ) in rows
+        {
+            rollup::match_made(
+                &mut r,
+                &MatchFact {
+                    bank_id,
+                    response_secs: responded_at.map(|t| (t - created_at).num_seconds()),
+                    region_code,
+                    created_on: created_at.date(),
+                    state,
+                    respond_by,
+                    decide_by,
+                    approved_fen,
+                    product_type,
+                    size_class,
+                    qualification_kinds,
+                },
+            );
+        }
+    }
+    let mut first_loan_of_demand: std::collections::HashSet<i64> = Default::default();
+    let mut after = 0i64;
+    loop {
+        type L = (
+            i64,
+            (i64, i64, i64),
+            (String, String, String, String, bool),
+            (i64, i64, bool, NaiveDate),
+        );
+        let rows: Vec<L> = loans::table
+            .filter(loans::id.gt(after))
+            .filter(loans::enterprise_id.between(lo, hi))
+            .order(loans::id.asc())
+            .limit(CHUNK)
+            .select((
+                loans::id,
+                (loans::demand_id, loans::enterprise_id, loans::bank_id),
+                (
+                    loans::region_code,
+                    loans::size_class,
+                    loans::qualification_kinds,
+                    loans::product_type,
+                    loans::credit,
+                ),
+                (
+                    loans::amount_fen,
+                    loans::rate_units,
+                    loans::first_loan,
+                    loans::disbursed_on,
+                ),
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (
+            _,
+            (demand_id, enterprise_id, bank_id),
+            (region_code, size_class, qualification_kinds, product_type, credit),
+            (amount_fen, rate_units, first_loan, disbursed_on),
+        ) in rows
+        {
+            rollup::loan_disbursed(
+                &mut r,
+                &LoanFact {
+                    enterprise_id,
+                    bank_id,
+                    region_code,
+                    size_class,
+                    qualification_kinds,
+                    product_type,
+                    credit,
+                    amount_fen,
+                    rate_units,
+                    first_loan,
+                    disbursed_on,
+                },
+            )
+            .map_err(to_err)?;
+            if let Some(c) = cells_of.get(&demand_id) {
+                c.loan(&mut r, amount_fen, first_loan_of_demand.insert(demand_id));
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Rebuilds every cell in one transaction; returns the number of cells.
+pub fn rebuild(conn: &mut DbConnection) -> QueryResult<usize> {
+    conn.write_transaction(rebuild_in)
+}
+
+/// Builds the cells if they have never been built (once, even with several instances
+/// starting together on one PostgreSQL). True when it built them.
+pub fn ensure_built(conn: &mut DbConnection) -> QueryResult<bool> {
+    conn.write_transaction(|conn| {
+        let built: bool = match conn {
+            DbConnection::Postgres(c) => stats_state::table
+                .find(1)
+                .select(stats_state::built)
+                .for_update()
+                .first(c)?,
+            DbConnection::Sqlite(c) => stats_state::table
+                .find(1)
+                .select(stats_state::built)
+                .first(c)?,
+        };
+        if built {
+            return Ok(false);
+        }
+        rebuild_in(conn)?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,124 @@
+//! What a new record is reported as (统计口径), read on the writing side: the region and the
+//! `Snapshot` of an enterprise on a product, and the facts of a new loan, match or demand.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{enterprises, organizations, products, qualifications};
+use crate::db::DbConnection;
+use crate::domain::rollup::{DemandCell, LoanFact, MatchFact};
+
+/// An organization's region code ("" when it has none). On PostgreSQL the row is share-locked
+/// until the writer commits, so an admin's move of the enterprise (`FOR UPDATE`, see
+/// `db::enterprises::move_region`) cannot slip between reading the region and storing a
+/// record snapshotted with it.
+pub fn region_of(conn: &mut DbConnection, org_id: i64) -> QueryResult<String> {
+    let q = organizations::table
+        .find(org_id)
+        .select(organizations::region_code);
+    let region: Option<Option<String>> = match conn {
+        DbConnection::Postgres(c) => q.for_share().first(c).optional()?,
+        DbConnection::Sqlite(c) => q.first(c).optional()?,
+    };
+    Ok(region.flatten().unwrap_or_default())
+}
+
+/// What a record of an enterprise on a product is reported as (统计口径): the enterprise's
+/// region, size class and qualification kinds valid `on` that day, and the product's type.
+pub struct Snapshot {
+    pub region_code: String,
+    pub size_class: String,
+    /// Sorted, comma-separated ("" for none).
+    pub qualification_kinds: String,
+    pub product_type: String,
+    /// Whether the product lends on credit (信用).
+    pub lends_on_credit: bool,
+}
+
+pub fn snapshot(
+    conn: &mut DbConnection,
+    enterprise_id: i64,
+    product_id: i64,
+    on: NaiveDate,
+) -> QueryResult<Snapshot> {
+    let size_class = enterprises::table
+        .find(enterprise_id)
+        .select(enterprises::size_class)
+        .first::<String>(conn)
+        .optional()?
+        .unwrap_or_default();
+    let mut kinds: Vec<String> = qualifications::table
+        .filter(qualifications::enterprise_id.eq(enterprise_id))
+        .filter(qualifications::certified_on.le(on))
+        .filter(qualifications::expires_on.ge(on))
+        .select(qualifications::kind)
+        .load(conn)?;
+    kinds.sort();
+    kinds.dedup();
+    let (product_type, methods) = products::table
+        .find(product_id)
+        .select((products::product_type, products::guarantee_methods))
+        .first::<(String, String)>(conn)
+        .optional()?
+        .unwrap_or_default();
+    Ok(Snapshot {
+        region_code: region_of(conn, enterprise_id)?,
+        size_class,
+        qualification_kinds: kinds.join(","),
+        product_type,
+        lends_on_credit: methods.contains("\"credit\""),
+    })
+}
+
+/// What a new loan will be reported as: its snapshot on the disbursement date, and whether it
+/// is a 信用贷款 (no guarantee, on a product that lends on credit).
+#[allow(clippy::too_many_arguments)]
+pub fn loan_fact(
+    conn: &mut DbConnection,
+    enterprise_id: i64,
+    bank_id: i64,
+    product_id: i64,
+    guaranteed: bool,
+    amount_fen: i64,
+    rate_units: i64,
+    first_loan: bool,
+    disbursed_on: NaiveDate,
+) -> QueryResult<LoanFact> {
+    let s = snapshot(conn, enterprise_id, product_id, disbursed_on)?;
+    Ok(LoanFact {
+        enterprise_id,
+        bank_id,
+        region_code: s.region_code,
+        size_class: s.size_class,
+        qualification_kinds: s.qualification_kinds,
+        product_type: s.product_type,
+        credit: !guaranteed && s.lends_on_credit,
+        amount_fen,
+        rate_units,
+        first_loan,
+        disbursed_on,
+    })
+}
+
+pub fn demand_cell(region_code: &str, created_at: NaiveDateTime) -> DemandCell {
+    DemandCell {
+        region_code: region_code.to_owned(),
+        created_on: created_at.date(),
+    }
+}
+
+pub fn match_fact(m: &crate::db::matches::MatchRow) -> MatchFact {
+    MatchFact {
+        bank_id: m.bank_id,
+        response_secs: m.responded_at.map(|r| (r - m.created_at).num_seconds()),
+        region_code: m.region_code.clone(),
+        created_on: m.created_at.date(),
+        state: m.state.clone(),
+        respond_by: m.respond_by,
+        decide_by: m.decide_by,
+        approved_fen: m.approved_amount_fen,
+        product_type: m.product_type.clone(),
+        size_class: m.size_class.clone(),
+        qualification_kinds: m.qualification_kinds.clone(),
+    }
+}
