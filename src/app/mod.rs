@@ -3,6 +3,7 @@
 //! [`effects::Effects`] collector committed with it. HTTP handlers, the CLI and the jobs call
 //! use cases; none of them opens a transaction or writes SQL.
 
+pub mod calendar;
 pub mod caller;
 pub mod credentials;
 pub mod demands;
@@ -14,6 +15,7 @@ pub mod organizations;
 pub mod products;
 pub mod session;
 pub mod state;
+pub mod subsidies;
 pub mod users;
 pub mod views;
 pub mod webhooks;

@@ -1,0 +1,423 @@
+//! Subsidy claims (申报): filed for a loan's period under a policy, decided by the finance
+//! office in scope (approve under the caps and the remaining budget, or reject) and paid.
+//! The states are `domain::subsidy::ClaimState`; each move is a conditional update, so
+//! concurrent decisions race safely.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::finance_region;
+use super::quote::{case_from_loan, check_period, compute, payee};
+use super::stored_rule;
+use crate::app::caller::Auth;
+use crate::app::effects::{Effects, Keep, Receipt};
+use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
+use crate::app::run;
+use crate::app::state::AppState;
+use crate::app::views::stored;
+use crate::db::subsidies::{self as repo, ClaimRow, ClaimScope, NewClaim};
+use crate::db::{self, DbConnection};
+use crate::domain::date::rfc3339;
+use crate::domain::money::Money;
+use crate::domain::org::Role;
+use crate::domain::subsidy::{ClaimAction, ClaimState, Step};
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClaim {
+    pub policy_id: i64,
+    pub loan_id: i64,
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub period_start: NaiveDate,
+    /// Exclusive (算头不算尾).
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub period_end: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimView {
+    pub id: i64,
+    pub policy_id: i64,
+    pub loan_id: i64,
+    pub enterprise_id: i64,
+    /// Who is paid: the enterprise (贴息) or the guarantor (担保费补贴).
+    pub payee_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub state: ClaimState,
+    #[schema(value_type = Money)]
+    pub amount: Money,
+    pub breakdown: Vec<Step>,
+    pub reason: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub payment_reference: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+fn claim_view(c: ClaimRow) -> AppResult<ClaimView> {
+    Ok(ClaimView {
+        id: c.id,
+        policy_id: c.policy_id,
+        loan_id: c.loan_id,
+        enterprise_id: c.enterprise_id,
+        payee_id: c.payee_org_id,
+        period_start: c.period_start,
+        period_end: c.period_end,
+        state: stored(&c.state)?,
+        amount: Money::from_fen(c.amount_fen),
+        breakdown: db::from_json_text(&c.breakdown)?,
+        reason: c.reason,
+        paid_on: c.paid_on,
+        payment_reference: c.payment_reference,
+        created_at: rfc3339(c.created_at),
+        updated_at: rfc3339(c.updated_at),
+    })
+}
+
+fn claim_scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<ClaimScope>> {
+    Ok(match auth.role {
+        Role::Admin => Some(ClaimScope::All),
+        Role::Enterprise => Some(ClaimScope::Enterprise(auth.org_id)),
+        Role::Bank => Some(ClaimScope::Bank(auth.org_id)),
+        Role::Guarantor => Some(ClaimScope::Payee(auth.org_id)),
+        Role::FinanceOffice => finance_region(conn, auth)?.map(ClaimScope::Region),
+    })
+}
+
+fn visible_claim(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimRow> {
+    let c = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
+    match claim_scope(conn, auth)? {
+        Some(scope) if repo::claim_visible(conn, &c, &scope)? => Ok(c),
+        _ => Err(AppError::not_found("subsidy claim")),
+    }
+}
+
+/// The claim if the caller is the finance office in scope (or admin); 404 out of scope, 403 for other roles.
+fn decidable(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimRow> {
+    let c = visible_claim(conn, auth, id)?;
+    auth.require(&[Role::FinanceOffice, Role::Admin])?;
+    Ok(c)
+}
+
+fn wrong_state(c: &ClaimRow, action: &str) -> AppError {
+    AppError::conflict(
+        ProblemCode::InvalidTransition,
+        format!("a claim that is {} cannot be {action}", c.state),
+    )
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct RejectClaim {
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct PayClaim {
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub paid_on: NaiveDate,
+    /// The payment's reference (国库支付凭证号 …).
+    #[schema(min_length = 1, max_length = 200)]
+    pub reference: String,
+}
+
+/// What a claim list is filtered by; `after_id`/`limit` come from the page cursor.
+pub struct ClaimQuery {
+    pub policy_id: Option<i64>,
+    pub state: Option<ClaimState>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Who may claim: the loan's enterprise or bank, the finance office in scope, an admin.
+const CLAIMANTS: [Role; 4] = [
+    Role::Enterprise,
+    Role::Bank,
+    Role::FinanceOffice,
+    Role::Admin,
+];
+
+/// Checks the caller's role and the period before anything is written (the HTTP layer calls
+/// it ahead of the `Idempotency-Key` lookup).
+pub async fn admit(state: &AppState, auth: &Auth, cmd: &CreateClaim) -> AppResult<()> {
+    if let Err(forbidden) = auth.require(&CLAIMANTS) {
+        // A loan the caller cannot see does not exist for it (404); one it sees (a
+        // guarantor's own guarantee), it may not claim for (403).
+        let (auth, loan_id) = (*auth, cmd.loan_id);
+        let visible = run(state, move |conn| {
+            let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
+            Ok(db::matches::find_loan(conn, loan_id, &scope)?.is_some())
+        })
+        .await?;
+        return Err(if visible {
+            forbidden
+        } else {
+            AppError::not_found("loan")
+        });
+    }
+    check_period(cmd.period_start, cmd.period_end)
+}
+
+/// Files a claim, `submitted`, with the amount and breakdown computed now; one claim per
+/// period of a loan under a policy (409 `duplicate_claim`).
+#[tracing::instrument(skip_all, fields(user = auth.user_id, policy = cmd.policy_id, loan = cmd.loan_id))]
+pub fn create<R: Receipt<ClaimView>>(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    cmd: CreateClaim,
+    receipt: R,
+) -> AppResult<R::Out> {
+    auth.require(&CLAIMANTS)?;
+    check_period(cmd.period_start, cmd.period_end)?;
+    conn.write_transaction(|conn| {
+        let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
+        let loan = db::matches::find_loan(conn, cmd.loan_id, &scope)?
+            .ok_or_else(|| AppError::not_found("loan"))?;
+        // Taken before the overlap check below: one claim per period, under concurrency.
+        repo::lock_claims_of_loan(conn, loan.id)?;
+        let p =
+            repo::find_policy(conn, cmd.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
+        let (kind, rule, _) = stored_rule(&p)?;
+        let case = case_from_loan(conn, &loan)?;
+        let c = compute(
+            conn,
+            &p,
+            &rule,
+            kind,
+            &case,
+            cmd.period_start,
+            cmd.period_end,
+            None,
+        )?;
+        if !c.eligible {
+            let errors = c
+                .reasons
+                .into_iter()
+                .map(|m| FieldError {
+                    field: "loan_id".into(),
+                    message: m,
+                })
+                .collect();
+            return Err(AppError::invalid(ProblemCode::NotEligible, errors));
+        }
+        let payee = payee(kind, &case).ok_or_else(|| {
+            AppError::invalid_field(
+                ProblemCode::NotEligible,
+                "loan_id",
+                "the loan has no guarantor",
+            )
+        })?;
+        if repo::overlapping_claim(conn, p.id, loan.id, cmd.period_start, cmd.period_end)? {
+            return Err(AppError::conflict(
+                ProblemCode::DuplicateClaim,
+                "a claim for an overlapping period of this loan under this policy exists",
+            ));
+        }
+        let now = db::now();
+        let row = repo::insert_claim(
+            conn,
+            &NewClaim {
+                policy_id: p.id,
+                loan_id: loan.id,
+                enterprise_id: case.enterprise_id,
+                payee_org_id: payee,
+                period_start: cmd.period_start,
+                period_end: cmd.period_end,
+                state: ClaimState::Submitted.as_str().into(),
+                amount_fen: c.amount.fen(),
+                breakdown: db::to_json_text(&c.breakdown),
+                submitted_by: auth.user_id,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        receipt.record(conn, claim_view(row)?)
+    })
+}
+
+/// Claims in the caller's scope, by id.
+pub fn list(conn: &mut DbConnection, auth: &Auth, q: ClaimQuery) -> AppResult<Vec<ClaimView>> {
+    let rows = match claim_scope(conn, auth)? {
+        Some(scope) => repo::list_claims(
+            conn,
+            &scope,
+            q.policy_id,
+            q.state.map(ClaimState::as_str),
+            q.after_id,
+            q.limit,
+        )?,
+        None => Vec::new(),
+    };
+    rows.into_iter()
+        .map(claim_view)
+        .collect::<AppResult<Vec<_>>>()
+}
+
+/// One claim with its breakdown, if in the caller's scope.
+pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimView> {
+    claim_view(visible_claim(conn, auth, id)?)
+}
+
+/// Approves a submitted claim: recomputes it against what the payee already has (a cap may
+/// lower it) and checks the remaining budget, under the policy's lock.
+#[tracing::instrument(skip_all, fields(user = auth.user_id, claim = id))]
+pub fn approve(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimView> {
+    conn.write_transaction(|conn| {
+        let c = decidable(conn, auth, id)?;
+        repo::lock_policy(conn, c.policy_id)?;
+        let c = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
+        let (from, to) = ClaimAction::Approve.arrow();
+        if c.state != from.as_str() {
+            return Err(wrong_state(&c, to.as_str()));
+        }
+        let p =
+            repo::find_policy(conn, c.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
+        let (kind, rule, _) = stored_rule(&p)?;
+        let loan = db::matches::find_loan(
+            conn,
+            c.loan_id,
+            &db::matches::LoanScope::Matches(db::matches::MatchScope::All),
+        )?
+        .ok_or_else(|| AppError::not_found("loan"))?;
+        let case = case_from_loan(conn, &loan)?;
+        let result = compute(
+            conn,
+            &p,
+            &rule,
+            kind,
+            &case,
+            c.period_start,
+            c.period_end,
+            Some(c.id),
+        )?;
+        if !result.eligible {
+            let errors = result
+                .reasons
+                .into_iter()
+                .map(|m| FieldError {
+                    field: "loan_id".into(),
+                    message: m,
+                })
+                .collect();
+            return Err(AppError::invalid(ProblemCode::NotEligible, errors));
+        }
+        let remaining = p.budget_fen - repo::budget_used(conn, p.id)?;
+        if result.amount.fen() > remaining {
+            return Err(AppError::conflict(
+                ProblemCode::BudgetExceeded,
+                format!(
+                    "the policy's remaining budget {} does not cover {}",
+                    Money::from_fen(remaining.max(0)),
+                    result.amount
+                ),
+            ));
+        }
+        let mut breakdown = result.breakdown.clone();
+        breakdown.push(Step {
+            step: "budget remaining before approval".into(),
+            value: Money::from_fen(remaining).to_string(),
+        });
+        let mut fx = Effects::new(auth.user_id, auth.org_id);
+        if !repo::move_claim(
+            conn,
+            id,
+            from.as_str(),
+            to.as_str(),
+            Some(result.amount.fen()),
+            Some(&db::to_json_text(&breakdown)),
+            None,
+            None,
+            fx.now,
+        )? {
+            return Err(AppError::conflict(
+                ProblemCode::InvalidTransition,
+                "the claim changed meanwhile",
+            ));
+        }
+        let view = notify(conn, &mut fx, id, "subsidy_claim.approved")?;
+        fx.commit(conn, Keep, |_| Ok(view))
+    })
+}
+
+/// Rejects a submitted claim, with a reason.
+#[tracing::instrument(skip_all, fields(user = auth.user_id, claim = id))]
+pub fn reject(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    id: i64,
+    cmd: RejectClaim,
+) -> AppResult<ClaimView> {
+    let reason = cmd.reason;
+    let mut v = Validator::default();
+    v.check(!reason.trim().is_empty(), "reason", "is required");
+    v.check(
+        reason.chars().count() <= 2000,
+        "reason",
+        "must be at most 2000 characters",
+    );
+    v.finish()?;
+    conn.write_transaction(|conn| {
+        let c = decidable(conn, auth, id)?;
+        let (from, to) = ClaimAction::Reject.arrow();
+        if !repo::move_claim(
+            conn,
+            id,
+            from.as_str(),
+            to.as_str(),
+            None,
+            None,
+            Some(&reason),
+            None,
+            db::now(),
+        )? {
+            return Err(wrong_state(&c, to.as_str()));
+        }
+        claim_view(repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?)
+    })
+}
+
+/// Records the payment of an approved claim.
+#[tracing::instrument(skip_all, fields(user = auth.user_id, claim = id))]
+pub fn pay(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: PayClaim) -> AppResult<ClaimView> {
+    let mut v = Validator::default();
+    v.check(!cmd.reference.trim().is_empty(), "reference", "is required");
+    v.check(
+        cmd.reference.chars().count() <= 200,
+        "reference",
+        "must be at most 200 characters",
+    );
+    v.finish()?;
+    conn.write_transaction(|conn| {
+        let c = decidable(conn, auth, id)?;
+        let mut fx = Effects::new(auth.user_id, auth.org_id);
+        let (from, to) = ClaimAction::Pay.arrow();
+        if !repo::move_claim(
+            conn,
+            id,
+            from.as_str(),
+            to.as_str(),
+            None,
+            None,
+            None,
+            Some((cmd.paid_on, &cmd.reference)),
+            fx.now,
+        )? {
+            return Err(wrong_state(&c, to.as_str()));
+        }
+        let view = notify(conn, &mut fx, id, "subsidy_claim.paid")?;
+        fx.commit(conn, Keep, |_| Ok(view))
+    })
+}
+
+/// The claim as it now is, queued as `event` for its enterprise and its payee.
+fn notify(conn: &mut DbConnection, fx: &mut Effects, id: i64, event: &str) -> AppResult<ClaimView> {
+    let row = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
+    let recipients = [row.enterprise_id, row.payee_org_id];
+    let view = claim_view(row)?;
+    fx.notify(&recipients, event, &view)?;
+    Ok(view)
+}

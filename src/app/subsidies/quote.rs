@@ -1,0 +1,309 @@
+//! What one loan gets under a policy: the `Case` a computation reads (from a stored loan or a
+//! hypothetical one), the caps against what the payee already has, and the quote, which
+//! stores nothing. Claims and simulation compute through the same functions.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::stored_rule;
+use crate::app::caller::Auth;
+use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
+use crate::db::matches::LoanRow;
+use crate::db::subsidies::{self as repo, PolicyRow};
+use crate::db::{self, DbConnection};
+use crate::domain::money::Money;
+use crate::domain::org::OrgKind;
+use crate::domain::product::ProductType;
+use crate::domain::rate::Rate;
+use crate::domain::size_class::SizeClass;
+use crate::domain::subsidy::{
+    self, Beneficiary, Computation, CounterGuarantee, GuaranteeFacts, LoanFacts, PolicyEligibility,
+    PolicyKind, PriorAmounts, Rule, Step,
+};
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HypotheticalGuarantee {
+    /// The guarantor, as on a disbursement: a 担保费补贴 quote applies its per-guarantor caps
+    /// (what it already has approved or paid for this enterprise). Without it, none apply.
+    pub guarantor_id: Option<i64>,
+    /// Annual guarantee fee rate, percent.
+    #[schema(value_type = Rate, example = "1.00")]
+    pub fee_rate: Rate,
+    pub counter_guarantee: CounterGuarantee,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HypotheticalLoan {
+    #[schema(value_type = Money)]
+    pub principal: Money,
+    #[schema(value_type = Rate)]
+    pub annual_rate: Rate,
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub disbursed_on: NaiveDate,
+    #[schema(minimum = 1, maximum = 360)]
+    pub term_months: u32,
+    #[serde(default)]
+    pub first_loan: bool,
+    pub enterprise_id: i64,
+    pub product_type: ProductType,
+    pub guarantee: Option<HypotheticalGuarantee>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// A stored loan …
+    pub loan_id: Option<i64>,
+    /// … or a hypothetical one.
+    pub loan: Option<HypotheticalLoan>,
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub period_start: NaiveDate,
+    /// Exclusive (算头不算尾).
+    #[serde(deserialize_with = "crate::domain::date::strict")]
+    pub period_end: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Quote {
+    pub eligible: bool,
+    pub reasons: Vec<String>,
+    #[schema(value_type = Money)]
+    pub amount: Money,
+    pub breakdown: Vec<Step>,
+}
+
+/// Everything a computation needs about one loan.
+pub(super) struct Case {
+    pub(super) loan: LoanFacts,
+    pub(super) enterprise_id: i64,
+    pub(super) region_code: String,
+    pub(super) size_class: SizeClass,
+    pub(super) qualifications: Vec<crate::domain::qualification::Qualification>,
+    pub(super) product_type: ProductType,
+    pub(super) guarantor_id: Option<i64>,
+}
+
+pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<Case> {
+    let ent = db::catalog::enterprises(conn, Some(&[l.enterprise_id]))?
+        .remove(&l.enterprise_id)
+        .ok_or_else(|| AppError::not_found("enterprise"))?;
+    let product =
+        db::catalog::product(conn, l.product_id)?.ok_or_else(|| AppError::not_found("product"))?;
+    Ok(Case {
+        loan: LoanFacts {
+            principal: Money::from_fen(l.amount_fen),
+            annual_rate: Rate::from_units(l.rate_units),
+            disbursed_on: l.disbursed_on,
+            term_months: l.term_months.max(0) as u32,
+            first_loan: l.first_loan,
+            guarantee: match (
+                l.guarantee_fee_rate_units,
+                l.counter_guarantee
+                    .as_deref()
+                    .and_then(CounterGuarantee::parse),
+            ) {
+                (Some(rate), Some(cg)) => Some(GuaranteeFacts {
+                    fee_rate: Rate::from_units(rate),
+                    counter_guarantee: cg,
+                }),
+                _ => None,
+            },
+        },
+        enterprise_id: l.enterprise_id,
+        region_code: ent.facts.region_code,
+        size_class: ent.facts.size_class,
+        qualifications: ent.facts.qualifications,
+        product_type: product.facts.product_type,
+        guarantor_id: l.guarantor_id,
+    })
+}
+
+pub(super) fn payee(kind: PolicyKind, c: &Case) -> Option<i64> {
+    match kind {
+        PolicyKind::InterestSubsidy => Some(c.enterprise_id),
+        PolicyKind::GuaranteeFeeSubsidy => c.guarantor_id,
+    }
+}
+
+/// The amount for `case` under `policy`, with caps against what its payee already has
+/// approved or paid (excluding `except`, the claim being re-approved).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn compute(
+    conn: &mut DbConnection,
+    p: &PolicyRow,
+    rule: &Rule,
+    kind: PolicyKind,
+    c: &Case,
+    start: NaiveDate,
+    end: NaiveDate,
+    except: Option<i64>,
+) -> AppResult<Computation> {
+    let eligibility: PolicyEligibility = db::from_json_text(&p.eligibility)?;
+    let who = Beneficiary {
+        region_code: &c.region_code,
+        size_class: c.size_class,
+        qualifications: &c.qualifications,
+        product_type: c.product_type,
+    };
+    let mut reasons = subsidy::policy_reasons(
+        &eligibility,
+        p.effective_from,
+        p.effective_to,
+        p.region_prefix.as_deref(),
+        &c.loan,
+        &who,
+    );
+    if p.status != "active" {
+        reasons.insert(0, "the policy is suspended".into());
+    }
+    let prior = match payee(kind, c) {
+        Some(payee) => {
+            let year = (
+                NaiveDate::from_ymd_opt(end.year(), 1, 1).unwrap_or(end),
+                NaiveDate::from_ymd_opt(end.year(), 12, 31).unwrap_or(end),
+            );
+            // Interest caps are per enterprise; guarantee caps per guarantor per enterprise.
+            PriorAmounts {
+                same_year: Money::from_fen(repo::paid_or_approved(
+                    conn,
+                    p.id,
+                    payee,
+                    Some(c.enterprise_id),
+                    Some(year),
+                    except,
+                )?),
+                total: Money::from_fen(repo::paid_or_approved(
+                    conn,
+                    p.id,
+                    payee,
+                    Some(c.enterprise_id),
+                    None,
+                    except,
+                )?),
+            }
+        }
+        None => PriorAmounts::default(),
+    };
+    let lpr = repo::lpr_series(conn)?;
+    let mut result = subsidy::compute(rule, &c.loan, start, end, &lpr, prior);
+    if !reasons.is_empty() {
+        result.reasons.splice(0..0, reasons);
+        result.eligible = false;
+        result.amount = Money::ZERO;
+    }
+    Ok(result)
+}
+
+pub(super) fn check_period(start: NaiveDate, end: NaiveDate) -> AppResult<()> {
+    let mut v = Validator::default();
+    v.check(end > start, "period_end", "must be after period_start");
+    v.check(
+        (end - start).num_days() <= 366 * 10,
+        "period_end",
+        "the period may not exceed ten years",
+    );
+    v.finish()
+}
+
+/// Where a quote's loan comes from.
+enum Subject {
+    Stored(i64),
+    Hypothetical(HypotheticalLoan),
+}
+
+/// Quotes a subsidy for a stored or hypothetical loan; nothing is stored.
+pub fn quote(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: QuoteRequest) -> AppResult<Quote> {
+    check_period(cmd.period_start, cmd.period_end)?;
+    let subject = match (cmd.loan_id, cmd.loan) {
+        (Some(loan_id), None) => Subject::Stored(loan_id),
+        (None, Some(h)) => Subject::Hypothetical(h),
+        _ => {
+            return Err(AppError::invalid_field(
+                ProblemCode::ValidationFailed,
+                "loan_id",
+                "give either loan_id or loan",
+            ))
+        }
+    };
+    let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
+    let (kind, rule, _) = stored_rule(&p)?;
+    let case = match subject {
+        Subject::Stored(loan_id) => {
+            let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
+            let l = db::matches::find_loan(conn, loan_id, &scope)?
+                .ok_or_else(|| AppError::not_found("loan"))?;
+            case_from_loan(conn, &l)?
+        }
+        Subject::Hypothetical(h) => hypothetical_case(conn, auth, h)?,
+    };
+    let c = compute(
+        conn,
+        &p,
+        &rule,
+        kind,
+        &case,
+        cmd.period_start,
+        cmd.period_end,
+        None,
+    )?;
+    Ok(Quote {
+        eligible: c.eligible,
+        reasons: c.reasons,
+        amount: c.amount,
+        breakdown: c.breakdown,
+    })
+}
+
+/// The case of a hypothetical loan of a visible enterprise, its fields checked (422).
+fn hypothetical_case(conn: &mut DbConnection, auth: &Auth, h: HypotheticalLoan) -> AppResult<Case> {
+    let scope = db::orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
+    let (org, e) = db::enterprises::find_visible(conn, h.enterprise_id, &scope)?
+        .ok_or_else(|| AppError::not_found("enterprise"))?;
+    let quals = db::catalog::enterprises(conn, Some(&[org.id]))?
+        .remove(&org.id)
+        .map(|e| e.facts.qualifications)
+        .unwrap_or_default();
+    let mut v = Validator::default();
+    v.check(
+        !h.principal.is_zero(),
+        "loan.principal",
+        "must be greater than 0",
+    );
+    v.check(
+        (1..=360).contains(&h.term_months),
+        "loan.term_months",
+        "must be between 1 and 360",
+    );
+    let guarantor_id = h.guarantee.as_ref().and_then(|g| g.guarantor_id);
+    if let Some(g) = guarantor_id {
+        let kind = db::orgs::find(conn, g)?.map(|o| o.kind);
+        v.check(
+            kind.as_deref() == Some(OrgKind::Guarantor.as_str()),
+            "loan.guarantee.guarantor_id",
+            "is not a guarantor organization",
+        );
+    }
+    v.finish()?;
+    Ok(Case {
+        loan: LoanFacts {
+            principal: h.principal,
+            annual_rate: h.annual_rate,
+            disbursed_on: h.disbursed_on,
+            term_months: h.term_months,
+            first_loan: h.first_loan,
+            guarantee: h.guarantee.map(|g| GuaranteeFacts {
+                fee_rate: g.fee_rate,
+                counter_guarantee: g.counter_guarantee,
+            }),
+        },
+        enterprise_id: org.id,
+        region_code: org.region_code.unwrap_or_default(),
+        size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
+        qualifications: quals,
+        product_type: h.product_type,
+        guarantor_id,
+    })
+}

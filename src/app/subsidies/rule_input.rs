@@ -1,0 +1,241 @@
+//! A policy's rule as clients send it (`RuleInput`): which parameters a kind and base take,
+//! their checks and defaults, and the domain `Rule` built from it. The normalised input (the
+//! defaults filled in) is what a policy stores and shows.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::error::FieldError;
+use crate::domain::money::Money;
+use crate::domain::rate::Rate;
+use crate::domain::subsidy::{
+    CounterGuarantee, DayCount, GuaranteeRule, InterestBase, InterestRule, LprReference, LprTerm,
+    PolicyKind, Rule,
+};
+
+/// A policy's rule. Which parameters apply depends on the policy kind and (for interest
+/// subsidies) the `base`; any other parameter is refused (422).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    pub base: Option<InterestBase>,
+    #[schema(value_type = Option<Rate>)]
+    pub points: Option<Rate>,
+    #[schema(value_type = Option<Rate>)]
+    pub first_loan_points: Option<Rate>,
+    /// Percent, e.g. "20" for 20%.
+    #[schema(value_type = Option<Rate>)]
+    pub share_percent: Option<Rate>,
+    pub lpr_term: Option<LprTerm>,
+    pub lpr_reference: Option<LprReference>,
+    pub spread_bp: Option<i64>,
+    #[schema(value_type = Option<Rate>)]
+    pub max_points: Option<Rate>,
+    pub day_count: Option<DayCount>,
+    pub max_months: Option<u32>,
+    #[schema(value_type = Option<Money>)]
+    pub principal_cap: Option<Money>,
+    #[schema(value_type = Option<Money>)]
+    pub per_enterprise_annual_cap: Option<Money>,
+    #[schema(value_type = Option<Money>)]
+    pub per_enterprise_total_cap: Option<Money>,
+    /// Guarantee-fee subsidy: percent of the guaranteed amount per year.
+    #[schema(value_type = Option<Rate>)]
+    pub subsidy_percent: Option<Rate>,
+    #[schema(value_type = Option<Rate>)]
+    pub max_fee_rate: Option<Rate>,
+    pub counter_guarantee: Option<Vec<CounterGuarantee>>,
+    pub cap_at_fee_paid: Option<bool>,
+}
+
+impl RuleInput {
+    /// Overlays `o` (simulation overrides).
+    pub(super) fn merged(&self, o: &RuleInput) -> RuleInput {
+        macro_rules! pick {
+            ($($f:ident),*) => { RuleInput { $($f: o.$f.clone().or_else(|| self.$f.clone()),)* } };
+        }
+        pick!(
+            base,
+            points,
+            first_loan_points,
+            share_percent,
+            lpr_term,
+            lpr_reference,
+            spread_bp,
+            max_points,
+            day_count,
+            max_months,
+            principal_cap,
+            per_enterprise_annual_cap,
+            per_enterprise_total_cap,
+            subsidy_percent,
+            max_fee_rate,
+            counter_guarantee,
+            cap_at_fee_paid
+        )
+    }
+
+    /// Checks parameters against the kind and base, fills defaults, builds the domain rule.
+    pub(super) fn to_rule(&self, kind: PolicyKind) -> Result<(Rule, RuleInput), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |f: &str, m: &str| {
+            errors.push(FieldError {
+                field: format!("rule.{f}"),
+                message: m.to_owned(),
+            })
+        };
+        let present: Vec<(&str, bool)> = vec![
+            ("base", self.base.is_some()),
+            ("points", self.points.is_some()),
+            ("first_loan_points", self.first_loan_points.is_some()),
+            ("share_percent", self.share_percent.is_some()),
+            ("lpr_term", self.lpr_term.is_some()),
+            ("lpr_reference", self.lpr_reference.is_some()),
+            ("spread_bp", self.spread_bp.is_some()),
+            ("max_points", self.max_points.is_some()),
+            ("max_months", self.max_months.is_some()),
+            ("principal_cap", self.principal_cap.is_some()),
+            (
+                "per_enterprise_total_cap",
+                self.per_enterprise_total_cap.is_some(),
+            ),
+            ("subsidy_percent", self.subsidy_percent.is_some()),
+            ("max_fee_rate", self.max_fee_rate.is_some()),
+            ("counter_guarantee", self.counter_guarantee.is_some()),
+            ("cap_at_fee_paid", self.cap_at_fee_paid.is_some()),
+        ];
+        let allowed: &[&str] = match (kind, self.base) {
+            (PolicyKind::GuaranteeFeeSubsidy, _) => &[
+                "subsidy_percent",
+                "max_fee_rate",
+                "counter_guarantee",
+                "cap_at_fee_paid",
+            ],
+            (PolicyKind::InterestSubsidy, None) => &["base"],
+            (PolicyKind::InterestSubsidy, Some(b)) => {
+                let own: &[&str] = match b {
+                    InterestBase::FixedPoints => &["points", "first_loan_points"],
+                    InterestBase::LprShare => &["share_percent", "lpr_term", "lpr_reference"],
+                    InterestBase::ActualRateShare => &["share_percent"],
+                    InterestBase::LprSpread => &["spread_bp", "lpr_term", "lpr_reference"],
+                };
+                const COMMON: [&str; 5] = [
+                    "base",
+                    "max_points",
+                    "max_months",
+                    "principal_cap",
+                    "per_enterprise_total_cap",
+                ];
+                return self.interest(b, own, &COMMON, &present);
+            }
+        };
+        for (name, is) in &present {
+            if *is && !allowed.contains(name) {
+                err(name, &format!("is not a parameter of a {kind} rule"));
+            }
+        }
+        if kind == PolicyKind::InterestSubsidy {
+            err(
+                "base",
+                "is required: fixed_points, lpr_share, actual_rate_share or lpr_spread",
+            );
+            return Err(errors);
+        }
+        let Some(sp) = self.subsidy_percent else {
+            err("subsidy_percent", "is required");
+            return Err(errors);
+        };
+        if sp.units() == 0 {
+            err("subsidy_percent", "must be greater than 0");
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut n = self.clone();
+        n.day_count = Some(self.day_count.unwrap_or(DayCount::Months30_360));
+        n.cap_at_fee_paid = Some(self.cap_at_fee_paid.unwrap_or(true));
+        n.counter_guarantee = Some(self.counter_guarantee.clone().unwrap_or_default());
+        let rule = Rule::Guarantee(GuaranteeRule {
+            subsidy_percent: sp.percent(),
+            max_fee_rate: n.max_fee_rate,
+            counter_guarantee: n.counter_guarantee.clone().unwrap_or_default(),
+            day_count: n.day_count.unwrap_or(DayCount::Months30_360),
+            per_enterprise_annual_cap: n.per_enterprise_annual_cap,
+            cap_at_fee_paid: n.cap_at_fee_paid.unwrap_or(true),
+        });
+        Ok((rule, n))
+    }
+
+    fn interest(
+        &self,
+        base: InterestBase,
+        own: &[&str],
+        common: &[&str],
+        present: &[(&str, bool)],
+    ) -> Result<(Rule, RuleInput), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |f: &str, m: String| {
+            errors.push(FieldError {
+                field: format!("rule.{f}"),
+                message: m,
+            })
+        };
+        for (name, is) in present {
+            if *is && !own.contains(name) && !common.contains(name) {
+                err(
+                    name,
+                    format!("is not a parameter of an interest_subsidy rule with base {base}"),
+                );
+            }
+        }
+        match base {
+            InterestBase::FixedPoints if self.points.is_none() => {
+                err("points", "is required for base fixed_points".into())
+            }
+            InterestBase::LprShare | InterestBase::ActualRateShare
+                if self.share_percent.is_none() =>
+            {
+                err("share_percent", format!("is required for base {base}"))
+            }
+            InterestBase::LprSpread if self.spread_bp.is_none() => {
+                err("spread_bp", "is required for base lpr_spread".into())
+            }
+            _ => {}
+        }
+        if let Some(bp) = self.spread_bp {
+            if !(-10_000..=10_000).contains(&bp) {
+                err("spread_bp", "must be between -10000 and 10000".into());
+            }
+        }
+        if let Some(m) = self.max_months {
+            if !(1..=360).contains(&m) {
+                err("max_months", "must be between 1 and 360".into());
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut n = self.clone();
+        n.day_count = Some(self.day_count.unwrap_or(DayCount::Act360));
+        if matches!(base, InterestBase::LprShare | InterestBase::LprSpread) {
+            n.lpr_term = Some(self.lpr_term.unwrap_or(LprTerm::OneYear));
+            n.lpr_reference = Some(self.lpr_reference.unwrap_or(LprReference::DisbursementDate));
+        }
+        let rule = Rule::Interest(InterestRule {
+            base,
+            points: n.points,
+            first_loan_points: n.first_loan_points,
+            share_percent: n.share_percent.map(Rate::percent),
+            lpr_term: n.lpr_term.unwrap_or(LprTerm::OneYear),
+            lpr_reference: n.lpr_reference.unwrap_or(LprReference::DisbursementDate),
+            spread_bp: n.spread_bp,
+            max_points: n.max_points,
+            day_count: n.day_count.unwrap_or(DayCount::Act360),
+            max_months: n.max_months,
+            principal_cap: n.principal_cap,
+            per_enterprise_annual_cap: n.per_enterprise_annual_cap,
+            per_enterprise_total_cap: n.per_enterprise_total_cap,
+        });
+        Ok((rule, n))
+    }
+}
