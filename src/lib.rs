@@ -4,7 +4,8 @@
 //! - [`domain`]: pure types and rules (money, credit codes, roles). No SQL, no HTTP.
 //! - [`db`]: the two-backend connection (SQLite / PostgreSQL), migrations, schema and one repo per aggregate.
 //! - [`app`]: the use cases: caller, command, one transaction, one `Effects` collector.
-//! - [`http`]: problem+json errors, JWT auth, DTOs and one handler module per resource.
+//! - [`http`]: thin actix handlers (parse, call one use case, answer), problem+json, the
+//!   bearer-token extractor, the OpenAPI document.
 //! - [`startup`]: builds the actix `App` and the OpenAPI document from one route registration.
 
 // First, so that `str_enum!` is in scope in every module after it.

@@ -2,6 +2,12 @@
 //! type, guarantors, enterprises across regions, industries and qualification tiers, and their
 //! demands. Deterministic for a given `--seed`; scales to benchmark sizes (for example
 //! `--products 10000 --demands 200000`) through batched inserts.
+//!
+//! Why it bypasses the use cases in `app` and is one long file: a benchmark world is written in
+//! batches of thousands of rows per statement (one use case per row would take hours at a
+//! million loans), and its report cells are rebuilt once at the end (`db::rollups::rebuild`),
+//! which is exactly what the use cases' rollup deltas add up to. It is a data generator, not a
+//! second way to make matches: nothing at runtime calls it.
 
 use chrono::{Days, NaiveDate};
 use diesel::prelude::*;

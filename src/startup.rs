@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::org::OrgKind;
 use crate::http::{
-    calendar, demands, enterprises, matches, matching, products, stats, subsidies, webhooks,
+    calendar, demands, enterprises, matches, matching, products, reports, subsidies, webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
 
@@ -88,15 +88,15 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(subsidies::approve_claim)
         .service(subsidies::reject_claim)
         .service(subsidies::pay_claim)
-        .service(stats::overview)
-        .service(stats::breakdown)
-        .service(stats::banks)
-        .service(stats::create_target)
-        .service(stats::list_targets)
-        .service(stats::get_target)
-        .service(stats::loans_csv)
-        .service(stats::loans_xlsx)
-        .service(stats::breakdown_xlsx)
+        .service(reports::overview)
+        .service(reports::breakdown)
+        .service(reports::banks)
+        .service(reports::create_target)
+        .service(reports::list_targets)
+        .service(reports::get_target)
+        .service(reports::loans_csv)
+        .service(reports::loans_xlsx)
+        .service(reports::breakdown_xlsx)
         .service(matching::recommendations)
         .service(matching::candidates)
         // Also under the base path, for clients that only know `/api/v1`.

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::caller::Auth;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, StatusCode, Validator};
+pub use crate::db::enterprises::EnterpriseFilter;
 use crate::db::enterprises::{self as repo, NewQualification, ProfileUpdate, QualificationRow};
 use crate::db::orgs::{self, EnterpriseRow, EnterpriseScope, OrgRow};
 use crate::db::{self, DbConnection};

@@ -10,6 +10,7 @@ use super::caller::Auth;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use super::views::{OrganizationView, UserView};
+pub use crate::db::orgs::OrgFilter;
 use crate::db::{self, orgs, users, DbConnection};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::org::{CreatableKind, OrgKind, Role};
@@ -117,7 +118,7 @@ pub fn create<R: Receipt<OrganizationView>>(
 pub fn list(
     conn: &mut DbConnection,
     auth: &Auth,
-    filter: orgs::OrgFilter,
+    filter: OrgFilter,
 ) -> AppResult<Vec<OrganizationView>> {
     let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
     let rows = orgs::list(conn, &scope, &filter)?;

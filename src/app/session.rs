@@ -291,6 +291,18 @@ pub async fn login(
     }
 }
 
+/// Whether a verified token still counts: its user is enabled, it is not revoked, and no
+/// password change has moved past it. One query, on every instance sharing the database.
+pub fn token_is_live(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<bool> {
+    let jti = auth.jti.to_string();
+    Ok(users::token_is_live(
+        conn,
+        auth.user_id,
+        &jti,
+        auth.token_version,
+    )?)
+}
+
 /// Revokes the presented token, on every instance.
 pub fn logout(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<LoggedOut> {
     let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)

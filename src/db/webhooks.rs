@@ -5,6 +5,15 @@ use diesel::prelude::*;
 
 use super::schema::{webhook_deliveries as wd, webhooks};
 use super::DbConnection;
+use crate::domain::event::{DeliveryEvent, DeliveryStatus};
+
+/// Where a pending delivery goes on `event` (every event moves a pending one; see the table
+/// test in `domain::event`).
+fn after_pending(event: DeliveryEvent) -> DeliveryStatus {
+    DeliveryStatus::Pending
+        .after(event)
+        .unwrap_or(DeliveryStatus::Failed)
+}
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = webhooks)]
@@ -86,7 +95,7 @@ pub fn deactivate(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
             .filter(wd::status.eq("pending")),
     )
     .set((
-        wd::status.eq("failed"),
+        wd::status.eq(after_pending(DeliveryEvent::SubscriptionDeleted).as_str()),
         wd::last_error.eq(Some("subscription deleted")),
     ))
     .execute(conn)?;
@@ -230,36 +239,39 @@ pub fn claim_due(
     Ok(claimed)
 }
 
-/// Records an attempt's outcome: delivered, retry at `next_attempt_at`, or given up (None).
-#[allow(clippy::too_many_arguments)]
+/// One attempt's outcome, as `domain::event` names it.
+pub struct Attempt<'a> {
+    pub outcome: DeliveryEvent,
+    pub status_code: Option<i64>,
+    pub error: Option<&'a str>,
+    /// When to retry (`FailedWillRetry` only).
+    pub next_attempt_at: Option<NaiveDateTime>,
+}
+
+/// Records an attempt by the worker holding the lease; the new status follows the delivery
+/// state machine (`DeliveryStatus::after`).
 pub fn record_attempt(
     conn: &mut DbConnection,
     id: i64,
     worker: &str,
-    delivered: bool,
-    status_code: Option<i64>,
-    error: Option<&str>,
-    next_attempt_at: Option<NaiveDateTime>,
+    a: &Attempt,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let status = match (delivered, next_attempt_at) {
-        (true, _) => "delivered",
-        (false, Some(_)) => "pending",
-        (false, None) => "failed",
-    };
+    let status = after_pending(a.outcome);
+    let delivered = a.outcome == DeliveryEvent::Delivered;
     diesel::update(
         wd::table
             .filter(wd::id.eq(id))
             .filter(wd::locked_by.eq(worker)),
     )
     .set((
-        wd::status.eq(status),
+        wd::status.eq(status.as_str()),
         wd::attempts.eq(wd::attempts + 1),
-        wd::next_attempt_at.eq(next_attempt_at.unwrap_or(now)),
+        wd::next_attempt_at.eq(a.next_attempt_at.unwrap_or(now)),
         wd::locked_by.eq(None::<String>),
         wd::locked_until.eq(None::<NaiveDateTime>),
-        wd::last_status_code.eq(status_code),
-        wd::last_error.eq(error),
+        wd::last_status_code.eq(a.status_code),
+        wd::last_error.eq(a.error),
         wd::delivered_at.eq(delivered.then_some(now)),
     ))
     .execute(conn)?;

@@ -26,3 +26,80 @@ str_enum! {
         Failed = "failed",
     }
 }
+
+/// What happened to a pending delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryEvent {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// The attempt failed and attempts are left: retry later.
+    FailedWillRetry,
+    /// The attempt failed and it was the last one.
+    FailedGaveUp,
+    /// The subscription was deleted while the delivery waited.
+    SubscriptionDeleted,
+}
+
+impl DeliveryStatus {
+    /// pending ──delivered──▶ delivered; pending ──failed, will retry──▶ pending;
+    /// pending ──failed, gave up / subscription deleted──▶ failed. `delivered` and `failed`
+    /// are final.
+    pub fn after(self, event: DeliveryEvent) -> Option<DeliveryStatus> {
+        use DeliveryEvent as E;
+        use DeliveryStatus::*;
+        match (self, event) {
+            (Pending, E::Delivered) => Some(Delivered),
+            (Pending, E::FailedWillRetry) => Some(Pending),
+            (Pending, E::FailedGaveUp | E::SubscriptionDeleted) => Some(Failed),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of attempt number `attempt` (1-based) of at most `max_attempts`.
+pub fn attempt_outcome(delivered: bool, attempt: i64, max_attempts: i64) -> DeliveryEvent {
+    match (delivered, attempt < max_attempts) {
+        (true, _) => DeliveryEvent::Delivered,
+        (false, true) => DeliveryEvent::FailedWillRetry,
+        (false, false) => DeliveryEvent::FailedGaveUp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeliveryEvent as E;
+    use super::DeliveryStatus as S;
+
+    /// The whole delivery table: every (state, event) pair.
+    #[test]
+    fn deliveries_move_only_along_the_arrows() {
+        let events = [
+            E::Delivered,
+            E::FailedWillRetry,
+            E::FailedGaveUp,
+            E::SubscriptionDeleted,
+        ];
+        let arrows = [
+            (S::Pending, E::Delivered, S::Delivered),
+            (S::Pending, E::FailedWillRetry, S::Pending),
+            (S::Pending, E::FailedGaveUp, S::Failed),
+            (S::Pending, E::SubscriptionDeleted, S::Failed),
+        ];
+        for &s in S::ALL {
+            for e in events {
+                let expected = arrows
+                    .iter()
+                    .find(|(from, ev, _)| *from == s && *ev == e)
+                    .map(|a| a.2);
+                assert_eq!(s.after(e), expected, "{s} --{e:?}-->");
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_failed_attempt_gives_up() {
+        assert_eq!(super::attempt_outcome(true, 5, 5), E::Delivered);
+        assert_eq!(super::attempt_outcome(false, 4, 5), E::FailedWillRetry);
+        assert_eq!(super::attempt_outcome(false, 5, 5), E::FailedGaveUp);
+    }
+}

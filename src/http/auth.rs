@@ -7,7 +7,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 pub use crate::app::caller::Auth;
 use crate::app::error::AppError;
-use crate::app::AppState;
+use crate::app::{session, AppState};
 
 impl FromRequest for Auth {
     type Error = AppError;
@@ -21,15 +21,8 @@ impl FromRequest for Auth {
         Box::pin(async move {
             let auth = parsed?;
             let state = state.ok_or_else(|| AppError::internal("AppState missing"))?;
-            let live = super::with_conn(&state, move |conn| {
-                Ok(crate::db::users::token_is_live(
-                    conn,
-                    auth.user_id,
-                    &auth.jti.to_string(),
-                    auth.token_version,
-                )?)
-            })
-            .await?;
+            let live =
+                crate::app::run(&state, move |conn| session::token_is_live(conn, &auth)).await?;
             if !live {
                 return Err(AppError::unauthorized(
                     "the access token was revoked or its user is disabled",

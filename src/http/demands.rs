@@ -7,11 +7,11 @@ use utoipa::IntoParams;
 use super::auth::Auth;
 use super::extract::{JsonBody, OptionalBody};
 use super::idempotency;
-use super::pagination::{page, Page, PageQuery};
+use crate::app::demands::DemandFilter;
 use crate::app::demands::{self, CloseDemand, CreateDemand, DemandView, PatchDemand};
 use crate::app::error::{AppError, AppResult, ProblemCode};
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::{self, AppState};
-use crate::db::demands::DemandFilter;
 use crate::domain::demand::{DemandStatus, Purpose};
 use crate::domain::region;
 

@@ -9,13 +9,13 @@ use utoipa::IntoParams;
 use super::auth::Auth;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
-use super::pagination::{page, Page, PageQuery};
+use crate::app::enterprises::EnterpriseFilter;
 use crate::app::enterprises::{
     self, CreateQualification, EnterpriseView, QualificationView, UpdateEnterprise,
 };
 use crate::app::error::{AppError, AppResult, ProblemCode};
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::{self, AppState};
-use crate::db::enterprises::EnterpriseFilter;
 use crate::domain::qualification::QualificationKind;
 use crate::domain::region;
 use crate::domain::size_class::{Industry, SizeClass};

@@ -10,15 +10,13 @@
 
 use actix_web::http::{header::HeaderName, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::with_conn;
-use crate::app::effects::Receipt;
 use crate::app::error::ProblemCode;
 use crate::app::error::{AppError, AppResult};
+use crate::app::idempotency::Stored;
+use crate::app::idempotency::{self as store, key_taken, Completion, Recorded};
 use crate::app::AppState;
-use crate::db::{self, idempotency::Stored};
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotency-replayed";
@@ -67,66 +65,6 @@ fn respond(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
     res.body(body)
 }
 
-/// What a create hands back: its status and JSON body, recorded with its writes. Only
-/// `Completion::record` makes one, so a create cannot forget to store its key.
-pub struct Recorded {
-    status: StatusCode,
-    body: String,
-}
-
-/// The key a create must store in its transaction (nothing without a key).
-pub struct Completion(Option<Pending>);
-
-struct Pending {
-    scope: String,
-    key: String,
-    hash: String,
-}
-
-impl Completion {
-    /// Serializes the answer and, with a key, stores it — call it inside the create's
-    /// transaction, as its last write. Another request that stored the key first makes this
-    /// fail (the transaction rolls back and `run` replays that request's answer).
-    pub fn record<T: Serialize>(
-        self,
-        conn: &mut db::DbConnection,
-        status: StatusCode,
-        value: &T,
-    ) -> AppResult<Recorded> {
-        let body = serde_json::to_string(value).map_err(AppError::internal)?;
-        if let Some(p) = &self.0 {
-            let stored = db::idempotency::store(
-                conn,
-                &p.scope,
-                &p.key,
-                &p.hash,
-                i64::from(status.as_u16()),
-                &body,
-                db::now(),
-            )?;
-            if !stored {
-                return Err(key_taken());
-            }
-        }
-        Ok(Recorded { status, body })
-    }
-}
-
-/// Idempotent endpoints are the creates: their answer is stored as `201 Created`.
-impl<V: Serialize> Receipt<V> for Completion {
-    type Out = Recorded;
-    fn record(self, conn: &mut db::DbConnection, value: V) -> AppResult<Recorded> {
-        Completion::record(self, conn, StatusCode::CREATED, &value)
-    }
-}
-
-fn key_taken() -> AppError {
-    AppError::conflict(
-        ProblemCode::IdempotencyKeyInProgress,
-        "a request with this Idempotency-Key is still being processed",
-    )
-}
-
 /// The answer to a key seen before, if it settles the request.
 fn answer_stored(found: Option<Stored>, hash: &str) -> Option<AppResult<HttpResponse>> {
     let found = found?;
@@ -160,22 +98,22 @@ where
     Fut: std::future::Future<Output = AppResult<Recorded>>,
 {
     let Some(key) = key_of(req)? else {
-        let r = create(Completion(None)).await?;
+        let r = create(Completion::without_key()).await?;
         return Ok(respond(r.status, r.body, false));
     };
     let hash = fingerprint(req, raw_body);
-    let lookup = |scope: String, key: String| {
-        with_conn(state, move |c| Ok(db::idempotency::find(c, &scope, &key)?))
-    };
+    let lookup =
+        |scope: String, key: String| crate::app::run(state, move |c| store::find(c, &scope, &key));
     if let Some(answer) = answer_stored(lookup(scope.clone(), key.clone()).await?, &hash) {
         return answer;
     }
-    let pending = Pending {
-        scope: scope.clone(),
-        key: key.clone(),
-        hash: hash.clone(),
-    };
-    match create(Completion(Some(pending))).await {
+    match create(Completion::for_key(
+        scope.clone(),
+        key.clone(),
+        hash.clone(),
+    ))
+    .await
+    {
         Ok(r) => Ok(respond(r.status, r.body, false)),
         // Whatever failed, a concurrent request with this key may have succeeded meanwhile
         // (its write then conflicts with ours): its answer is the answer.

@@ -9,16 +9,16 @@ use utoipa::IntoParams;
 use super::auth::Auth;
 use super::extract::{JsonBody, OptionalBody};
 use super::idempotency;
-use super::pagination::{page, Page, PageQuery};
 use crate::app::error::AppResult;
+use crate::app::matches::queries::LoanFilter;
 use crate::app::matches::queries::{self, MatchQuery};
 use crate::app::matches::{disbursements, lifecycle};
 use crate::app::matches::{
     AcceptBody, ApproveBody, CreateDisbursement, CreateMatch, LoanView, MatchView, RejectBody,
     WithdrawBody,
 };
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::{self, AppState};
-use crate::db::matches::LoanFilter;
 use crate::domain::lifecycle::MatchState;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,4 +1,6 @@
-//! HTTP layer: errors, auth, extractors, DTOs and one handler module per resource.
+//! HTTP layer: one handler module per resource. A handler parses the request (extractors,
+//! the bearer token, `Idempotency-Key`), calls its use case in `app` and renders the answer or
+//! the problem+json error; no transaction and no SQL live here.
 
 pub mod auth;
 pub mod calendar;
@@ -14,23 +16,8 @@ pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod organizations;
-pub mod pagination;
 pub mod products;
+pub mod reports;
 pub mod session;
-pub mod stats;
 pub mod subsidies;
 pub mod webhooks;
-
-use actix_web::web;
-
-use crate::app::error::AppError;
-use crate::app::AppState;
-
-/// Runs blocking database work off the async runtime (see `app::run`).
-pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
-where
-    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    crate::app::run(state, f).await
-}

@@ -8,13 +8,13 @@ use utoipa::IntoParams;
 use super::auth::Auth;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
-use super::pagination::{page, Page, PageQuery};
 use crate::app::error::{AppError, AppResult, ProblemCode};
+use crate::app::organizations::OrgFilter;
 use crate::app::organizations::{self, CreateOrganization};
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::users::{self, CreateUser};
 use crate::app::views::{OrganizationView, UserView};
 use crate::app::{self, AppState};
-use crate::db::orgs::OrgFilter;
 use crate::domain::org::OrgKind;
 use crate::domain::region;
 

@@ -7,11 +7,11 @@ use utoipa::IntoParams;
 use super::auth::Auth;
 use super::extract::JsonBody;
 use super::idempotency;
-use super::pagination::{page, Page, PageQuery};
 use crate::app::error::AppResult;
+use crate::app::pagination::{page, Page, PageQuery};
+use crate::app::products::ProductFilter;
 use crate::app::products::{self, CreateProduct, PatchProduct, ProductView};
 use crate::app::{self, AppState};
-use crate::db::products::ProductFilter;
 use crate::domain::product::{ProductStatus, ProductType};
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,8 +5,8 @@ use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use super::auth::Auth;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
-use super::pagination::{page, Page, PageQuery};
 use crate::app::error::AppResult;
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::webhooks::{self, CreateWebhook, DeliveryView, WebhookView};
 use crate::app::{self, AppState};
 

@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::{self, webhooks as repo, Pool};
+use crate::domain::event::{attempt_outcome, DeliveryEvent};
 use crate::domain::network::may_call;
 
 pub struct Deliverer {
@@ -168,11 +169,14 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
         for (delivery, ok, code, error) in outcomes {
             let now = db::now();
             let attempts = delivery.attempts + 1;
-            let next = (!ok && attempts < max).then(|| now + base * 2i32.saturating_pow((attempts - 1) as u32));
+            let outcome = attempt_outcome(ok, attempts, max);
+            let next = (outcome == DeliveryEvent::FailedWillRetry)
+                .then(|| now + base * 2i32.saturating_pow((attempts - 1) as u32));
             if !ok {
                 tracing::warn!(delivery = %delivery.delivery_uid, attempts, error = ?error, "webhook delivery failed");
             }
-            repo::record_attempt(&mut conn, delivery.id, &worker, ok, code, error.as_deref(), next, now)?;
+            let attempt = repo::Attempt { outcome, status_code: code, error: error.as_deref(), next_attempt_at: next };
+            repo::record_attempt(&mut conn, delivery.id, &worker, &attempt, now)?;
         }
         Ok(())
     })

@@ -90,7 +90,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         wire::<subsidy::LprReference>(),
         wire::<subsidy::CounterGuarantee>(),
         wire::<finmatch::app::error::ProblemCode>(),
-        wire::<finmatch::http::health::DatabaseKind>(),
+        wire::<finmatch::app::health::DatabaseKind>(),
     ];
     let doc: Value = serde_json::from_str(&finmatch::startup::openapi_json()).unwrap();
     let schemas = doc["components"]["schemas"].as_object().unwrap();

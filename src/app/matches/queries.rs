@@ -4,7 +4,8 @@
 use super::{full_view, today, LoanView, MatchView};
 use crate::app::caller::Auth;
 use crate::app::error::{AppError, AppResult};
-use crate::db::matches::{self as repo, LoanFilter, LoanRow, MatchRow};
+pub use crate::db::matches::LoanFilter;
+use crate::db::matches::{self as repo, LoanRow, MatchRow};
 use crate::db::DbConnection;
 use crate::domain::lifecycle::MatchState;
 

@@ -15,7 +15,7 @@ use super::error::{AppError, AppResult};
 use crate::db::subsidies::PolicyRow;
 use crate::db::{self, DbConnection};
 use crate::domain::org::Role;
-use crate::domain::subsidy::{PolicyKind, Rule};
+use crate::domain::subsidy::{PolicyKind, PolicyStatus, Rule};
 use rule_input::RuleInput;
 
 /// A stored policy's kind, rule and rule input; a rule that no longer validates is corrupt
@@ -35,4 +35,9 @@ fn finance_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<Stri
         Role::FinanceOffice => db::orgs::find(conn, auth.org_id)?.and_then(|o| o.region_code),
         _ => None,
     })
+}
+
+/// A stored policy's status; an unknown value is corrupt data (500), never a default.
+fn stored_status(p: &PolicyRow) -> AppResult<PolicyStatus> {
+    crate::app::views::stored(&p.status)
 }

@@ -18,7 +18,7 @@ use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::region;
-use crate::domain::subsidy::{PolicyEligibility, PolicyKind, PolicyStatus};
+use crate::domain::subsidy::{PolicyAction, PolicyEligibility, PolicyKind, PolicyStatus};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -245,7 +245,8 @@ pub fn suspend(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Polic
                 "only the policy's finance office or an admin may suspend it",
             ));
         }
-        repo::set_policy_status(conn, id, PolicyStatus::Suspended.as_str(), db::now())?;
+        let now = super::stored_status(&p)?.after(PolicyAction::Suspend);
+        repo::set_policy_status(conn, id, now.as_str(), db::now())?;
         get(conn, id)
     })
 }

@@ -156,7 +156,7 @@ pub(super) fn compute(
         &c.loan,
         &who,
     );
-    if p.status != "active" {
+    if !super::stored_status(p)?.takes_claims() {
         reasons.insert(0, "the policy is suspended".into());
     }
     let prior = match payee(kind, c) {

@@ -23,6 +23,30 @@ str_enum! {
     }
 }
 
+/// What can happen to a policy. Changing its rule (`update`) is not a state change: it is
+/// allowed only while no claim exists (`policy_immutable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyAction {
+    /// No new claims or approvals (its finance office, an admin).
+    Suspend,
+}
+
+impl PolicyStatus {
+    /// active ──suspend──▶ suspended; suspending a suspended policy changes nothing.
+    pub fn after(self, action: PolicyAction) -> PolicyStatus {
+        match (self, action) {
+            (PolicyStatus::Active | PolicyStatus::Suspended, PolicyAction::Suspend) => {
+                PolicyStatus::Suspended
+            }
+        }
+    }
+
+    /// Only an active policy takes claims and approvals.
+    pub fn takes_claims(self) -> bool {
+        self == PolicyStatus::Active
+    }
+}
+
 str_enum! {
     pub enum InterestBase {
         /// subsidy rate = `points` (or `first_loan_points` for a 首贷 loan)
@@ -120,5 +144,25 @@ mod tests {
         assert_eq!(lpr_as_of(&s, d("2024-10-21")).unwrap().one_year, r("3.10"));
         assert_eq!(lpr_as_of(&s, d("2026-11-22")).unwrap().one_year, r("3.00"));
         assert!(lpr_as_of(&s, d("2019-08-19")).is_none());
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::{PolicyAction, PolicyStatus as S};
+
+    /// The whole policy table: every (state, action) pair.
+    #[test]
+    fn policies_move_only_along_the_arrows() {
+        let arrows = [
+            (S::Active, PolicyAction::Suspend, S::Suspended),
+            (S::Suspended, PolicyAction::Suspend, S::Suspended),
+        ];
+        for &s in S::ALL {
+            let expected = arrows.iter().find(|a| a.0 == s).map(|a| a.2);
+            assert_eq!(Some(s.after(PolicyAction::Suspend)), expected, "{s}");
+        }
+        assert!(S::Active.takes_claims());
+        assert!(!S::Suspended.takes_claims());
     }
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::error::AppResult;
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::subsidies::claims::{
     self, ClaimQuery, ClaimView, CreateClaim, PayClaim, RejectClaim,
 };
@@ -13,7 +14,6 @@ use crate::domain::subsidy::ClaimState;
 use crate::http::auth::Auth;
 use crate::http::extract::{JsonBody, NoBody};
 use crate::http::idempotency;
-use crate::http::pagination::{page, Page, PageQuery};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -3,11 +3,11 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use crate::app::error::AppResult;
+use crate::app::pagination::{next_offset_cursor, offset_cursor, PageQuery};
 use crate::app::subsidies::lpr::{self, LprInput, LprList, LprView};
 use crate::app::{self, AppState};
 use crate::http::auth::Auth;
 use crate::http::extract::JsonBody;
-use crate::http::pagination::{next_offset_cursor, offset_cursor, PageQuery};
 
 /// The LPR series, oldest first (pre-loaded with the published history).
 #[utoipa::path(tag = "subsidies", params(PageQuery), responses((status = 200, description = "The LPR prints, oldest first, a page at a time", body = LprList)))]

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::error::AppResult;
+use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::subsidies::policies::{self, CreatePolicy, PolicyQuery, PolicyView};
 use crate::app::{self, AppState};
 use crate::domain::subsidy::{PolicyKind, PolicyStatus};
 use crate::http::auth::Auth;
 use crate::http::extract::{JsonBody, NoBody};
 use crate::http::idempotency;
-use crate::http::pagination::{page, Page, PageQuery};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

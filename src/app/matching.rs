@@ -1,0 +1,250 @@
+//! Matching (智能匹配, SPEC §3.5): recommendations for a demand and candidate demands for a
+//! product, each with the reasons behind every criterion and score component. The rules are
+//! `domain::matching`; the in-memory catalog and result cache is `catalog`.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::caller::Auth;
+use super::error::{AppError, AppResult};
+use super::pagination::next_offset_cursor;
+use crate::catalog::{self, CachedPage, MatchingCache};
+use crate::db::{self, orgs, DbConnection};
+use crate::domain::demand::Purpose;
+use crate::domain::matching::{evaluate, Reason};
+use crate::domain::money::Money;
+use crate::domain::org::Role;
+use crate::domain::product::{GuaranteeMethod, ProductType};
+use crate::domain::rate::Rate;
+use crate::domain::size_class::SizeClass;
+
+/// A product ranked for a demand.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductMatch {
+    pub product_id: i64,
+    pub product_name: String,
+    pub product_type: ProductType,
+    pub bank_id: i64,
+    pub bank_name: String,
+    #[schema(value_type = Money)]
+    pub min_amount: Money,
+    #[schema(value_type = Money)]
+    pub max_amount: Money,
+    pub min_term_months: i64,
+    pub max_term_months: i64,
+    #[schema(value_type = Rate)]
+    pub min_rate: Rate,
+    #[schema(value_type = Rate)]
+    pub max_rate: Rate,
+    pub guarantee_methods: Vec<GuaranteeMethod>,
+    pub eligible: bool,
+    /// 0–100, see docs/matching.md.
+    pub score: u32,
+    /// Every hard criterion, then every score component (with `points`).
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recommendations {
+    pub demand_id: i64,
+    pub items: Vec<ProductMatch>,
+    pub next_cursor: Option<String>,
+}
+
+/// An open demand ranked for a product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemandMatch {
+    pub demand_id: i64,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub size_class: SizeClass,
+    #[schema(value_type = Money)]
+    pub amount: Money,
+    pub term_months: i64,
+    pub purpose: Purpose,
+    pub needed_by: Option<NaiveDate>,
+    pub eligible: bool,
+    pub score: u32,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Candidates {
+    pub product_id: i64,
+    pub items: Vec<DemandMatch>,
+    pub next_cursor: Option<String>,
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// One page of ranked products for a demand in the caller's scope, as the JSON it answers
+/// with. The ranking is computed once per demand and catalog version; a repeated page is one
+/// query (the counters), with the scope still checked.
+#[tracing::instrument(skip(conn, auth, cache))]
+pub fn recommendations(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    cache: &MatchingCache,
+    id: i64,
+    include_ineligible: bool,
+    limit: i64,
+    offset: usize,
+) -> AppResult<Arc<CachedPage>> {
+    let scope = orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
+    let today = today();
+    let rank = catalog::RankKey {
+        demand_id: id,
+        include_ineligible,
+        versions: cache.versions(conn)?,
+        day: today,
+    };
+    let key = catalog::ResultKey {
+        rank,
+        limit,
+        offset,
+    };
+    // A cached page answers with one query (the counters); scope is still checked.
+    if let Some(page) = cache.cached_result(&key) {
+        if !scope.covers(page.enterprise_id, &page.region_code) {
+            return Err(AppError::not_found("demand"));
+        }
+        return Ok(page);
+    }
+    if let Some(r) = cache.cached_ranking(&rank) {
+        if !scope.covers(r.enterprise_id, &r.region_code) {
+            return Err(AppError::not_found("demand"));
+        }
+    } else {
+        db::demands::find_visible(conn, id, &scope)?
+            .ok_or_else(|| AppError::not_found("demand"))?;
+    }
+    let demand = db::catalog::demand(conn, id)?.ok_or_else(|| AppError::not_found("demand"))?;
+    let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
+        .remove(&demand.facts.enterprise_id)
+        .ok_or_else(|| AppError::not_found("enterprise"))?;
+    let snapshot = cache.products(conn, rank.versions)?;
+    // The ranking is computed once per demand and counters; every cursor page reads it.
+    let ranking = match cache.cached_ranking(&rank) {
+        Some(r) => r,
+        None => {
+            let ranked = catalog::recommend(
+                &snapshot.products,
+                &demand.facts,
+                &enterprise.facts,
+                today,
+                include_ineligible,
+            );
+            let r = Arc::new(catalog::Ranking {
+                enterprise_id: enterprise.facts.id,
+                region_code: enterprise.facts.region_code.clone(),
+                product_ids: ranked.iter().map(|(p, _)| p.facts.id).collect(),
+            });
+            cache.store_ranking(rank, r.clone());
+            r
+        }
+    };
+    // Products are sorted by id in the snapshot.
+    let product = |pid: i64| {
+        snapshot
+            .products
+            .binary_search_by_key(&pid, |p| p.facts.id)
+            .ok()
+            .map(|i| &snapshot.products[i])
+    };
+    let items = ranking
+        .product_ids
+        .iter()
+        .skip(offset)
+        .take(limit as usize)
+        .filter_map(|pid| product(*pid))
+        .map(|p| {
+            let ev = evaluate(&p.facts, &demand.facts, &enterprise.facts, today);
+            let f = &p.facts;
+            ProductMatch {
+                product_id: f.id,
+                product_name: p.name.clone(),
+                product_type: f.product_type,
+                bank_id: f.bank_id,
+                bank_name: p.bank_name.clone(),
+                min_amount: f.min_amount,
+                max_amount: f.max_amount,
+                min_term_months: f.min_term_months,
+                max_term_months: f.max_term_months,
+                min_rate: f.min_rate,
+                max_rate: f.max_rate,
+                guarantee_methods: f.guarantee_methods.clone(),
+                eligible: ev.eligible,
+                score: ev.score,
+                reasons: ev.reasons,
+            }
+        })
+        .collect();
+    let page = Recommendations {
+        demand_id: id,
+        items,
+        next_cursor: next_offset_cursor(offset, limit, ranking.product_ids.len()),
+    };
+    let cached = Arc::new(catalog::CachedPage {
+        enterprise_id: enterprise.facts.id,
+        region_code: enterprise.facts.region_code.clone(),
+        body: serde_json::to_string(&page).map_err(AppError::internal)?,
+    });
+    cache.store_result(key, cached.clone());
+    Ok(cached)
+}
+
+/// Open demands eligible for a product, ranked, with reasons (the owning bank, admin).
+#[tracing::instrument(skip(conn, auth, cache))]
+pub fn candidates(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    cache: &MatchingCache,
+    id: i64,
+    limit: i64,
+    offset: usize,
+) -> AppResult<Candidates> {
+    // Invisible → 404; visible but another bank's (or the caller is no bank) → 403.
+    let (row, _) = db::products::find_visible(conn, id, super::products::viewer(auth))?
+        .ok_or_else(|| AppError::not_found("product"))?;
+    if !(auth.is_admin() || (auth.role == Role::Bank && row.bank_id == auth.org_id)) {
+        return Err(AppError::forbidden(
+            "only the bank that owns a product sees its candidates",
+        ));
+    }
+    let product = db::catalog::product(conn, id)?.ok_or_else(|| AppError::not_found("product"))?;
+    let snapshot = cache.demands(conn, today())?;
+    let ranked = catalog::candidates(&product.facts, &snapshot, snapshot.day);
+    let items = ranked
+        .iter()
+        .skip(offset)
+        .take(limit as usize)
+        .map(|(d, e, _)| {
+            let ev = evaluate(&product.facts, &d.facts, &e.facts, snapshot.day);
+            DemandMatch {
+                demand_id: d.facts.id,
+                enterprise_id: e.facts.id,
+                enterprise_name: e.name.clone(),
+                region_code: e.facts.region_code.clone(),
+                size_class: e.facts.size_class,
+                amount: d.facts.amount,
+                term_months: d.facts.term_months,
+                purpose: Purpose::parse(&d.purpose).unwrap_or(Purpose::Other),
+                needed_by: d.needed_by,
+                eligible: ev.eligible,
+                score: ev.score,
+                reasons: ev.reasons,
+            }
+        })
+        .collect();
+    Ok(Candidates {
+        product_id: id,
+        items,
+        next_cursor: next_offset_cursor(offset, limit, ranked.len()),
+    })
+}

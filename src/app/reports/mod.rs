@@ -1,0 +1,131 @@
+//! Finance-office reporting (统计监测, SPEC §3.9): overview, breakdowns, bank supervision,
+//! targets and Excel/CSV exports, all scoped to the caller's region. Metrics are defined in
+//! `domain::stats` and `docs/metrics.md`; the figures come from the rollup cells
+//! (`domain::rollup`, stored by `db::rollups`).
+
+pub mod export;
+pub mod figures;
+pub mod targets;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::caller::Auth;
+use super::error::{AppError, AppResult, ProblemCode};
+use crate::db::stats::Slice;
+use crate::db::{self, DbConnection};
+use crate::domain::org::Role;
+use crate::domain::region;
+use crate::domain::rollup::{self, CellKey, Fact, Measures};
+use crate::domain::stats::By;
+
+/// A region prefix no region code starts with: the slice of a finance office whose scope is
+/// disjoint from the one asked for.
+const NOWHERE: &str = "none";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// From this date (demand and match creation, loan disbursement).
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub from: Option<NaiveDate>,
+    /// To this date, inclusive.
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub to: Option<NaiveDate>,
+    /// Narrows the caller's region (2, 4 or 6 digits).
+    pub region_prefix: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakdownQuery {
+    pub by: By,
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub to: Option<NaiveDate>,
+    pub region_prefix: Option<String>,
+}
+
+/// The region prefix a finance office supervises ([`NOWHERE`] if it has none).
+fn office_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<String> {
+    Ok(db::orgs::find(conn, auth.org_id)?
+        .and_then(|o| o.region_code)
+        .unwrap_or_else(|| NOWHERE.into()))
+}
+
+/// The caller's own region for targets: none for an admin (everything), the office's region
+/// for a finance office; other roles 403.
+fn own_prefix(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<String>> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    Ok(match auth.role {
+        Role::Admin => None,
+        _ => Some(office_region(conn, auth)?),
+    })
+}
+
+/// The slice a caller may see: admin anything, a finance office its region (a narrower
+/// `region_prefix` narrows it; a disjoint one sees nothing). Other roles: 403.
+fn slice(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    prefix: Option<String>,
+) -> AppResult<Slice> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    if prefix
+        .as_deref()
+        .is_some_and(|p| !region::is_region_prefix(p))
+    {
+        return Err(AppError::bad_request(
+            ProblemCode::InvalidQuery,
+            "region_prefix must be 2, 4 or 6 digits",
+        ));
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(AppError::bad_request(
+                ProblemCode::InvalidQuery,
+                "to must not be before from",
+            ));
+        }
+    }
+    let region_prefix = match auth.role {
+        Role::Admin => prefix,
+        _ => {
+            let own = office_region(conn, auth)?;
+            match prefix {
+                Some(p) if p.starts_with(&own) => Some(p),
+                Some(p) if own.starts_with(&p) => Some(own),
+                Some(_) => Some(NOWHERE.into()),
+                None => Some(own),
+            }
+        }
+    };
+    Ok(Slice {
+        region_prefix,
+        from,
+        to,
+    })
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Loan cells of `dims` for the slice.
+fn loan_rollup(
+    conn: &mut DbConnection,
+    s: &Slice,
+    dims: &[&str],
+) -> AppResult<Vec<(CellKey, Measures)>> {
+    Ok(db::rollups::load(
+        conn,
+        Fact::Loan,
+        dims,
+        &rollup::plan(s.from, s.to),
+        s.region_prefix.as_deref(),
+    )?)
+}
