@@ -146,16 +146,8 @@ impl Draft {
             "max_amount",
             "must not be below min_amount",
         );
-        v.check(
-            (1..=360).contains(&self.min_term_months),
-            "min_term_months",
-            "must be between 1 and 360",
-        );
-        v.check(
-            (1..=360).contains(&self.max_term_months),
-            "max_term_months",
-            "must be between 1 and 360",
-        );
+        v.term_months("min_term_months", self.min_term_months);
+        v.term_months("max_term_months", self.max_term_months);
         v.check(
             self.min_term_months <= self.max_term_months,
             "max_term_months",

@@ -92,7 +92,7 @@ pub fn scope_for(conn: &mut DbConnection, org_id: i64, role: Role) -> QueryResul
         Role::Admin => MatchScope::All,
         Role::Enterprise => MatchScope::Enterprise(org_id),
         Role::Bank => MatchScope::Bank(org_id),
-        Role::FinanceOffice => match super::orgs::find(conn, org_id)?.and_then(|o| o.region_code) {
+        Role::FinanceOffice => match super::orgs::supervised_region(conn, org_id)? {
             Some(p) => MatchScope::Region(p),
             None => MatchScope::Nothing,
         },

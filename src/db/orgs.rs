@@ -73,6 +73,15 @@ pub fn find_enterprise(conn: &mut DbConnection, org_id: i64) -> QueryResult<Opti
         .optional()
 }
 
+/// The region a finance office supervises (its `region_code`, a 2-, 4- or 6-digit prefix),
+/// or `None` when `org_id` is no finance office or has none. The one lookup every scope of a
+/// finance office starts from.
+pub fn supervised_region(conn: &mut DbConnection, org_id: i64) -> QueryResult<Option<String>> {
+    Ok(find(conn, org_id)?
+        .filter(|o| o.kind == "finance_office")
+        .and_then(|o| o.region_code))
+}
+
 pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         organizations::table.filter(organizations::credit_code.eq(code)),
@@ -97,10 +106,7 @@ pub fn scope_for(conn: &mut DbConnection, org_id: i64, is_admin: bool) -> QueryR
     if is_admin {
         return Ok(OrgScope::All);
     }
-    let org = find(conn, org_id)?;
-    let region_prefix = org
-        .filter(|o| o.kind == "finance_office")
-        .and_then(|o| o.region_code);
+    let region_prefix = supervised_region(conn, org_id)?;
     Ok(OrgScope::Caller {
         own_org: org_id,
         region_prefix,
@@ -209,7 +215,7 @@ pub fn enterprise_scope(
     Ok(match role {
         Role::Admin => EnterpriseScope::All,
         Role::Enterprise => EnterpriseScope::Own(org_id),
-        Role::FinanceOffice => match find(conn, org_id)?.and_then(|o| o.region_code) {
+        Role::FinanceOffice => match supervised_region(conn, org_id)? {
             Some(prefix) => EnterpriseScope::Region(prefix),
             None => EnterpriseScope::Nothing,
         },

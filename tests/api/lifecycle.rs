@@ -19,69 +19,6 @@ both_backends!(
     loans_are_scoped,
 );
 
-pub struct World {
-    pub bank: String,
-    pub bank_id: i64,
-    pub ent: String,
-    pub ent_id: i64,
-    pub product: i64,
-    pub demand: i64,
-}
-
-pub fn product(sla: i64) -> Value {
-    json!({
-        "name": "信用贷", "product_type": "credit",
-        "min_amount": "1000000.00", "max_amount": "20000000.00",
-        "min_term_months": 6, "max_term_months": 36,
-        "min_rate": "3.10", "max_rate": "4.50",
-        "guarantee_methods": ["credit", "guarantee"], "response_sla_days": sla
-    })
-}
-
-pub fn demand() -> Value {
-    json!({"amount": "10000000.00", "term_months": 12, "purpose": "working_capital", "guarantee_methods": ["credit"], "description": "流动资金"})
-}
-
-pub async fn world(app: &TestApp) -> World {
-    let (bank_id, bank) = app.org_with_user("bank", None).await;
-    let (ent_id, ent) = app.enterprise("370202").await;
-    let product = app
-        .post("/api/v1/products", &bank, &product(3))
-        .await
-        .assert_status(201)["id"]
-        .as_i64()
-        .unwrap();
-    let demand = app
-        .post("/api/v1/demands", &ent, &demand())
-        .await
-        .assert_status(201)["id"]
-        .as_i64()
-        .unwrap();
-    World {
-        bank,
-        bank_id,
-        ent,
-        ent_id,
-        product,
-        demand,
-    }
-}
-
-pub async fn apply(app: &TestApp, w: &World) -> i64 {
-    let r = app
-        .post(
-            "/api/v1/matches",
-            &w.ent,
-            &json!({"demand_id": w.demand, "product_id": w.product}),
-        )
-        .await;
-    r.assert_status(201)["id"].as_i64().unwrap()
-}
-
-pub fn approval(amount: &str) -> Value {
-    json!({"approved_amount": amount, "annual_rate": "3.65", "term_months": 12})
-}
-
 fn disbursement(amount: &str) -> Value {
     json!({"amount": amount, "annual_rate": "3.65", "term_months": 12, "disbursed_on": chrono::Utc::now().date_naive().to_string(), "first_loan": true})
 }

@@ -8,8 +8,6 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::lifecycle::world;
-use crate::subsidies::{fixed_policy, loan, month};
 
 both_backends!(
     one_claim_per_loan_policy_and_period,
@@ -85,7 +83,7 @@ async fn one_live_match_per_demand_and_product(app: TestApp) {
     let w = world(&app).await;
     for _ in 0..ROUNDS {
         let product = app
-            .post("/api/v1/products", &w.bank, &crate::lifecycle::product(3))
+            .post("/api/v1/products", &w.bank, &product(3))
             .await
             .assert_status(201)["id"]
             .as_i64()

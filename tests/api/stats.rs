@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::lifecycle::{apply, approval, world, World};
 use calamine::Data;
 
 both_backends!(
@@ -60,10 +59,7 @@ async fn totals_equal_their_groups_and_the_loans(app: TestApp) {
     disburse(&app, &w1, "3000000.00", "3.50", true).await;
     disburse(&app, &w2, "5000000.00", "4.00", false).await;
     // A demand with a match but no loan, and one without a match.
-    let d = app
-        .post("/api/v1/demands", &w1.ent, &crate::lifecycle::demand())
-        .await
-        .body["id"]
+    let d = app.post("/api/v1/demands", &w1.ent, &demand()).await.body["id"]
         .as_i64()
         .unwrap();
     app.post(
@@ -73,7 +69,7 @@ async fn totals_equal_their_groups_and_the_loans(app: TestApp) {
     )
     .await
     .assert_status(201);
-    app.post("/api/v1/demands", &w2.ent, &crate::lifecycle::demand())
+    app.post("/api/v1/demands", &w2.ent, &demand())
         .await
         .assert_status(201);
     let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
@@ -538,7 +534,7 @@ async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
     )
     .await
     .assert_problem(403, "region_change_forbidden");
-    app.post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+    app.post("/api/v1/demands", &w.ent, &demand())
         .await
         .assert_status(201);
     let after = app.get("/api/v1/stats/overview", &fo).await;
@@ -599,9 +595,9 @@ async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
     let admin = app.admin_token.clone();
     let (_, fo_qd) = app.org_with_user("finance_office", Some("37")).await;
     let (_, fo_sz) = app.org_with_user("finance_office", Some("3205")).await;
-    let (w, loan_id) = crate::subsidies::loan(&app).await;
+    let (w, loan_id) = loan(&app).await;
     let open_demand = app
-        .post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+        .post("/api/v1/demands", &w.ent, &demand())
         .await
         .assert_status(201)["id"]
         .as_i64()
@@ -610,7 +606,7 @@ async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
         .post(
             "/api/v1/policies",
             &fo_qd,
-            &crate::subsidies::fixed_policy("1000000.00", json!({})),
+            &fixed_policy("1000000.00", json!({})),
         )
         .await
         .assert_status(201)["id"]
@@ -621,8 +617,8 @@ async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
             "/api/v1/subsidy-claims",
             &w.ent,
             &json!({"policy_id": policy, "loan_id": loan_id,
-                    "period_start": crate::subsidies::month(0),
-                    "period_end": crate::subsidies::month(3)}),
+                    "period_start": month(0),
+                    "period_end": month(3)}),
         )
         .await
         .assert_status(201)["id"]
@@ -727,7 +723,7 @@ async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
         .await;
     assert_eq!(r.assert_status(200)["state"], "rejected");
     // The enterprise's new figures count where it is now.
-    app.post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+    app.post("/api/v1/demands", &w.ent, &demand())
         .await
         .assert_status(201);
     assert_eq!(
@@ -744,7 +740,7 @@ async fn concurrent_writers_lose_no_rollup_update(app: TestApp) {
     let mut ids = Vec::new();
     for _ in 0..12 {
         let d = app
-            .post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+            .post("/api/v1/demands", &w.ent, &demand())
             .await
             .assert_status(201)["id"]
             .as_i64()
@@ -789,7 +785,6 @@ async fn concurrent_writers_lose_no_rollup_update(app: TestApp) {
 /// Subsidy figures: claims of the region's enterprises made in the window, by state, and the
 /// budgets of every policy covering the region (nationwide, wider, or within it).
 async fn overview_counts_subsidies_and_covering_budgets(app: TestApp) {
-    use crate::subsidies::{fixed_policy, loan, month};
     let (w, loan_id) = loan(&app).await; // an enterprise of 370202
     let (_, fo_37) = app.org_with_user("finance_office", Some("37")).await;
     let (_, fo_3702) = app.org_with_user("finance_office", Some("3702")).await;

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::lifecycle::{apply, approval, world, World};
 
 both_backends!(
     lpr_series_is_preloaded_and_extendable,
@@ -22,47 +21,6 @@ both_backends!(
 
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
-}
-
-pub fn month(i: u32) -> String {
-    today()
-        .checked_add_months(chrono::Months::new(i))
-        .unwrap()
-        .to_string()
-}
-
-pub fn fixed_policy(budget: &str, rule_extra: Value) -> Value {
-    let mut rule = json!({"base": "fixed_points", "points": "1.5", "day_count": "months_30_360"});
-    for (k, v) in rule_extra.as_object().unwrap() {
-        rule[k] = v.clone();
-    }
-    json!({"name": "贷款贴息", "kind": "interest_subsidy", "effective_from": "2020-01-01", "budget": budget, "rule": rule})
-}
-
-/// A world with a disbursed loan of 10,000,000 for 12 months; returns (world, loan id).
-pub async fn loan(app: &TestApp) -> (World, i64) {
-    let w = world(app).await;
-    let id = apply(app, &w).await;
-    app.post(&format!("/api/v1/matches/{id}/accept"), &w.bank, &json!({}))
-        .await
-        .assert_status(200);
-    app.post(
-        &format!("/api/v1/matches/{id}/approve"),
-        &w.bank,
-        &approval("10000000.00"),
-    )
-    .await
-    .assert_status(200);
-    let body = json!({"amount": "10000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": today().to_string(), "first_loan": true});
-    let l = app
-        .post(
-            &format!("/api/v1/matches/{id}/disbursements"),
-            &w.bank,
-            &body,
-        )
-        .await;
-    let loan_id = l.assert_status(201)["id"].as_i64().unwrap();
-    (w, loan_id)
 }
 
 async fn lpr_series_is_preloaded_and_extendable(app: TestApp) {

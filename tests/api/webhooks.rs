@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::lifecycle::{apply, world};
 
 both_backends!(
     subscriptions_are_validated_and_scoped,
@@ -375,7 +374,7 @@ async fn new_demands_notify_eligible_banks(app: TestApp) {
     let rx = receiver(0).await;
     let w = world(&app).await;
     let (_, rival) = app.org_with_user("bank", None).await;
-    let mut narrow = crate::lifecycle::product(3);
+    let mut narrow = product(3);
     narrow["max_amount"] = json!("2000000.00");
     app.post("/api/v1/products", &rival, &narrow)
         .await
@@ -383,7 +382,7 @@ async fn new_demands_notify_eligible_banks(app: TestApp) {
     subscribe(&app, &w.bank, &rx.url, json!(["demand.eligible"])).await;
     let (_, rival_secret) = subscribe(&app, &rival, &rx.url, json!(["demand.eligible"])).await;
     let d = app
-        .post("/api/v1/demands", &w.ent, &crate::lifecycle::demand())
+        .post("/api/v1/demands", &w.ent, &demand())
         .await
         .assert_status(201)["id"]
         .as_i64()

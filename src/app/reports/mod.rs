@@ -50,9 +50,7 @@ pub struct BreakdownQuery {
 
 /// The region prefix a finance office supervises ([`NOWHERE`] if it has none).
 fn office_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<String> {
-    Ok(db::orgs::find(conn, auth.org_id)?
-        .and_then(|o| o.region_code)
-        .unwrap_or_else(|| NOWHERE.into()))
+    Ok(db::orgs::supervised_region(conn, auth.org_id)?.unwrap_or_else(|| NOWHERE.into()))
 }
 
 /// The caller's own region for targets: none for an admin (everything), the office's region

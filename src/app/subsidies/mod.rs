@@ -32,7 +32,7 @@ fn stored_rule(p: &PolicyRow) -> AppResult<(PolicyKind, Rule, RuleInput)> {
 /// A finance office's region (its policies and claims scope); none for other roles.
 fn finance_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<String>> {
     Ok(match auth.role {
-        Role::FinanceOffice => db::orgs::find(conn, auth.org_id)?.and_then(|o| o.region_code),
+        Role::FinanceOffice => db::orgs::supervised_region(conn, auth.org_id)?,
         _ => None,
     })
 }

@@ -272,11 +272,7 @@ fn hypothetical_case(conn: &mut DbConnection, auth: &Auth, h: HypotheticalLoan) 
         "loan.principal",
         "must be greater than 0",
     );
-    v.check(
-        (1..=360).contains(&h.term_months),
-        "loan.term_months",
-        "must be between 1 and 360",
-    );
+    v.term_months("loan.term_months", i64::from(h.term_months));
     let guarantor_id = h.guarantee.as_ref().and_then(|g| g.guarantor_id);
     if let Some(g) = guarantor_id {
         let kind = db::orgs::find(conn, g)?.map(|o| o.kind);

@@ -208,8 +208,10 @@ impl RuleInput {
             }
         }
         if let Some(m) = self.max_months {
-            if !(1..=360).contains(&m) {
-                err("max_months", "must be between 1 and 360".into());
+            let range = crate::domain::product::TERM_MONTHS;
+            if !range.contains(&i64::from(m)) {
+                let (lo, hi) = (range.start(), range.end());
+                err("max_months", format!("must be between {lo} and {hi}"));
             }
         }
         if !errors.is_empty() {
