@@ -246,6 +246,8 @@ pub async fn disburse(
     body: JsonBody<CreateDisbursement>,
 ) -> AppResult<HttpResponse> {
     let (id, cmd) = (path.into_inner(), body.value);
+    // Bad input is refused before the Idempotency-Key is looked up (the use case checks
+    // again, for callers without a key).
     disbursements::validate(&cmd)?;
     idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
         app::run(&state, move |conn| {

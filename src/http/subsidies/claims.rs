@@ -44,6 +44,8 @@ pub async fn create_claim(
     body: JsonBody<CreateClaim>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
+    // Bad input is refused before the Idempotency-Key is looked up (the use case checks
+    // again, for callers without a key).
     claims::admit(&state, &auth, &cmd).await?;
     idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
         app::run(&state, move |conn| claims::create(conn, &auth, cmd, done))

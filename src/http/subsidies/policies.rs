@@ -38,6 +38,8 @@ pub async fn create_policy(
     body: JsonBody<CreatePolicy>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
+    // Bad input is refused before the Idempotency-Key is looked up (the use case checks
+    // again, for callers without a key).
     policies::validate(&auth, &cmd)?;
     idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
         app::run(&state, move |conn| policies::create(conn, &auth, cmd, done))
