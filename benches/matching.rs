@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use finmatch::catalog::{candidates, recommend, DemandSnapshot};
 use finmatch::db::catalog::{CatalogDemand, CatalogEnterprise, CatalogProduct};
+use finmatch::domain::demand::Purpose;
 use finmatch::domain::matching::{DemandFacts, EnterpriseFacts, ProductFacts};
 use finmatch::domain::money::Money;
 use finmatch::domain::product::{
@@ -108,7 +109,7 @@ fn demand(i: u64, enterprise_id: i64, g: &mut Lcg) -> CatalogDemand {
             max_rate: (g.next(2) == 0).then(|| Rate::from_units(35_000 + g.next(15_000) as i64)),
             preferred_product_types: vec![],
         },
-        purpose: "working_capital".into(),
+        purpose: Purpose::WorkingCapital,
         needed_by: None,
     }
 }

@@ -11,6 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use finmatch::db::{self, DatabaseUrl, DbConnection};
+use finmatch::domain::lifecycle::MatchState;
 use finmatch::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
 
 const SCHEMA: &str = "finmatch_bench_rollups";
@@ -43,7 +44,7 @@ fn disbursement(i: u64) -> Rollup {
         response_secs: Some(3_600),
         region_code: region.into(),
         created_on: day - Days::new(10),
-        state: "approved".into(),
+        state: MatchState::Approved,
         respond_by: None,
         decide_by: None,
         approved_fen: Some(500_000_000),
@@ -52,7 +53,7 @@ fn disbursement(i: u64) -> Rollup {
         qualification_kinds: "high_tech,specialized_sme".into(),
     };
     let disbursed = MatchFact {
-        state: "disbursed".into(),
+        state: MatchState::Disbursed,
         ..approved.clone()
     };
     rollup::match_moved(&mut r, &approved, &disbursed);

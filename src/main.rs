@@ -100,6 +100,7 @@ fn main() -> anyhow::Result<()> {
             }
             let applied =
                 db::migrations::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            startup::upgrade_stored_data(&mut conn)?;
             println!(
                 "applied {} migration(s) on {}",
                 applied.len(),

@@ -15,16 +15,19 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::app::subsidies::rule_input::RuleInput;
 use crate::db::schema::{demands, enterprises, products, qualifications, users};
 use crate::db::{self, DbConnection};
 use crate::domain::credit_code::check_char;
 use crate::domain::demand::{DemandStatus, Purpose};
 use crate::domain::money::Money;
+use crate::domain::org::OrgKind;
 use crate::domain::product::{
     Eligibility, GuaranteeMethod, ProductStatus, ProductType, QualificationRequirement,
 };
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
 use crate::domain::size_class::{classify, Industry, SizeInputs};
+use crate::domain::subsidy::{PolicyKind, PolicyStatus, StoredRule};
 
 /// Password of every demo user.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -132,7 +135,7 @@ fn demo_credit_code(n: u64, region: &str) -> String {
 
 fn insert_org(
     conn: &mut DbConnection,
-    kind: &str,
+    kind: OrgKind,
     name: &str,
     code: Option<&str>,
     region: Option<&str>,
@@ -189,7 +192,7 @@ pub fn seed(
     let mut bank_ids = Vec::new();
     conn.write_transaction(|conn| -> anyhow::Result<()> {
         for (i, (prefix, name)) in OFFICES.iter().enumerate() {
-            let id = insert_org(conn, "finance_office", name, None, Some(prefix))?;
+            let id = insert_org(conn, OrgKind::FinanceOffice, name, None, Some(prefix))?;
             let username = format!("demo_office_{}", i + 1);
             insert_user(conn, id, &username, password_hash)?;
             report
@@ -201,7 +204,7 @@ pub fn seed(
             .iter()
             .enumerate()
         {
-            let id = insert_org(conn, "guarantor", name, None, None)?;
+            let id = insert_org(conn, OrgKind::Guarantor, name, None, None)?;
             let username = format!("demo_guarantor_{}", i + 1);
             insert_user(conn, id, &username, password_hash)?;
             report.users.push((username, format!("guarantor {name}")));
@@ -212,7 +215,7 @@ pub fn seed(
                 .get(i)
                 .map(|s| (*s).to_owned())
                 .unwrap_or_else(|| format!("演示银行{}号", i + 1));
-            let id = insert_org(conn, "bank", &name, None, None)?;
+            let id = insert_org(conn, OrgKind::Bank, &name, None, None)?;
             let username = format!("demo_bank_{}", i + 1);
             insert_user(conn, id, &username, password_hash)?;
             report.users.push((username, format!("bank {name}")));
@@ -462,7 +465,7 @@ fn seed_enterprises(
                 );
                 let name = format!("{name}（{}）", n + 1);
                 let code = demo_credit_code(n as u64, region);
-                let id = insert_org(conn, "enterprise", &name, Some(&code), Some(region))?;
+                let id = insert_org(conn, OrgKind::Enterprise, &name, Some(&code), Some(region))?;
                 let industry = pick(
                     rng,
                     &[
@@ -930,29 +933,34 @@ fn seed_policies(conn: &mut DbConnection, today: NaiveDate) -> anyhow::Result<()
     let policies = [
         (
             "中小微企业贷款贴息（演示）",
-            "interest_subsidy",
+            PolicyKind::InterestSubsidy,
             r#"{"base":"fixed_points","points":"1.50","day_count":"act_360","max_months":24,"principal_cap":"50000000.00"}"#,
         ),
         (
             "专精特新担保费补贴（演示）",
-            "guarantee_fee_subsidy",
+            PolicyKind::GuaranteeFeeSubsidy,
             r#"{"subsidy_percent":"1.00","max_fee_rate":"1.20","counter_guarantee":["credit","third_party"],"day_count":"months_30_360","per_enterprise_annual_cap":"100000.00","cap_at_fee_paid":true}"#,
         ),
     ];
     for (name, kind, rule) in policies {
+        // Written as a client writes a rule, and checked the way the policy endpoint checks it.
+        let rule = serde_json::from_str::<RuleInput>(rule)
+            .ok()
+            .and_then(|input| input.to_rule(kind).ok())
+            .expect("the demo rules are valid");
         crate::db::subsidies::insert_policy(
             conn,
             &crate::db::subsidies::NewPolicy {
                 owner_org_id: owner,
                 region_prefix: None,
                 name: name.into(),
-                kind: kind.into(),
+                kind,
                 effective_from: from,
                 effective_to: None,
                 budget_fen: 100_000_000 * 100,
-                eligibility: "{}".into(),
-                rule: rule.into(),
-                status: "active".into(),
+                eligibility: db::JsonText(Default::default()),
+                rule: db::JsonText(StoredRule::new(rule)),
+                status: PolicyStatus::Active,
                 created_at: now,
                 updated_at: now,
             },

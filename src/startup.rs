@@ -297,10 +297,22 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
+    upgrade_stored_data(&mut conn)?;
     if db::rollups::ensure_built(&mut conn)? {
         tracing::info!("built the reporting rollups from the fact tables");
     }
     Ok(pool)
+}
+
+/// Data upgrades the SQL migrations cannot express: rewrites values stored by an earlier
+/// release in today's typed form. Idempotent.
+pub fn upgrade_stored_data(conn: &mut db::DbConnection) -> anyhow::Result<()> {
+    let rules = app::subsidies::policies::upgrade_stored_rules(conn)
+        .map_err(|e| anyhow::anyhow!("upgrading stored policy rules failed: {e:?}"))?;
+    if rules > 0 {
+        tracing::info!(rules, "rewrote policy rules in the stored form");
+    }
+    Ok(())
 }
 
 /// First start: create the platform organization and the `admin` user. The password is
@@ -335,7 +347,7 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
         let org = app::organizations::add(
             conn,
             &db::orgs::NewOrg {
-                kind: OrgKind::Platform.as_str(),
+                kind: OrgKind::Platform,
                 name: "finmatch platform operator",
                 credit_code: None,
                 region_code: None,

@@ -119,19 +119,17 @@ fn dedup<T: Ord + Copy>(mut v: Vec<T>) -> Vec<T> {
 
 impl DemandView {
     pub fn new(row: DemandRow, enterprise_name: String) -> AppResult<Self> {
-        let stored = DemandStatus::parse(&row.status)
-            .ok_or_else(|| AppError::internal("bad demand status"))?;
         Ok(DemandView {
             id: row.id,
             enterprise_id: row.enterprise_id,
             enterprise_name,
             amount: Money::from_fen(row.amount_fen),
             term_months: row.term_months,
-            purpose: Purpose::parse(&row.purpose).unwrap_or(Purpose::Other),
-            guarantee_methods: db::from_json_text(&row.guarantee_methods)?,
+            purpose: row.purpose,
+            guarantee_methods: row.guarantee_methods.0.clone(),
             max_rate: row.max_rate_units.map(Rate::from_units),
-            preferred_product_types: db::from_json_text(&row.preferred_product_types)?,
-            status: stored.effective(row.needed_by, today()),
+            preferred_product_types: row.preferred_product_types.0.clone(),
+            status: row.status.effective(row.needed_by, today()),
             needed_by: row.needed_by,
             description: row.description,
             closed_at: row.closed_at.map(rfc3339),
@@ -178,10 +176,10 @@ impl Draft {
         DemandFields {
             amount_fen: self.amount.fen(),
             term_months: self.term_months,
-            purpose: self.purpose.as_str().to_owned(),
-            guarantee_methods: db::to_json_text(&dedup(self.guarantee_methods.clone())),
+            purpose: self.purpose,
+            guarantee_methods: db::JsonText(dedup(self.guarantee_methods.clone())),
             max_rate_units: self.max_rate.map(Rate::units),
-            preferred_product_types: db::to_json_text(&dedup(self.preferred_product_types.clone())),
+            preferred_product_types: db::JsonText(dedup(self.preferred_product_types.clone())),
             needed_by: self.needed_by,
             description: self.description.clone(),
         }
@@ -191,10 +189,10 @@ impl Draft {
         Ok(Draft {
             amount: Money::from_fen(row.amount_fen),
             term_months: row.term_months,
-            purpose: Purpose::parse(&row.purpose).unwrap_or(Purpose::Other),
-            guarantee_methods: db::from_json_text(&row.guarantee_methods)?,
+            purpose: row.purpose,
+            guarantee_methods: row.guarantee_methods.0.clone(),
             max_rate: row.max_rate_units.map(Rate::from_units),
-            preferred_product_types: db::from_json_text(&row.preferred_product_types)?,
+            preferred_product_types: row.preferred_product_types.0.clone(),
             needed_by: row.needed_by,
             description: row.description.clone(),
         })
@@ -348,7 +346,7 @@ pub fn patch(
 ) -> AppResult<DemandView> {
     conn.write_transaction(|conn| {
         let (row, name) = owned(conn, auth, id)?;
-        let status = DemandStatus::parse(&row.status).unwrap_or(DemandStatus::Closed);
+        let status = row.status;
         let not_open = || {
             AppError::conflict(
                 ProblemCode::InvalidTransition,
@@ -380,7 +378,7 @@ pub fn close(
 ) -> AppResult<DemandView> {
     conn.write_transaction(|conn| {
         let (row, name) = owned(conn, auth, id)?;
-        let status = DemandStatus::parse(&row.status).unwrap_or(DemandStatus::Closed);
+        let status = row.status;
         let effective = status.effective(row.needed_by, today());
         if !effective.closable() || demands::close(conn, id, auth.org_id, db::now())? == 0 {
             return Err(AppError::conflict(

@@ -98,12 +98,13 @@ fn today() -> NaiveDate {
 type Stored = (QualificationRow, Qualification);
 
 fn with_domain(rows: Vec<QualificationRow>) -> AppResult<Vec<Stored>> {
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let q = r.to_domain()?;
-            Ok((r, q))
+            let q = r.to_domain();
+            (r, q)
         })
-        .collect()
+        .collect())
 }
 
 impl QualificationView {
@@ -129,13 +130,13 @@ impl EnterpriseView {
             name: org.name,
             credit_code: org.credit_code,
             region_code: org.region_code,
-            industry: Industry::parse(&e.industry).unwrap_or(Industry::Other),
+            industry: e.industry,
             employees: e.employees,
             annual_revenue: Money::from_fen(e.annual_revenue_fen),
             total_assets: Money::from_fen(e.total_assets_fen),
             established_on: e.established_on,
             has_prior_loan: e.has_prior_loan,
-            size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
+            size_class: e.size_class,
             qualifications: quals.into_iter().map(QualificationView::new).collect(),
             created_at: rfc3339(org.created_at),
             updated_at: rfc3339(org.updated_at.max(e.updated_at)),
@@ -302,8 +303,8 @@ pub fn add_qualification<R: Receipt<QualificationView>>(
     conn.write_transaction(|conn| {
         let new = NewQualification {
             enterprise_id: id,
-            kind: b.kind.as_str(),
-            level: b.level.as_str(),
+            kind: b.kind,
+            level: b.level,
             certified_on: b.certified_on,
             expires_on: b.expires_on,
             certificate_no: &b.certificate_no,
@@ -318,7 +319,7 @@ pub fn add_qualification<R: Receipt<QualificationView>>(
             ));
         }
         let row = repo::insert_qualification(conn, &new)?;
-        let q = row.to_domain()?;
+        let q = row.to_domain();
         receipt.record(conn, QualificationView::new((row, q)))
     })
 }

@@ -252,9 +252,22 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::unavailable("concurrent update; retry the request")
             }
-            other => AppError::internal(other),
+            other => AppError::internal(with_sources(&other)),
         }
     }
+}
+
+/// An error and its causes, outermost first ("Error deserializing field 'state': unknown
+/// value \"parked\" stored in matches.state"), so the log names what failed.
+pub fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -234,7 +234,7 @@ pub fn candidates(
                 size_class: e.facts.size_class,
                 amount: d.facts.amount,
                 term_months: d.facts.term_months,
-                purpose: Purpose::parse(&d.purpose).unwrap_or(Purpose::Other),
+                purpose: d.purpose,
                 needed_by: d.needed_by,
                 eligible: ev.eligible,
                 score: ev.score,

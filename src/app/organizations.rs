@@ -100,7 +100,7 @@ pub fn create<R: Receipt<OrganizationView>>(
         let org = add(
             conn,
             &orgs::NewOrg {
-                kind: OrgKind::from(b.kind).as_str(),
+                kind: OrgKind::from(b.kind),
                 name: &b.name,
                 credit_code: code.as_ref().map(CreditCode::as_str),
                 region_code: b.region_code.as_deref(),
@@ -124,7 +124,7 @@ pub fn list(
     let rows = orgs::list(conn, &scope, &filter)?;
     let ids: Vec<i64> = rows
         .iter()
-        .filter(|o| o.kind == "enterprise")
+        .filter(|o| o.kind == OrgKind::Enterprise)
         .map(|o| o.id)
         .collect();
     let ents: HashMap<i64, orgs::EnterpriseRow> = orgs::enterprises_of(conn, &ids)?

@@ -193,36 +193,35 @@ impl Draft {
         ProductFields {
             name: self.name.clone(),
             description: self.description.clone(),
-            product_type: self.product_type.as_str().to_owned(),
+            product_type: self.product_type,
             min_amount_fen: self.min_amount.fen(),
             max_amount_fen: self.max_amount.fen(),
             min_term_months: self.min_term_months,
             max_term_months: self.max_term_months,
             min_rate_units: self.min_rate.units(),
             max_rate_units: self.max_rate.units(),
-            guarantee_methods: db::to_json_text(&sorted(&self.guarantee_methods)),
+            guarantee_methods: db::JsonText(sorted(&self.guarantee_methods)),
             response_sla_days: self.response_sla_days,
-            status: self.status.as_str().to_owned(),
-            eligibility: db::to_json_text(&eligibility),
+            status: self.status,
+            eligibility: db::JsonText(eligibility),
         }
     }
 
     fn from_row(r: &ProductRow) -> AppResult<Self> {
-        let bad = || AppError::internal(format!("product {} has an unknown enum value", r.id));
         Ok(Draft {
             name: r.name.clone(),
             description: r.description.clone(),
-            product_type: ProductType::parse(&r.product_type).ok_or_else(bad)?,
+            product_type: r.product_type,
             min_amount: Money::from_fen(r.min_amount_fen),
             max_amount: Money::from_fen(r.max_amount_fen),
             min_term_months: r.min_term_months,
             max_term_months: r.max_term_months,
             min_rate: Rate::from_units(r.min_rate_units),
             max_rate: Rate::from_units(r.max_rate_units),
-            guarantee_methods: db::from_json_text(&r.guarantee_methods)?,
+            guarantee_methods: r.guarantee_methods.0.clone(),
             response_sla_days: r.response_sla_days,
-            status: ProductStatus::parse(&r.status).ok_or_else(bad)?,
-            eligibility: db::from_json_text(&r.eligibility)?,
+            status: r.status,
+            eligibility: r.eligibility.0.clone(),
         })
     }
 

@@ -185,7 +185,7 @@ where
             let org = super::organizations::add(
                 conn,
                 &orgs::NewOrg {
-                    kind: OrgKind::Enterprise.as_str(),
+                    kind: OrgKind::Enterprise,
                     name: &e.name,
                     credit_code: Some(code.as_str()),
                     region_code: Some(&e.region_code),
@@ -203,13 +203,13 @@ where
             );
             let ent = orgs::EnterpriseRow {
                 org_id: org.id,
-                industry: e.industry.as_str().to_owned(),
+                industry: e.industry,
                 employees: e.employees,
                 annual_revenue_fen: e.annual_revenue.fen(),
                 total_assets_fen: e.total_assets.fen(),
                 established_on: e.established_on,
                 has_prior_loan: e.has_prior_loan,
-                size_class: size.as_str().to_owned(),
+                size_class: size,
                 updated_at: now,
             };
             orgs::insert_enterprise(conn, &ent)?;

@@ -4,20 +4,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::error::AppError;
 use crate::db::orgs::{EnterpriseRow, OrgRow};
 use crate::db::users::UserRow;
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::size_class::{Industry, SizeClass};
-use crate::domain::WireEnum;
-
-/// A stored enum value read back; a value outside the set is corrupt data (500), never a
-/// silent default.
-pub fn stored<T: WireEnum>(s: &str) -> Result<T, AppError> {
-    T::from_wire(s).ok_or_else(|| AppError::internal(format!("unknown stored value {s:?}")))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -65,7 +57,7 @@ pub struct OrganizationView {
 }
 
 pub fn org_kind(row: &OrgRow) -> OrgKind {
-    OrgKind::parse(&row.kind).unwrap_or(OrgKind::Enterprise)
+    row.kind
 }
 
 impl UserView {
@@ -84,13 +76,13 @@ impl UserView {
 impl EnterpriseProfileView {
     pub fn from_row(e: &EnterpriseRow) -> Self {
         EnterpriseProfileView {
-            industry: Industry::parse(&e.industry).unwrap_or(Industry::Other),
+            industry: e.industry,
             employees: e.employees,
             annual_revenue: Money::from_fen(e.annual_revenue_fen),
             total_assets: Money::from_fen(e.total_assets_fen),
             established_on: e.established_on,
             has_prior_loan: e.has_prior_loan,
-            size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
+            size_class: e.size_class,
         }
     }
 }

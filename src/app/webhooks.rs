@@ -89,7 +89,7 @@ pub fn view(w: WebhookRow, secret: Option<String>) -> AppResult<WebhookView> {
         id: w.id,
         organization_id: w.org_id,
         url: w.url,
-        events: db::from_json_text(&w.events)?,
+        events: w.events.0,
         secret,
         created_at: rfc3339(w.created_at),
     })
@@ -100,7 +100,7 @@ pub fn delivery_view(d: DeliveryRow) -> DeliveryView {
         id: d.id,
         delivery_id: d.delivery_uid,
         event: d.event,
-        status: d.status,
+        status: d.status.as_str().to_owned(),
         attempts: d.attempts,
         next_attempt_at: rfc3339(d.next_attempt_at),
         last_status_code: d.last_status_code,

@@ -6,11 +6,12 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{catalog_state, demands, enterprises, organizations, products, qualifications};
-use super::{from_json_text, DbConnection};
+use super::{DbConnection, JsonText};
 use crate::domain::demand::DemandStatus;
+use crate::domain::demand::Purpose;
 use crate::domain::matching::{DemandFacts, EnterpriseFacts, ProductFacts};
 use crate::domain::money::Money;
-use crate::domain::product::{ProductStatus, ProductType};
+use crate::domain::product::{Eligibility, GuaranteeMethod, ProductStatus, ProductType};
 use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 use crate::domain::rate::Rate;
 use crate::domain::size_class::{Industry, SizeClass};
@@ -57,8 +58,16 @@ pub struct CatalogProduct {
 }
 
 type ProductTuple = (
-    (i64, i64, String, String, String, i64, i64, i64),
-    (i64, i64, i64, String, i64, String, String),
+    (i64, i64, String, String, ProductType, i64, i64, i64),
+    (
+        i64,
+        i64,
+        i64,
+        JsonText<Vec<GuaranteeMethod>>,
+        i64,
+        ProductStatus,
+        JsonText<Eligibility>,
+    ),
 );
 
 fn product_from(t: ProductTuple) -> QueryResult<CatalogProduct> {
@@ -66,24 +75,21 @@ fn product_from(t: ProductTuple) -> QueryResult<CatalogProduct> {
         (id, bank_id, name, bank_name, product_type, min_amount, max_amount, min_term),
         (max_term, min_rate, max_rate, methods, sla, status, eligibility),
     ) = t;
-    let bad = |what: &str| {
-        diesel::result::Error::DeserializationError(format!("bad {what} in product {id}").into())
-    };
     Ok(CatalogProduct {
         facts: ProductFacts {
             id,
             bank_id,
-            product_type: ProductType::parse(&product_type).ok_or_else(|| bad("product_type"))?,
-            status: ProductStatus::parse(&status).ok_or_else(|| bad("status"))?,
+            product_type,
+            status,
             min_amount: Money::from_fen(min_amount),
             max_amount: Money::from_fen(max_amount),
             min_term_months: min_term,
             max_term_months: max_term,
             min_rate: Rate::from_units(min_rate),
             max_rate: Rate::from_units(max_rate),
-            guarantee_methods: from_json_text(&methods)?,
+            guarantee_methods: methods.0,
             response_sla_days: sla,
-            eligibility: from_json_text(&eligibility)?,
+            eligibility: eligibility.0,
         },
         name,
         bank_name,
@@ -142,7 +148,7 @@ pub fn product(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CatalogPr
 #[derive(Clone, Debug)]
 pub struct CatalogDemand {
     pub facts: DemandFacts,
-    pub purpose: String,
+    pub purpose: Purpose,
     pub needed_by: Option<NaiveDate>,
 }
 
@@ -151,10 +157,10 @@ type DemandTuple = (
     i64,
     i64,
     i64,
-    String,
+    JsonText<Vec<GuaranteeMethod>>,
     Option<i64>,
-    String,
-    String,
+    JsonText<Vec<ProductType>>,
+    Purpose,
     Option<NaiveDate>,
 );
 
@@ -166,9 +172,9 @@ fn demand_from(t: DemandTuple) -> QueryResult<CatalogDemand> {
             enterprise_id,
             amount: Money::from_fen(amount),
             term_months: term,
-            guarantee_methods: from_json_text(&methods)?,
+            guarantee_methods: methods.0,
             max_rate: max_rate.map(Rate::from_units),
-            preferred_product_types: from_json_text(&preferred)?,
+            preferred_product_types: preferred.0,
         },
         purpose,
         needed_by,
@@ -231,8 +237,8 @@ pub fn enterprises(
         i64,
         String,
         Option<String>,
-        String,
-        String,
+        Industry,
+        SizeClass,
         NaiveDate,
         i64,
         bool,
@@ -272,8 +278,8 @@ pub fn enterprises(
                 facts: EnterpriseFacts {
                     id,
                     region_code: region.unwrap_or_default(),
-                    industry: Industry::parse(&industry).unwrap_or(Industry::Other),
-                    size_class: SizeClass::parse(&size).unwrap_or(SizeClass::Micro),
+                    industry,
+                    size_class: size,
                     established_on,
                     annual_revenue: Money::from_fen(revenue),
                     has_prior_loan,
@@ -283,13 +289,16 @@ pub fn enterprises(
             },
         );
     }
-    let quals: Vec<(i64, String, String, NaiveDate, NaiveDate)> = qq.load(conn)?;
+    type Qual = (
+        i64,
+        QualificationKind,
+        QualificationLevel,
+        NaiveDate,
+        NaiveDate,
+    );
+    let quals: Vec<Qual> = qq.load(conn)?;
     for (enterprise_id, kind, level, certified_on, expires_on) in quals {
-        if let (Some(e), Some(kind), Some(level)) = (
-            out.get_mut(&enterprise_id),
-            QualificationKind::parse(&kind),
-            QualificationLevel::parse(&level),
-        ) {
+        if let Some(e) = out.get_mut(&enterprise_id) {
             e.facts.qualifications.push(Qualification {
                 kind,
                 level,

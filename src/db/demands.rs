@@ -5,8 +5,11 @@ use diesel::prelude::*;
 
 use super::orgs::EnterpriseScope;
 use super::schema::{demands, organizations};
+use super::types::JsonText;
 use super::DbConnection;
+use crate::domain::demand::Purpose;
 use crate::domain::demand::{DemandEvent, DemandStatus};
+use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rollup::{DemandCell, Rollup};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -16,13 +19,13 @@ pub struct DemandRow {
     pub enterprise_id: i64,
     pub amount_fen: i64,
     pub term_months: i64,
-    pub purpose: String,
-    pub guarantee_methods: String,
+    pub purpose: Purpose,
+    pub guarantee_methods: JsonText<Vec<GuaranteeMethod>>,
     pub max_rate_units: Option<i64>,
-    pub preferred_product_types: String,
+    pub preferred_product_types: JsonText<Vec<ProductType>>,
     pub needed_by: Option<NaiveDate>,
     pub description: String,
-    pub status: String,
+    pub status: DemandStatus,
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -43,11 +46,11 @@ impl DemandRow {
 pub struct DemandFields {
     pub amount_fen: i64,
     pub term_months: i64,
-    pub purpose: String,
-    pub guarantee_methods: String,
+    pub purpose: Purpose,
+    pub guarantee_methods: JsonText<Vec<GuaranteeMethod>>,
     #[diesel(treat_none_as_null = true)]
     pub max_rate_units: Option<i64>,
-    pub preferred_product_types: String,
+    pub preferred_product_types: JsonText<Vec<ProductType>>,
     #[diesel(treat_none_as_null = true)]
     pub needed_by: Option<NaiveDate>,
     pub description: String,

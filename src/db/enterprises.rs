@@ -162,8 +162,8 @@ pub fn move_region(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()
 pub struct QualificationRow {
     pub id: i64,
     pub enterprise_id: i64,
-    pub kind: String,
-    pub level: String,
+    pub kind: QualificationKind,
+    pub level: QualificationLevel,
     pub certified_on: NaiveDate,
     pub expires_on: NaiveDate,
     pub certificate_no: String,
@@ -172,19 +172,14 @@ pub struct QualificationRow {
 }
 
 impl QualificationRow {
-    /// The qualification as the rules see it; the CHECK constraints make a bad row an error.
-    pub fn to_domain(&self) -> QueryResult<Qualification> {
-        let bad = |what: &str| {
-            diesel::result::Error::DeserializationError(
-                format!("bad {what} in qualification {}", self.id).into(),
-            )
-        };
-        Ok(Qualification {
-            kind: QualificationKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-            level: QualificationLevel::parse(&self.level).ok_or_else(|| bad("level"))?,
+    /// The qualification as the rules see it.
+    pub fn to_domain(&self) -> Qualification {
+        Qualification {
+            kind: self.kind,
+            level: self.level,
             certified_on: self.certified_on,
             expires_on: self.expires_on,
-        })
+        }
     }
 }
 
@@ -192,8 +187,8 @@ impl QualificationRow {
 #[diesel(table_name = qualifications)]
 pub struct NewQualification<'a> {
     pub enterprise_id: i64,
-    pub kind: &'a str,
-    pub level: &'a str,
+    pub kind: QualificationKind,
+    pub level: QualificationLevel,
     pub certified_on: NaiveDate,
     pub expires_on: NaiveDate,
     pub certificate_no: &'a str,

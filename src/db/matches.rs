@@ -7,8 +7,9 @@ use diesel::prelude::*;
 
 use super::schema::{loans, match_events, matches, organizations};
 use super::DbConnection;
-use crate::domain::lifecycle::{Deadline, EventAction, MatchState};
+use crate::domain::lifecycle::{Deadline, EventAction, MatchState, Party};
 use crate::domain::org::Role;
+use crate::domain::subsidy::CounterGuarantee;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = matches)]
@@ -18,8 +19,8 @@ pub struct MatchRow {
     pub product_id: i64,
     pub bank_id: i64,
     pub enterprise_id: i64,
-    pub state: String,
-    pub initiated_by: String,
+    pub state: MatchState,
+    pub initiated_by: Party,
     pub live_key: Option<String>,
     pub respond_by: Option<NaiveDate>,
     pub decide_by: Option<NaiveDate>,
@@ -47,8 +48,8 @@ pub struct NewMatch {
     pub product_id: i64,
     pub bank_id: i64,
     pub enterprise_id: i64,
-    pub state: String,
-    pub initiated_by: String,
+    pub state: MatchState,
+    pub initiated_by: Party,
     pub live_key: Option<String>,
     pub respond_by: Option<NaiveDate>,
     pub decide_by: Option<NaiveDate>,
@@ -334,9 +335,9 @@ pub fn mark_overdue_announced(
 pub struct EventRow {
     pub id: i64,
     pub match_id: i64,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub action: EventAction,
+    pub from_state: Option<MatchState>,
+    pub to_state: MatchState,
     pub actor_user_id: i64,
     pub actor_org_id: i64,
     pub note: Option<String>,
@@ -358,9 +359,9 @@ pub fn record_event(
     diesel::insert_into(match_events::table)
         .values((
             match_events::match_id.eq(match_id),
-            match_events::action.eq(action.as_str()),
-            match_events::from_state.eq(from.map(|s| s.as_str())),
-            match_events::to_state.eq(to.as_str()),
+            match_events::action.eq(action),
+            match_events::from_state.eq(from),
+            match_events::to_state.eq(to),
             match_events::actor_user_id.eq(actor_user_id),
             match_events::actor_org_id.eq(actor_org_id),
             match_events::note.eq(note),
@@ -394,7 +395,7 @@ pub struct LoanRow {
     pub first_loan: bool,
     pub guarantor_id: Option<i64>,
     pub guarantee_fee_rate_units: Option<i64>,
-    pub counter_guarantee: Option<String>,
+    pub counter_guarantee: Option<CounterGuarantee>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub region_code: String,
@@ -419,7 +420,7 @@ pub struct NewLoan {
     pub first_loan: bool,
     pub guarantor_id: Option<i64>,
     pub guarantee_fee_rate_units: Option<i64>,
-    pub counter_guarantee: Option<String>,
+    pub counter_guarantee: Option<CounterGuarantee>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     /// Reporting snapshot (`db::rollups::loan_fact`).

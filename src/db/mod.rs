@@ -15,10 +15,12 @@ pub mod schema;
 pub mod stats;
 pub mod subsidies;
 pub mod throttle;
+pub mod types;
 pub mod users;
 pub mod webhooks;
 
 pub use conn::{Backend, DatabaseUrl, DbConnection, DbManager};
+pub use types::JsonText;
 
 use std::time::Duration;
 
@@ -44,12 +46,6 @@ pub fn to_json_text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// Reads a JSON text column written by `to_json_text`; a corrupt value is a database error.
-pub fn from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> diesel::QueryResult<T> {
-    serde_json::from_str(text).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
-}
-
-/// UTC now, truncated to microseconds so SQLite and PostgreSQL store the same value.
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)

@@ -5,12 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::{enterprises, organizations};
 use super::DbConnection;
+use crate::domain::org::OrgKind;
+use crate::domain::size_class::{Industry, SizeClass};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = organizations)]
 pub struct OrgRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub credit_code: Option<String>,
     pub region_code: Option<String>,
@@ -21,7 +23,7 @@ pub struct OrgRow {
 #[derive(Insertable)]
 #[diesel(table_name = organizations)]
 pub struct NewOrg<'a> {
-    pub kind: &'a str,
+    pub kind: OrgKind,
     pub name: &'a str,
     pub credit_code: Option<&'a str>,
     pub region_code: Option<&'a str>,
@@ -33,13 +35,13 @@ pub struct NewOrg<'a> {
 #[diesel(table_name = enterprises)]
 pub struct EnterpriseRow {
     pub org_id: i64,
-    pub industry: String,
+    pub industry: Industry,
     pub employees: i64,
     pub annual_revenue_fen: i64,
     pub total_assets_fen: i64,
     pub established_on: NaiveDate,
     pub has_prior_loan: bool,
-    pub size_class: String,
+    pub size_class: SizeClass,
     pub updated_at: NaiveDateTime,
 }
 
@@ -78,7 +80,7 @@ pub fn find_enterprise(conn: &mut DbConnection, org_id: i64) -> QueryResult<Opti
 /// finance office starts from.
 pub fn supervised_region(conn: &mut DbConnection, org_id: i64) -> QueryResult<Option<String>> {
     Ok(find(conn, org_id)?
-        .filter(|o| o.kind == "finance_office")
+        .filter(|o| o.kind == OrgKind::FinanceOffice)
         .and_then(|o| o.region_code))
 }
 

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{organizations, products};
+use super::types::JsonText;
 use super::DbConnection;
+use crate::domain::product::{Eligibility, GuaranteeMethod, ProductStatus, ProductType};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = products)]
@@ -13,17 +15,17 @@ pub struct ProductRow {
     pub bank_id: i64,
     pub name: String,
     pub description: String,
-    pub product_type: String,
+    pub product_type: ProductType,
     pub min_amount_fen: i64,
     pub max_amount_fen: i64,
     pub min_term_months: i64,
     pub max_term_months: i64,
     pub min_rate_units: i64,
     pub max_rate_units: i64,
-    pub guarantee_methods: String,
+    pub guarantee_methods: JsonText<Vec<GuaranteeMethod>>,
     pub response_sla_days: i64,
-    pub status: String,
-    pub eligibility: String,
+    pub status: ProductStatus,
+    pub eligibility: JsonText<Eligibility>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -34,17 +36,17 @@ pub struct ProductRow {
 pub struct ProductFields {
     pub name: String,
     pub description: String,
-    pub product_type: String,
+    pub product_type: ProductType,
     pub min_amount_fen: i64,
     pub max_amount_fen: i64,
     pub min_term_months: i64,
     pub max_term_months: i64,
     pub min_rate_units: i64,
     pub max_rate_units: i64,
-    pub guarantee_methods: String,
+    pub guarantee_methods: JsonText<Vec<GuaranteeMethod>>,
     pub response_sla_days: i64,
-    pub status: String,
-    pub eligibility: String,
+    pub status: ProductStatus,
+    pub eligibility: JsonText<Eligibility>,
 }
 
 pub fn insert(

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::{loans, organizations, subsidy_claims, targets};
 use super::DbConnection;
-use crate::domain::stats::LoanRec;
+use crate::domain::stats::{LoanRec, Metric};
+use crate::domain::subsidy::PolicyStatus;
 
 /// Which enterprises: all, or those whose region code starts with the prefix.
 #[derive(Clone, Debug, Default)]
@@ -130,7 +131,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
 pub struct PolicyBudget {
     pub id: i64,
     pub name: String,
-    pub status: String,
+    pub status: PolicyStatus,
     pub budget_fen: i64,
     pub used_fen: i64,
 }
@@ -178,7 +179,7 @@ pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotal
         }
     }
     use super::schema::policies;
-    type P = (i64, String, String, i64, Option<String>);
+    type P = (i64, String, PolicyStatus, i64, Option<String>);
     let all: Vec<P> = policies::table
         .select((
             policies::id,
@@ -215,7 +216,7 @@ pub struct TargetRow {
     pub id: i64,
     pub owner_org_id: i64,
     pub name: String,
-    pub metric: String,
+    pub metric: Metric,
     pub value_units: i64,
     pub from_date: NaiveDate,
     pub to_date: NaiveDate,
@@ -228,7 +229,7 @@ pub fn insert_target(
     conn: &mut DbConnection,
     owner: i64,
     name: &str,
-    metric: &str,
+    metric: Metric,
     value_units: i64,
     from: NaiveDate,
     to: NaiveDate,

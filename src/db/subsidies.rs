@@ -4,9 +4,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{lpr_rates, organizations, policies, subsidy_claims as sc};
+use super::types::JsonText;
 use super::DbConnection;
 use crate::domain::rate::Rate;
 use crate::domain::subsidy::LprPoint;
+use crate::domain::subsidy::{
+    ClaimState, PolicyEligibility, PolicyKind, PolicyStatus, Step, StoredRule,
+};
 
 pub fn lpr_series(conn: &mut DbConnection) -> QueryResult<Vec<LprPoint>> {
     let rows: Vec<(NaiveDate, i64, i64)> = lpr_rates::table
@@ -51,13 +55,13 @@ pub struct PolicyRow {
     pub owner_org_id: i64,
     pub region_prefix: Option<String>,
     pub name: String,
-    pub kind: String,
+    pub kind: PolicyKind,
     pub effective_from: NaiveDate,
     pub effective_to: Option<NaiveDate>,
     pub budget_fen: i64,
-    pub eligibility: String,
-    pub rule: String,
-    pub status: String,
+    pub eligibility: JsonText<PolicyEligibility>,
+    pub rule: JsonText<StoredRule>,
+    pub status: PolicyStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -68,13 +72,13 @@ pub struct NewPolicy {
     pub owner_org_id: i64,
     pub region_prefix: Option<String>,
     pub name: String,
-    pub kind: String,
+    pub kind: PolicyKind,
     pub effective_from: NaiveDate,
     pub effective_to: Option<NaiveDate>,
     pub budget_fen: i64,
-    pub eligibility: String,
-    pub rule: String,
-    pub status: String,
+    pub eligibility: JsonText<PolicyEligibility>,
+    pub rule: JsonText<StoredRule>,
+    pub status: PolicyStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -148,6 +152,32 @@ pub fn list_policies(
     q.order(policies::id.asc()).limit(limit + 1).load(conn)
 }
 
+/// Policies whose rule predates `StoredRule` (it held the normalised request body): id, kind
+/// and the raw text. serde writes `version` first, so the stored form starts with it.
+pub fn legacy_rules(conn: &mut DbConnection) -> QueryResult<Vec<(i64, PolicyKind, String)>> {
+    policies::table
+        .filter(policies::rule.not_like("{\"version\":%"))
+        .order(policies::id.asc())
+        .select((policies::id, policies::kind, policies::rule))
+        .load(conn)
+}
+
+/// Replaces a legacy rule, only if the row still holds the text that was read.
+pub fn replace_legacy_rule(
+    conn: &mut DbConnection,
+    id: i64,
+    old: &str,
+    new: StoredRule,
+) -> QueryResult<usize> {
+    diesel::update(
+        policies::table
+            .filter(policies::id.eq(id))
+            .filter(policies::rule.eq(old)),
+    )
+    .set(policies::rule.eq(JsonText(new)))
+    .execute(conn)
+}
+
 /// Replaces a policy's content; owner, region and status stay.
 pub fn update_policy(conn: &mut DbConnection, id: i64, p: &NewPolicy) -> QueryResult<()> {
     diesel::update(policies::table.find(id))
@@ -187,9 +217,9 @@ pub struct ClaimRow {
     pub payee_org_id: i64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub state: String,
+    pub state: ClaimState,
     pub amount_fen: i64,
-    pub breakdown: String,
+    pub breakdown: JsonText<Vec<Step>>,
     pub submitted_by: i64,
     pub reason: Option<String>,
     pub paid_on: Option<NaiveDate>,
@@ -207,9 +237,9 @@ pub struct NewClaim {
     pub payee_org_id: i64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub state: String,
+    pub state: ClaimState,
     pub amount_fen: i64,
-    pub breakdown: String,
+    pub breakdown: JsonText<Vec<Step>>,
     pub submitted_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

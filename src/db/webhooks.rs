@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{webhook_deliveries as wd, webhooks};
+use super::types::JsonText;
 use super::DbConnection;
 use crate::domain::event::{DeliveryEvent, DeliveryStatus};
 
@@ -21,7 +22,7 @@ pub struct WebhookRow {
     pub id: i64,
     pub org_id: i64,
     pub url: String,
-    pub events: String,
+    pub events: JsonText<Vec<String>>,
     pub secret: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -124,14 +125,13 @@ pub fn enqueue(
     if org_ids.is_empty() {
         return Ok(0);
     }
-    let subs: Vec<(i64, String)> = webhooks::table
+    let subs: Vec<(i64, JsonText<Vec<String>>)> = webhooks::table
         .filter(webhooks::org_id.eq_any(org_ids.to_vec()))
         .filter(webhooks::active.eq(true))
         .select((webhooks::id, webhooks::events))
         .load(conn)?;
     let mut n = 0;
     for (webhook_id, events) in subs {
-        let events: Vec<String> = super::from_json_text(&events)?;
         if !events.iter().any(|e| e == event) {
             continue;
         }
@@ -167,7 +167,7 @@ pub struct DeliveryRow {
     pub delivery_uid: String,
     pub event: String,
     pub payload: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: NaiveDateTime,
     pub locked_by: Option<String>,

@@ -36,6 +36,14 @@ str_enum! {
     }
 }
 
+impl GuaranteeMethod {
+    /// Whether a product offering `methods` lends on credit (信用): the one test behind the
+    /// 信用贷款 share of the reports.
+    pub fn lends_on_credit(methods: &[GuaranteeMethod]) -> bool {
+        methods.contains(&GuaranteeMethod::Credit)
+    }
+}
+
 str_enum! {
     /// draft → active ⇄ paused; any → retired (final).
     pub enum ProductStatus {

@@ -73,6 +73,17 @@ impl Rate {
         Decimal::new(self.0, 4)
     }
 
+    /// The inverse of `percent`: none for a decimal with more than 4 places or out of range.
+    pub fn from_percent(percent: Decimal) -> Option<Self> {
+        use rust_decimal::prelude::ToPrimitive;
+        let units = percent * Decimal::from(10_000);
+        if units.fract().is_zero() {
+            units.to_i64().map(Rate)
+        } else {
+            None
+        }
+    }
+
     /// As a fraction (0.0345 for 3.45%), for formulas.
     pub fn fraction(self) -> Decimal {
         Decimal::new(self.0, 6)

@@ -17,6 +17,7 @@ mod products;
 mod races;
 mod schema;
 mod stats;
+mod stored;
 mod subsidies;
 mod webhooks;
 

@@ -2,7 +2,7 @@
 //! (never above the approved amount, kept by a conditional update), the demand's progress, the
 //! enterprise's first-loan flag, the report deltas and the `loan.disbursed` webhook.
 
-use super::{party_of, state_of, today, transition_error, CreateDisbursement, LoanView};
+use super::{party_of, today, transition_error, CreateDisbursement, LoanView};
 use crate::app::caller::Auth;
 use crate::app::effects::{Effects, MatchEvent, Receipt};
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
@@ -62,11 +62,11 @@ pub fn disburse<R: Receipt<LoanView>>(
                 "only the match's bank records disbursements",
             ));
         }
-        let from = state_of(&m.state);
+        let from = m.state;
         transition(from, MatchAction::Disburse, Party::Bank).map_err(transition_error)?;
         if let Some(g) = &cmd.guarantee {
             let guarantor = db::orgs::find(conn, g.guarantor_id)?;
-            if guarantor.map(|o| o.kind) != Some(OrgKind::Guarantor.as_str().to_owned()) {
+            if guarantor.map(|o| o.kind) != Some(OrgKind::Guarantor) {
                 return Err(AppError::invalid_field(
                     ProblemCode::ValidationFailed,
                     "guarantee.guarantor_id",
@@ -82,7 +82,7 @@ pub fn disburse<R: Receipt<LoanView>>(
         let after = repo::find(conn, id)?;
         let moved = db::rollups::match_fact(&after);
         let before = MatchFact {
-            state: was.as_str().to_owned(),
+            state: was,
             ..moved.clone()
         };
         rollup::match_moved(fx.rollup(), &before, &moved);
@@ -113,7 +113,7 @@ pub fn disburse<R: Receipt<LoanView>>(
                 first_loan: cmd.first_loan,
                 guarantor_id: guarantee.map(|g| g.guarantor_id),
                 guarantee_fee_rate_units: guarantee.map(|g| g.fee_rate.units()),
-                counter_guarantee: guarantee.map(|g| g.counter_guarantee.as_str().to_owned()),
+                counter_guarantee: guarantee.map(|g| g.counter_guarantee),
                 created_by: auth.user_id,
                 created_at: now,
                 region_code: fact.region_code.clone(),
@@ -149,7 +149,7 @@ pub fn disburse<R: Receipt<LoanView>>(
 /// (409), or the amount exceeds what is left of the approval (422).
 fn refusal(conn: &mut DbConnection, id: i64) -> AppResult<AppError> {
     let current = repo::find(conn, id)?;
-    let state = state_of(&current.state);
+    let state = current.state;
     if !matches!(state, MatchState::Approved | MatchState::Disbursed) {
         return Ok(transition_error(TransitionError::InvalidTransition {
             from: state,

@@ -3,15 +3,15 @@
 //! party (403), the table (409), then a conditional update, so concurrent requests race safely.
 
 use super::{
-    event_of, full_view, notify, party_of, state_of, today, transition_error, AcceptBody,
-    ApproveBody, CreateMatch, MatchView, RejectBody, WithdrawBody,
+    event_of, full_view, notify, party_of, today, transition_error, AcceptBody, ApproveBody,
+    CreateMatch, MatchView, RejectBody, WithdrawBody,
 };
 use crate::app::caller::Auth;
 use crate::app::effects::{Effects, MatchEvent, Receipt};
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
 use crate::db::matches::{self as repo, NewMatch, TransitionFields};
 use crate::db::{self, DbConnection};
-use crate::domain::demand::{DemandEvent, DemandStatus};
+use crate::domain::demand::DemandEvent;
 use crate::domain::lifecycle::{
     transition, EventAction, MatchAction, MatchState, Party, TransitionError,
 };
@@ -42,9 +42,7 @@ pub fn create<R: Receipt<MatchView>>(
             db::demands::find_visible(conn, cmd.demand_id, &db::orgs::EnterpriseScope::All)?
                 .map(|(d, _)| d)
                 .ok_or_else(|| AppError::not_found("demand"))?;
-        let demand_status = DemandStatus::parse(&demand_row.status)
-            .unwrap_or(DemandStatus::Closed)
-            .effective(demand_row.needed_by, today);
+        let demand_status = demand_row.status.effective(demand_row.needed_by, today);
         let party = match auth.role {
             Role::Enterprise => {
                 if demand_row.enterprise_id != auth.org_id {
@@ -114,8 +112,8 @@ pub fn create<R: Receipt<MatchView>>(
             product_id: cmd.product_id,
             bank_id: product.facts.bank_id,
             enterprise_id: demand.facts.enterprise_id,
-            state: state.as_str().to_owned(),
-            initiated_by: party.as_str().to_owned(),
+            state,
+            initiated_by: party,
             live_key: Some(repo::live_key(cmd.demand_id, cmd.product_id)),
             respond_by,
             decide_by,
@@ -280,7 +278,7 @@ fn apply(
                 action.party().as_str()
             ))
         })?;
-        let from = state_of(&m.state);
+        let from = m.state;
         let to = transition(from, action, party).map_err(transition_error)?;
         let mut fx = Effects::new(auth.user_id, auth.org_id);
         let now = fx.now;
@@ -289,7 +287,7 @@ fn apply(
         }
         if !repo::transition(conn, id, from, to, &fields, now)? {
             // Someone else moved it between our read and our write.
-            let current = state_of(&repo::find(conn, id)?.state);
+            let current = repo::find(conn, id)?.state;
             return Err(transition_error(TransitionError::InvalidTransition {
                 from: current,
                 action,

@@ -168,12 +168,8 @@ pub(crate) fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn state_of(s: &str) -> MatchState {
-    MatchState::parse(s).unwrap_or(MatchState::Withdrawn)
-}
-
 fn is_overdue(m: &MatchRow, today: NaiveDate) -> bool {
-    state_of(&m.state).is_overdue(m.respond_by, m.decide_by, today)
+    m.state.is_overdue(m.respond_by, m.decide_by, today)
 }
 
 impl LoanView {
@@ -181,12 +177,12 @@ impl LoanView {
         let guarantee = match (
             l.guarantor_id,
             l.guarantee_fee_rate_units,
-            l.counter_guarantee.as_deref(),
+            l.counter_guarantee,
         ) {
-            (Some(g), Some(rate), Some(cg)) => Some(GuaranteeView {
+            (Some(g), Some(rate), Some(counter_guarantee)) => Some(GuaranteeView {
                 guarantor_id: g,
                 fee_rate: Rate::from_units(rate),
-                counter_guarantee: CounterGuarantee::parse(cg).unwrap_or(CounterGuarantee::Credit),
+                counter_guarantee,
             }),
             _ => None,
         };
@@ -217,8 +213,8 @@ impl MatchView {
             product_id: m.product_id,
             bank_id: m.bank_id,
             enterprise_id: m.enterprise_id,
-            state: state_of(&m.state),
-            initiated_by: Party::parse(&m.initiated_by).unwrap_or(Party::Enterprise),
+            state: m.state,
+            initiated_by: m.initiated_by,
             respond_by: m.respond_by,
             decide_by: m.decide_by,
             overdue,
@@ -233,9 +229,9 @@ impl MatchView {
             events: events.map(|es| {
                 es.into_iter()
                     .map(|e| EventView {
-                        action: EventAction::parse(&e.action).unwrap_or(EventAction::Apply),
-                        from: e.from_state.as_deref().and_then(MatchState::parse),
-                        to: state_of(&e.to_state),
+                        action: e.action,
+                        from: e.from_state,
+                        to: e.to_state,
                         actor_user_id: e.actor_user_id,
                         actor_org_id: e.actor_org_id,
                         note: e.note,

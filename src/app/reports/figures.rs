@@ -80,7 +80,7 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
             Ok(PolicyBudgetView {
                 policy_id: p.id,
                 name: p.name,
-                status: crate::app::views::stored(&p.status)?,
+                status: p.status,
                 budget: Money::from_fen(p.budget_fen),
                 used: Money::from_fen(p.used_fen),
                 remaining: Money::from_fen((p.budget_fen - p.used_fen).max(0)),

@@ -55,7 +55,7 @@ pub struct TargetView {
 }
 
 fn target_view(conn: &mut DbConnection, t: TargetRow) -> AppResult<TargetView> {
-    let metric = crate::app::views::stored::<Metric>(&t.metric)?;
+    let metric = t.metric;
     let s = Slice {
         region_prefix: t.region_prefix.clone(),
         from: Some(t.from_date),
@@ -139,7 +139,7 @@ pub fn create<R: Receipt<TargetView>>(
             c,
             auth.org_id,
             &b.name,
-            b.metric.as_str(),
+            b.metric,
             units.unwrap_or(1),
             b.from,
             b.to,

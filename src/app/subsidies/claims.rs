@@ -15,7 +15,6 @@ use crate::app::effects::{Effects, Keep, Receipt};
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
 use crate::app::run;
 use crate::app::state::AppState;
-use crate::app::views::stored;
 use crate::db::subsidies::{self as repo, ClaimRow, ClaimScope, NewClaim};
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
@@ -67,9 +66,9 @@ fn claim_view(c: ClaimRow) -> AppResult<ClaimView> {
         payee_id: c.payee_org_id,
         period_start: c.period_start,
         period_end: c.period_end,
-        state: stored(&c.state)?,
+        state: c.state,
         amount: Money::from_fen(c.amount_fen),
-        breakdown: db::from_json_text(&c.breakdown)?,
+        breakdown: c.breakdown.0,
         reason: c.reason,
         paid_on: c.paid_on,
         payment_reference: c.payment_reference,
@@ -181,7 +180,7 @@ pub fn create<R: Receipt<ClaimView>>(
         repo::lock_claims_of_loan(conn, loan.id)?;
         let p =
             repo::find_policy(conn, cmd.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        let (kind, rule, _) = stored_rule(&p)?;
+        let (kind, rule) = stored_rule(&p)?;
         let case = case_from_loan(conn, &loan)?;
         let c = compute(
             conn,
@@ -227,9 +226,9 @@ pub fn create<R: Receipt<ClaimView>>(
                 payee_org_id: payee,
                 period_start: cmd.period_start,
                 period_end: cmd.period_end,
-                state: ClaimState::Submitted.as_str().into(),
+                state: ClaimState::Submitted,
                 amount_fen: c.amount.fen(),
-                breakdown: db::to_json_text(&c.breakdown),
+                breakdown: db::JsonText(c.breakdown.clone()),
                 submitted_by: auth.user_id,
                 created_at: now,
                 updated_at: now,
@@ -271,12 +270,12 @@ pub fn approve(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Claim
         repo::lock_policy(conn, c.policy_id)?;
         let c = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
         let (from, to) = ClaimAction::Approve.arrow();
-        if c.state != from.as_str() {
+        if c.state != from {
             return Err(wrong_state(&c, to.as_str()));
         }
         let p =
             repo::find_policy(conn, c.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        let (kind, rule, _) = stored_rule(&p)?;
+        let (kind, rule) = stored_rule(&p)?;
         let loan = db::matches::find_loan(
             conn,
             c.loan_id,

@@ -15,18 +15,18 @@ use super::error::{AppError, AppResult};
 use crate::db::subsidies::PolicyRow;
 use crate::db::{self, DbConnection};
 use crate::domain::org::Role;
-use crate::domain::subsidy::{PolicyKind, PolicyStatus, Rule};
-use rule_input::RuleInput;
+use crate::domain::subsidy::{PolicyKind, Rule};
 
-/// A stored policy's kind, rule and rule input; a rule that no longer validates is corrupt
-/// data (500).
-fn stored_rule(p: &PolicyRow) -> AppResult<(PolicyKind, Rule, RuleInput)> {
-    let kind = PolicyKind::parse(&p.kind).ok_or_else(|| AppError::internal("bad policy kind"))?;
-    let input: RuleInput = db::from_json_text(&p.rule)?;
-    let (rule, _) = input
-        .to_rule(kind)
-        .map_err(|_| AppError::internal("stored rule no longer validates"))?;
-    Ok((kind, rule, input))
+/// A stored policy's kind and rule; a rule stored in a format version this release does not
+/// read is corrupt data (500).
+fn stored_rule(p: &PolicyRow) -> AppResult<(PolicyKind, Rule)> {
+    let rule = p.rule.current().ok_or_else(|| {
+        AppError::internal(format!(
+            "policy {} has rule format version {}",
+            p.id, p.rule.version
+        ))
+    })?;
+    Ok((p.kind, rule.clone()))
 }
 
 /// A finance office's region (its policies and claims scope); none for other roles.
@@ -35,9 +35,4 @@ fn finance_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<Stri
         Role::FinanceOffice => db::orgs::supervised_region(conn, auth.org_id)?,
         _ => None,
     })
-}
-
-/// A stored policy's status; an unknown value is corrupt data (500), never a default.
-fn stored_status(p: &PolicyRow) -> AppResult<PolicyStatus> {
-    crate::app::views::stored(&p.status)
 }

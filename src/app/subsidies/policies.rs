@@ -11,14 +11,15 @@ use super::rule_input::RuleInput;
 use crate::app::caller::Auth;
 use crate::app::effects::Receipt;
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
-use crate::app::views::stored;
 use crate::db::subsidies::{self as repo, NewPolicy, PolicyRow};
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::region;
-use crate::domain::subsidy::{PolicyAction, PolicyEligibility, PolicyKind, PolicyStatus};
+use crate::domain::subsidy::{
+    PolicyAction, PolicyEligibility, PolicyKind, PolicyStatus, StoredRule,
+};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,11 +64,12 @@ pub struct PolicyView {
 
 fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<PolicyView> {
     let used = repo::budget_used(conn, p.id)?;
+    let (_, rule) = super::stored_rule(&p)?;
     Ok(PolicyView {
         id: p.id,
         name: p.name,
-        kind: PolicyKind::parse(&p.kind).unwrap_or(PolicyKind::InterestSubsidy),
-        status: stored(&p.status)?,
+        kind: p.kind,
+        status: p.status,
         effective_from: p.effective_from,
         effective_to: p.effective_to,
         region_prefix: p.region_prefix,
@@ -75,8 +77,8 @@ fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<PolicyView> {
         budget: Money::from_fen(p.budget_fen),
         budget_used: Money::from_fen(used),
         budget_remaining: Money::from_fen((p.budget_fen - used).max(0)),
-        eligibility: db::from_json_text(&p.eligibility)?,
-        rule: db::from_json_text(&p.rule)?,
+        eligibility: p.eligibility.0,
+        rule: RuleInput::from_rule(&rule),
         created_at: rfc3339(p.created_at),
     })
 }
@@ -89,8 +91,8 @@ pub struct PolicyQuery {
     pub limit: i64,
 }
 
-/// Checks a policy and returns its normalised rule as stored JSON.
-fn validate_policy(b: &CreatePolicy) -> AppResult<String> {
+/// Checks a policy and returns its rule as stored.
+fn validate_policy(b: &CreatePolicy) -> AppResult<StoredRule> {
     let mut v = Validator::default();
     v.name("name", &b.name);
     if let Some(to) = b.effective_to {
@@ -107,8 +109,8 @@ fn validate_policy(b: &CreatePolicy) -> AppResult<String> {
             "must be 2, 4 or 6 digits",
         );
     }
-    let normalized = match b.rule.to_rule(b.kind) {
-        Ok((_, n)) => Some(n),
+    let rule = match b.rule.to_rule(b.kind) {
+        Ok(rule) => Some(rule),
         Err(errs) => {
             for e in errs {
                 v.push(&e.field, e.message);
@@ -117,11 +119,12 @@ fn validate_policy(b: &CreatePolicy) -> AppResult<String> {
         }
     };
     v.finish()?;
-    Ok(db::to_json_text(&normalized))
+    rule.map(StoredRule::new)
+        .ok_or_else(|| AppError::internal("a rule that failed no check was not built"))
 }
 
-/// The caller may write policies (403) and the policy is valid (422): its normalised rule.
-fn admitted(auth: &Auth, cmd: &CreatePolicy) -> AppResult<String> {
+/// The caller may write policies (403) and the policy is valid (422): its rule as stored.
+fn admitted(auth: &Auth, cmd: &CreatePolicy) -> AppResult<StoredRule> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     validate_policy(cmd)
 }
@@ -141,7 +144,7 @@ pub fn create<R: Receipt<PolicyView>>(
     cmd: CreatePolicy,
     receipt: R,
 ) -> AppResult<R::Out> {
-    let rule_text = admitted(auth, &cmd)?;
+    let rule = admitted(auth, &cmd)?;
     conn.write_transaction(|conn| {
         let now = db::now();
         let region_prefix = finance_region(conn, auth)?;
@@ -151,13 +154,13 @@ pub fn create<R: Receipt<PolicyView>>(
                 owner_org_id: auth.org_id,
                 region_prefix,
                 name: cmd.name.clone(),
-                kind: cmd.kind.as_str().to_owned(),
+                kind: cmd.kind,
                 effective_from: cmd.effective_from,
                 effective_to: cmd.effective_to,
                 budget_fen: cmd.budget.fen(),
-                eligibility: db::to_json_text(&cmd.eligibility),
-                rule: rule_text.clone(),
-                status: PolicyStatus::Active.as_str().to_owned(),
+                eligibility: db::JsonText(cmd.eligibility.clone()),
+                rule: db::JsonText(rule.clone()),
+                status: PolicyStatus::Active,
                 created_at: now,
                 updated_at: now,
             },
@@ -165,6 +168,21 @@ pub fn create<R: Receipt<PolicyView>>(
         let view = policy_view(conn, row)?;
         receipt.record(conn, view)
     })
+}
+
+/// Rewrites the rules stored before `StoredRule` existed (the normalised request body) in the
+/// stored form; runs after the migrations. Safe on many instances at once: a row is replaced
+/// only while it still holds the text that was read. Returns how many were rewritten.
+pub fn upgrade_stored_rules(conn: &mut DbConnection) -> AppResult<usize> {
+    let mut n = 0;
+    for (id, kind, text) in repo::legacy_rules(conn)? {
+        let rule = serde_json::from_str::<RuleInput>(&text)
+            .ok()
+            .and_then(|input| input.to_rule(kind).ok())
+            .ok_or_else(|| AppError::internal(format!("policy {id}: stored rule is invalid")))?;
+        n += repo::replace_legacy_rule(conn, id, &text, StoredRule::new(rule))?;
+    }
+    Ok(n)
 }
 
 /// Policies (public to every authenticated user), by id.
@@ -196,7 +214,7 @@ pub fn update(
     id: i64,
     cmd: CreatePolicy,
 ) -> AppResult<PolicyView> {
-    let rule_text = admitted(auth, &cmd)?;
+    let rule = admitted(auth, &cmd)?;
     conn.write_transaction(|conn| {
         let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
         if !(auth.is_admin() || p.owner_org_id == auth.org_id) {
@@ -219,13 +237,13 @@ pub fn update(
                 owner_org_id: p.owner_org_id,
                 region_prefix: p.region_prefix.clone(),
                 name: cmd.name.clone(),
-                kind: cmd.kind.as_str().to_owned(),
+                kind: cmd.kind,
                 effective_from: cmd.effective_from,
                 effective_to: cmd.effective_to,
                 budget_fen: cmd.budget.fen(),
-                eligibility: db::to_json_text(&cmd.eligibility),
-                rule: rule_text.clone(),
-                status: p.status.clone(),
+                eligibility: db::JsonText(cmd.eligibility.clone()),
+                rule: db::JsonText(rule.clone()),
+                status: p.status,
                 created_at: p.created_at,
                 updated_at: now,
             },
@@ -245,7 +263,7 @@ pub fn suspend(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Polic
                 "only the policy's finance office or an admin may suspend it",
             ));
         }
-        let now = super::stored_status(&p)?.after(PolicyAction::Suspend);
+        let now = p.status.after(PolicyAction::Suspend);
         repo::set_policy_status(conn, id, now.as_str(), db::now())?;
         get(conn, id)
     })

@@ -18,8 +18,8 @@ use crate::domain::product::ProductType;
 use crate::domain::rate::Rate;
 use crate::domain::size_class::SizeClass;
 use crate::domain::subsidy::{
-    self, Beneficiary, Computation, CounterGuarantee, GuaranteeFacts, LoanFacts, PolicyEligibility,
-    PolicyKind, PriorAmounts, Rule, Step,
+    self, Beneficiary, Computation, CounterGuarantee, GuaranteeFacts, LoanFacts, PolicyKind,
+    PriorAmounts, Rule, Step,
 };
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -99,12 +99,7 @@ pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<
             disbursed_on: l.disbursed_on,
             term_months: l.term_months.max(0) as u32,
             first_loan: l.first_loan,
-            guarantee: match (
-                l.guarantee_fee_rate_units,
-                l.counter_guarantee
-                    .as_deref()
-                    .and_then(CounterGuarantee::parse),
-            ) {
+            guarantee: match (l.guarantee_fee_rate_units, l.counter_guarantee) {
                 (Some(rate), Some(cg)) => Some(GuaranteeFacts {
                     fee_rate: Rate::from_units(rate),
                     counter_guarantee: cg,
@@ -141,7 +136,7 @@ pub(super) fn compute(
     end: NaiveDate,
     except: Option<i64>,
 ) -> AppResult<Computation> {
-    let eligibility: PolicyEligibility = db::from_json_text(&p.eligibility)?;
+    let eligibility = &p.eligibility.0;
     let who = Beneficiary {
         region_code: &c.region_code,
         size_class: c.size_class,
@@ -149,14 +144,14 @@ pub(super) fn compute(
         product_type: c.product_type,
     };
     let mut reasons = subsidy::policy_reasons(
-        &eligibility,
+        eligibility,
         p.effective_from,
         p.effective_to,
         p.region_prefix.as_deref(),
         &c.loan,
         &who,
     );
-    if !super::stored_status(p)?.takes_claims() {
+    if !p.status.takes_claims() {
         reasons.insert(0, "the policy is suspended".into());
     }
     let prior = match payee(kind, c) {
@@ -229,7 +224,7 @@ pub fn quote(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: QuoteRequest) -
         }
     };
     let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
-    let (kind, rule, _) = stored_rule(&p)?;
+    let (kind, rule) = stored_rule(&p)?;
     let case = match subject {
         Subject::Stored(loan_id) => {
             let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
@@ -277,7 +272,7 @@ fn hypothetical_case(conn: &mut DbConnection, auth: &Auth, h: HypotheticalLoan) 
     if let Some(g) = guarantor_id {
         let kind = db::orgs::find(conn, g)?.map(|o| o.kind);
         v.check(
-            kind.as_deref() == Some(OrgKind::Guarantor.as_str()),
+            kind == Some(OrgKind::Guarantor),
             "loan.guarantee.guarantor_id",
             "is not a guarantor organization",
         );
@@ -297,7 +292,7 @@ fn hypothetical_case(conn: &mut DbConnection, auth: &Auth, h: HypotheticalLoan) 
         },
         enterprise_id: org.id,
         region_code: org.region_code.unwrap_or_default(),
-        size_class: SizeClass::parse(&e.size_class).unwrap_or(SizeClass::Micro),
+        size_class: e.size_class,
         qualifications: quals,
         product_type: h.product_type,
         guarantor_id,

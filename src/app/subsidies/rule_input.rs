@@ -75,8 +75,43 @@ impl RuleInput {
         )
     }
 
+    /// The rule as a client would write it with every default filled in — what a policy
+    /// shows. `from_rule(&input.to_rule(kind)?)` is `input` normalised.
+    pub fn from_rule(rule: &Rule) -> RuleInput {
+        match rule {
+            Rule::Guarantee(g) => RuleInput {
+                subsidy_percent: Rate::from_percent(g.subsidy_percent),
+                max_fee_rate: g.max_fee_rate,
+                counter_guarantee: Some(g.counter_guarantee.clone()),
+                day_count: Some(g.day_count),
+                per_enterprise_annual_cap: g.per_enterprise_annual_cap,
+                cap_at_fee_paid: Some(g.cap_at_fee_paid),
+                ..RuleInput::default()
+            },
+            Rule::Interest(i) => {
+                let on_lpr = matches!(i.base, InterestBase::LprShare | InterestBase::LprSpread);
+                RuleInput {
+                    base: Some(i.base),
+                    points: i.points,
+                    first_loan_points: i.first_loan_points,
+                    share_percent: i.share_percent.and_then(Rate::from_percent),
+                    lpr_term: on_lpr.then_some(i.lpr_term),
+                    lpr_reference: on_lpr.then_some(i.lpr_reference),
+                    spread_bp: i.spread_bp,
+                    max_points: i.max_points,
+                    day_count: Some(i.day_count),
+                    max_months: i.max_months,
+                    principal_cap: i.principal_cap,
+                    per_enterprise_annual_cap: i.per_enterprise_annual_cap,
+                    per_enterprise_total_cap: i.per_enterprise_total_cap,
+                    ..RuleInput::default()
+                }
+            }
+        }
+    }
+
     /// Checks parameters against the kind and base, fills defaults, builds the domain rule.
-    pub(super) fn to_rule(&self, kind: PolicyKind) -> Result<(Rule, RuleInput), Vec<FieldError>> {
+    pub fn to_rule(&self, kind: PolicyKind) -> Result<Rule, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut err = |f: &str, m: &str| {
             errors.push(FieldError {
@@ -151,19 +186,14 @@ impl RuleInput {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut n = self.clone();
-        n.day_count = Some(self.day_count.unwrap_or(DayCount::Months30_360));
-        n.cap_at_fee_paid = Some(self.cap_at_fee_paid.unwrap_or(true));
-        n.counter_guarantee = Some(self.counter_guarantee.clone().unwrap_or_default());
-        let rule = Rule::Guarantee(GuaranteeRule {
+        Ok(Rule::Guarantee(GuaranteeRule {
             subsidy_percent: sp.percent(),
-            max_fee_rate: n.max_fee_rate,
-            counter_guarantee: n.counter_guarantee.clone().unwrap_or_default(),
-            day_count: n.day_count.unwrap_or(DayCount::Months30_360),
-            per_enterprise_annual_cap: n.per_enterprise_annual_cap,
-            cap_at_fee_paid: n.cap_at_fee_paid.unwrap_or(true),
-        });
-        Ok((rule, n))
+            max_fee_rate: self.max_fee_rate,
+            counter_guarantee: self.counter_guarantee.clone().unwrap_or_default(),
+            day_count: self.day_count.unwrap_or(DayCount::Months30_360),
+            per_enterprise_annual_cap: self.per_enterprise_annual_cap,
+            cap_at_fee_paid: self.cap_at_fee_paid.unwrap_or(true),
+        }))
     }
 
     fn interest(
@@ -172,7 +202,7 @@ impl RuleInput {
         own: &[&str],
         common: &[&str],
         present: &[(&str, bool)],
-    ) -> Result<(Rule, RuleInput), Vec<FieldError>> {
+    ) -> Result<Rule, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut err = |f: &str, m: String| {
             errors.push(FieldError {
@@ -217,27 +247,20 @@ impl RuleInput {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut n = self.clone();
-        n.day_count = Some(self.day_count.unwrap_or(DayCount::Act360));
-        if matches!(base, InterestBase::LprShare | InterestBase::LprSpread) {
-            n.lpr_term = Some(self.lpr_term.unwrap_or(LprTerm::OneYear));
-            n.lpr_reference = Some(self.lpr_reference.unwrap_or(LprReference::DisbursementDate));
-        }
-        let rule = Rule::Interest(InterestRule {
+        Ok(Rule::Interest(InterestRule {
             base,
-            points: n.points,
-            first_loan_points: n.first_loan_points,
-            share_percent: n.share_percent.map(Rate::percent),
-            lpr_term: n.lpr_term.unwrap_or(LprTerm::OneYear),
-            lpr_reference: n.lpr_reference.unwrap_or(LprReference::DisbursementDate),
-            spread_bp: n.spread_bp,
-            max_points: n.max_points,
-            day_count: n.day_count.unwrap_or(DayCount::Act360),
-            max_months: n.max_months,
-            principal_cap: n.principal_cap,
-            per_enterprise_annual_cap: n.per_enterprise_annual_cap,
-            per_enterprise_total_cap: n.per_enterprise_total_cap,
-        });
-        Ok((rule, n))
+            points: self.points,
+            first_loan_points: self.first_loan_points,
+            share_percent: self.share_percent.map(Rate::percent),
+            lpr_term: self.lpr_term.unwrap_or(LprTerm::OneYear),
+            lpr_reference: self.lpr_reference.unwrap_or(LprReference::DisbursementDate),
+            spread_bp: self.spread_bp,
+            max_points: self.max_points,
+            day_count: self.day_count.unwrap_or(DayCount::Act360),
+            max_months: self.max_months,
+            principal_cap: self.principal_cap,
+            per_enterprise_annual_cap: self.per_enterprise_annual_cap,
+            per_enterprise_total_cap: self.per_enterprise_total_cap,
+        }))
     }
 }

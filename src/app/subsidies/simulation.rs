@@ -16,7 +16,7 @@ use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
-use crate::domain::subsidy::{self, Beneficiary, PolicyEligibility, PriorAmounts};
+use crate::domain::subsidy::{self, Beneficiary, PriorAmounts};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -62,12 +62,13 @@ pub fn simulate(
     v.check(cmd.to >= cmd.from, "to", "must not be before from");
     v.finish()?;
     let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
-    let (kind, _, input) = stored_rule(&p)?;
+    let (kind, stored) = stored_rule(&p)?;
+    let input = RuleInput::from_rule(&stored);
     let input = match &cmd.overrides {
         Some(o) => input.merged(o),
         None => input,
     };
-    let (rule, _) = input.to_rule(kind).map_err(|errs| {
+    let rule = input.to_rule(kind).map_err(|errs| {
         AppError::invalid(
             ProblemCode::ValidationFailed,
             errs.into_iter()
@@ -79,7 +80,7 @@ pub fn simulate(
         )
     })?;
     let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
-    let eligibility: PolicyEligibility = db::from_json_text(&p.eligibility)?;
+    let eligibility = p.eligibility.0.clone();
     let lpr = repo::lpr_series(conn)?;
     let mut after = None;
     let mut used: BTreeMap<(i64, i64, i32), i64> = BTreeMap::new();

@@ -10,6 +10,7 @@ use super::rows::{row, to_err, CellRow};
 use super::snapshot::demand_cell;
 use crate::db::schema::{demands, loans, matches, stats_cells, stats_state};
 use crate::db::DbConnection;
+use crate::domain::lifecycle::MatchState;
 use crate::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
 
 const CHUNK: i64 = 50_000;
@@ -79,7 +80,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             (i64, i64, Option<NaiveDateTime>),
             String,
             NaiveDateTime,
-            String,
+            MatchState,
             Option<NaiveDate>,
             Option<NaiveDate>,
             Option<i64>,

@@ -5,7 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{enterprises, organizations, products, qualifications};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, JsonText};
+use crate::domain::product::GuaranteeMethod;
 use crate::domain::rollup::{DemandCell, LoanFact, MatchFact};
 
 /// An organization's region code ("" when it has none). On PostgreSQL the row is share-locked
@@ -58,7 +59,7 @@ pub fn snapshot(
     let (product_type, methods) = products::table
         .find(product_id)
         .select((products::product_type, products::guarantee_methods))
-        .first::<(String, String)>(conn)
+        .first::<(String, JsonText<Vec<GuaranteeMethod>>)>(conn)
         .optional()?
         .unwrap_or_default();
     Ok(Snapshot {
@@ -66,7 +67,7 @@ pub fn snapshot(
         size_class,
         qualification_kinds: kinds.join(","),
         product_type,
-        lends_on_credit: methods.contains("\"credit\""),
+        lends_on_credit: GuaranteeMethod::lends_on_credit(&methods),
     })
 }
 
@@ -113,7 +114,7 @@ pub fn match_fact(m: &crate::db::matches::MatchRow) -> MatchFact {
         response_secs: m.responded_at.map(|r| (r - m.created_at).num_seconds()),
         region_code: m.region_code.clone(),
         created_on: m.created_at.date(),
-        state: m.state.clone(),
+        state: m.state,
         respond_by: m.respond_by,
         decide_by: m.decide_by,
         approved_fen: m.approved_amount_fen,

@@ -1,6 +1,7 @@
 //! The writes that produce deltas: a loan disbursed, a demand posted or changed, a match
 //! made or moved, each snapshotted as it was when it happened.
 
+use crate::domain::lifecycle::MatchState;
 use chrono::NaiveDate;
 use roaring::RoaringBitmap;
 
@@ -134,7 +135,7 @@ pub struct MatchFact {
     pub bank_id: i64,
     pub region_code: String,
     pub created_on: NaiveDate,
-    pub state: String,
+    pub state: MatchState,
     pub respond_by: Option<NaiveDate>,
     pub decide_by: Option<NaiveDate>,
     pub approved_fen: Option<i64>,
@@ -149,21 +150,21 @@ pub struct MatchFact {
 
 impl MatchFact {
     fn state_key(&self) -> String {
-        let deadline = match self.state.as_str() {
-            "applied" => self.respond_by,
-            "accepted" => self.decide_by,
+        let deadline = match self.state {
+            MatchState::Applied => self.respond_by,
+            MatchState::Accepted => self.decide_by,
             _ => None,
         };
         match deadline {
             Some(d) => format!("{}@{d}", self.state),
-            None => self.state.clone(),
+            None => self.state.as_str().to_owned(),
         }
     }
 
     fn measures(&self) -> Measures {
         Measures {
             n: 1,
-            amount_fen: if matches!(self.state.as_str(), "approved" | "disbursed") {
+            amount_fen: if matches!(self.state, MatchState::Approved | MatchState::Disbursed) {
                 self.approved_fen.unwrap_or(0)
             } else {
                 0
@@ -244,7 +245,7 @@ mod tests {
             response_secs: None,
             region_code: "370202".into(),
             created_on: d("2026-03-02"),
-            state: "applied".into(),
+            state: MatchState::Applied,
             respond_by: Some(d("2026-03-09")),
             decide_by: None,
             approved_fen: None,
@@ -263,7 +264,7 @@ mod tests {
         let mut r = Rollup::default();
         match_made(&mut r, &applied);
         let approved = MatchFact {
-            state: "approved".into(),
+            state: MatchState::Approved,
             decide_by: Some(d("2026-03-20")),
             approved_fen: Some(500_000),
             response_secs: Some(7_200),

@@ -386,7 +386,7 @@ mod tests {
             bank_id: m.bank_id,
             region_code: m.region_code.clone(),
             created_on: m.created_at.date(),
-            state: m.state.clone(),
+            state: crate::domain::lifecycle::MatchState::parse(&m.state).expect("a match state"),
             respond_by: m.respond_by,
             decide_by: m.decide_by,
             approved_fen: m.approved_fen,

@@ -24,5 +24,5 @@ pub use day_count::{whole_months, DayCount};
 pub use eligibility::{policy_reasons, Beneficiary, PolicyEligibility};
 pub use rule::{
     lpr_as_of, CounterGuarantee, GuaranteeRule, InterestBase, InterestRule, LprPoint, LprReference,
-    LprTerm, PolicyAction, PolicyKind, PolicyStatus, Rule,
+    LprTerm, PolicyAction, PolicyKind, PolicyStatus, Rule, StoredRule,
 };

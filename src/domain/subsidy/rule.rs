@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::day_count::DayCount;
 use crate::domain::money::Money;
@@ -99,7 +100,8 @@ pub fn lpr_as_of(series: &[LprPoint], d: NaiveDate) -> Option<LprPoint> {
     series.iter().rev().find(|p| p.effective_on <= d).copied()
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InterestRule {
     pub base: InterestBase,
     pub points: Option<Rate>,
@@ -116,7 +118,8 @@ pub struct InterestRule {
     pub per_enterprise_total_cap: Option<Money>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GuaranteeRule {
     pub subsidy_percent: Decimal,
     pub max_fee_rate: Option<Rate>,
@@ -126,10 +129,37 @@ pub struct GuaranteeRule {
     pub cap_at_fee_paid: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     Interest(InterestRule),
     Guarantee(GuaranteeRule),
+}
+
+/// A policy's rule as stored (`policies.rule`): the domain rule under a format version, so
+/// that a release which changes the rule's shape can still read what an earlier one wrote.
+/// Not the request body: that is `app::subsidies::rule_input::RuleInput`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredRule {
+    pub version: u32,
+    pub rule: Rule,
+}
+
+impl StoredRule {
+    pub const VERSION: u32 = 1;
+
+    pub fn new(rule: Rule) -> Self {
+        StoredRule {
+            version: Self::VERSION,
+            rule,
+        }
+    }
+
+    /// The rule, if this release reads its version.
+    pub fn current(&self) -> Option<&Rule> {
+        (self.version == Self::VERSION).then_some(&self.rule)
+    }
 }
 
 #[cfg(test)]
