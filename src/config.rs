@@ -34,6 +34,8 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// How long a login waits for a free hashing slot before 503.
     pub hash_wait_ms: u64,
+    /// `FINMATCH_PASSWORD_HASH_COST`: `standard` (default) or `test`.
+    pub password_hash_cost: crate::app::credentials::HashCost,
     /// Proxies whose `X-Forwarded-For` names the client (for login throttling).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Byte bound of the cached recommendation rankings and pages.
@@ -140,6 +142,13 @@ impl Settings {
                     .parse()
                     .context("FINMATCH_HASH_WAIT_MS must be a whole number of milliseconds")?,
                 None => 2000,
+            },
+            password_hash_cost: match src.get("FINMATCH_PASSWORD_HASH_COST") {
+                None | Some("standard") => crate::app::credentials::HashCost::Standard,
+                Some("test") => crate::app::credentials::HashCost::Test,
+                Some(other) => anyhow::bail!(
+                    "FINMATCH_PASSWORD_HASH_COST must be standard or test, not {other:?}"
+                ),
             },
             trusted_proxies: match src.get("FINMATCH_TRUSTED_PROXIES") {
                 Some(v) => parse_networks(v).context(

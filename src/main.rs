@@ -136,8 +136,9 @@ fn main() -> anyhow::Result<()> {
             };
             let pool = startup::prepare_database(&settings)?;
             startup::ensure_admin(&pool, &settings)?;
-            let hash = auth::hash_password(finmatch::seed::DEMO_PASSWORD)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash =
+                auth::hash_password(finmatch::seed::DEMO_PASSWORD, settings.password_hash_cost)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             let started = std::time::Instant::now();
             let report = finmatch::seed::seed(
                 &mut *pool.get()?,
@@ -181,6 +182,11 @@ fn main() -> anyhow::Result<()> {
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     finmatch::telemetry::return_large_allocations();
+    if settings.password_hash_cost == auth::HashCost::Test {
+        tracing::warn!(
+            "FINMATCH_PASSWORD_HASH_COST=test: new password hashes are weak; for tests only"
+        );
+    }
     let pool = startup::prepare_database(&settings)?;
     startup::ensure_admin(&pool, &settings)?;
     let app = Application::build(&settings, pool.clone())?;
@@ -229,7 +235,8 @@ fn create_user(
     };
     let org = db::orgs::find(&mut conn, org_id)?
         .with_context(|| format!("organization {org_id} does not exist"))?;
-    let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = auth::hash_password(password, settings.password_hash_cost)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = finmatch::app::users::add(&mut conn, org.id, username, &hash, db::now())
         .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
     println!(

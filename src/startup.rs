@@ -191,6 +191,7 @@ impl Application {
             hashing: HashGate::new(
                 settings.hash_concurrency,
                 std::time::Duration::from_millis(settings.hash_wait_ms),
+                settings.password_hash_cost,
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
             webhook_allow: settings.webhook_allow_networks.clone(),
@@ -337,7 +338,8 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
             credentials::MIN_PASSWORD_LEN
         );
     }
-    let hash = credentials::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = credentials::hash_password(&password, settings.password_hash_cost)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     // The unique username decides when instances start at once: the loser sees it taken.
     let created = conn.write_transaction(|conn| -> AppResult<bool> {
         if db::users::username_taken(conn, "admin")? {

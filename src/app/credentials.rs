@@ -5,7 +5,7 @@
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
-use argon2::Argon2;
+use argon2::{Argon2, Params};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -122,14 +122,21 @@ impl JwtKeys {
 pub struct HashGate {
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     wait: std::time::Duration,
+    cost: HashCost,
 }
 
 impl HashGate {
-    pub fn new(permits: usize, wait: std::time::Duration) -> Self {
+    pub fn new(permits: usize, wait: std::time::Duration, cost: HashCost) -> Self {
         HashGate {
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
             wait,
+            cost,
         }
+    }
+
+    /// What a new hash costs here (a verification costs what its stored hash says).
+    pub fn cost(&self) -> HashCost {
+        self.cost
     }
 
     /// Runs `f` (a hash or a verification) on the blocking pool under a permit.
@@ -154,14 +161,40 @@ impl HashGate {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move || hash_password(&password)).await?
+        let cost = self.cost;
+        self.run(move || hash_password(&password, cost)).await?
     }
 }
 
-/// argon2id with the crate's default (OWASP) parameters.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
+/// The work a new password hash costs (`FINMATCH_PASSWORD_HASH_COST`). A verification
+/// always costs what the stored hash records, so hashes of either cost verify anywhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HashCost {
+    /// argon2id with the crate's default (OWASP) parameters: 19 MiB, 2 passes.
+    #[default]
+    Standard,
+    /// argon2id at its minimum (8 KiB, 1 pass): for test suites that create thousands of
+    /// users, never for a deployment (start-up warns).
+    Test,
+}
+
+impl HashCost {
+    fn hasher(self) -> Argon2<'static> {
+        match self {
+            HashCost::Standard => Argon2::default(),
+            HashCost::Test => {
+                let params = Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None)
+                    .unwrap_or_default();
+                Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            }
+        }
+    }
+}
+
+/// An argon2id hash of `password` at `cost`.
+pub fn hash_password(password: &str, cost: HashCost) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    cost.hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(AppError::internal)
@@ -177,10 +210,16 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// A fixed hash verified when the username is unknown, so timing does not reveal which
-/// usernames exist.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("finmatch-dummy-password").unwrap_or_default())
+/// usernames exist; at the cost new hashes have, so it takes as long as a real one.
+pub fn dummy_hash(cost: HashCost) -> &'static str {
+    use std::sync::OnceLock;
+    static STANDARD: OnceLock<String> = OnceLock::new();
+    static TEST: OnceLock<String> = OnceLock::new();
+    let cell = match cost {
+        HashCost::Standard => &STANDARD,
+        HashCost::Test => &TEST,
+    };
+    cell.get_or_init(|| hash_password("finmatch-dummy-password", cost).unwrap_or_default())
 }
 
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -209,4 +248,23 @@ pub fn validate_username(username: &str) -> Result<(), String> {
         return Err("may contain only ASCII letters, digits and . _ - @".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A verification reads the cost from the stored hash, so hashes made at either cost
+    /// verify under any setting.
+    #[test]
+    fn hashes_of_either_cost_verify() {
+        for cost in [HashCost::Standard, HashCost::Test] {
+            let h = hash_password("correct horse battery", cost).unwrap();
+            assert!(h.starts_with("$argon2id$"), "{h}");
+            assert_eq!(h.contains("m=19456,t=2"), cost == HashCost::Standard, "{h}");
+            assert!(verify_password("correct horse battery", &h));
+            assert!(!verify_password("correct horse batterz", &h));
+            assert!(verify_password("finmatch-dummy-password", dummy_hash(cost)));
+        }
+    }
 }

@@ -259,13 +259,14 @@ pub async fn login(
         })
         .await?
     };
+    let cost = state.hashing.cost();
     let (ok, found) = state
         .hashing
         .run(move || {
             let hash = found
                 .as_ref()
                 .map(|(u, _)| u.password_hash.as_str())
-                .unwrap_or(credentials::dummy_hash());
+                .unwrap_or(credentials::dummy_hash(cost));
             let ok = credentials::verify_password(&password, hash) && found.is_some();
             (ok, found)
         })

@@ -565,6 +565,20 @@ fn throttle_rows(app: &TestApp) -> Vec<String> {
 /// Password hashing runs on a bounded number of slots; past them a login answers 503 with
 /// Retry-After rather than taking another 19 MiB.
 async fn password_checks_are_bounded(app: TestApp) {
+    // The suite hashes cheaply; this check needs a verification that costs what a real one
+    // does, so the admin's hash is replaced by one at the standard cost.
+    {
+        use diesel::prelude::*;
+        use finmatch::app::credentials::{hash_password, HashCost};
+        use finmatch::db::schema::users;
+        let hash = hash_password("an-admin-password", HashCost::Standard).unwrap();
+        assert!(hash.contains("m=19456"), "{hash}");
+        let mut c = app.pool.get().unwrap();
+        diesel::update(users::table.filter(users::username.eq("admin")))
+            .set(users::password_hash.eq(hash))
+            .execute(&mut c)
+            .unwrap();
+    }
     let narrow = app
         .sibling_with(&[
             ("FINMATCH_HASH_CONCURRENCY", "1"),

@@ -147,6 +147,8 @@ pub fn settings_with(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
         db.data_dir().to_string_lossy().into_owned(),
     );
     map.insert("FINMATCH_JWT_SECRET".to_owned(), JWT_SECRET.to_owned());
+    // Thousands of users are created; `password_checks_are_bounded` stores a standard one.
+    map.insert("FINMATCH_PASSWORD_HASH_COST".to_owned(), "test".to_owned());
     map.insert(
         "FINMATCH_ADMIN_PASSWORD".to_owned(),
         ADMIN_PASSWORD.to_owned(),
