@@ -19,6 +19,7 @@ mod schema;
 mod stats;
 mod stored;
 mod subsidies;
+mod usecases;
 mod webhooks;
 
 /// `FINMATCH_REQUIRE_POSTGRES=1` (as in CI) turns "PostgreSQL variants ignored" into a failure.
