@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::{self, DbConnection};
 use crate::domain::org::Role;
@@ -44,7 +44,7 @@ fn check_year(year: i32) -> AppResult<()> {
 #[tracing::instrument(skip_all, fields(user = auth.user_id, year = year))]
 pub fn put(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     year: i32,
     cmd: CalendarYear,
 ) -> AppResult<CalendarView> {

@@ -1,11 +1,26 @@
-//! Who is asking: the authenticated caller every use case takes.
+//! Who is asking: the authenticated caller every use case takes, with the scope of what it
+//! may see, resolved once per request.
 
 use super::error::AppError;
 use crate::domain::org::Role;
+use crate::domain::scope::Scope;
+
+/// What a verified access token says (`app::credentials::JwtKeys::verify`); it becomes a
+/// `Caller` once the database confirms it is live (`app::session::resolve`).
+#[derive(Clone, Copy, Debug)]
+pub struct Token {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub role: Role,
+    pub jti: uuid::Uuid,
+    pub token_version: i64,
+    /// The token's `exp`, unix seconds.
+    pub expires_at: i64,
+}
 
 /// The authenticated caller.
-#[derive(Clone, Copy, Debug)]
-pub struct Auth {
+#[derive(Clone, Debug)]
+pub struct Caller {
     pub user_id: i64,
     pub org_id: i64,
     pub role: Role,
@@ -14,9 +29,25 @@ pub struct Auth {
     pub token_version: i64,
     /// The token's `exp`, unix seconds.
     pub expires_at: i64,
+    /// What this caller may see; every scoped lookup takes it.
+    pub scope: Scope,
 }
 
-impl Auth {
+impl Caller {
+    /// The caller a live token stands for; `supervised` is its organization's region when it
+    /// is a finance office.
+    pub fn new(token: Token, supervised: Option<String>) -> Self {
+        Caller {
+            user_id: token.user_id,
+            org_id: token.org_id,
+            role: token.role,
+            jti: token.jti,
+            token_version: token.token_version,
+            expires_at: token.expires_at,
+            scope: Scope::of(token.role, token.org_id, supervised),
+        }
+    }
+
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.role) {

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::caller::Auth;
+use super::caller::Token;
 use super::error::AppError;
 use crate::domain::org::Role;
 
@@ -85,7 +85,7 @@ impl JwtKeys {
             .map_err(AppError::internal)
     }
 
-    pub fn verify(&self, token: &str) -> Result<Auth, AppError> {
+    pub fn verify(&self, token: &str) -> Result<Token, AppError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -105,7 +105,7 @@ impl JwtKeys {
         let user_id = c.sub.parse().map_err(|_| invalid())?;
         let role = Role::parse(&c.role).ok_or_else(invalid)?;
         let jti = uuid::Uuid::parse_str(&c.jti).map_err(|_| invalid())?;
-        Ok(Auth {
+        Ok(Token {
             user_id,
             org_id: c.org,
             role,

@@ -5,13 +5,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::effects::{Effects, Keep, Receipt};
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::catalog::MatchingCache;
 pub use crate::db::demands::DemandFilter;
 use crate::db::demands::{self, DemandFields, DemandRow};
-use crate::db::orgs::{self, EnterpriseScope};
+use crate::db::orgs;
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
 use crate::domain::demand::{DemandStatus, Purpose};
@@ -19,6 +19,7 @@ use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rate::Rate;
+use crate::domain::scope::Scope;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 
@@ -227,16 +228,12 @@ impl Draft {
     }
 }
 
-fn scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<EnterpriseScope> {
-    Ok(orgs::enterprise_scope(conn, auth.org_id, auth.role)?)
-}
-
 /// Loads a demand the caller may see (404 otherwise) and checks that the caller is its
 /// enterprise (403 otherwise).
-fn owned(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<(DemandRow, String)> {
-    let scope = scope(conn, auth)?;
+fn owned(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<(DemandRow, String)> {
+    let scope = &auth.scope;
     let found =
-        demands::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("demand"))?;
+        demands::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("demand"))?;
     if auth.role != Role::Enterprise || found.0.enterprise_id != auth.org_id {
         return Err(AppError::forbidden(
             "only the enterprise that posted a demand may change it",
@@ -286,7 +283,7 @@ fn notify_eligible_banks(
 #[tracing::instrument(skip_all, fields(enterprise = auth.org_id))]
 pub fn create<R: Receipt<DemandView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     cmd: CreateDemand,
     matching: &MatchingCache,
     receipt: R,
@@ -318,21 +315,21 @@ pub fn create<R: Receipt<DemandView>>(
 /// admin all.
 pub fn list(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     filter: DemandFilter,
 ) -> AppResult<Vec<DemandView>> {
-    let scope = scope(conn, auth)?;
-    demands::list(conn, &scope, &filter, today())?
+    let scope = &auth.scope;
+    demands::list(conn, scope, &filter, today())?
         .into_iter()
         .map(|(row, name)| DemandView::new(row, name))
         .collect()
 }
 
 /// One demand, if in the caller's scope.
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<DemandView> {
-    let scope = scope(conn, auth)?;
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<DemandView> {
+    let scope = &auth.scope;
     let (row, name) =
-        demands::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("demand"))?;
+        demands::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("demand"))?;
     DemandView::new(row, name)
 }
 
@@ -340,7 +337,7 @@ pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<DemandVie
 #[tracing::instrument(skip(conn, auth, patch), fields(user = auth.user_id))]
 pub fn patch(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     patch: PatchDemand,
 ) -> AppResult<DemandView> {
@@ -372,7 +369,7 @@ pub fn patch(
 #[tracing::instrument(skip(conn, auth, cmd), fields(user = auth.user_id))]
 pub fn close(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: CloseDemand,
 ) -> AppResult<DemandView> {
@@ -394,8 +391,8 @@ pub fn close(
 }
 
 /// The demand as its enterprise now sees it.
-fn reread(conn: &mut DbConnection, auth: &Auth, id: i64, name: String) -> AppResult<DemandView> {
-    let (row, _) = demands::find_visible(conn, id, &EnterpriseScope::Own(auth.org_id))?
+fn reread(conn: &mut DbConnection, auth: &Caller, id: i64, name: String) -> AppResult<DemandView> {
+    let (row, _) = demands::find_visible(conn, id, &Scope::Enterprise(auth.org_id))?
         .ok_or_else(|| AppError::not_found("demand"))?;
     DemandView::new(row, name)
 }

@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, StatusCode, Validator};
 pub use crate::db::enterprises::EnterpriseFilter;
 use crate::db::enterprises::{self as repo, NewQualification, ProfileUpdate, QualificationRow};
-use crate::db::orgs::{self, EnterpriseRow, EnterpriseScope, OrgRow};
+use crate::db::orgs::{EnterpriseRow, OrgRow};
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
@@ -144,18 +144,14 @@ impl EnterpriseView {
     }
 }
 
-fn scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<EnterpriseScope> {
-    Ok(orgs::enterprise_scope(conn, auth.org_id, auth.role)?)
-}
-
 /// The enterprise if visible (404 otherwise).
-fn visible(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<(OrgRow, EnterpriseRow)> {
-    let scope = scope(conn, auth)?;
-    repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("enterprise"))
+fn visible(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<(OrgRow, EnterpriseRow)> {
+    let scope = &auth.scope;
+    repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("enterprise"))
 }
 
 /// May the caller record or remove qualifications: the enterprise itself, its finance office, admin.
-fn may_certify(auth: &Auth) -> bool {
+fn may_certify(auth: &Caller) -> bool {
     matches!(
         auth.role,
         Role::Enterprise | Role::FinanceOffice | Role::Admin
@@ -170,13 +166,13 @@ fn load_view(conn: &mut DbConnection, org: OrgRow, e: EnterpriseRow) -> AppResul
 /// Enterprises in the caller's scope (admin: all; finance office: its region).
 pub fn list(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     mut filter: repo::EnterpriseFilter,
 ) -> AppResult<Vec<EnterpriseView>> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
-    let scope = scope(conn, auth)?;
+    let scope = &auth.scope;
     filter.today = Some(today());
-    let rows = repo::list(conn, &scope, &filter)?;
+    let rows = repo::list(conn, scope, &filter)?;
     let ids: Vec<i64> = rows.iter().map(|(o, _)| o.id).collect();
     let mut by_enterprise: HashMap<i64, Vec<Stored>> = HashMap::new();
     for q in with_domain(repo::qualification_rows_of(conn, &ids)?)? {
@@ -192,7 +188,7 @@ pub fn list(
 }
 
 /// One enterprise (itself, its finance office, admin).
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<EnterpriseView> {
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<EnterpriseView> {
     let (org, e) = visible(conn, auth, id)?;
     load_view(conn, org, e)
 }
@@ -202,7 +198,7 @@ pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Enterpris
 #[tracing::instrument(skip(conn, auth, b), fields(user = auth.user_id))]
 pub fn update(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     b: UpdateEnterprise,
 ) -> AppResult<EnterpriseView> {
@@ -272,7 +268,7 @@ pub fn update(
 #[tracing::instrument(skip(conn, auth, b, receipt), fields(user = auth.user_id))]
 pub fn add_qualification<R: Receipt<QualificationView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     b: CreateQualification,
     receipt: R,
@@ -327,7 +323,7 @@ pub fn add_qualification<R: Receipt<QualificationView>>(
 /// An enterprise's qualifications (same visibility as the enterprise).
 pub fn qualifications(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     valid_on: Option<NaiveDate>,
     after_id: Option<i64>,
@@ -342,7 +338,7 @@ pub fn qualifications(
 #[tracing::instrument(skip(conn, auth), fields(user = auth.user_id))]
 pub fn remove_qualification(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     qid: i64,
 ) -> AppResult<()> {

@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::error::{AppError, AppResult};
 use super::pagination::next_offset_cursor;
 use crate::catalog::{self, CachedPage, MatchingCache};
-use crate::db::{self, orgs, DbConnection};
+use crate::db::{self, DbConnection};
 use crate::domain::demand::Purpose;
 use crate::domain::matching::{evaluate, Reason};
 use crate::domain::money::Money;
@@ -89,14 +89,14 @@ fn today() -> NaiveDate {
 #[tracing::instrument(skip(conn, auth, cache))]
 pub fn recommendations(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     cache: &MatchingCache,
     id: i64,
     include_ineligible: bool,
     limit: i64,
     offset: usize,
 ) -> AppResult<Arc<CachedPage>> {
-    let scope = orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
+    let scope = &auth.scope;
     let today = today();
     let rank = catalog::RankKey {
         demand_id: id,
@@ -111,18 +111,17 @@ pub fn recommendations(
     };
     // A cached page answers with one query (the counters); scope is still checked.
     if let Some(page) = cache.cached_result(&key) {
-        if !scope.covers(page.enterprise_id, &page.region_code) {
+        if !scope.covers_enterprise(page.enterprise_id, &page.region_code) {
             return Err(AppError::not_found("demand"));
         }
         return Ok(page);
     }
     if let Some(r) = cache.cached_ranking(&rank) {
-        if !scope.covers(r.enterprise_id, &r.region_code) {
+        if !scope.covers_enterprise(r.enterprise_id, &r.region_code) {
             return Err(AppError::not_found("demand"));
         }
     } else {
-        db::demands::find_visible(conn, id, &scope)?
-            .ok_or_else(|| AppError::not_found("demand"))?;
+        db::demands::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("demand"))?;
     }
     let demand = db::catalog::demand(conn, id)?.ok_or_else(|| AppError::not_found("demand"))?;
     let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
@@ -203,14 +202,14 @@ pub fn recommendations(
 #[tracing::instrument(skip(conn, auth, cache))]
 pub fn candidates(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     cache: &MatchingCache,
     id: i64,
     limit: i64,
     offset: usize,
 ) -> AppResult<Candidates> {
     // Invisible → 404; visible but another bank's (or the caller is no bank) → 403.
-    let (row, _) = db::products::find_visible(conn, id, super::products::viewer(auth))?
+    let (row, _) = db::products::find_visible(conn, id, &auth.scope)?
         .ok_or_else(|| AppError::not_found("product"))?;
     if !(auth.is_admin() || (auth.role == Role::Bank && row.bank_id == auth.org_id)) {
         return Err(AppError::forbidden(

@@ -25,7 +25,7 @@ pub mod users;
 pub mod views;
 pub mod webhooks;
 
-pub use caller::Auth;
+pub use caller::Caller;
 pub use error::{AppError, AppResult};
 pub use state::AppState;
 

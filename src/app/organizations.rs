@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use super::views::{OrganizationView, UserView};
@@ -89,7 +89,7 @@ pub fn add(conn: &mut DbConnection, new: &orgs::NewOrg) -> AppResult<orgs::OrgRo
 #[tracing::instrument(skip_all)]
 pub fn create<R: Receipt<OrganizationView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     b: CreateOrganization,
     receipt: R,
 ) -> AppResult<R::Out> {
@@ -117,11 +117,11 @@ pub fn create<R: Receipt<OrganizationView>>(
 /// admins.
 pub fn list(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     filter: OrgFilter,
 ) -> AppResult<Vec<OrganizationView>> {
-    let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
-    let rows = orgs::list(conn, &scope, &filter)?;
+    let scope = &auth.scope;
+    let rows = orgs::list(conn, scope, &filter)?;
     let ids: Vec<i64> = rows
         .iter()
         .filter(|o| o.kind == OrgKind::Enterprise)
@@ -141,10 +141,10 @@ pub fn list(
 }
 
 /// One organization, if visible to the caller (404 otherwise).
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<OrganizationView> {
-    let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<OrganizationView> {
+    let scope = &auth.scope;
     let org =
-        orgs::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("organization"))?;
+        orgs::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("organization"))?;
     let ent = orgs::find_enterprise(conn, org.id)?;
     Ok(OrganizationView::new(org, ent.as_ref()))
 }
@@ -152,13 +152,13 @@ pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Organizat
 /// The users of an organization (admin).
 pub fn users(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     org_id: i64,
     after_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<UserView>> {
-    let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
-    let org = orgs::find_visible(conn, org_id, &scope)?
+    let scope = &auth.scope;
+    let org = orgs::find_visible(conn, org_id, scope)?
         .ok_or_else(|| AppError::not_found("organization"))?;
     auth.require(&[Role::Admin])?;
     let rows = users::list_for_org(conn, org.id, after_id, limit)?;

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 pub use crate::db::products::ProductFilter;
-use crate::db::products::{self as repo, ProductFields, ProductRow, Viewer};
+use crate::db::products::{self as repo, ProductFields, ProductRow};
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
@@ -274,14 +274,6 @@ impl ProductView {
     }
 }
 
-pub(crate) fn viewer(auth: &Auth) -> Viewer {
-    match auth.role {
-        Role::Admin => Viewer::Admin,
-        Role::Bank => Viewer::Bank(auth.org_id),
-        _ => Viewer::Other,
-    }
-}
-
 fn bank_name(conn: &mut DbConnection, bank_id: i64) -> AppResult<String> {
     Ok(crate::db::orgs::find(conn, bank_id)?
         .map(|o| o.name)
@@ -292,7 +284,7 @@ fn bank_name(conn: &mut DbConnection, bank_id: i64) -> AppResult<String> {
 #[tracing::instrument(skip_all, fields(bank = auth.org_id))]
 pub fn create<R: Receipt<ProductView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     b: CreateProduct,
     receipt: R,
 ) -> AppResult<R::Out> {
@@ -323,19 +315,19 @@ pub fn create<R: Receipt<ProductView>>(
 /// The catalog as the caller sees it (drafts only to their own bank).
 pub fn list(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     filter: ProductFilter,
 ) -> AppResult<Vec<ProductView>> {
-    repo::list(conn, viewer(auth), &filter)?
+    repo::list(conn, &auth.scope, &filter)?
         .into_iter()
         .map(|(r, n)| ProductView::new(r, n))
         .collect()
 }
 
 /// One product (a draft only to its own bank).
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ProductView> {
-    let (row, name) = repo::find_visible(conn, id, viewer(auth))?
-        .ok_or_else(|| AppError::not_found("product"))?;
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ProductView> {
+    let (row, name) =
+        repo::find_visible(conn, id, &auth.scope)?.ok_or_else(|| AppError::not_found("product"))?;
     ProductView::new(row, name)
 }
 
@@ -343,7 +335,7 @@ pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ProductVi
 #[tracing::instrument(skip(conn, auth, patch), fields(user = auth.user_id))]
 pub fn patch(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     patch: PatchProduct,
 ) -> AppResult<ProductView> {
@@ -355,7 +347,7 @@ pub fn patch(
         let Some(row) = owned else {
             // Visible to them (another bank's active product)? Then the action is
             // forbidden; otherwise it does not exist.
-            return Err(match repo::find_visible(conn, id, viewer(auth))? {
+            return Err(match repo::find_visible(conn, id, &auth.scope)? {
                 Some(_) => AppError::forbidden("only the bank that owns a product may change it"),
                 None => AppError::not_found("product"),
             });

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::{Caller, Token};
 use super::credentials;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
@@ -292,20 +292,18 @@ pub async fn login(
     }
 }
 
-/// Whether a verified token still counts: its user is enabled, it is not revoked, and no
-/// password change has moved past it. One query, on every instance sharing the database.
-pub fn token_is_live(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<bool> {
-    let jti = auth.jti.to_string();
-    Ok(users::token_is_live(
-        conn,
-        auth.user_id,
-        &jti,
-        auth.token_version,
-    )?)
+/// The caller a verified token stands for, if the token still counts: its user is enabled, it
+/// is not revoked, and no password change has moved past it. One query, on every instance
+/// sharing the database, which also reads the region a finance office supervises — the
+/// caller's scope is settled here, once per request.
+pub fn resolve(conn: &mut db::DbConnection, token: Token) -> AppResult<Option<Caller>> {
+    let jti = token.jti.to_string();
+    let state = users::token_state(conn, token.user_id, &jti, token.token_version)?;
+    Ok(state.map(|supervised| Caller::new(token, supervised)))
 }
 
 /// Revokes the presented token, on every instance.
-pub fn logout(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<LoggedOut> {
+pub fn logout(conn: &mut db::DbConnection, auth: &Caller) -> AppResult<LoggedOut> {
     let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
         .map(|t| t.naive_utc())
         .unwrap_or_else(db::now);
@@ -318,7 +316,7 @@ pub fn logout(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<LoggedOut> 
 #[tracing::instrument(skip_all, fields(user = auth.user_id))]
 pub async fn change_password(
     state: &AppState,
-    auth: Auth,
+    auth: Caller,
     cmd: ChangePassword,
 ) -> AppResult<UserView> {
     let ChangePassword {
@@ -366,7 +364,7 @@ pub async fn change_password(
 }
 
 /// The caller: user, role and organization.
-pub fn me(conn: &mut db::DbConnection, auth: &Auth) -> AppResult<MeResponse> {
+pub fn me(conn: &mut db::DbConnection, auth: &Caller) -> AppResult<MeResponse> {
     let (user, org) = users::find_with_org(conn, auth.user_id)?
         .ok_or_else(|| AppError::unauthorized("the user of this token no longer exists"))?;
     let ent = orgs::find_enterprise(conn, org.id)?;

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::credentials;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
@@ -72,7 +72,7 @@ pub fn add(
 #[tracing::instrument(skip_all, fields(org = org_id))]
 pub async fn create<R>(
     state: &AppState,
-    auth: Auth,
+    auth: Caller,
     org_id: i64,
     cmd: CreateUser,
     receipt: R,
@@ -81,8 +81,8 @@ where
     R: Receipt<UserView> + Send + 'static,
     R::Out: Send + 'static,
 {
+    let scope = auth.scope.clone();
     let org = super::run(state, move |conn| {
-        let scope = orgs::scope_for(conn, auth.org_id, auth.is_admin())?;
         orgs::find_visible(conn, org_id, &scope)?.ok_or_else(|| AppError::not_found("organization"))
     })
     .await?;
@@ -109,7 +109,7 @@ where
 #[tracing::instrument(skip(conn, auth), fields(admin = auth.user_id))]
 pub fn set_disabled(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     disabled: bool,
 ) -> AppResult<UserView> {

@@ -5,7 +5,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use super::{run, AppState};
@@ -113,11 +113,11 @@ pub fn delivery_view(d: DeliveryRow) -> DeliveryView {
 const SUBSCRIBERS: [Role; 3] = [Role::Bank, Role::Enterprise, Role::Guarantor];
 
 /// Owner filter: admins see every subscription, others their organization's.
-fn owner(auth: &Auth) -> Option<i64> {
+fn owner(auth: &Caller) -> Option<i64> {
     (!auth.is_admin()).then_some(auth.org_id)
 }
 
-fn find(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<WebhookRow> {
+fn find(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<WebhookRow> {
     repo::find(conn, id, owner(auth))?.ok_or_else(|| AppError::not_found("webhook"))
 }
 
@@ -126,7 +126,7 @@ fn find(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<WebhookRow> 
 #[tracing::instrument(skip_all, fields(org = auth.org_id))]
 pub async fn create<R>(
     state: &AppState,
-    auth: Auth,
+    auth: Caller,
     b: CreateWebhook,
     receipt: R,
 ) -> AppResult<R::Out>
@@ -210,7 +210,7 @@ where
 /// The caller's subscriptions (admin: all).
 pub fn list(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     after_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<WebhookView>> {
@@ -222,7 +222,7 @@ pub fn list(
 
 /// Deletes a subscription; its pending deliveries are dropped, its log is kept.
 #[tracing::instrument(skip(conn, auth), fields(org = auth.org_id))]
-pub fn delete(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<()> {
+pub fn delete(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<()> {
     conn.write_transaction(|conn| {
         find(conn, auth, id)?;
         repo::deactivate(conn, id)?;
@@ -233,7 +233,7 @@ pub fn delete(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<()> {
 /// The delivery log of a subscription.
 pub fn deliveries(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     after_id: Option<i64>,
     limit: i64,

@@ -3,7 +3,6 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::orgs::EnterpriseScope;
 use super::schema::{demands, organizations};
 use super::types::JsonText;
 use super::DbConnection;
@@ -11,6 +10,7 @@ use crate::domain::demand::Purpose;
 use crate::domain::demand::{DemandEvent, DemandStatus};
 use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rollup::{DemandCell, Rollup};
+use crate::domain::scope::Scope;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = demands)]
@@ -151,15 +151,13 @@ type Boxed<'a> = diesel::helper_types::IntoBoxed<
 >;
 
 /// Demands of the enterprises in `scope`.
-fn scoped(scope: &EnterpriseScope) -> Boxed<'static> {
+fn scoped(scope: &Scope) -> Boxed<'static> {
     let q = demands::table.inner_join(organizations::table).into_boxed();
     match scope {
-        EnterpriseScope::All => q,
-        EnterpriseScope::Own(id) => q.filter(demands::enterprise_id.eq(*id)),
-        EnterpriseScope::Region(prefix) => {
-            q.filter(organizations::region_code.like(format!("{prefix}%")))
-        }
-        EnterpriseScope::Nothing => q.filter(demands::id.lt(0)),
+        Scope::Everything => q,
+        Scope::Enterprise(id) => q.filter(demands::enterprise_id.eq(*id)),
+        Scope::Region(prefix) => q.filter(organizations::region_code.like(format!("{prefix}%"))),
+        Scope::Bank(_) | Scope::Guarantor(_) | Scope::Nothing => q.filter(demands::id.lt(0)),
     }
 }
 
@@ -167,7 +165,7 @@ fn scoped(scope: &EnterpriseScope) -> Boxed<'static> {
 pub fn find_visible(
     conn: &mut DbConnection,
     id: i64,
-    scope: &EnterpriseScope,
+    scope: &Scope,
 ) -> QueryResult<Option<(DemandRow, String)>> {
     scoped(scope)
         .filter(demands::id.eq(id))
@@ -190,7 +188,7 @@ pub struct DemandFilter {
 /// live demand past `needed_by` counts as expired.
 pub fn list(
     conn: &mut DbConnection,
-    scope: &EnterpriseScope,
+    scope: &Scope,
     f: &DemandFilter,
     today: NaiveDate,
 ) -> QueryResult<Vec<(DemandRow, String)>> {

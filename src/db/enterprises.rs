@@ -3,10 +3,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::orgs::{EnterpriseRow, EnterpriseScope, OrgRow};
+use super::orgs::{EnterpriseRow, OrgRow};
 use super::schema::{demands, enterprises, loans, matches, organizations, qualifications};
 use super::DbConnection;
 use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
+use crate::domain::scope::Scope;
 
 type Boxed = diesel::helper_types::IntoBoxed<
     'static,
@@ -14,24 +15,23 @@ type Boxed = diesel::helper_types::IntoBoxed<
     super::conn::MultiBackend,
 >;
 
-fn scoped(scope: &EnterpriseScope) -> Boxed {
+/// The enterprises `scope` may see (`Scope::covers_enterprise`, as a filter).
+fn scoped(scope: &Scope) -> Boxed {
     let q = organizations::table
         .inner_join(enterprises::table)
         .into_boxed();
     match scope {
-        EnterpriseScope::All => q,
-        EnterpriseScope::Own(id) => q.filter(organizations::id.eq(*id)),
-        EnterpriseScope::Region(prefix) => {
-            q.filter(organizations::region_code.like(format!("{prefix}%")))
-        }
-        EnterpriseScope::Nothing => q.filter(organizations::id.lt(0)),
+        Scope::Everything => q,
+        Scope::Enterprise(id) => q.filter(organizations::id.eq(*id)),
+        Scope::Region(prefix) => q.filter(organizations::region_code.like(format!("{prefix}%"))),
+        Scope::Bank(_) | Scope::Guarantor(_) | Scope::Nothing => q.filter(organizations::id.lt(0)),
     }
 }
 
 pub fn find_visible(
     conn: &mut DbConnection,
     id: i64,
-    scope: &EnterpriseScope,
+    scope: &Scope,
 ) -> QueryResult<Option<(OrgRow, EnterpriseRow)>> {
     scoped(scope)
         .filter(organizations::id.eq(id))
@@ -55,7 +55,7 @@ pub struct EnterpriseFilter {
 
 pub fn list(
     conn: &mut DbConnection,
-    scope: &EnterpriseScope,
+    scope: &Scope,
     f: &EnterpriseFilter,
 ) -> QueryResult<Vec<(OrgRow, EnterpriseRow)>> {
     let mut q = scoped(scope).select((OrgRow::as_select(), EnterpriseRow::as_select()));

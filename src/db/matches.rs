@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::schema::{loans, match_events, matches, organizations};
 use super::DbConnection;
 use crate::domain::lifecycle::{Deadline, EventAction, MatchState, Party};
-use crate::domain::org::Role;
+use crate::domain::scope::Scope;
 use crate::domain::subsidy::CounterGuarantee;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -78,50 +78,29 @@ pub fn insert(conn: &mut DbConnection, m: &NewMatch) -> QueryResult<MatchRow> {
         .get_result(c))
 }
 
-/// Which matches a caller sees.
-#[derive(Clone, Debug)]
-pub enum MatchScope {
-    All,
-    Enterprise(i64),
-    Bank(i64),
-    Region(String),
-    Nothing,
-}
-
-pub fn scope_for(conn: &mut DbConnection, org_id: i64, role: Role) -> QueryResult<MatchScope> {
-    Ok(match role {
-        Role::Admin => MatchScope::All,
-        Role::Enterprise => MatchScope::Enterprise(org_id),
-        Role::Bank => MatchScope::Bank(org_id),
-        Role::FinanceOffice => match super::orgs::supervised_region(conn, org_id)? {
-            Some(p) => MatchScope::Region(p),
-            None => MatchScope::Nothing,
-        },
-        Role::Guarantor => MatchScope::Nothing,
-    })
-}
-
-fn scoped(scope: &MatchScope) -> matches::BoxedQuery<'static, super::conn::MultiBackend> {
+/// The matches `scope` may see: an enterprise's own, a bank's on its products, a finance
+/// office's in its region; a guarantor sees loans, not matches.
+fn scoped(scope: &Scope) -> matches::BoxedQuery<'static, super::conn::MultiBackend> {
     let q = matches::table.into_boxed();
     match scope {
-        MatchScope::All => q,
-        MatchScope::Enterprise(id) => q.filter(matches::enterprise_id.eq(*id)),
-        MatchScope::Bank(id) => q.filter(matches::bank_id.eq(*id)),
-        MatchScope::Region(p) => q.filter(
+        Scope::Everything => q,
+        Scope::Enterprise(id) => q.filter(matches::enterprise_id.eq(*id)),
+        Scope::Bank(id) => q.filter(matches::bank_id.eq(*id)),
+        Scope::Region(p) => q.filter(
             matches::enterprise_id.eq_any(
                 organizations::table
                     .filter(organizations::region_code.like(format!("{p}%")))
                     .select(organizations::id),
             ),
         ),
-        MatchScope::Nothing => q.filter(matches::id.lt(0)),
+        Scope::Guarantor(_) | Scope::Nothing => q.filter(matches::id.lt(0)),
     }
 }
 
 pub fn find_visible(
     conn: &mut DbConnection,
     id: i64,
-    scope: &MatchScope,
+    scope: &Scope,
 ) -> QueryResult<Option<MatchRow>> {
     scoped(scope)
         .filter(matches::id.eq(id))
@@ -130,7 +109,9 @@ pub fn find_visible(
         .optional()
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<MatchRow> {
+/// A match read again by id, after the caller's scope admitted it (`find_visible`) in the same
+/// transaction: to see what a conditional update left.
+pub fn reread(conn: &mut DbConnection, id: i64) -> QueryResult<MatchRow> {
     matches::table
         .find(id)
         .select(MatchRow::as_select())
@@ -148,11 +129,7 @@ pub struct MatchFilter {
     pub limit: i64,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    scope: &MatchScope,
-    f: &MatchFilter,
-) -> QueryResult<Vec<MatchRow>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, f: &MatchFilter) -> QueryResult<Vec<MatchRow>> {
     let mut q = scoped(scope).select(MatchRow::as_select());
     if let Some(s) = &f.state {
         q = q.filter(matches::state.eq(s.clone()));
@@ -438,43 +415,26 @@ pub fn insert_loan(conn: &mut DbConnection, l: &NewLoan) -> QueryResult<LoanRow>
         .get_result(c))
 }
 
-/// Which loans a caller sees: like matches, plus a guarantor sees the loans it guarantees.
-#[derive(Clone, Debug)]
-pub enum LoanScope {
-    Matches(MatchScope),
-    Guarantor(i64),
-}
-
-pub fn loan_scope_for(conn: &mut DbConnection, org_id: i64, role: Role) -> QueryResult<LoanScope> {
-    Ok(match role {
-        Role::Guarantor => LoanScope::Guarantor(org_id),
-        _ => LoanScope::Matches(scope_for(conn, org_id, role)?),
-    })
-}
-
-fn scoped_loans(scope: &LoanScope) -> loans::BoxedQuery<'static, super::conn::MultiBackend> {
+/// The loans `scope` may see: like matches, and a guarantor the loans it guarantees.
+fn scoped_loans(scope: &Scope) -> loans::BoxedQuery<'static, super::conn::MultiBackend> {
     let q = loans::table.into_boxed();
     match scope {
-        LoanScope::Guarantor(g) => q.filter(loans::guarantor_id.eq(*g)),
-        LoanScope::Matches(MatchScope::All) => q,
-        LoanScope::Matches(MatchScope::Enterprise(id)) => q.filter(loans::enterprise_id.eq(*id)),
-        LoanScope::Matches(MatchScope::Bank(id)) => q.filter(loans::bank_id.eq(*id)),
-        LoanScope::Matches(MatchScope::Region(p)) => q.filter(
+        Scope::Everything => q,
+        Scope::Enterprise(id) => q.filter(loans::enterprise_id.eq(*id)),
+        Scope::Bank(id) => q.filter(loans::bank_id.eq(*id)),
+        Scope::Guarantor(g) => q.filter(loans::guarantor_id.eq(*g)),
+        Scope::Region(p) => q.filter(
             loans::enterprise_id.eq_any(
                 organizations::table
                     .filter(organizations::region_code.like(format!("{p}%")))
                     .select(organizations::id),
             ),
         ),
-        LoanScope::Matches(MatchScope::Nothing) => q.filter(loans::id.lt(0)),
+        Scope::Nothing => q.filter(loans::id.lt(0)),
     }
 }
 
-pub fn find_loan(
-    conn: &mut DbConnection,
-    id: i64,
-    scope: &LoanScope,
-) -> QueryResult<Option<LoanRow>> {
+pub fn find_loan(conn: &mut DbConnection, id: i64, scope: &Scope) -> QueryResult<Option<LoanRow>> {
     scoped_loans(scope)
         .filter(loans::id.eq(id))
         .select(LoanRow::as_select())
@@ -496,7 +456,7 @@ pub struct LoanFilter {
 
 pub fn list_loans(
     conn: &mut DbConnection,
-    scope: &LoanScope,
+    scope: &Scope,
     f: &LoanFilter,
 ) -> QueryResult<Vec<LoanRow>> {
     let mut q = scoped_loans(scope).select(LoanRow::as_select());

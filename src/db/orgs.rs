@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{enterprises, organizations};
 use super::DbConnection;
 use crate::domain::org::OrgKind;
+use crate::domain::scope::Scope;
 use crate::domain::size_class::{Industry, SizeClass};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -75,15 +76,6 @@ pub fn find_enterprise(conn: &mut DbConnection, org_id: i64) -> QueryResult<Opti
         .optional()
 }
 
-/// The region a finance office supervises (its `region_code`, a 2-, 4- or 6-digit prefix),
-/// or `None` when `org_id` is no finance office or has none. The one lookup every scope of a
-/// finance office starts from.
-pub fn supervised_region(conn: &mut DbConnection, org_id: i64) -> QueryResult<Option<String>> {
-    Ok(find(conn, org_id)?
-        .filter(|o| o.kind == OrgKind::FinanceOffice)
-        .and_then(|o| o.region_code))
-}
-
 pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         organizations::table.filter(organizations::credit_code.eq(code)),
@@ -91,56 +83,29 @@ pub fn credit_code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<boo
     .get_result(conn)
 }
 
-/// Which organizations a caller may see. Banks, guarantors and finance offices are public
+/// The organizations `scope` may see. Banks, guarantors and finance offices are public
 /// institutions; an enterprise is visible to itself, to finance offices whose region covers it,
 /// and to the platform operator.
-#[derive(Clone, Debug)]
-pub enum OrgScope {
-    All,
-    Caller {
-        own_org: i64,
-        region_prefix: Option<String>,
-    },
-}
-
-/// The scope of a caller: admins see everything, finance offices their region.
-pub fn scope_for(conn: &mut DbConnection, org_id: i64, is_admin: bool) -> QueryResult<OrgScope> {
-    if is_admin {
-        return Ok(OrgScope::All);
-    }
-    let region_prefix = supervised_region(conn, org_id)?;
-    Ok(OrgScope::Caller {
-        own_org: org_id,
-        region_prefix,
-    })
-}
-
-fn scoped(scope: &OrgScope) -> organizations::BoxedQuery<'static, super::conn::MultiBackend> {
+fn scoped(scope: &Scope) -> organizations::BoxedQuery<'static, super::conn::MultiBackend> {
     let q = organizations::table.into_boxed();
+    let public =
+        organizations::kind.eq_any([OrgKind::Bank, OrgKind::Guarantor, OrgKind::FinanceOffice]);
     match scope {
-        OrgScope::All => q,
-        OrgScope::Caller {
-            own_org,
-            region_prefix,
-        } => {
-            let public = organizations::kind.eq_any(["bank", "guarantor", "finance_office"]);
-            let own = organizations::id.eq(*own_org);
-            match region_prefix {
-                Some(prefix) => q.filter(
-                    public.or(own).or(organizations::kind
-                        .eq("enterprise")
-                        .and(organizations::region_code.like(format!("{prefix}%")))),
-                ),
-                None => q.filter(public.or(own)),
-            }
-        }
+        Scope::Everything => q,
+        Scope::Region(prefix) => q.filter(
+            public.or(organizations::kind
+                .eq(OrgKind::Enterprise)
+                .and(organizations::region_code.like(format!("{prefix}%")))),
+        ),
+        Scope::Enterprise(own) => q.filter(public.or(organizations::id.eq(*own))),
+        Scope::Bank(_) | Scope::Guarantor(_) | Scope::Nothing => q.filter(public),
     }
 }
 
 pub fn find_visible(
     conn: &mut DbConnection,
     id: i64,
-    scope: &OrgScope,
+    scope: &Scope,
 ) -> QueryResult<Option<OrgRow>> {
     scoped(scope)
         .filter(organizations::id.eq(id))
@@ -159,7 +124,7 @@ pub struct OrgFilter {
 }
 
 /// Lists by ascending id; fetches `limit + 1` rows so the caller knows whether more exist.
-pub fn list(conn: &mut DbConnection, scope: &OrgScope, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
+pub fn list(conn: &mut DbConnection, scope: &Scope, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
     let mut q = scoped(scope).select(OrgRow::as_select());
     if let Some(kind) = &f.kind {
         q = q.filter(organizations::kind.eq(kind.clone()));
@@ -181,48 +146,6 @@ pub fn enterprises_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<E
         .filter(enterprises::org_id.eq_any(ids))
         .select(EnterpriseRow::as_select())
         .load(conn)
-}
-
-/// Which enterprises (and, through them, their demands, matches and loans) a caller may see.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EnterpriseScope {
-    /// The platform operator.
-    All,
-    /// An enterprise sees itself.
-    Own(i64),
-    /// A finance office sees enterprises whose region code starts with its prefix.
-    Region(String),
-    /// Banks and guarantors see no enterprise directly (they see matches and loans instead).
-    Nothing,
-}
-
-impl EnterpriseScope {
-    pub fn covers(&self, enterprise_id: i64, region_code: &str) -> bool {
-        match self {
-            EnterpriseScope::All => true,
-            EnterpriseScope::Own(id) => *id == enterprise_id,
-            EnterpriseScope::Region(prefix) => region_code.starts_with(prefix.as_str()),
-            EnterpriseScope::Nothing => false,
-        }
-    }
-}
-
-/// The enterprise scope of a caller from its organization (finance offices: their region).
-pub fn enterprise_scope(
-    conn: &mut DbConnection,
-    org_id: i64,
-    role: crate::domain::org::Role,
-) -> QueryResult<EnterpriseScope> {
-    use crate::domain::org::Role;
-    Ok(match role {
-        Role::Admin => EnterpriseScope::All,
-        Role::Enterprise => EnterpriseScope::Own(org_id),
-        Role::FinanceOffice => match supervised_region(conn, org_id)? {
-            Some(prefix) => EnterpriseScope::Region(prefix),
-            None => EnterpriseScope::Nothing,
-        },
-        Role::Bank | Role::Guarantor => EnterpriseScope::Nothing,
-    })
 }
 
 /// A bank recorded a disbursement: the enterprise is no longer a 首贷 candidate.

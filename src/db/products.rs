@@ -7,6 +7,7 @@ use super::schema::{organizations, products};
 use super::types::JsonText;
 use super::DbConnection;
 use crate::domain::product::{Eligibility, GuaranteeMethod, ProductStatus, ProductType};
+use crate::domain::scope::Scope;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = products)]
@@ -62,30 +63,24 @@ pub fn insert(
         .get_result(c))
 }
 
-/// Who is looking: drafts are visible only to their own bank and the platform operator.
-#[derive(Clone, Copy, Debug)]
-pub enum Viewer {
-    Admin,
-    Bank(i64),
-    Other,
-}
-
-fn visible(viewer: Viewer) -> products::BoxedQuery<'static, super::conn::MultiBackend> {
+/// The products `scope` may see: drafts only their own bank and the platform operator.
+fn visible(scope: &Scope) -> products::BoxedQuery<'static, super::conn::MultiBackend> {
     let q = products::table.into_boxed();
-    match viewer {
-        Viewer::Admin => q,
-        Viewer::Bank(id) => q.filter(products::status.ne("draft").or(products::bank_id.eq(id))),
-        Viewer::Other => q.filter(products::status.ne("draft")),
+    let published = products::status.ne(ProductStatus::Draft);
+    match scope {
+        Scope::Everything => q,
+        Scope::Bank(id) => q.filter(published.or(products::bank_id.eq(*id))),
+        _ => q.filter(published),
     }
 }
 
-/// A product and its bank's name, if `viewer` may see it.
+/// A product and its bank's name, if `scope` may see it.
 pub fn find_visible(
     conn: &mut DbConnection,
     id: i64,
-    viewer: Viewer,
+    scope: &Scope,
 ) -> QueryResult<Option<(ProductRow, String)>> {
-    let row: Option<ProductRow> = visible(viewer)
+    let row: Option<ProductRow> = visible(scope)
         .filter(products::id.eq(id))
         .select(ProductRow::as_select())
         .first(conn)
@@ -113,10 +108,10 @@ pub struct ProductFilter {
 /// Lists by ascending id (`limit + 1` rows), each with its bank's name.
 pub fn list(
     conn: &mut DbConnection,
-    viewer: Viewer,
+    scope: &Scope,
     f: &ProductFilter,
 ) -> QueryResult<Vec<(ProductRow, String)>> {
-    let mut q = visible(viewer).select(ProductRow::as_select());
+    let mut q = visible(scope).select(ProductRow::as_select());
     if let Some(t) = &f.product_type {
         q = q.filter(products::product_type.eq(t.clone()));
     }

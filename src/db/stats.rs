@@ -5,12 +5,17 @@ use diesel::prelude::*;
 
 use super::schema::{loans, organizations, subsidy_claims, targets};
 use super::DbConnection;
+use crate::domain::scope::Scope;
 use crate::domain::stats::{LoanRec, Metric};
 use crate::domain::subsidy::PolicyStatus;
 
-/// Which enterprises: all, or those whose region code starts with the prefix.
-#[derive(Clone, Debug, Default)]
+/// What a report covers: whose records (the scope) and which dates.
+#[derive(Clone, Debug)]
 pub struct Slice {
+    /// Whose records count: everything, one region, or nothing (a finance office asking for
+    /// a region outside its own).
+    pub scope: Scope,
+    /// The region the figures are shown for (none: all of them).
     pub region_prefix: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -61,8 +66,10 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
             loans::term_months,
         ))
         .into_boxed();
-    if let Some(p) = &s.region_prefix {
-        lq = lq.filter(loans::region_code.like(format!("{p}%")));
+    match s.scope.report_region() {
+        Some(None) => {}
+        Some(Some(p)) => lq = lq.filter(loans::region_code.like(format!("{p}%"))),
+        None => lq = lq.filter(loans::id.lt(0)),
     }
     if let Some(f) = s.from {
         lq = lq.filter(loans::disbursed_on.ge(f));
@@ -149,14 +156,18 @@ pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotal
     let mut q = subsidy_claims::table
         .select((subsidy_claims::state, subsidy_claims::amount_fen))
         .into_boxed();
-    if let Some(p) = &s.region_prefix {
-        q = q.filter(
-            subsidy_claims::enterprise_id.eq_any(
-                organizations::table
-                    .filter(organizations::region_code.like(format!("{p}%")))
-                    .select(organizations::id),
-            ),
-        );
+    match s.scope.report_region() {
+        Some(None) => {}
+        Some(Some(p)) => {
+            q = q.filter(
+                subsidy_claims::enterprise_id.eq_any(
+                    organizations::table
+                        .filter(organizations::region_code.like(format!("{p}%")))
+                        .select(organizations::id),
+                ),
+            )
+        }
+        None => q = q.filter(subsidy_claims::id.lt(0)),
     }
     if let Some(f) = s.from {
         q = q.filter(subsidy_claims::created_at.ge(f.and_time(NaiveTime::MIN)));
@@ -193,8 +204,10 @@ pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotal
     for (id, name, status, budget_fen, policy_prefix) in all {
         // A policy covers the region when either prefix contains the other: a provincial
         // policy covers a city office, a city policy is part of a provincial office's region.
-        let covers = match (&s.region_prefix, &policy_prefix) {
-            (Some(p), Some(pp)) => p.starts_with(pp.as_str()) || pp.starts_with(p.as_str()),
+        // A policy for the whole country covers every slice, even an empty one.
+        let covers = match (s.scope.report_region(), &policy_prefix) {
+            (Some(Some(p)), Some(pp)) => p.starts_with(pp.as_str()) || pp.starts_with(p),
+            (None, Some(_)) => false,
             _ => true,
         };
         if covers {
@@ -251,17 +264,24 @@ pub fn insert_target(
         .get_result(c))
 }
 
-/// Targets whose region lies inside `prefix` (all when None).
+/// The targets `scope` may see: all (the platform operator), or those whose region lies inside
+/// a finance office's.
+fn scoped_targets(scope: &Scope) -> targets::BoxedQuery<'static, super::conn::MultiBackend> {
+    let q = targets::table.into_boxed();
+    match scope.report_region() {
+        Some(None) => q,
+        Some(Some(p)) => q.filter(targets::region_prefix.like(format!("{p}%"))),
+        None => q.filter(targets::id.lt(0)),
+    }
+}
+
 pub fn list_targets(
     conn: &mut DbConnection,
-    prefix: Option<&str>,
+    scope: &Scope,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<TargetRow>> {
-    let mut q = targets::table.select(TargetRow::as_select()).into_boxed();
-    if let Some(p) = prefix {
-        q = q.filter(targets::region_prefix.like(format!("{p}%")));
-    }
+    let mut q = scoped_targets(scope).select(TargetRow::as_select());
     if let Some(a) = after_id {
         q = q.filter(targets::id.gt(a));
     }
@@ -271,14 +291,11 @@ pub fn list_targets(
 pub fn find_target(
     conn: &mut DbConnection,
     id: i64,
-    prefix: Option<&str>,
+    scope: &Scope,
 ) -> QueryResult<Option<TargetRow>> {
-    let mut q = targets::table
+    scoped_targets(scope)
         .filter(targets::id.eq(id))
         .select(TargetRow::as_select())
-        .into_boxed();
-    if let Some(p) = prefix {
-        q = q.filter(targets::region_prefix.like(format!("{p}%")));
-    }
-    q.first(conn).optional()
+        .first(conn)
+        .optional()
 }

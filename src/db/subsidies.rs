@@ -7,6 +7,7 @@ use super::schema::{lpr_rates, organizations, policies, subsidy_claims as sc};
 use super::types::JsonText;
 use super::DbConnection;
 use crate::domain::rate::Rate;
+use crate::domain::scope::Scope;
 use crate::domain::subsidy::LprPoint;
 use crate::domain::subsidy::{
     ClaimState, PolicyEligibility, PolicyKind, PolicyStatus, Step, StoredRule,
@@ -318,7 +319,9 @@ pub fn budget_used(conn: &mut DbConnection, policy_id: i64) -> QueryResult<i64> 
     Ok(v.into_iter().sum())
 }
 
-pub fn find_claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> {
+/// A claim read again by id, after the caller's scope admitted it (`find_visible_claim`) in
+/// the same transaction.
+pub fn reread_claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> {
     sc::table
         .find(id)
         .select(ClaimRow::as_select())
@@ -326,27 +329,25 @@ pub fn find_claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimR
         .optional()
 }
 
-/// Which claims a caller sees.
-#[derive(Clone, Debug)]
-pub enum ClaimScope {
-    All,
-    Enterprise(i64),
-    /// Claims on loans of this bank.
-    Bank(i64),
-    Payee(i64),
-    Region(String),
+/// A claim, if `scope` may see it.
+pub fn find_visible_claim(
+    conn: &mut DbConnection,
+    id: i64,
+    scope: &Scope,
+) -> QueryResult<Option<ClaimRow>> {
+    match reread_claim(conn, id)? {
+        Some(c) if claim_visible(conn, &c, scope)? => Ok(Some(c)),
+        _ => Ok(None),
+    }
 }
 
-pub fn claim_visible(
-    conn: &mut DbConnection,
-    c: &ClaimRow,
-    scope: &ClaimScope,
-) -> QueryResult<bool> {
+fn claim_visible(conn: &mut DbConnection, c: &ClaimRow, scope: &Scope) -> QueryResult<bool> {
     Ok(match scope {
-        ClaimScope::All => true,
-        ClaimScope::Enterprise(e) => c.enterprise_id == *e,
-        ClaimScope::Payee(p) => c.payee_org_id == *p,
-        ClaimScope::Bank(b) => {
+        Scope::Everything => true,
+        Scope::Enterprise(e) => c.enterprise_id == *e,
+        Scope::Guarantor(p) => c.payee_org_id == *p,
+        Scope::Nothing => false,
+        Scope::Bank(b) => {
             use super::schema::loans;
             loans::table
                 .find(c.loan_id)
@@ -354,7 +355,7 @@ pub fn claim_visible(
                 .first::<i64>(conn)?
                 == *b
         }
-        ClaimScope::Region(prefix) => organizations::table
+        Scope::Region(prefix) => organizations::table
             .find(c.enterprise_id)
             .select(organizations::region_code)
             .first::<Option<String>>(conn)?
@@ -364,7 +365,7 @@ pub fn claim_visible(
 
 pub fn list_claims(
     conn: &mut DbConnection,
-    scope: &ClaimScope,
+    scope: &Scope,
     policy_id: Option<i64>,
     state: Option<&str>,
     after_id: Option<i64>,
@@ -373,13 +374,14 @@ pub fn list_claims(
     use super::schema::loans;
     let mut q = sc::table.select(ClaimRow::as_select()).into_boxed();
     q = match scope {
-        ClaimScope::All => q,
-        ClaimScope::Enterprise(e) => q.filter(sc::enterprise_id.eq(*e)),
-        ClaimScope::Payee(p) => q.filter(sc::payee_org_id.eq(*p)),
-        ClaimScope::Bank(b) => q.filter(
+        Scope::Everything => q,
+        Scope::Enterprise(e) => q.filter(sc::enterprise_id.eq(*e)),
+        Scope::Guarantor(p) => q.filter(sc::payee_org_id.eq(*p)),
+        Scope::Nothing => q.filter(sc::id.lt(0)),
+        Scope::Bank(b) => q.filter(
             sc::loan_id.eq_any(loans::table.filter(loans::bank_id.eq(*b)).select(loans::id)),
         ),
-        ClaimScope::Region(p) => q.filter(
+        Scope::Region(p) => q.filter(
             sc::enterprise_id.eq_any(
                 organizations::table
                     .filter(organizations::region_code.like(format!("{p}%")))

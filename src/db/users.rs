@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::orgs::OrgRow;
 use super::schema::{organizations, revoked_tokens, users};
 use super::DbConnection;
+use crate::domain::org::OrgKind;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -85,25 +86,40 @@ pub fn list_for_org(
 
 /// Whether a token (`jti`, issued at `version`) of user `id` still authenticates: one query,
 /// so a disabled user or a revoked token answers 401 on the next request on every instance.
-pub fn token_is_live(
+pub fn token_state(
     conn: &mut DbConnection,
     id: i64,
     jti: &str,
     version: i64,
-) -> QueryResult<bool> {
-    let user: Option<(i64, Option<NaiveDateTime>, Option<String>, bool)> = users::table
+) -> QueryResult<Option<Option<String>>> {
+    type Row = (
+        i64,
+        Option<NaiveDateTime>,
+        Option<String>,
+        bool,
+        OrgKind,
+        Option<String>,
+    );
+    let user: Option<Row> = users::table
+        .inner_join(organizations::table)
         .filter(users::id.eq(id))
         .select((
             users::token_version,
             users::disabled_at,
             users::kept_jti,
             diesel::dsl::exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti))),
+            organizations::kind,
+            organizations::region_code,
         ))
         .first(conn)
         .optional()?;
     Ok(match user {
-        Some((current, None, kept, false)) => version == current || kept.as_deref() == Some(jti),
-        _ => false,
+        Some((current, None, kept, false, kind, region))
+            if version == current || kept.as_deref() == Some(jti) =>
+        {
+            Some(region.filter(|_| kind == OrgKind::FinanceOffice))
+        }
+        _ => None,
     })
 }
 

@@ -116,6 +116,7 @@ pub mod qualification;
 pub mod rate;
 pub mod region;
 pub mod rollup;
+pub mod scope;
 pub mod size_class;
 pub mod stats;
 pub mod subsidy;

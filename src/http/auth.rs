@@ -1,39 +1,38 @@
-//! The `Auth` extractor: reads `Authorization: Bearer <token>`, verifies it with the
+//! The `Caller` extractor: reads `Authorization: Bearer <token>`, verifies it with the
 //! `app::credentials` keys and checks, once per request, that the token is still live.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
-pub use crate::app::caller::Auth;
+pub use crate::app::caller::Caller;
+use crate::app::caller::Token;
 use crate::app::error::AppError;
 use crate::app::{session, AppState};
 
-impl FromRequest for Auth {
+impl FromRequest for Caller {
     type Error = AppError;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Auth, AppError>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Caller, AppError>>;
 
     /// The signature and claims are checked here; then one query checks that the user is not
-    /// disabled and the token not revoked, on every instance sharing the database.
+    /// disabled and the token not revoked, on every instance sharing the database, and
+    /// settles the caller's scope.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let parsed = authenticate(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let auth = parsed?;
+            let token = parsed?;
             let state = state.ok_or_else(|| AppError::internal("AppState missing"))?;
-            let live =
-                crate::app::run(&state, move |conn| session::token_is_live(conn, &auth)).await?;
-            if !live {
-                return Err(AppError::unauthorized(
-                    "the access token was revoked or its user is disabled",
-                ));
-            }
-            Ok(auth)
+            crate::app::run(&state, move |conn| session::resolve(conn, token))
+                .await?
+                .ok_or_else(|| {
+                    AppError::unauthorized("the access token was revoked or its user is disabled")
+                })
         })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Auth, AppError> {
+fn authenticate(req: &HttpRequest) -> Result<Token, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("AppState missing"))?;

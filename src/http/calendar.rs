@@ -2,7 +2,7 @@
 
 use actix_web::{get, put, web, HttpResponse};
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::JsonBody;
 use crate::app::calendar::{self, CalendarView, CalendarYear};
 use crate::app::error::AppResult;
@@ -18,7 +18,7 @@ use crate::app::{self, AppState};
 #[put("/calendar/{year}")]
 pub async fn put_calendar(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i32>,
     body: JsonBody<CalendarYear>,
 ) -> AppResult<HttpResponse> {
@@ -36,7 +36,7 @@ pub async fn put_calendar(
 #[get("/calendar/{year}")]
 pub async fn get_calendar(
     state: web::Data<AppState>,
-    _auth: Auth,
+    _auth: Caller,
     path: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let year = path.into_inner();

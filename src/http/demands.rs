@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::{JsonBody, OptionalBody};
 use super::idempotency;
 use crate::app::demands::DemandFilter;
@@ -40,7 +40,7 @@ pub struct DemandListQuery {
 pub async fn create_demand(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateDemand>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -63,7 +63,7 @@ pub async fn create_demand(
 #[get("/demands")]
 pub async fn list_demands(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<DemandListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -102,7 +102,7 @@ pub async fn list_demands(
 #[get("/demands/{id}")]
 pub async fn get_demand(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -123,7 +123,7 @@ pub async fn get_demand(
 #[patch("/demands/{id}")]
 pub async fn patch_demand(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<PatchDemand>,
 ) -> AppResult<HttpResponse> {
@@ -145,7 +145,7 @@ pub async fn patch_demand(
 #[post("/demands/{id}/close")]
 pub async fn close_demand(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     OptionalBody(cmd): OptionalBody<CloseDemand>,
 ) -> AppResult<HttpResponse> {

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
 use crate::app::enterprises::EnterpriseFilter;
@@ -55,7 +55,7 @@ pub struct QualificationListQuery {
 #[get("/enterprises")]
 pub async fn list_enterprises(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<EnterpriseListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -96,7 +96,7 @@ pub async fn list_enterprises(
 #[get("/enterprises/{id}")]
 pub async fn get_enterprise(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -120,7 +120,7 @@ pub async fn get_enterprise(
 #[put("/enterprises/{id}")]
 pub async fn update_enterprise(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<UpdateEnterprise>,
 ) -> AppResult<HttpResponse> {
@@ -146,7 +146,7 @@ pub async fn update_enterprise(
 pub async fn create_qualification(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<CreateQualification>,
 ) -> AppResult<HttpResponse> {
@@ -168,7 +168,7 @@ pub async fn create_qualification(
 #[get("/enterprises/{id}/qualifications")]
 pub async fn list_qualifications(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     query: web::Query<QualificationListQuery>,
 ) -> AppResult<HttpResponse> {
@@ -199,7 +199,7 @@ pub async fn list_qualifications(
 #[delete("/enterprises/{id}/qualifications/{qid}")]
 pub async fn delete_qualification(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<(i64, i64)>,
     _: NoBody,
 ) -> AppResult<HttpResponse> {

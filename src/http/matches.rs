@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::{JsonBody, OptionalBody};
 use super::idempotency;
 use crate::app::error::AppResult;
@@ -66,7 +66,7 @@ pub struct LoanListQuery {
 pub async fn create_match(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateMatch>,
 ) -> AppResult<HttpResponse> {
     let decide_days = state.decide_working_days;
@@ -88,7 +88,7 @@ pub async fn create_match(
 #[get("/matches")]
 pub async fn list_matches(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<MatchListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -123,7 +123,7 @@ pub async fn list_matches(
 #[get("/matches/{id}")]
 pub async fn get_match(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -144,7 +144,7 @@ pub async fn get_match(
 #[post("/matches/{id}/accept")]
 pub async fn accept(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     OptionalBody(b): OptionalBody<AcceptBody>,
 ) -> AppResult<HttpResponse> {
@@ -169,7 +169,7 @@ pub async fn accept(
 #[post("/matches/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<ApproveBody>,
 ) -> AppResult<HttpResponse> {
@@ -191,7 +191,7 @@ pub async fn approve(
 #[post("/matches/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<RejectBody>,
 ) -> AppResult<HttpResponse> {
@@ -213,7 +213,7 @@ pub async fn reject(
 #[post("/matches/{id}/withdraw")]
 pub async fn withdraw(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     OptionalBody(b): OptionalBody<WithdrawBody>,
 ) -> AppResult<HttpResponse> {
@@ -241,7 +241,7 @@ pub async fn withdraw(
 pub async fn disburse(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<CreateDisbursement>,
 ) -> AppResult<HttpResponse> {
@@ -266,7 +266,7 @@ pub async fn disburse(
 #[get("/loans")]
 pub async fn list_loans(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<LoanListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -298,7 +298,7 @@ pub async fn list_loans(
 #[get("/loans/{id}")]
 pub async fn get_loan(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();

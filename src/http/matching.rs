@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Auth;
+use super::auth::Caller;
 use crate::app::error::AppResult;
 use crate::app::matching::{self, Candidates, Recommendations};
 use crate::app::pagination::{offset_cursor, PageQuery};
@@ -31,7 +31,7 @@ pub struct RecommendationQuery {
 #[get("/demands/{id}/recommendations")]
 pub async fn recommendations(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     query: web::Query<RecommendationQuery>,
 ) -> AppResult<HttpResponse> {
@@ -69,7 +69,7 @@ pub async fn recommendations(
 #[get("/products/{id}/candidates")]
 pub async fn candidates(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
 use crate::app::error::{AppError, AppResult, ProblemCode};
@@ -44,7 +44,7 @@ pub struct OrgListQuery {
 pub async fn create_organization(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateOrganization>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -66,7 +66,7 @@ pub async fn create_organization(
 #[get("/organizations")]
 pub async fn list_organizations(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<OrgListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -102,7 +102,7 @@ pub async fn list_organizations(
 #[get("/organizations/{id}")]
 pub async fn get_organization(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -127,7 +127,7 @@ pub async fn get_organization(
 pub async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<CreateUser>,
 ) -> AppResult<HttpResponse> {
@@ -147,7 +147,7 @@ pub async fn create_user(
 #[get("/organizations/{id}/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
@@ -173,7 +173,7 @@ pub async fn list_users(
 #[post("/users/{id}/disable")]
 pub async fn disable_user(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     _: NoBody,
 ) -> AppResult<HttpResponse> {
@@ -189,7 +189,7 @@ pub async fn disable_user(
 #[post("/users/{id}/enable")]
 pub async fn enable_user(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     _: NoBody,
 ) -> AppResult<HttpResponse> {
@@ -198,7 +198,7 @@ pub async fn enable_user(
 
 async fn set_disabled(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     id: i64,
     disabled: bool,
 ) -> AppResult<HttpResponse> {

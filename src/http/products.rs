@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::JsonBody;
 use super::idempotency;
 use crate::app::error::AppResult;
@@ -36,7 +36,7 @@ pub struct ProductListQuery {
 pub async fn create_product(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateProduct>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -55,7 +55,7 @@ pub async fn create_product(
 #[get("/products")]
 pub async fn list_products(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<ProductListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -84,7 +84,7 @@ pub async fn list_products(
 #[get("/products/{id}")]
 pub async fn get_product(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -105,7 +105,7 @@ pub async fn get_product(
 #[patch("/products/{id}")]
 pub async fn patch_product(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<PatchProduct>,
 ) -> AppResult<HttpResponse> {

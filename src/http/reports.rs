@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::JsonBody;
 use super::idempotency;
 use crate::app::error::AppResult;
@@ -19,7 +19,7 @@ use crate::app::{self, AppState};
 #[get("/stats/overview")]
 pub async fn overview(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
@@ -32,7 +32,7 @@ pub async fn overview(
 #[get("/stats/breakdown")]
 pub async fn breakdown(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<BreakdownQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
@@ -45,7 +45,7 @@ pub async fn breakdown(
 #[get("/stats/banks")]
 pub async fn banks(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
@@ -64,7 +64,7 @@ pub async fn banks(
 pub async fn create_target(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateTarget>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -79,7 +79,7 @@ pub async fn create_target(
 #[get("/targets")]
 pub async fn list_targets(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let cursor = q.cursor()?;
@@ -93,7 +93,7 @@ pub async fn list_targets(
 #[get("/targets/{id}")]
 pub async fn get_target(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -116,7 +116,7 @@ fn attachment(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
 #[get("/reports/loans.csv")]
 pub async fn loans_csv(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
@@ -129,7 +129,7 @@ pub async fn loans_csv(
 #[get("/reports/loans.xlsx")]
 pub async fn loans_xlsx(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
@@ -142,7 +142,7 @@ pub async fn loans_xlsx(
 #[get("/reports/breakdown.xlsx")]
 pub async fn breakdown_xlsx(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     q: web::Query<BreakdownQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();

@@ -3,7 +3,7 @@
 
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
 use crate::app::error::AppResult;
@@ -94,7 +94,11 @@ fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
 /// Revoke the presented token.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The token is revoked", body = LoggedOut)))]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, auth: Auth, _: NoBody) -> AppResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    auth: Caller,
+    _: NoBody,
+) -> AppResult<HttpResponse> {
     let answer = app::run(&state, move |conn| session::logout(conn, &auth)).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -112,7 +116,7 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth, _: NoBody) -> AppRes
 #[put("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<ChangePassword>,
 ) -> AppResult<HttpResponse> {
     let user = session::change_password(&state, auth, body.value).await?;
@@ -122,7 +126,7 @@ pub async fn change_password(
 /// The caller: user, role and organization.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The authenticated user", body = MeResponse)))]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, auth: Auth) -> AppResult<HttpResponse> {
+pub async fn me(state: web::Data<AppState>, auth: Caller) -> AppResult<HttpResponse> {
     let answer = app::run(&state, move |conn| session::me(conn, &auth)).await?;
     Ok(HttpResponse::Ok().json(answer))
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 
-use super::auth::Auth;
+use super::auth::Caller;
 use super::extract::{JsonBody, NoBody};
 use super::idempotency;
 use crate::app::error::AppResult;
@@ -21,7 +21,7 @@ use crate::app::{self, AppState};
 pub async fn create_webhook(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateWebhook>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -40,7 +40,7 @@ pub async fn create_webhook(
 #[get("/webhooks")]
 pub async fn list_webhooks(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let cursor = query.cursor()?;
@@ -61,7 +61,7 @@ pub async fn list_webhooks(
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     _: NoBody,
 ) -> AppResult<HttpResponse> {
@@ -79,7 +79,7 @@ pub async fn delete_webhook(
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {

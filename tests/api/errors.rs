@@ -117,7 +117,7 @@ async fn malformed_requests_are_problems(app: TestApp) {
         )
         .await;
     r.assert_problem(413, "payload_too_large");
-    // Auth comes before validation: an anonymous bad body is 401, not 422.
+    // Authentication comes before validation: an anonymous bad body is 401, not 422.
     let r = app
         .request(
             Method::POST,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{BigInt, Text};
 use finmatch::db::{self, Backend, DbConnection};
+use finmatch::domain::scope::Scope;
 
 use crate::helpers::TestDb;
 
@@ -319,12 +320,18 @@ fn upgrade_builds_rollups(backend: Backend) {
         Fact::Loan,
         &[dim::ALL, dim::QUALIFICATION],
         &all,
-        None,
+        &Scope::Everything,
     )
     .unwrap();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 6).unwrap();
-    let match_quals =
-        db::rollups::load(&mut conn, Fact::Match, &[dim::QUALIFICATION], &all, None).unwrap();
+    let match_quals = db::rollups::load(
+        &mut conn,
+        Fact::Match,
+        &[dim::QUALIFICATION],
+        &all,
+        &Scope::Everything,
+    )
+    .unwrap();
     let by_qual = rollup::breakdown(
         &loans,
         &match_quals,
@@ -355,20 +362,35 @@ fn upgrade_builds_rollups(backend: Backend) {
     );
     assert_eq!(f.weighted_average_rate.as_deref(), Some("3.4500"));
     let d = rollup::merged(
-        &db::rollups::load(&mut conn, Fact::Demand, &[dim::ALL], &all, Some("37")).unwrap(),
+        &db::rollups::load(
+            &mut conn,
+            Fact::Demand,
+            &[dim::ALL],
+            &all,
+            &Scope::Region("37".into()),
+        )
+        .unwrap(),
     );
     assert_eq!(
         (d.n, d.amount_fen, d.matched, d.matched_fen),
         (2, 6000, 1, 1000)
     );
     assert_eq!((d.with_loan, d.loan_fen), (1, 800));
-    let m = db::rollups::load(&mut conn, Fact::Match, &[dim::STATE], &all, None).unwrap();
+    let m = db::rollups::load(
+        &mut conn,
+        Fact::Match,
+        &[dim::STATE],
+        &all,
+        &Scope::Everything,
+    )
+    .unwrap();
     let f = rollup::match_counts(&m, day);
     // Summed over regions by the database: the same figures.
     for prefix in [None, Some("37"), Some("32"), Some("11")] {
+        let scope = prefix.map_or(Scope::Everything, |p| Scope::Region(p.into()));
         let summed =
-            db::rollups::load_counts(&mut conn, Fact::Match, &[dim::STATE], &all, prefix).unwrap();
-        let cells = db::rollups::load(&mut conn, Fact::Match, &[dim::STATE], &all, prefix).unwrap();
+            db::rollups::load_counts(&mut conn, Fact::Match, &[dim::STATE], &all, &scope).unwrap();
+        let cells = db::rollups::load(&mut conn, Fact::Match, &[dim::STATE], &all, &scope).unwrap();
         assert_eq!(
             rollup::match_counts(&summed, day),
             rollup::match_counts(&cells, day),

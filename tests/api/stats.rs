@@ -175,6 +175,10 @@ async fn reports_are_scoped(app: TestApp) {
         .get("/api/v1/stats/overview?region_prefix=37", &fo_js)
         .await;
     assert_eq!(o.body["loans"]["count"], 0);
+    assert_eq!(
+        o.body["region_prefix"], "37",
+        "shown for the region asked: none of it"
+    );
     let o = app
         .get("/api/v1/stats/overview?region_prefix=37", &fo_qd)
         .await;

@@ -70,7 +70,7 @@ async fn unknown_stored_values_are_errors_naming_the_column(app: TestApp) {
     let r = app.get(&format!("/api/v1/matches/{m}"), &w.ent).await;
     r.assert_problem(500, "internal_error");
     let mut conn = app.pool.get().unwrap();
-    let err = finmatch::db::matches::find(&mut conn, m).unwrap_err();
+    let err = finmatch::db::matches::reread(&mut conn, m).unwrap_err();
     let err = finmatch::app::error::with_sources(&err);
     assert!(
         err.contains("\"parked\"") && err.contains("matches.state"),

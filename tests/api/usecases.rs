@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde_json::json;
 
-use finmatch::app::caller::Auth;
+use finmatch::app::caller::{Caller, Token};
 use finmatch::app::demands::{self, CloseDemand, DemandFilter, PatchDemand};
 use finmatch::app::effects::Keep;
 use finmatch::app::error::{AppError, ProblemCode};
@@ -19,23 +19,27 @@ use crate::helpers::*;
 
 both_backends!(demand_use_cases_keep_their_rules_without_http);
 
-/// The caller a token of `org`'s first user would carry.
-fn caller(conn: &mut DbConnection, org: i64, role: Role) -> Auth {
+/// The caller a fresh token of `org`'s first user stands for, resolved as the HTTP extractor
+/// resolves one (`session::resolve`: liveness and scope in one query).
+fn caller(conn: &mut DbConnection, org: i64, role: Role) -> Caller {
     use finmatch::db::schema::users;
-    let user_id = users::table
+    let (user_id, token_version) = users::table
         .filter(users::org_id.eq(org))
-        .select(users::id)
+        .select((users::id, users::token_version))
         .order(users::id.asc())
         .first(conn)
         .unwrap();
-    Auth {
+    let token = Token {
         user_id,
         org_id: org,
         role,
         jti: uuid::Uuid::new_v4(),
-        token_version: 0,
+        token_version,
         expires_at: 0,
-    }
+    };
+    finmatch::app::session::resolve(conn, token)
+        .unwrap()
+        .expect("a live token")
 }
 
 fn refused(r: Result<impl std::fmt::Debug, AppError>, status: u16, code: ProblemCode) {

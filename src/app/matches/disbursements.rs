@@ -3,7 +3,7 @@
 //! enterprise's first-loan flag, the report deltas and the `loan.disbursed` webhook.
 
 use super::{party_of, today, transition_error, CreateDisbursement, LoanView};
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::effects::{Effects, MatchEvent, Receipt};
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::matches::{self as repo, NewLoan};
@@ -47,16 +47,15 @@ pub fn validate(cmd: &CreateDisbursement) -> AppResult<()> {
 #[tracing::instrument(skip(conn, auth, cmd, receipt), fields(user = auth.user_id))]
 pub fn disburse<R: Receipt<LoanView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: CreateDisbursement,
     receipt: R,
 ) -> AppResult<R::Out> {
     validate(&cmd)?;
     conn.write_transaction(|conn| {
-        let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
-        let m =
-            repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("match"))?;
+        let scope = &auth.scope;
+        let m = repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("match"))?;
         if party_of(auth, &m) != Some(Party::Bank) {
             return Err(AppError::forbidden(
                 "only the match's bank records disbursements",
@@ -79,7 +78,7 @@ pub fn disburse<R: Receipt<LoanView>>(
         let Some(was) = repo::add_disbursement(conn, id, cmd.amount.fen(), now)? else {
             return Err(refusal(conn, id)?);
         };
-        let after = repo::find(conn, id)?;
+        let after = repo::reread(conn, id)?;
         let moved = db::rollups::match_fact(&after);
         let before = MatchFact {
             state: was,
@@ -148,7 +147,7 @@ pub fn disburse<R: Receipt<LoanView>>(
 /// Why the conditional update booked nothing: the match left `approved`/`disbursed` meanwhile
 /// (409), or the amount exceeds what is left of the approval (422).
 fn refusal(conn: &mut DbConnection, id: i64) -> AppResult<AppError> {
-    let current = repo::find(conn, id)?;
+    let current = repo::reread(conn, id)?;
     let state = current.state;
     if !matches!(state, MatchState::Approved | MatchState::Disbursed) {
         return Ok(transition_error(TransitionError::InvalidTransition {

@@ -6,7 +6,7 @@ use super::{
     event_of, full_view, notify, party_of, today, transition_error, AcceptBody, ApproveBody,
     CreateMatch, MatchView, RejectBody, WithdrawBody,
 };
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::effects::{Effects, MatchEvent, Receipt};
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
 use crate::db::matches::{self as repo, NewMatch, TransitionFields};
@@ -18,6 +18,7 @@ use crate::domain::lifecycle::{
 use crate::domain::matching::evaluate;
 use crate::domain::org::Role;
 use crate::domain::rollup::{self};
+use crate::domain::scope::Scope;
 
 /// Longest note or reason kept in the audit trail.
 const NOTE_MAX: usize = 2000;
@@ -28,7 +29,7 @@ const NOTE_MAX: usize = 2000;
 #[tracing::instrument(skip_all, fields(demand = cmd.demand_id, product = cmd.product_id))]
 pub fn create<R: Receipt<MatchView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     cmd: CreateMatch,
     decide_working_days: u32,
     receipt: R,
@@ -38,10 +39,9 @@ pub fn create<R: Receipt<MatchView>>(
         let today = today();
         let product = db::catalog::product(conn, cmd.product_id)?
             .ok_or_else(|| AppError::not_found("product"))?;
-        let demand_row =
-            db::demands::find_visible(conn, cmd.demand_id, &db::orgs::EnterpriseScope::All)?
-                .map(|(d, _)| d)
-                .ok_or_else(|| AppError::not_found("demand"))?;
+        let demand_row = db::demands::find_visible(conn, cmd.demand_id, &Scope::Everything)?
+            .map(|(d, _)| d)
+            .ok_or_else(|| AppError::not_found("demand"))?;
         let demand_status = demand_row.status.effective(demand_row.needed_by, today);
         let party = match auth.role {
             Role::Enterprise => {
@@ -161,7 +161,7 @@ pub fn create<R: Receipt<MatchView>>(
 /// Accept an application (接单) — the product's bank.
 pub fn accept(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: AcceptBody,
     decide_working_days: u32,
@@ -181,7 +181,7 @@ pub fn accept(
 /// Grant credit (授信) — the product's bank.
 pub fn approve(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: ApproveBody,
 ) -> AppResult<MatchView> {
@@ -217,7 +217,7 @@ pub fn approve(
 /// Refuse (拒单), with a reason code and a reason the enterprise reads — the product's bank.
 pub fn reject(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: RejectBody,
 ) -> AppResult<MatchView> {
@@ -247,7 +247,7 @@ pub fn reject(
 /// Withdraw — the demand's enterprise.
 pub fn withdraw(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: WithdrawBody,
 ) -> AppResult<MatchView> {
@@ -262,16 +262,15 @@ pub fn withdraw(
 #[tracing::instrument(skip(conn, auth, fields, note), fields(user = auth.user_id))]
 fn apply(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     action: MatchAction,
     mut fields: TransitionFields,
     note: Option<String>,
 ) -> AppResult<MatchView> {
     conn.write_transaction(|conn| {
-        let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
-        let m =
-            repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("match"))?;
+        let scope = &auth.scope;
+        let m = repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("match"))?;
         let party = party_of(auth, &m).ok_or_else(|| {
             AppError::forbidden(format!(
                 "only the match's {} may {action} it",
@@ -287,7 +286,7 @@ fn apply(
         }
         if !repo::transition(conn, id, from, to, &fields, now)? {
             // Someone else moved it between our read and our write.
-            let current = repo::find(conn, id)?.state;
+            let current = repo::reread(conn, id)?.state;
             return Err(transition_error(TransitionError::InvalidTransition {
                 from: current,
                 action,
@@ -303,7 +302,7 @@ fn apply(
         if !to.is_live() && repo::live_count_for_demand(conn, m.demand_id)? == 0 {
             db::demands::apply_event(conn, m.demand_id, DemandEvent::LastMatchEnded, now)?;
         }
-        let updated = repo::find(conn, id)?;
+        let updated = repo::reread(conn, id)?;
         rollup::match_moved(
             fx.rollup(),
             &db::rollups::match_fact(&m),

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::effects::Effects;
 use super::error::{AppError, AppResult, ProblemCode};
 use crate::db::matches::{self as repo, EventRow, LoanRow, MatchRow};
@@ -246,7 +246,7 @@ impl MatchView {
 
 /// The full view with events and loans, and the JSON sent to webhooks.
 pub(crate) fn full_view(conn: &mut DbConnection, id: i64) -> AppResult<MatchView> {
-    let m = repo::find(conn, id)?;
+    let m = repo::reread(conn, id)?;
     let events = repo::events(conn, id)?;
     let loans = repo::loans_of_match(conn, id)?;
     Ok(MatchView::new(m, Some(events), Some(loans)))
@@ -284,7 +284,7 @@ fn transition_error(e: TransitionError) -> AppError {
 }
 
 /// The caller's party in a visible match, if any.
-fn party_of(auth: &Auth, m: &MatchRow) -> Option<Party> {
+fn party_of(auth: &Caller, m: &MatchRow) -> Option<Party> {
     match auth.role {
         Role::Bank if m.bank_id == auth.org_id => Some(Party::Bank),
         Role::Enterprise if m.enterprise_id == auth.org_id => Some(Party::Enterprise),

@@ -2,7 +2,7 @@
 //! "not found", so its existence is not revealed.
 
 use super::{full_view, today, LoanView, MatchView};
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::error::{AppError, AppResult};
 pub use crate::db::matches::LoanFilter;
 use crate::db::matches::{self as repo, LoanRow, MatchRow};
@@ -19,8 +19,8 @@ pub struct MatchQuery {
     pub limit: i64,
 }
 
-pub fn list(conn: &mut DbConnection, auth: &Auth, q: MatchQuery) -> AppResult<Vec<MatchRow>> {
-    let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
+pub fn list(conn: &mut DbConnection, auth: &Caller, q: MatchQuery) -> AppResult<Vec<MatchRow>> {
+    let scope = &auth.scope;
     let today = today();
     let filter = repo::MatchFilter {
         state: q.state.map(|s| s.as_str().to_owned()),
@@ -31,28 +31,28 @@ pub fn list(conn: &mut DbConnection, auth: &Auth, q: MatchQuery) -> AppResult<Ve
         after_id: q.after_id,
         limit: q.limit,
     };
-    Ok(repo::list(conn, &scope, &filter)?)
+    Ok(repo::list(conn, scope, &filter)?)
 }
 
 /// One match with its audit trail and loans.
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<MatchView> {
-    let scope = repo::scope_for(conn, auth.org_id, auth.role)?;
-    repo::find_visible(conn, id, &scope)?.ok_or_else(|| AppError::not_found("match"))?;
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<MatchView> {
+    let scope = &auth.scope;
+    repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("match"))?;
     full_view(conn, id)
 }
 
 /// Loans in the caller's scope (a guarantor sees the loans it guarantees).
 pub fn list_loans(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     filter: LoanFilter,
 ) -> AppResult<Vec<LoanRow>> {
-    let scope = repo::loan_scope_for(conn, auth.org_id, auth.role)?;
-    Ok(repo::list_loans(conn, &scope, &filter)?)
+    let scope = &auth.scope;
+    Ok(repo::list_loans(conn, scope, &filter)?)
 }
 
-pub fn get_loan(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<LoanView> {
-    let scope = repo::loan_scope_for(conn, auth.org_id, auth.role)?;
-    let loan = repo::find_loan(conn, id, &scope)?.ok_or_else(|| AppError::not_found("loan"))?;
+pub fn get_loan(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<LoanView> {
+    let scope = &auth.scope;
+    let loan = repo::find_loan(conn, id, scope)?.ok_or_else(|| AppError::not_found("loan"))?;
     Ok(LoanView::new(loan))
 }

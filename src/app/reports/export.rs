@@ -4,7 +4,7 @@
 
 use super::figures::{breakdown, Breakdown};
 use super::{slice, BreakdownQuery, StatsQuery};
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::error::{AppError, AppResult, ProblemCode};
 use crate::db::stats::{self as repo, ExportedLoan};
 use crate::db::DbConnection;
@@ -115,14 +115,14 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
     AppError::internal(e)
 }
 
-fn loans(conn: &mut DbConnection, auth: &Auth, q: StatsQuery) -> AppResult<Vec<ExportedLoan>> {
-    let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
+fn loans(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<Vec<ExportedLoan>> {
+    let s = slice(auth, q.from, q.to, q.region_prefix)?;
     Ok(repo::loans(conn, &s)?)
 }
 
 /// Every loan of the slice as CSV: UTF-8 with a BOM, CRLF — what Excel and WPS open without
 /// asking.
-pub fn loans_csv(conn: &mut DbConnection, auth: &Auth, q: StatsQuery) -> AppResult<Vec<u8>> {
+pub fn loans_csv(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<Vec<u8>> {
     let loans = loans(conn, auth, q)?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -137,7 +137,7 @@ pub fn loans_csv(conn: &mut DbConnection, auth: &Auth, q: StatsQuery) -> AppResu
 }
 
 /// Every loan of the slice as an Excel workbook.
-pub fn loans_xlsx(conn: &mut DbConnection, auth: &Auth, q: StatsQuery) -> AppResult<Vec<u8>> {
+pub fn loans_xlsx(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<Vec<u8>> {
     let loans = loans(conn, auth, q)?;
     if loans.len() > XLSX_MAX_ROWS {
         return Err(AppError::bad_request(
@@ -186,7 +186,7 @@ fn group_label(by: By, key: &str) -> String {
 /// A breakdown as an Excel workbook.
 pub fn breakdown_xlsx(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     q: BreakdownQuery,
 ) -> AppResult<Vec<u8>> {
     let b: Breakdown = breakdown(conn, auth, q)?;

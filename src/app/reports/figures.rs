@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{loan_rollup, slice, today, BreakdownQuery, StatsQuery};
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::error::AppResult;
 use crate::db::stats::{self as repo, Slice};
 use crate::db::{self, DbConnection};
@@ -61,7 +61,7 @@ pub struct Overview {
 
 fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
     let plan = rollup::plan(s.from, s.to);
-    let prefix = s.region_prefix.as_deref();
+    let prefix = &s.scope;
     let d = rollup::merged(&db::rollups::load(
         conn,
         Fact::Demand,
@@ -109,8 +109,8 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
 }
 
 /// Totals for the caller's region (finance office, admin).
-pub fn overview(conn: &mut DbConnection, auth: &Auth, q: StatsQuery) -> AppResult<Overview> {
-    let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
+pub fn overview(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<Overview> {
+    let s = slice(auth, q.from, q.to, q.region_prefix)?;
     overview_of(conn, &s)
 }
 
@@ -124,9 +124,13 @@ pub struct Breakdown {
     pub total_matches: MatchFigures,
 }
 
-pub fn breakdown(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> AppResult<Breakdown> {
+pub fn breakdown(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    q: BreakdownQuery,
+) -> AppResult<Breakdown> {
     let by = q.by;
-    let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
+    let s = slice(auth, q.from, q.to, q.region_prefix)?;
     let cells = loan_rollup(conn, &s, &[dim::ALL, by.dim()])?;
     // Match figures are plain sums: the database adds up the regions, unless grouping by them.
     let load_matches = if by == By::Region {
@@ -139,7 +143,7 @@ pub fn breakdown(conn: &mut DbConnection, auth: &Auth, q: BreakdownQuery) -> App
         Fact::Match,
         &[dim::STATE, by.match_dim()],
         &rollup::plan(s.from, s.to),
-        s.region_prefix.as_deref(),
+        &s.scope,
     )?;
     let bank_names = if by == By::Bank {
         db::orgs::names_of_kind(conn, "bank")?
@@ -172,10 +176,10 @@ pub struct BankList {
 }
 
 /// Per bank: matches received, accepted, rejected, median hours to respond, overdue, amounts.
-pub fn banks(conn: &mut DbConnection, auth: &Auth, q: StatsQuery) -> AppResult<BankList> {
-    let s = slice(conn, auth, q.from, q.to, q.region_prefix)?;
+pub fn banks(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<BankList> {
+    let s = slice(auth, q.from, q.to, q.region_prefix)?;
     let plan = rollup::plan(s.from, s.to);
-    let prefix = s.region_prefix.as_deref();
+    let prefix = &s.scope;
     // Counts summed over regions by the database; response-time histograms merged here.
     let mut matches =
         db::rollups::load_counts(conn, Fact::Match, &[dim::BANK_STATE], &plan, prefix)?;

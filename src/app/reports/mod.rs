@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caller::Auth;
+use super::caller::Caller;
 use super::error::{AppError, AppResult, ProblemCode};
 use crate::db::stats::Slice;
 use crate::db::{self, DbConnection};
@@ -19,10 +19,6 @@ use crate::domain::org::Role;
 use crate::domain::region;
 use crate::domain::rollup::{self, CellKey, Fact, Measures};
 use crate::domain::stats::By;
-
-/// A region prefix no region code starts with: the slice of a finance office whose scope is
-/// disjoint from the one asked for.
-const NOWHERE: &str = "none";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -48,26 +44,10 @@ pub struct BreakdownQuery {
     pub region_prefix: Option<String>,
 }
 
-/// The region prefix a finance office supervises ([`NOWHERE`] if it has none).
-fn office_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<String> {
-    Ok(db::orgs::supervised_region(conn, auth.org_id)?.unwrap_or_else(|| NOWHERE.into()))
-}
-
-/// The caller's own region for targets: none for an admin (everything), the office's region
-/// for a finance office; other roles 403.
-fn own_prefix(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<String>> {
-    auth.require(&[Role::Admin, Role::FinanceOffice])?;
-    Ok(match auth.role {
-        Role::Admin => None,
-        _ => Some(office_region(conn, auth)?),
-    })
-}
-
 /// The slice a caller may see: admin anything, a finance office its region (a narrower
 /// `region_prefix` narrows it; a disjoint one sees nothing). Other roles: 403.
 fn slice(
-    conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     prefix: Option<String>,
@@ -90,19 +70,11 @@ fn slice(
             ));
         }
     }
-    let region_prefix = match auth.role {
-        Role::Admin => prefix,
-        _ => {
-            let own = office_region(conn, auth)?;
-            match prefix {
-                Some(p) if p.starts_with(&own) => Some(p),
-                Some(p) if own.starts_with(&p) => Some(own),
-                Some(_) => Some(NOWHERE.into()),
-                None => Some(own),
-            }
-        }
-    };
+    let scope = auth.scope.narrowed(prefix.as_deref());
+    // Figures outside the caller's region are none, shown under the region asked for.
+    let region_prefix = scope.region().map(str::to_owned).or(prefix);
     Ok(Slice {
+        scope,
         region_prefix,
         from,
         to,
@@ -124,6 +96,6 @@ fn loan_rollup(
         Fact::Loan,
         dims,
         &rollup::plan(s.from, s.to),
-        s.region_prefix.as_deref(),
+        &s.scope,
     )?)
 }

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{loan_rollup, own_prefix, today};
-use crate::app::caller::Auth;
+use super::{loan_rollup, today};
+use crate::app::caller::Caller;
 use crate::app::effects::Receipt;
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::stats::{self as repo, Slice, TargetRow};
@@ -17,6 +17,7 @@ use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::region;
 use crate::domain::rollup::{self, dim};
+use crate::domain::scope::Scope;
 use crate::domain::stats::{By, Metric};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -57,6 +58,10 @@ pub struct TargetView {
 fn target_view(conn: &mut DbConnection, t: TargetRow) -> AppResult<TargetView> {
     let metric = t.metric;
     let s = Slice {
+        scope: t
+            .region_prefix
+            .clone()
+            .map_or(Scope::Everything, Scope::Region),
         region_prefix: t.region_prefix.clone(),
         from: Some(t.from_date),
         to: Some(t.to_date),
@@ -92,11 +97,23 @@ fn target_view(conn: &mut DbConnection, t: TargetRow) -> AppResult<TargetView> {
     })
 }
 
+/// The region a caller sets targets in: none for an admin (anywhere), a finance office's own;
+/// other roles, and a finance office that supervises no region, 403.
+fn own_region(auth: &Caller) -> AppResult<Option<String>> {
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    match auth.scope.report_region() {
+        Some(region) => Ok(region.map(str::to_owned)),
+        None => Err(AppError::forbidden(
+            "this finance office supervises no region",
+        )),
+    }
+}
+
 /// Sets a target (a finance office within its region, an admin anywhere).
 #[tracing::instrument(skip_all, fields(user = auth.user_id))]
 pub fn create<R: Receipt<TargetView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     b: CreateTarget,
     receipt: R,
 ) -> AppResult<R::Out> {
@@ -122,7 +139,7 @@ pub fn create<R: Receipt<TargetView>>(
         );
     }
     v.finish()?;
-    let own = own_prefix(conn, auth)?;
+    let own = own_region(auth)?;
     let prefix = match (&own, &b.region_prefix) {
         (Some(o), Some(p)) if !p.starts_with(o.as_str()) => {
             return Err(AppError::invalid_field(
@@ -154,23 +171,22 @@ pub fn create<R: Receipt<TargetView>>(
 /// Targets in the caller's region, with live actual and progress.
 pub fn list(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     after_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<TargetView>> {
-    let own = own_prefix(conn, auth)?;
-    let rows = repo::list_targets(conn, own.as_deref(), after_id, limit)?;
+    auth.require(&[Role::Admin, Role::FinanceOffice])?;
+    let rows = repo::list_targets(conn, &auth.scope, after_id, limit)?;
     rows.into_iter().map(|t| target_view(conn, t)).collect()
 }
 
 /// One target with live actual and progress. Targets are not visible to banks, guarantors
 /// and enterprises: 404, as for any other resource outside the caller's scope.
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<TargetView> {
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<TargetView> {
     if !matches!(auth.role, Role::Admin | Role::FinanceOffice) {
         return Err(AppError::not_found("target"));
     }
-    let own = own_prefix(conn, auth)?;
-    let t = repo::find_target(conn, id, own.as_deref())?
-        .ok_or_else(|| AppError::not_found("target"))?;
+    let t =
+        repo::find_target(conn, id, &auth.scope)?.ok_or_else(|| AppError::not_found("target"))?;
     target_view(conn, t)
 }

@@ -7,19 +7,19 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::finance_region;
 use super::quote::{case_from_loan, check_period, compute, payee};
 use super::stored_rule;
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::effects::{Effects, Keep, Receipt};
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
 use crate::app::run;
 use crate::app::state::AppState;
-use crate::db::subsidies::{self as repo, ClaimRow, ClaimScope, NewClaim};
+use crate::db::subsidies::{self as repo, ClaimRow, NewClaim};
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
+use crate::domain::scope::Scope;
 use crate::domain::subsidy::{ClaimAction, ClaimState, Step};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -77,26 +77,13 @@ fn claim_view(c: ClaimRow) -> AppResult<ClaimView> {
     })
 }
 
-fn claim_scope(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<ClaimScope>> {
-    Ok(match auth.role {
-        Role::Admin => Some(ClaimScope::All),
-        Role::Enterprise => Some(ClaimScope::Enterprise(auth.org_id)),
-        Role::Bank => Some(ClaimScope::Bank(auth.org_id)),
-        Role::Guarantor => Some(ClaimScope::Payee(auth.org_id)),
-        Role::FinanceOffice => finance_region(conn, auth)?.map(ClaimScope::Region),
-    })
-}
-
-fn visible_claim(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimRow> {
-    let c = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
-    match claim_scope(conn, auth)? {
-        Some(scope) if repo::claim_visible(conn, &c, &scope)? => Ok(c),
-        _ => Err(AppError::not_found("subsidy claim")),
-    }
+fn visible_claim(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimRow> {
+    repo::find_visible_claim(conn, id, &auth.scope)?
+        .ok_or_else(|| AppError::not_found("subsidy claim"))
 }
 
 /// The claim if the caller is the finance office in scope (or admin); 404 out of scope, 403 for other roles.
-fn decidable(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimRow> {
+fn decidable(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimRow> {
     let c = visible_claim(conn, auth, id)?;
     auth.require(&[Role::FinanceOffice, Role::Admin])?;
     Ok(c)
@@ -142,13 +129,12 @@ const CLAIMANTS: [Role; 4] = [
 
 /// Checks the caller's role and the period before anything is written (the HTTP layer calls
 /// it ahead of the `Idempotency-Key` lookup).
-pub async fn admit(state: &AppState, auth: &Auth, cmd: &CreateClaim) -> AppResult<()> {
+pub async fn admit(state: &AppState, auth: &Caller, cmd: &CreateClaim) -> AppResult<()> {
     if let Err(forbidden) = auth.require(&CLAIMANTS) {
         // A loan the caller cannot see does not exist for it (404); one it sees (a
         // guarantor's own guarantee), it may not claim for (403).
-        let (auth, loan_id) = (*auth, cmd.loan_id);
+        let (scope, loan_id) = (auth.scope.clone(), cmd.loan_id);
         let visible = run(state, move |conn| {
-            let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
             Ok(db::matches::find_loan(conn, loan_id, &scope)?.is_some())
         })
         .await?;
@@ -166,15 +152,15 @@ pub async fn admit(state: &AppState, auth: &Auth, cmd: &CreateClaim) -> AppResul
 #[tracing::instrument(skip_all, fields(user = auth.user_id, policy = cmd.policy_id, loan = cmd.loan_id))]
 pub fn create<R: Receipt<ClaimView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     cmd: CreateClaim,
     receipt: R,
 ) -> AppResult<R::Out> {
     auth.require(&CLAIMANTS)?;
     check_period(cmd.period_start, cmd.period_end)?;
     conn.write_transaction(|conn| {
-        let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
-        let loan = db::matches::find_loan(conn, cmd.loan_id, &scope)?
+        let scope = &auth.scope;
+        let loan = db::matches::find_loan(conn, cmd.loan_id, scope)?
             .ok_or_else(|| AppError::not_found("loan"))?;
         // Taken before the overlap check below: one claim per period, under concurrency.
         repo::lock_claims_of_loan(conn, loan.id)?;
@@ -239,36 +225,34 @@ pub fn create<R: Receipt<ClaimView>>(
 }
 
 /// Claims in the caller's scope, by id.
-pub fn list(conn: &mut DbConnection, auth: &Auth, q: ClaimQuery) -> AppResult<Vec<ClaimView>> {
-    let rows = match claim_scope(conn, auth)? {
-        Some(scope) => repo::list_claims(
-            conn,
-            &scope,
-            q.policy_id,
-            q.state.map(ClaimState::as_str),
-            q.after_id,
-            q.limit,
-        )?,
-        None => Vec::new(),
-    };
+pub fn list(conn: &mut DbConnection, auth: &Caller, q: ClaimQuery) -> AppResult<Vec<ClaimView>> {
+    let rows = repo::list_claims(
+        conn,
+        &auth.scope,
+        q.policy_id,
+        q.state.map(ClaimState::as_str),
+        q.after_id,
+        q.limit,
+    )?;
     rows.into_iter()
         .map(claim_view)
         .collect::<AppResult<Vec<_>>>()
 }
 
 /// One claim with its breakdown, if in the caller's scope.
-pub fn get(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimView> {
+pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimView> {
     claim_view(visible_claim(conn, auth, id)?)
 }
 
 /// Approves a submitted claim: recomputes it against what the payee already has (a cap may
 /// lower it) and checks the remaining budget, under the policy's lock.
 #[tracing::instrument(skip_all, fields(user = auth.user_id, claim = id))]
-pub fn approve(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<ClaimView> {
+pub fn approve(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimView> {
     conn.write_transaction(|conn| {
         let c = decidable(conn, auth, id)?;
         repo::lock_policy(conn, c.policy_id)?;
-        let c = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
+        let c =
+            repo::reread_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
         let (from, to) = ClaimAction::Approve.arrow();
         if c.state != from {
             return Err(wrong_state(&c, to.as_str()));
@@ -276,12 +260,8 @@ pub fn approve(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Claim
         let p =
             repo::find_policy(conn, c.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
         let (kind, rule) = stored_rule(&p)?;
-        let loan = db::matches::find_loan(
-            conn,
-            c.loan_id,
-            &db::matches::LoanScope::Matches(db::matches::MatchScope::All),
-        )?
-        .ok_or_else(|| AppError::not_found("loan"))?;
+        let loan = db::matches::find_loan(conn, c.loan_id, &Scope::Everything)?
+            .ok_or_else(|| AppError::not_found("loan"))?;
         let case = case_from_loan(conn, &loan)?;
         let result = compute(
             conn,
@@ -346,7 +326,7 @@ pub fn approve(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<Claim
 #[tracing::instrument(skip_all, fields(user = auth.user_id, claim = id))]
 pub fn reject(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: RejectClaim,
 ) -> AppResult<ClaimView> {
@@ -375,13 +355,15 @@ pub fn reject(
         )? {
             return Err(wrong_state(&c, to.as_str()));
         }
-        claim_view(repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?)
+        claim_view(
+            repo::reread_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?,
+        )
     })
 }
 
 /// Records the payment of an approved claim.
 #[tracing::instrument(skip_all, fields(user = auth.user_id, claim = id))]
-pub fn pay(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: PayClaim) -> AppResult<ClaimView> {
+pub fn pay(conn: &mut DbConnection, auth: &Caller, id: i64, cmd: PayClaim) -> AppResult<ClaimView> {
     let mut v = Validator::default();
     v.check(!cmd.reference.trim().is_empty(), "reference", "is required");
     v.check(
@@ -414,7 +396,7 @@ pub fn pay(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: PayClaim) -> AppR
 
 /// The claim as it now is, queued as `event` for its enterprise and its payee.
 fn notify(conn: &mut DbConnection, fx: &mut Effects, id: i64, event: &str) -> AppResult<ClaimView> {
-    let row = repo::find_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
+    let row = repo::reread_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
     let recipients = [row.enterprise_id, row.payee_org_id];
     let view = claim_view(row)?;
     fx.notify(&recipients, event, &view)?;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::subsidies as repo;
 use crate::db::DbConnection;
@@ -68,7 +68,7 @@ pub fn page(
 /// Records a new LPR print (admin, finance office); a print for that date exists → 409
 /// `lpr_exists`.
 #[tracing::instrument(skip_all, fields(user = auth.user_id, effective_on = %cmd.effective_on))]
-pub fn create(conn: &mut DbConnection, auth: &Auth, cmd: LprInput) -> AppResult<LprView> {
+pub fn create(conn: &mut DbConnection, auth: &Caller, cmd: LprInput) -> AppResult<LprView> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let mut v = Validator::default();
     v.check(

@@ -10,11 +10,8 @@ pub mod quote;
 pub mod rule_input;
 pub mod simulation;
 
-use super::caller::Auth;
 use super::error::{AppError, AppResult};
 use crate::db::subsidies::PolicyRow;
-use crate::db::{self, DbConnection};
-use crate::domain::org::Role;
 use crate::domain::subsidy::{PolicyKind, Rule};
 
 /// A stored policy's kind and rule; a rule stored in a format version this release does not
@@ -27,12 +24,4 @@ fn stored_rule(p: &PolicyRow) -> AppResult<(PolicyKind, Rule)> {
         ))
     })?;
     Ok((p.kind, rule.clone()))
-}
-
-/// A finance office's region (its policies and claims scope); none for other roles.
-fn finance_region(conn: &mut DbConnection, auth: &Auth) -> AppResult<Option<String>> {
-    Ok(match auth.role {
-        Role::FinanceOffice => db::orgs::supervised_region(conn, auth.org_id)?,
-        _ => None,
-    })
 }

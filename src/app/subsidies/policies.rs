@@ -6,9 +6,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::finance_region;
 use super::rule_input::RuleInput;
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::effects::Receipt;
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::subsidies::{self as repo, NewPolicy, PolicyRow};
@@ -124,14 +123,14 @@ fn validate_policy(b: &CreatePolicy) -> AppResult<StoredRule> {
 }
 
 /// The caller may write policies (403) and the policy is valid (422): its rule as stored.
-fn admitted(auth: &Auth, cmd: &CreatePolicy) -> AppResult<StoredRule> {
+fn admitted(auth: &Caller, cmd: &CreatePolicy) -> AppResult<StoredRule> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     validate_policy(cmd)
 }
 
 /// Checks the caller's role and the policy's fields before anything is looked up (the HTTP
 /// layer calls it ahead of the `Idempotency-Key` lookup).
-pub fn validate(auth: &Auth, cmd: &CreatePolicy) -> AppResult<()> {
+pub fn validate(auth: &Caller, cmd: &CreatePolicy) -> AppResult<()> {
     admitted(auth, cmd).map(|_| ())
 }
 
@@ -140,14 +139,14 @@ pub fn validate(auth: &Auth, cmd: &CreatePolicy) -> AppResult<()> {
 #[tracing::instrument(skip_all, fields(user = auth.user_id))]
 pub fn create<R: Receipt<PolicyView>>(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     cmd: CreatePolicy,
     receipt: R,
 ) -> AppResult<R::Out> {
     let rule = admitted(auth, &cmd)?;
     conn.write_transaction(|conn| {
         let now = db::now();
-        let region_prefix = finance_region(conn, auth)?;
+        let region_prefix = auth.scope.region().map(str::to_owned);
         let row = repo::insert_policy(
             conn,
             &NewPolicy {
@@ -210,7 +209,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<PolicyView> {
 #[tracing::instrument(skip_all, fields(user = auth.user_id, policy = id))]
 pub fn update(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: CreatePolicy,
 ) -> AppResult<PolicyView> {
@@ -254,7 +253,7 @@ pub fn update(
 
 /// Suspends a policy (its finance office, admin): no new claims or approvals.
 #[tracing::instrument(skip_all, fields(user = auth.user_id, policy = id))]
-pub fn suspend(conn: &mut DbConnection, auth: &Auth, id: i64) -> AppResult<PolicyView> {
+pub fn suspend(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<PolicyView> {
     conn.write_transaction(|conn| {
         let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
         if !(auth.is_admin() || (auth.role == Role::FinanceOffice && p.owner_org_id == auth.org_id))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::stored_rule;
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::matches::LoanRow;
 use crate::db::subsidies::{self as repo, PolicyRow};
@@ -210,7 +210,12 @@ enum Subject {
 }
 
 /// Quotes a subsidy for a stored or hypothetical loan; nothing is stored.
-pub fn quote(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: QuoteRequest) -> AppResult<Quote> {
+pub fn quote(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    id: i64,
+    cmd: QuoteRequest,
+) -> AppResult<Quote> {
     check_period(cmd.period_start, cmd.period_end)?;
     let subject = match (cmd.loan_id, cmd.loan) {
         (Some(loan_id), None) => Subject::Stored(loan_id),
@@ -227,8 +232,8 @@ pub fn quote(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: QuoteRequest) -
     let (kind, rule) = stored_rule(&p)?;
     let case = match subject {
         Subject::Stored(loan_id) => {
-            let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
-            let l = db::matches::find_loan(conn, loan_id, &scope)?
+            let scope = &auth.scope;
+            let l = db::matches::find_loan(conn, loan_id, scope)?
                 .ok_or_else(|| AppError::not_found("loan"))?;
             case_from_loan(conn, &l)?
         }
@@ -253,9 +258,13 @@ pub fn quote(conn: &mut DbConnection, auth: &Auth, id: i64, cmd: QuoteRequest) -
 }
 
 /// The case of a hypothetical loan of a visible enterprise, its fields checked (422).
-fn hypothetical_case(conn: &mut DbConnection, auth: &Auth, h: HypotheticalLoan) -> AppResult<Case> {
-    let scope = db::orgs::enterprise_scope(conn, auth.org_id, auth.role)?;
-    let (org, e) = db::enterprises::find_visible(conn, h.enterprise_id, &scope)?
+fn hypothetical_case(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    h: HypotheticalLoan,
+) -> AppResult<Case> {
+    let scope = &auth.scope;
+    let (org, e) = db::enterprises::find_visible(conn, h.enterprise_id, scope)?
         .ok_or_else(|| AppError::not_found("enterprise"))?;
     let quals = db::catalog::enterprises(conn, Some(&[org.id]))?
         .remove(&org.id)

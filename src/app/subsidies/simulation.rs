@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::quote::{case_from_loan, payee};
 use super::rule_input::RuleInput;
 use super::stored_rule;
-use crate::app::caller::Auth;
+use crate::app::caller::Caller;
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
 use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
@@ -53,7 +53,7 @@ pub struct Simulation {
 /// per payee (finance office, admin).
 pub fn simulate(
     conn: &mut DbConnection,
-    auth: &Auth,
+    auth: &Caller,
     id: i64,
     cmd: SimulateRequest,
 ) -> AppResult<Simulation> {
@@ -79,7 +79,7 @@ pub fn simulate(
                 .collect(),
         )
     })?;
-    let scope = db::matches::loan_scope_for(conn, auth.org_id, auth.role)?;
+    let scope = &auth.scope;
     let eligibility = p.eligibility.0.clone();
     let lpr = repo::lpr_series(conn)?;
     let mut after = None;
@@ -96,7 +96,7 @@ pub fn simulate(
             limit: 500,
             ..Default::default()
         };
-        let mut loans = db::matches::list_loans(conn, &scope, &filter)?;
+        let mut loans = db::matches::list_loans(conn, scope, &filter)?;
         let done = loans.len() <= 500;
         loans.truncate(500);
         let Some(last) = loans.last() else { break };

@@ -10,6 +10,7 @@ use super::rows::{parse, CellRow};
 use crate::db::schema::stats_cells;
 use crate::db::DbConnection;
 use crate::domain::rollup::{CellKey, Fact, Grain, Measures, Plan};
+use crate::domain::scope::Scope;
 
 /// The cell ranges of a plan: whole months, then the edge days.
 fn ranges(plan: &Plan) -> Vec<(Grain, NaiveDate, NaiveDate)> {
@@ -21,15 +22,19 @@ fn ranges(plan: &Plan) -> Vec<(Grain, NaiveDate, NaiveDate)> {
     ranges
 }
 
-/// The cells of `fact` in `dims` that cover the plan, in a region (`None`: all regions).
+/// The cells of `fact` in `dims` that cover the plan, in the region of `scope` (none at all
+/// for a scope without reports).
 pub fn load(
     conn: &mut DbConnection,
     fact: Fact,
     dims: &[&str],
     plan: &Plan,
-    region_prefix: Option<&str>,
+    scope: &Scope,
 ) -> QueryResult<Vec<(CellKey, Measures)>> {
     let mut out = Vec::new();
+    let Some(region_prefix) = scope.report_region() else {
+        return Ok(out);
+    };
     for (grain, a, b) in ranges(plan) {
         let mut q = stats_cells::table
             .filter(stats_cells::fact.eq(fact.as_str()))
@@ -57,8 +62,11 @@ pub fn load_counts(
     fact: Fact,
     dims: &[&str],
     plan: &Plan,
-    region_prefix: Option<&str>,
+    scope: &Scope,
 ) -> QueryResult<Vec<(CellKey, Measures)>> {
+    let Some(region_prefix) = scope.report_region() else {
+        return Ok(Vec::new());
+    };
     let mut sums: HashMap<(String, String, Grain, NaiveDate), (i64, i64)> = HashMap::new();
     for (grain, a, b) in ranges(plan) {
         let mut q = stats_cells::table

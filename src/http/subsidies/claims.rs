@@ -11,7 +11,7 @@ use crate::app::subsidies::claims::{
 };
 use crate::app::{self, AppState};
 use crate::domain::subsidy::ClaimState;
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, NoBody};
 use crate::http::idempotency;
 
@@ -40,7 +40,7 @@ pub struct ClaimListQuery {
 pub async fn create_claim(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreateClaim>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -58,7 +58,7 @@ pub async fn create_claim(
 #[get("/subsidy-claims")]
 pub async fn list_claims(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     query: web::Query<ClaimListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -82,7 +82,7 @@ pub async fn list_claims(
 #[get("/subsidy-claims/{id}")]
 pub async fn get_claim(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -103,7 +103,7 @@ pub async fn get_claim(
 #[post("/subsidy-claims/{id}/approve")]
 pub async fn approve_claim(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     _: NoBody,
 ) -> AppResult<HttpResponse> {
@@ -122,7 +122,7 @@ pub async fn approve_claim(
 #[post("/subsidy-claims/{id}/reject")]
 pub async fn reject_claim(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<RejectClaim>,
 ) -> AppResult<HttpResponse> {
@@ -141,7 +141,7 @@ pub async fn reject_claim(
 #[post("/subsidy-claims/{id}/pay")]
 pub async fn pay_claim(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<PayClaim>,
 ) -> AppResult<HttpResponse> {

@@ -6,7 +6,7 @@ use crate::app::error::AppResult;
 use crate::app::pagination::{next_offset_cursor, offset_cursor, PageQuery};
 use crate::app::subsidies::lpr::{self, LprInput, LprList, LprView};
 use crate::app::{self, AppState};
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::extract::JsonBody;
 
 /// The LPR series, oldest first (pre-loaded with the published history).
@@ -14,7 +14,7 @@ use crate::http::extract::JsonBody;
 #[get("/lpr")]
 pub async fn list_lpr(
     state: web::Data<AppState>,
-    _auth: Auth,
+    _auth: Caller,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let (limit, offset) = offset_cursor(&query)?;
@@ -38,7 +38,7 @@ pub async fn list_lpr(
 #[post("/lpr")]
 pub async fn create_lpr(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<LprInput>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;

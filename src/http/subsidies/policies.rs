@@ -9,7 +9,7 @@ use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::subsidies::policies::{self, CreatePolicy, PolicyQuery, PolicyView};
 use crate::app::{self, AppState};
 use crate::domain::subsidy::{PolicyKind, PolicyStatus};
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, NoBody};
 use crate::http::idempotency;
 
@@ -34,7 +34,7 @@ pub struct PolicyListQuery {
 pub async fn create_policy(
     state: web::Data<AppState>,
     req: HttpRequest,
-    auth: Auth,
+    auth: Caller,
     body: JsonBody<CreatePolicy>,
 ) -> AppResult<HttpResponse> {
     let cmd = body.value;
@@ -52,7 +52,7 @@ pub async fn create_policy(
 #[get("/policies")]
 pub async fn list_policies(
     state: web::Data<AppState>,
-    _auth: Auth,
+    _auth: Caller,
     query: web::Query<PolicyListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -76,7 +76,7 @@ pub async fn list_policies(
 #[get("/policies/{id}")]
 pub async fn get_policy(
     state: web::Data<AppState>,
-    _auth: Auth,
+    _auth: Caller,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -98,7 +98,7 @@ pub async fn get_policy(
 #[put("/policies/{id}")]
 pub async fn update_policy(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<CreatePolicy>,
 ) -> AppResult<HttpResponse> {
@@ -112,7 +112,7 @@ pub async fn update_policy(
 #[post("/policies/{id}/suspend")]
 pub async fn suspend_policy(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     _: NoBody,
 ) -> AppResult<HttpResponse> {

@@ -7,7 +7,7 @@ use crate::app::error::AppResult;
 use crate::app::subsidies::quote::{Quote, QuoteRequest};
 use crate::app::subsidies::simulation::{self, SimulateRequest, Simulation};
 use crate::app::{self, AppState};
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::extract::JsonBody;
 
 /// Quote a subsidy for a stored or hypothetical loan; nothing is stored.
@@ -20,7 +20,7 @@ use crate::http::extract::JsonBody;
 #[post("/policies/{id}/quote")]
 pub async fn quote(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<QuoteRequest>,
 ) -> AppResult<HttpResponse> {
@@ -43,7 +43,7 @@ pub async fn quote(
 #[post("/policies/{id}/simulate")]
 pub async fn simulate(
     state: web::Data<AppState>,
-    auth: Auth,
+    auth: Caller,
     path: web::Path<i64>,
     body: JsonBody<SimulateRequest>,
 ) -> AppResult<HttpResponse> {
