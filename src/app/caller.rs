@@ -12,25 +12,27 @@ pub struct Token {
     pub user_id: i64,
     pub org_id: i64,
     pub role: Role,
+    /// The presented token (logout revokes it).
     pub jti: uuid::Uuid,
     pub token_version: i64,
     /// The token's `exp`, unix seconds.
     pub expires_at: i64,
 }
 
-/// The authenticated caller.
+/// The authenticated caller: a live token and what it may see.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub user_id: i64,
-    pub org_id: i64,
-    pub role: Role,
-    /// The presented token (logout revokes it).
-    pub jti: uuid::Uuid,
-    pub token_version: i64,
-    /// The token's `exp`, unix seconds.
-    pub expires_at: i64,
+    /// Who presented it (`caller.user_id`, `caller.role` … read through `Deref`).
+    pub token: Token,
     /// What this caller may see; every scoped lookup takes it.
     pub scope: Scope,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Token;
+    fn deref(&self) -> &Token {
+        &self.token
+    }
 }
 
 impl Caller {
@@ -38,13 +40,8 @@ impl Caller {
     /// is a finance office.
     pub fn new(token: Token, supervised: Option<String>) -> Self {
         Caller {
-            user_id: token.user_id,
-            org_id: token.org_id,
-            role: token.role,
-            jti: token.jti,
-            token_version: token.token_version,
-            expires_at: token.expires_at,
             scope: Scope::of(token.role, token.org_id, supervised),
+            token,
         }
     }
 

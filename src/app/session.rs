@@ -333,8 +333,9 @@ pub async fn change_password(
         "is wrong",
     );
     v.finish()?;
+    let user_id = auth.user_id;
     let (user, org) = run(state, move |conn| {
-        users::find_with_org(conn, auth.user_id)?
+        users::find_with_org(conn, user_id)?
             .ok_or_else(|| AppError::unauthorized("the user of this token no longer exists"))
     })
     .await?;
