@@ -208,6 +208,7 @@ impl Draft {
     }
 
     fn from_row(r: &ProductRow) -> AppResult<Self> {
+        let r = &r.fields;
         Ok(Draft {
             name: r.name.clone(),
             description: r.description.clone(),

@@ -14,25 +14,14 @@ use crate::domain::scope::Scope;
 pub struct ProductRow {
     pub id: i64,
     pub bank_id: i64,
-    pub name: String,
-    pub description: String,
-    pub product_type: ProductType,
-    pub min_amount_fen: i64,
-    pub max_amount_fen: i64,
-    pub min_term_months: i64,
-    pub max_term_months: i64,
-    pub min_rate_units: i64,
-    pub max_rate_units: i64,
-    pub guarantee_methods: JsonText<Vec<GuaranteeMethod>>,
-    pub response_sla_days: i64,
-    pub status: ProductStatus,
-    pub eligibility: JsonText<Eligibility>,
+    #[diesel(embed)]
+    pub fields: ProductFields,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
 /// Every editable field of a product, as stored.
-#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = products)]
 pub struct ProductFields {
     pub name: String,

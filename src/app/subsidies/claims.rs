@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::quote::{case_from_loan, check_period, compute, payee};
-use super::stored_rule;
 use crate::app::caller::Caller;
 use crate::app::effects::{Effects, Keep, Receipt};
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
@@ -166,18 +165,8 @@ pub fn create<R: Receipt<ClaimView>>(
         repo::lock_claims_of_loan(conn, loan.id)?;
         let p =
             repo::find_policy(conn, cmd.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        let (kind, rule) = stored_rule(&p)?;
         let case = case_from_loan(conn, &loan)?;
-        let c = compute(
-            conn,
-            &p,
-            &rule,
-            kind,
-            &case,
-            cmd.period_start,
-            cmd.period_end,
-            None,
-        )?;
+        let c = compute(conn, &p, &case, cmd.period_start, cmd.period_end, None)?;
         if !c.eligible {
             let errors = c
                 .reasons
@@ -189,7 +178,7 @@ pub fn create<R: Receipt<ClaimView>>(
                 .collect();
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));
         }
-        let payee = payee(kind, &case).ok_or_else(|| {
+        let payee = payee(p.kind, &case).ok_or_else(|| {
             AppError::invalid_field(
                 ProblemCode::NotEligible,
                 "loan_id",
@@ -259,20 +248,10 @@ pub fn approve(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Cla
         }
         let p =
             repo::find_policy(conn, c.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        let (kind, rule) = stored_rule(&p)?;
         let loan = db::matches::find_loan(conn, c.loan_id, &Scope::Everything)?
             .ok_or_else(|| AppError::not_found("loan"))?;
         let case = case_from_loan(conn, &loan)?;
-        let result = compute(
-            conn,
-            &p,
-            &rule,
-            kind,
-            &case,
-            c.period_start,
-            c.period_end,
-            Some(c.id),
-        )?;
+        let result = compute(conn, &p, &case, c.period_start, c.period_end, Some(c.id))?;
         if !result.eligible {
             let errors = result
                 .reasons

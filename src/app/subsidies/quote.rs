@@ -19,7 +19,7 @@ use crate::domain::rate::Rate;
 use crate::domain::size_class::SizeClass;
 use crate::domain::subsidy::{
     self, Beneficiary, Computation, CounterGuarantee, GuaranteeFacts, LoanFacts, PolicyKind,
-    PriorAmounts, Rule, Step,
+    PriorAmounts, Step,
 };
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -129,13 +129,12 @@ pub(super) fn payee(kind: PolicyKind, c: &Case) -> Option<i64> {
 pub(super) fn compute(
     conn: &mut DbConnection,
     p: &PolicyRow,
-    rule: &Rule,
-    kind: PolicyKind,
     c: &Case,
     start: NaiveDate,
     end: NaiveDate,
     except: Option<i64>,
 ) -> AppResult<Computation> {
+    let (kind, rule) = stored_rule(p)?;
     let eligibility = &p.eligibility.0;
     let who = Beneficiary {
         region_code: &c.region_code,
@@ -183,7 +182,7 @@ pub(super) fn compute(
         None => PriorAmounts::default(),
     };
     let lpr = repo::lpr_series(conn)?;
-    let mut result = subsidy::compute(rule, &c.loan, start, end, &lpr, prior);
+    let mut result = subsidy::compute(&rule, &c.loan, start, end, &lpr, prior);
     if !reasons.is_empty() {
         result.reasons.splice(0..0, reasons);
         result.eligible = false;
@@ -229,7 +228,6 @@ pub fn quote(
         }
     };
     let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
-    let (kind, rule) = stored_rule(&p)?;
     let case = match subject {
         Subject::Stored(loan_id) => {
             let scope = &auth.scope;
@@ -239,16 +237,7 @@ pub fn quote(
         }
         Subject::Hypothetical(h) => hypothetical_case(conn, auth, h)?,
     };
-    let c = compute(
-        conn,
-        &p,
-        &rule,
-        kind,
-        &case,
-        cmd.period_start,
-        cmd.period_end,
-        None,
-    )?;
+    let c = compute(conn, &p, &case, cmd.period_start, cmd.period_end, None)?;
     Ok(Quote {
         eligible: c.eligible,
         reasons: c.reasons,
