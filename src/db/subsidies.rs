@@ -49,25 +49,16 @@ pub fn insert_lpr(conn: &mut DbConnection, p: &LprPoint) -> QueryResult<bool> {
     Ok(true)
 }
 
+/// A stored policy: its id and what was written (`NewPolicy`).
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = policies)]
 pub struct PolicyRow {
     pub id: i64,
-    pub owner_org_id: i64,
-    pub region_prefix: Option<String>,
-    pub name: String,
-    pub kind: PolicyKind,
-    pub effective_from: NaiveDate,
-    pub effective_to: Option<NaiveDate>,
-    pub budget_fen: i64,
-    pub eligibility: JsonText<PolicyEligibility>,
-    pub rule: JsonText<StoredRule>,
-    pub status: PolicyStatus,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    #[diesel(embed)]
+    pub fields: NewPolicy,
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = policies)]
 pub struct NewPolicy {
     pub owner_org_id: i64,

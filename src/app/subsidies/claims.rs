@@ -178,7 +178,7 @@ pub fn create<R: Receipt<ClaimView>>(
                 .collect();
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));
         }
-        let payee = payee(p.kind, &case).ok_or_else(|| {
+        let payee = payee(p.fields.kind, &case).ok_or_else(|| {
             AppError::invalid_field(
                 ProblemCode::NotEligible,
                 "loan_id",
@@ -263,7 +263,7 @@ pub fn approve(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Cla
                 .collect();
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));
         }
-        let remaining = p.budget_fen - repo::budget_used(conn, p.id)?;
+        let remaining = p.fields.budget_fen - repo::budget_used(conn, p.id)?;
         if result.amount.fen() > remaining {
             return Err(AppError::conflict(
                 ProblemCode::BudgetExceeded,

@@ -17,11 +17,11 @@ use crate::domain::subsidy::{PolicyKind, Rule};
 /// A stored policy's kind and rule; a rule stored in a format version this release does not
 /// read is corrupt data (500).
 fn stored_rule(p: &PolicyRow) -> AppResult<(PolicyKind, Rule)> {
-    let rule = p.rule.current().ok_or_else(|| {
+    let rule = p.fields.rule.current().ok_or_else(|| {
         AppError::internal(format!(
             "policy {} has rule format version {}",
-            p.id, p.rule.version
+            p.id, p.fields.rule.version
         ))
     })?;
-    Ok((p.kind, rule.clone()))
+    Ok((p.fields.kind, rule.clone()))
 }

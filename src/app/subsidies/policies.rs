@@ -66,19 +66,19 @@ fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<PolicyView> {
     let (_, rule) = super::stored_rule(&p)?;
     Ok(PolicyView {
         id: p.id,
-        name: p.name,
-        kind: p.kind,
-        status: p.status,
-        effective_from: p.effective_from,
-        effective_to: p.effective_to,
-        region_prefix: p.region_prefix,
-        owner_organization_id: p.owner_org_id,
-        budget: Money::from_fen(p.budget_fen),
+        name: p.fields.name,
+        kind: p.fields.kind,
+        status: p.fields.status,
+        effective_from: p.fields.effective_from,
+        effective_to: p.fields.effective_to,
+        region_prefix: p.fields.region_prefix,
+        owner_organization_id: p.fields.owner_org_id,
+        budget: Money::from_fen(p.fields.budget_fen),
         budget_used: Money::from_fen(used),
-        budget_remaining: Money::from_fen((p.budget_fen - used).max(0)),
-        eligibility: p.eligibility.0,
+        budget_remaining: Money::from_fen((p.fields.budget_fen - used).max(0)),
+        eligibility: p.fields.eligibility.0,
         rule: RuleInput::from_rule(&rule),
-        created_at: rfc3339(p.created_at),
+        created_at: rfc3339(p.fields.created_at),
     })
 }
 
@@ -216,7 +216,7 @@ pub fn update(
     let rule = admitted(auth, &cmd)?;
     conn.write_transaction(|conn| {
         let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        if !(auth.is_admin() || p.owner_org_id == auth.org_id) {
+        if !(auth.is_admin() || p.fields.owner_org_id == auth.org_id) {
             return Err(AppError::forbidden(
                 "only the policy's finance office or an admin may change it",
             ));
@@ -233,8 +233,8 @@ pub fn update(
             conn,
             id,
             &NewPolicy {
-                owner_org_id: p.owner_org_id,
-                region_prefix: p.region_prefix.clone(),
+                owner_org_id: p.fields.owner_org_id,
+                region_prefix: p.fields.region_prefix.clone(),
                 name: cmd.name.clone(),
                 kind: cmd.kind,
                 effective_from: cmd.effective_from,
@@ -242,8 +242,8 @@ pub fn update(
                 budget_fen: cmd.budget.fen(),
                 eligibility: db::JsonText(cmd.eligibility.clone()),
                 rule: db::JsonText(rule.clone()),
-                status: p.status,
-                created_at: p.created_at,
+                status: p.fields.status,
+                created_at: p.fields.created_at,
                 updated_at: now,
             },
         )?;
@@ -256,13 +256,14 @@ pub fn update(
 pub fn suspend(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<PolicyView> {
     conn.write_transaction(|conn| {
         let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        if !(auth.is_admin() || (auth.role == Role::FinanceOffice && p.owner_org_id == auth.org_id))
+        if !(auth.is_admin()
+            || (auth.role == Role::FinanceOffice && p.fields.owner_org_id == auth.org_id))
         {
             return Err(AppError::forbidden(
                 "only the policy's finance office or an admin may suspend it",
             ));
         }
-        let now = p.status.after(PolicyAction::Suspend);
+        let now = p.fields.status.after(PolicyAction::Suspend);
         repo::set_policy_status(conn, id, now.as_str(), db::now())?;
         get(conn, id)
     })

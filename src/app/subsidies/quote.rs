@@ -135,7 +135,7 @@ pub(super) fn compute(
     except: Option<i64>,
 ) -> AppResult<Computation> {
     let (kind, rule) = stored_rule(p)?;
-    let eligibility = &p.eligibility.0;
+    let eligibility = &p.fields.eligibility.0;
     let who = Beneficiary {
         region_code: &c.region_code,
         size_class: c.size_class,
@@ -144,13 +144,13 @@ pub(super) fn compute(
     };
     let mut reasons = subsidy::policy_reasons(
         eligibility,
-        p.effective_from,
-        p.effective_to,
-        p.region_prefix.as_deref(),
+        p.fields.effective_from,
+        p.fields.effective_to,
+        p.fields.region_prefix.as_deref(),
         &c.loan,
         &who,
     );
-    if !p.status.takes_claims() {
+    if !p.fields.status.takes_claims() {
         reasons.insert(0, "the policy is suspended".into());
     }
     let prior = match payee(kind, c) {

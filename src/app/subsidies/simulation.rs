@@ -80,7 +80,7 @@ pub fn simulate(
         )
     })?;
     let scope = &auth.scope;
-    let eligibility = p.eligibility.0.clone();
+    let eligibility = p.fields.eligibility.0.clone();
     let lpr = repo::lpr_series(conn)?;
     let mut after = None;
     let mut used: BTreeMap<(i64, i64, i32), i64> = BTreeMap::new();
@@ -111,9 +111,9 @@ pub fn simulate(
             };
             if !subsidy::policy_reasons(
                 &eligibility,
-                p.effective_from,
-                p.effective_to,
-                p.region_prefix.as_deref(),
+                p.fields.effective_from,
+                p.fields.effective_to,
+                p.fields.region_prefix.as_deref(),
                 &case.loan,
                 &who,
             )
