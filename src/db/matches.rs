@@ -356,33 +356,16 @@ pub fn events(conn: &mut DbConnection, match_id: i64) -> QueryResult<Vec<EventRo
         .load(conn)
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+/// A stored loan: its id and what was written (`NewLoan`).
+#[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = loans)]
 pub struct LoanRow {
     pub id: i64,
-    pub match_id: i64,
-    pub demand_id: i64,
-    pub product_id: i64,
-    pub bank_id: i64,
-    pub enterprise_id: i64,
-    pub amount_fen: i64,
-    pub rate_units: i64,
-    pub term_months: i64,
-    pub disbursed_on: NaiveDate,
-    pub first_loan: bool,
-    pub guarantor_id: Option<i64>,
-    pub guarantee_fee_rate_units: Option<i64>,
-    pub counter_guarantee: Option<CounterGuarantee>,
-    pub created_by: i64,
-    pub created_at: NaiveDateTime,
-    pub region_code: String,
-    pub size_class: String,
-    pub qualification_kinds: String,
-    pub product_type: String,
-    pub credit: bool,
+    #[diesel(embed)]
+    pub fields: NewLoan,
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = loans)]
 pub struct NewLoan {
     pub match_id: i64,

@@ -123,7 +123,7 @@ pub fn disburse<R: Receipt<LoanView>>(
             },
         )?;
         rollup::loan_disbursed(fx.rollup(), &fact).map_err(AppError::internal)?;
-        db::demands::mark_loaned(conn, m.demand_id, loan.amount_fen, now, fx.rollup())?;
+        db::demands::mark_loaned(conn, m.demand_id, loan.fields.amount_fen, now, fx.rollup())?;
         fx.audit(MatchEvent {
             match_id: m.id,
             action: EventAction::Disburse,
@@ -138,7 +138,7 @@ pub fn disburse<R: Receipt<LoanView>>(
         db::orgs::set_has_prior_loan(conn, m.enterprise_id, now)?;
         let view = LoanView::new(loan.clone());
         let mut recipients = vec![m.bank_id, m.enterprise_id];
-        recipients.extend(loan.guarantor_id);
+        recipients.extend(loan.fields.guarantor_id);
         fx.notify(&recipients, "loan.disbursed", &view)?;
         fx.commit(conn, receipt, |_| Ok(view))
     })

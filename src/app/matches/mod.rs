@@ -175,9 +175,9 @@ fn is_overdue(m: &MatchRow, today: NaiveDate) -> bool {
 impl LoanView {
     pub fn new(l: LoanRow) -> Self {
         let guarantee = match (
-            l.guarantor_id,
-            l.guarantee_fee_rate_units,
-            l.counter_guarantee,
+            l.fields.guarantor_id,
+            l.fields.guarantee_fee_rate_units,
+            l.fields.counter_guarantee,
         ) {
             (Some(g), Some(rate), Some(counter_guarantee)) => Some(GuaranteeView {
                 guarantor_id: g,
@@ -188,18 +188,18 @@ impl LoanView {
         };
         LoanView {
             id: l.id,
-            match_id: l.match_id,
-            demand_id: l.demand_id,
-            product_id: l.product_id,
-            bank_id: l.bank_id,
-            enterprise_id: l.enterprise_id,
-            amount: Money::from_fen(l.amount_fen),
-            annual_rate: Rate::from_units(l.rate_units),
-            term_months: l.term_months,
-            disbursed_on: l.disbursed_on,
-            first_loan: l.first_loan,
+            match_id: l.fields.match_id,
+            demand_id: l.fields.demand_id,
+            product_id: l.fields.product_id,
+            bank_id: l.fields.bank_id,
+            enterprise_id: l.fields.enterprise_id,
+            amount: Money::from_fen(l.fields.amount_fen),
+            annual_rate: Rate::from_units(l.fields.rate_units),
+            term_months: l.fields.term_months,
+            disbursed_on: l.fields.disbursed_on,
+            first_loan: l.fields.first_loan,
             guarantee,
-            created_at: rfc3339(l.created_at),
+            created_at: rfc3339(l.fields.created_at),
         }
     }
 }

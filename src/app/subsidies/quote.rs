@@ -87,19 +87,22 @@ pub(super) struct Case {
 }
 
 pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<Case> {
-    let ent = db::catalog::enterprises(conn, Some(&[l.enterprise_id]))?
-        .remove(&l.enterprise_id)
+    let ent = db::catalog::enterprises(conn, Some(&[l.fields.enterprise_id]))?
+        .remove(&l.fields.enterprise_id)
         .ok_or_else(|| AppError::not_found("enterprise"))?;
-    let product =
-        db::catalog::product(conn, l.product_id)?.ok_or_else(|| AppError::not_found("product"))?;
+    let product = db::catalog::product(conn, l.fields.product_id)?
+        .ok_or_else(|| AppError::not_found("product"))?;
     Ok(Case {
         loan: LoanFacts {
-            principal: Money::from_fen(l.amount_fen),
-            annual_rate: Rate::from_units(l.rate_units),
-            disbursed_on: l.disbursed_on,
-            term_months: l.term_months.max(0) as u32,
-            first_loan: l.first_loan,
-            guarantee: match (l.guarantee_fee_rate_units, l.counter_guarantee) {
+            principal: Money::from_fen(l.fields.amount_fen),
+            annual_rate: Rate::from_units(l.fields.rate_units),
+            disbursed_on: l.fields.disbursed_on,
+            term_months: l.fields.term_months.max(0) as u32,
+            first_loan: l.fields.first_loan,
+            guarantee: match (
+                l.fields.guarantee_fee_rate_units,
+                l.fields.counter_guarantee,
+            ) {
                 (Some(rate), Some(cg)) => Some(GuaranteeFacts {
                     fee_rate: Rate::from_units(rate),
                     counter_guarantee: cg,
@@ -107,12 +110,12 @@ pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<
                 _ => None,
             },
         },
-        enterprise_id: l.enterprise_id,
+        enterprise_id: l.fields.enterprise_id,
         region_code: ent.facts.region_code,
         size_class: ent.facts.size_class,
         qualifications: ent.facts.qualifications,
         product_type: product.facts.product_type,
-        guarantor_id: l.guarantor_id,
+        guarantor_id: l.fields.guarantor_id,
     })
 }
 
