@@ -199,28 +199,19 @@ pub fn set_policy_status(
     Ok(())
 }
 
+/// A stored claim: what was filed (`NewClaim`) and what its decisions added.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = sc)]
 pub struct ClaimRow {
     pub id: i64,
-    pub policy_id: i64,
-    pub loan_id: i64,
-    pub enterprise_id: i64,
-    pub payee_org_id: i64,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub state: ClaimState,
-    pub amount_fen: i64,
-    pub breakdown: JsonText<Vec<Step>>,
-    pub submitted_by: i64,
+    #[diesel(embed)]
+    pub fields: NewClaim,
     pub reason: Option<String>,
     pub paid_on: Option<NaiveDate>,
     pub payment_reference: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sc)]
 pub struct NewClaim {
     pub policy_id: i64,
@@ -335,19 +326,19 @@ pub fn find_visible_claim(
 fn claim_visible(conn: &mut DbConnection, c: &ClaimRow, scope: &Scope) -> QueryResult<bool> {
     Ok(match scope {
         Scope::Everything => true,
-        Scope::Enterprise(e) => c.enterprise_id == *e,
-        Scope::Guarantor(p) => c.payee_org_id == *p,
+        Scope::Enterprise(e) => c.fields.enterprise_id == *e,
+        Scope::Guarantor(p) => c.fields.payee_org_id == *p,
         Scope::Nothing => false,
         Scope::Bank(b) => {
             use super::schema::loans;
             loans::table
-                .find(c.loan_id)
+                .find(c.fields.loan_id)
                 .select(loans::bank_id)
                 .first::<i64>(conn)?
                 == *b
         }
         Scope::Region(prefix) => organizations::table
-            .find(c.enterprise_id)
+            .find(c.fields.enterprise_id)
             .select(organizations::region_code)
             .first::<Option<String>>(conn)?
             .is_some_and(|r| r.starts_with(prefix.as_str())),

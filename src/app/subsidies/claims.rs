@@ -59,20 +59,20 @@ pub struct ClaimView {
 fn claim_view(c: ClaimRow) -> AppResult<ClaimView> {
     Ok(ClaimView {
         id: c.id,
-        policy_id: c.policy_id,
-        loan_id: c.loan_id,
-        enterprise_id: c.enterprise_id,
-        payee_id: c.payee_org_id,
-        period_start: c.period_start,
-        period_end: c.period_end,
-        state: c.state,
-        amount: Money::from_fen(c.amount_fen),
-        breakdown: c.breakdown.0,
+        policy_id: c.fields.policy_id,
+        loan_id: c.fields.loan_id,
+        enterprise_id: c.fields.enterprise_id,
+        payee_id: c.fields.payee_org_id,
+        period_start: c.fields.period_start,
+        period_end: c.fields.period_end,
+        state: c.fields.state,
+        amount: Money::from_fen(c.fields.amount_fen),
+        breakdown: c.fields.breakdown.0,
         reason: c.reason,
         paid_on: c.paid_on,
         payment_reference: c.payment_reference,
-        created_at: rfc3339(c.created_at),
-        updated_at: rfc3339(c.updated_at),
+        created_at: rfc3339(c.fields.created_at),
+        updated_at: rfc3339(c.fields.updated_at),
     })
 }
 
@@ -91,7 +91,7 @@ fn decidable(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Claim
 fn wrong_state(c: &ClaimRow, action: &str) -> AppError {
     AppError::conflict(
         ProblemCode::InvalidTransition,
-        format!("a claim that is {} cannot be {action}", c.state),
+        format!("a claim that is {} cannot be {action}", c.fields.state),
     )
 }
 
@@ -239,19 +239,26 @@ pub fn get(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimVi
 pub fn approve(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimView> {
     conn.write_transaction(|conn| {
         let c = decidable(conn, auth, id)?;
-        repo::lock_policy(conn, c.policy_id)?;
+        repo::lock_policy(conn, c.fields.policy_id)?;
         let c =
             repo::reread_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
         let (from, to) = ClaimAction::Approve.arrow();
-        if c.state != from {
+        if c.fields.state != from {
             return Err(wrong_state(&c, to.as_str()));
         }
-        let p =
-            repo::find_policy(conn, c.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        let loan = db::matches::find_loan(conn, c.loan_id, &Scope::Everything)?
+        let p = repo::find_policy(conn, c.fields.policy_id)?
+            .ok_or_else(|| AppError::not_found("policy"))?;
+        let loan = db::matches::find_loan(conn, c.fields.loan_id, &Scope::Everything)?
             .ok_or_else(|| AppError::not_found("loan"))?;
         let case = case_from_loan(conn, &loan)?;
-        let result = compute(conn, &p, &case, c.period_start, c.period_end, Some(c.id))?;
+        let result = compute(
+            conn,
+            &p,
+            &case,
+            c.fields.period_start,
+            c.fields.period_end,
+            Some(c.id),
+        )?;
         if !result.eligible {
             let errors = result
                 .reasons
@@ -376,7 +383,7 @@ pub fn pay(conn: &mut DbConnection, auth: &Caller, id: i64, cmd: PayClaim) -> Ap
 /// The claim as it now is, queued as `event` for its enterprise and its payee.
 fn notify(conn: &mut DbConnection, fx: &mut Effects, id: i64, event: &str) -> AppResult<ClaimView> {
     let row = repo::reread_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
-    let recipients = [row.enterprise_id, row.payee_org_id];
+    let recipients = [row.fields.enterprise_id, row.fields.payee_org_id];
     let view = claim_view(row)?;
     fx.notify(&recipients, event, &view)?;
     Ok(view)
