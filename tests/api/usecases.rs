@@ -9,15 +9,20 @@ use finmatch::app::caller::{Caller, Token};
 use finmatch::app::demands::{self, CloseDemand, DemandFilter, PatchDemand};
 use finmatch::app::effects::Keep;
 use finmatch::app::error::{AppError, ProblemCode};
+use finmatch::app::matches::{self, disbursements, lifecycle, queries};
 use finmatch::catalog::MatchingCache;
 use finmatch::db::DbConnection;
 use finmatch::domain::demand::DemandStatus;
+use finmatch::domain::lifecycle::MatchState;
 use finmatch::domain::org::Role;
 
 use crate::both_backends;
 use crate::helpers::*;
 
-both_backends!(demand_use_cases_keep_their_rules_without_http);
+both_backends!(
+    demand_use_cases_keep_their_rules_without_http,
+    a_loan_is_made_by_use_cases_alone,
+);
 
 /// The caller a fresh token of `org`'s first user stands for, resolved as the HTTP extractor
 /// resolves one (`session::resolve`: liveness and scope in one query).
@@ -45,6 +50,11 @@ fn caller(conn: &mut DbConnection, org: i64, role: Role) -> Caller {
 fn refused(r: Result<impl std::fmt::Debug, AppError>, status: u16, code: ProblemCode) {
     let e = r.expect_err("refused");
     assert_eq!((e.status.as_u16(), e.code), (status, code), "{}", e.detail);
+}
+
+/// A command as a client's JSON body would give it.
+fn command<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> T {
+    serde_json::from_value(body).unwrap()
 }
 
 fn all() -> DemandFilter {
@@ -116,6 +126,68 @@ async fn demand_use_cases_keep_their_rules_without_http(app: TestApp) {
             demands::get(conn, &ent_a, d.id).unwrap().status,
             DemandStatus::Closed
         );
+    })
+    .await
+    .unwrap();
+}
+
+/// Apply, accept, approve and disburse through the use cases the handlers call, with the
+/// parties, other tenants and the approval limit checked on the way.
+async fn a_loan_is_made_by_use_cases_alone(app: TestApp) {
+    let w = world(&app).await;
+    let (other_bank, _) = app.org_with_user("bank", None).await;
+    let (own_office, _) = app.org_with_user("finance_office", Some("3702")).await;
+    let (far_office, _) = app.org_with_user("finance_office", Some("44")).await;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let conn = &mut *pool.get().unwrap();
+        let ent = caller(conn, w.ent_id, Role::Enterprise);
+        let bank = caller(conn, w.bank_id, Role::Bank);
+        let other = caller(conn, other_bank, Role::Bank);
+        let (near, far) = (
+            caller(conn, own_office, Role::FinanceOffice),
+            caller(conn, far_office, Role::FinanceOffice),
+        );
+        assert_eq!(near.scope, finmatch::domain::scope::Scope::Region("3702".into()));
+
+        let applied = lifecycle::create(
+            conn,
+            &ent,
+            matches::CreateMatch { demand_id: w.demand, product_id: w.product },
+            10,
+            Keep,
+        )
+        .unwrap();
+        assert_eq!(applied.state, MatchState::Applied);
+        let id = applied.id;
+        // Another bank does not see the match; the enterprise is not the party that accepts.
+        refused(lifecycle::accept(conn, &other, id, Default::default(), 10), 404, ProblemCode::NotFound);
+        refused(lifecycle::accept(conn, &ent, id, Default::default(), 10), 403, ProblemCode::Forbidden);
+        let accepted = lifecycle::accept(conn, &bank, id, Default::default(), 10).unwrap();
+        assert_eq!(accepted.state, MatchState::Accepted);
+        let approval = json!({"approved_amount": "5000000.00", "annual_rate": "3.65", "term_months": 12});
+        lifecycle::approve(conn, &bank, id, command(approval)).unwrap();
+
+        let tranche = |amount: &str| {
+            command::<matches::CreateDisbursement>(json!({"amount": amount, "annual_rate": "3.65", "term_months": 12, "disbursed_on": "2026-03-10", "first_loan": true}))
+        };
+        let loan = disbursements::disburse(conn, &bank, id, tranche("3000000.00"), Keep).unwrap();
+        assert_eq!(loan.amount.to_string(), "3000000.00");
+        refused(
+            disbursements::disburse(conn, &bank, id, tranche("2000000.01"), Keep),
+            422,
+            ProblemCode::ExceedsApprovedAmount,
+        );
+        disbursements::disburse(conn, &bank, id, tranche("2000000.00"), Keep).unwrap();
+        assert_eq!(queries::get(conn, &ent, id).unwrap().state, MatchState::Disbursed);
+
+        // The loan is the enterprise's, its bank's and its region's office's; no one else's.
+        for who in [&ent, &bank, &near] {
+            assert_eq!(queries::get_loan(conn, who, loan.id).unwrap().id, loan.id);
+        }
+        for who in [&other, &far] {
+            refused(queries::get_loan(conn, who, loan.id), 404, ProblemCode::NotFound);
+        }
     })
     .await
     .unwrap();
