@@ -3,7 +3,9 @@
 //! demands. Deterministic for a given `--seed`; scales to benchmark sizes (for example
 //! `--products 10000 --demands 200000`) through batched inserts.
 //!
-//! Why it bypasses the use cases in `app` and is one long file: a benchmark world is written in
+//! Organizations and users are made through the use cases' one way to make them
+//! (`app::organizations::add`, `app::users::add`). Why products, demands, matches and loans
+//! bypass the use cases and this is one long file: a benchmark world is written in
 //! batches of thousands of rows per statement (one use case per row would take hours at a
 //! million loans), and its report cells are rebuilt once at the end (`db::rollups::rebuild`),
 //! which is exactly what the use cases' rollup deltas add up to. It is a data generator, not a
@@ -15,8 +17,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::app::subsidies::rule_input::RuleInput;
-use crate::db::schema::{demands, enterprises, products, qualifications, users};
+use crate::app::{self, subsidies::rule_input::RuleInput};
+use crate::db::schema::{demands, enterprises, products, qualifications};
 use crate::db::{self, DbConnection};
 use crate::domain::credit_code::check_char;
 use crate::domain::demand::{DemandStatus, Purpose};
@@ -133,42 +135,36 @@ fn demo_credit_code(n: u64, region: &str) -> String {
     format!("{body}{check}")
 }
 
+/// An organization, made the one way organizations are made (`app::organizations::add`).
 fn insert_org(
     conn: &mut DbConnection,
     kind: OrgKind,
     name: &str,
     code: Option<&str>,
     region: Option<&str>,
-) -> QueryResult<i64> {
+) -> anyhow::Result<i64> {
     let now = db::now();
-    let org = db::orgs::insert(
-        conn,
-        &db::orgs::NewOrg {
-            kind,
-            name,
-            credit_code: code,
-            region_code: region,
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
+    let new = db::orgs::NewOrg {
+        kind,
+        name,
+        credit_code: code,
+        region_code: region,
+        created_at: now,
+        updated_at: now,
+    };
+    let org = app::organizations::add(conn, &new).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(org.id)
 }
 
+/// A user, made the one way users are made (`app::users::add`); every demo user shares one
+/// hash of `DEMO_PASSWORD`.
 fn insert_user(
     conn: &mut DbConnection,
     org_id: i64,
     username: &str,
     hash: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(users::table)
-        .values((
-            users::org_id.eq(org_id),
-            users::username.eq(username),
-            users::password_hash.eq(hash),
-            users::created_at.eq(db::now()),
-        ))
-        .execute(conn)?;
+) -> anyhow::Result<()> {
+    app::users::add(conn, org_id, username, hash, db::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 
