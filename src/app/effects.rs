@@ -52,6 +52,12 @@ impl Effects {
         }
     }
 
+    /// Effects of a write the platform makes by itself (a background job): no user acts, so
+    /// it records no audit event.
+    pub fn system() -> Self {
+        Self::new(0, 0)
+    }
+
     /// Adds an event to a match's audit trail, attributed to the actor.
     pub fn audit(&mut self, event: MatchEvent) {
         self.audit.push(event);

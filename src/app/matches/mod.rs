@@ -4,6 +4,7 @@
 
 pub mod disbursements;
 pub mod lifecycle;
+pub mod overdue;
 pub mod queries;
 
 use chrono::NaiveDate;
