@@ -2,109 +2,12 @@
 //! once to the fen, writing every step into the breakdown (`Trail`).
 
 use chrono::NaiveDate;
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use super::facts::{Computation, LoanFacts, PriorAmounts, Trail};
 use super::guarantee::guarantee;
 use super::interest::interest;
-use super::rule::{CounterGuarantee, LprPoint, Rule};
+use super::rule::{LprPoint, Rule};
 use crate::domain::money::Money;
-use crate::domain::rate::Rate;
-
-/// The loan as the formulas see it.
-#[derive(Clone, Debug)]
-pub struct LoanFacts {
-    pub principal: Money,
-    pub annual_rate: Rate,
-    pub disbursed_on: NaiveDate,
-    pub term_months: u32,
-    pub first_loan: bool,
-    pub guarantee: Option<GuaranteeFacts>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct GuaranteeFacts {
-    pub fee_rate: Rate,
-    pub counter_guarantee: CounterGuarantee,
-}
-
-/// What the payee already has approved or paid under the same policy.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PriorAmounts {
-    /// In the calendar year of the period end (for the guarantee rule: from this guarantor).
-    pub same_year: Money,
-    /// Ever (lifetime cap).
-    pub total: Money,
-}
-
-/// One line of the arithmetic.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Step {
-    pub step: String,
-    pub value: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Computation {
-    pub eligible: bool,
-    /// Why not eligible (empty when eligible).
-    pub reasons: Vec<String>,
-    pub amount: Money,
-    pub breakdown: Vec<Step>,
-}
-
-pub(super) struct Trail(Vec<Step>);
-
-impl Trail {
-    pub(super) fn add(&mut self, step: &str, value: impl ToString) {
-        self.0.push(Step {
-            step: step.to_owned(),
-            value: value.to_string(),
-        });
-    }
-}
-
-pub(super) fn pct(d: Decimal) -> String {
-    format!("{}%", d.normalize())
-}
-
-/// Half-up to the fen.
-pub fn round_fen(d: Decimal) -> Money {
-    let r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    Money::from_fen((r * Decimal::ONE_HUNDRED).to_i64().unwrap_or(i64::MAX))
-}
-
-pub(super) fn apply_caps(
-    raw: Money,
-    annual: Option<Money>,
-    total: Option<Money>,
-    prior: PriorAmounts,
-    t: &mut Trail,
-) -> Money {
-    let mut amount = raw;
-    if let Some(cap) = annual {
-        let left = Money::from_fen((cap.fen() - prior.same_year.fen()).max(0));
-        t.add(
-            "annual cap",
-            format!(
-                "{cap} − already approved/paid this year {} = {left}",
-                prior.same_year
-            ),
-        );
-        amount = amount.min(left);
-    }
-    if let Some(cap) = total {
-        let left = Money::from_fen((cap.fen() - prior.total.fen()).max(0));
-        t.add(
-            "lifetime cap",
-            format!("{cap} − already approved/paid {} = {left}", prior.total),
-        );
-        amount = amount.min(left);
-    }
-    amount
-}
 
 /// Computes the subsidy for `[period_start, period_end)` of `loan`. `lpr` is the LPR series
 /// sorted by date. Policy-level eligibility (qualifications, region …) is checked by the caller.
@@ -156,8 +59,11 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rate::Rate;
+    use crate::domain::subsidy::facts::round_fen;
     use crate::domain::subsidy::fixtures::{d, interest_rule, lpr, m};
     use crate::domain::subsidy::{whole_months, InterestBase};
+    use rust_decimal::Decimal;
 
     #[test]
     fn rounding_is_half_up_once() {

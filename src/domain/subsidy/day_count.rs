@@ -1,21 +1,11 @@
-//! How long a subsidised period is: the day-count conventions, whole months, the window a
+//! How long a subsidised period is under a day-count convention (`rule::DayCount`): whole months, the window a
 //! rule subsidises and its year fraction as the breakdown shows it.
 
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::compute::{LoanFacts, Trail};
-
-str_enum! {
-    pub enum DayCount {
-        /// actual days / 360 (the RMB loan convention; default for interest)
-        Act360 = "act_360",
-        /// actual days / 365
-        Act365 = "act_365",
-        /// whole months / 12 (default for guarantee fees)
-        Months30_360 = "months_30_360",
-    }
-}
+use super::facts::{LoanFacts, Trail};
+use super::rule::DayCount;
 
 pub(super) fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
     d.checked_add_months(Months::new(m))

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::compute::LoanFacts;
+use super::facts::LoanFacts;
 use crate::domain::{product, qualification, size_class};
 
 /// Who a policy is for. Empty lists and absent values mean "no constraint".

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::compute::{apply_caps, pct, round_fen, LoanFacts, PriorAmounts, Trail};
 use super::day_count::{window, year_fraction};
+use super::facts::{apply_caps, pct, round_fen, LoanFacts, PriorAmounts, Trail};
 use super::rule::GuaranteeRule;
 use crate::domain::money::Money;
 

@@ -4,8 +4,8 @@
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::compute::{apply_caps, pct, round_fen, LoanFacts, PriorAmounts, Trail};
 use super::day_count::{window, year_fraction};
+use super::facts::{apply_caps, pct, round_fen, LoanFacts, PriorAmounts, Trail};
 use super::rule::{lpr_as_of, InterestBase, InterestRule, LprPoint, LprReference, LprTerm};
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;

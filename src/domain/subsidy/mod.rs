@@ -12,6 +12,7 @@ mod claim;
 mod compute;
 mod day_count;
 mod eligibility;
+mod facts;
 #[cfg(test)]
 mod fixtures;
 mod guarantee;
@@ -19,10 +20,11 @@ mod interest;
 mod rule;
 
 pub use claim::{ClaimAction, ClaimState};
-pub use compute::{compute, round_fen, Computation, GuaranteeFacts, LoanFacts, PriorAmounts, Step};
-pub use day_count::{whole_months, DayCount};
+pub use compute::compute;
+pub use day_count::whole_months;
 pub use eligibility::{policy_reasons, Beneficiary, PolicyEligibility};
+pub use facts::{round_fen, Computation, GuaranteeFacts, LoanFacts, PriorAmounts, Step};
 pub use rule::{
-    lpr_as_of, CounterGuarantee, GuaranteeRule, InterestBase, InterestRule, LprPoint, LprReference,
-    LprTerm, PolicyAction, PolicyKind, PolicyStatus, Rule, StoredRule,
+    lpr_as_of, CounterGuarantee, DayCount, GuaranteeRule, InterestBase, InterestRule, LprPoint,
+    LprReference, LprTerm, PolicyAction, PolicyKind, PolicyStatus, Rule, StoredRule,
 };

@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::day_count::DayCount;
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 
@@ -76,6 +75,17 @@ str_enum! {
         LastOfPreviousYear = "last_of_previous_year",
         /// the LPR in force in December of the year the period ends
         DecemberOfPeriodEndYear = "december_of_period_end_year",
+    }
+}
+
+str_enum! {
+    pub enum DayCount {
+        /// actual days / 360 (the RMB loan convention; default for interest)
+        Act360 = "act_360",
+        /// actual days / 365
+        Act365 = "act_365",
+        /// whole months / 12 (default for guarantee fees)
+        Months30_360 = "months_30_360",
     }
 }
 
