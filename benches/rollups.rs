@@ -12,7 +12,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use finmatch::db::{self, DatabaseUrl, DbConnection};
 use finmatch::domain::lifecycle::MatchState;
+use finmatch::domain::product::ProductType;
 use finmatch::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
+use finmatch::domain::size_class::SizeClass;
 
 const SCHEMA: &str = "finmatch_bench_rollups";
 
@@ -26,11 +28,15 @@ fn disbursement(i: u64) -> Rollup {
             enterprise_id: (i % 50_000) as i64 + 1,
             bank_id: (i % 8) as i64 + 1,
             region_code: region.into(),
-            size_class: ["small", "micro", "medium"][(i % 3) as usize].into(),
+            size_class: [SizeClass::Small, SizeClass::Micro, SizeClass::Medium][(i % 3) as usize],
             qualification_kinds: ["", "specialized_sme", "high_tech,specialized_sme"]
                 [(i % 3) as usize]
                 .into(),
-            product_type: ["credit", "specialized_sme", "first_loan"][(i % 3) as usize].into(),
+            product_type: [
+                ProductType::Credit,
+                ProductType::SpecializedSme,
+                ProductType::FirstLoan,
+            ][(i % 3) as usize],
             credit: i.is_multiple_of(2),
             amount_fen: 500_000_000,
             rate_units: 34_500,
@@ -48,8 +54,8 @@ fn disbursement(i: u64) -> Rollup {
         respond_by: None,
         decide_by: None,
         approved_fen: Some(500_000_000),
-        product_type: "specialized_sme".into(),
-        size_class: "small".into(),
+        product_type: ProductType::SpecializedSme,
+        size_class: SizeClass::Small,
         qualification_kinds: "high_tech,specialized_sme".into(),
     };
     let disbursed = MatchFact {

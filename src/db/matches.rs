@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use super::schema::{loans, match_events, matches, organizations};
 use super::DbConnection;
 use crate::domain::lifecycle::{Deadline, EventAction, MatchState, Party};
+use crate::domain::product::ProductType;
 use crate::domain::scope::Scope;
+use crate::domain::size_class::SizeClass;
 use crate::domain::subsidy::CounterGuarantee;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -36,9 +38,9 @@ pub struct MatchRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub region_code: String,
-    pub size_class: String,
+    pub size_class: SizeClass,
     pub qualification_kinds: String,
-    pub product_type: String,
+    pub product_type: ProductType,
 }
 
 #[derive(Insertable)]
@@ -62,9 +64,9 @@ pub struct NewMatch {
     /// Reporting snapshot (`db::rollups::snapshot`): the enterprise's region, size class and
     /// valid qualification kinds now, and the product's type.
     pub region_code: String,
-    pub size_class: String,
+    pub size_class: SizeClass,
     pub qualification_kinds: String,
-    pub product_type: String,
+    pub product_type: ProductType,
 }
 
 pub fn live_key(demand_id: i64, product_id: i64) -> String {
@@ -385,9 +387,9 @@ pub struct NewLoan {
     pub created_at: NaiveDateTime,
     /// Reporting snapshot (`db::rollups::loan_fact`).
     pub region_code: String,
-    pub size_class: String,
+    pub size_class: SizeClass,
     pub qualification_kinds: String,
-    pub product_type: String,
+    pub product_type: ProductType,
     pub credit: bool,
 }
 

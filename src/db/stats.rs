@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::{loans, organizations, subsidy_claims, targets};
 use super::DbConnection;
+use crate::domain::product::ProductType;
 use crate::domain::scope::Scope;
+use crate::domain::size_class::SizeClass;
 use crate::domain::stats::{LoanRec, Metric};
 use crate::domain::subsidy::PolicyStatus;
 
@@ -79,7 +81,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
     }
     type L = (
         (i64, i64, i64, i64, i64, i64, bool, NaiveDate),
-        (String, String, String, String, bool),
+        (String, SizeClass, String, ProductType, bool),
         i64,
     );
     Ok(lq

@@ -10,6 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::money::Money;
+use super::product::ProductType;
+use super::size_class::SizeClass;
 
 #[derive(Clone, Debug)]
 pub struct LoanRec {
@@ -19,9 +21,9 @@ pub struct LoanRec {
     pub bank_name: String,
     pub enterprise_id: i64,
     pub region_code: String,
-    pub size_class: String,
+    pub size_class: SizeClass,
     pub qualifications: Vec<String>,
-    pub product_type: String,
+    pub product_type: ProductType,
     pub credit: bool,
     pub amount_fen: i64,
     pub rate_units: i64,
@@ -272,10 +274,10 @@ pub(crate) mod scan {
         keys_of(
             by,
             (l.bank_id, &l.bank_name),
-            &l.product_type,
+            l.product_type.as_str(),
             &l.region_code,
             &l.qualifications,
-            &l.size_class,
+            l.size_class.as_str(),
             l.disbursed_on,
         )
     }
@@ -417,12 +419,12 @@ mod tests {
             bank_name: "b".into(),
             enterprise_id: ent,
             region_code: "370202".into(),
-            size_class: "small".into(),
+            size_class: SizeClass::Small,
             qualifications: quals.iter().map(|s| s.to_string()).collect(),
             product_type: if id % 2 == 0 {
-                "credit".into()
+                ProductType::Credit
             } else {
-                "green".into()
+                ProductType::Green
             },
             credit: id % 2 == 0,
             amount_fen: fen,

@@ -116,9 +116,9 @@ pub fn disburse<R: Receipt<LoanView>>(
                 created_by: auth.user_id,
                 created_at: now,
                 region_code: fact.region_code.clone(),
-                size_class: fact.size_class.clone(),
+                size_class: fact.size_class,
                 qualification_kinds: fact.qualification_kinds.clone(),
-                product_type: fact.product_type.clone(),
+                product_type: fact.product_type,
                 credit: fact.credit,
             },
         )?;

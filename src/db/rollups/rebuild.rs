@@ -11,7 +11,9 @@ use super::snapshot::demand_cell;
 use crate::db::schema::{demands, loans, matches, stats_cells, stats_state};
 use crate::db::DbConnection;
 use crate::domain::lifecycle::MatchState;
+use crate::domain::product::ProductType;
 use crate::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
+use crate::domain::size_class::SizeClass;
 
 const CHUNK: i64 = 50_000;
 
@@ -84,7 +86,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             Option<NaiveDate>,
             Option<NaiveDate>,
             Option<i64>,
-            (String, String, String),
+            (ProductType, SizeClass, String),
         );
         let rows: Vec<M> = matches::table
             .filter(matches::id.gt(after))
@@ -143,7 +145,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
         type L = (
             i64,
             (i64, i64, i64),
-            (String, String, String, String, bool),
+            (String, SizeClass, String, ProductType, bool),
             (i64, i64, bool, NaiveDate),
         );
         let rows: Vec<L> = loans::table

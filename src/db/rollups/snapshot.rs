@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use crate::db::schema::{enterprises, organizations, products, qualifications};
 use crate::db::{DbConnection, JsonText};
-use crate::domain::product::GuaranteeMethod;
+use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rollup::{DemandCell, LoanFact, MatchFact};
+use crate::domain::size_class::SizeClass;
 
 /// An organization's region code ("" when it has none). On PostgreSQL the row is share-locked
 /// until the writer commits, so an admin's move of the enterprise (`FOR UPDATE`, see
@@ -28,10 +29,10 @@ pub fn region_of(conn: &mut DbConnection, org_id: i64) -> QueryResult<String> {
 /// region, size class and qualification kinds valid `on` that day, and the product's type.
 pub struct Snapshot {
     pub region_code: String,
-    pub size_class: String,
+    pub size_class: SizeClass,
     /// Sorted, comma-separated ("" for none).
     pub qualification_kinds: String,
-    pub product_type: String,
+    pub product_type: ProductType,
     /// Whether the product lends on credit (信用).
     pub lends_on_credit: bool,
 }
@@ -42,12 +43,11 @@ pub fn snapshot(
     product_id: i64,
     on: NaiveDate,
 ) -> QueryResult<Snapshot> {
-    let size_class = enterprises::table
+    // A match or loan is always of an enterprise with a profile, on a stored product.
+    let size_class: SizeClass = enterprises::table
         .find(enterprise_id)
         .select(enterprises::size_class)
-        .first::<String>(conn)
-        .optional()?
-        .unwrap_or_default();
+        .first(conn)?;
     let mut kinds: Vec<String> = qualifications::table
         .filter(qualifications::enterprise_id.eq(enterprise_id))
         .filter(qualifications::certified_on.le(on))
@@ -59,9 +59,7 @@ pub fn snapshot(
     let (product_type, methods) = products::table
         .find(product_id)
         .select((products::product_type, products::guarantee_methods))
-        .first::<(String, JsonText<Vec<GuaranteeMethod>>)>(conn)
-        .optional()?
-        .unwrap_or_default();
+        .first::<(ProductType, JsonText<Vec<GuaranteeMethod>>)>(conn)?;
     Ok(Snapshot {
         region_code: region_of(conn, enterprise_id)?,
         size_class,
@@ -118,8 +116,8 @@ pub fn match_fact(m: &crate::db::matches::MatchRow) -> MatchFact {
         respond_by: m.respond_by,
         decide_by: m.decide_by,
         approved_fen: m.approved_amount_fen,
-        product_type: m.product_type.clone(),
-        size_class: m.size_class.clone(),
+        product_type: m.product_type,
+        size_class: m.size_class,
         qualification_kinds: m.qualification_kinds.clone(),
     }
 }

@@ -2,6 +2,8 @@
 //! made or moved, each snapshotted as it was when it happened.
 
 use crate::domain::lifecycle::MatchState;
+use crate::domain::product::ProductType;
+use crate::domain::size_class::SizeClass;
 use chrono::NaiveDate;
 use roaring::RoaringBitmap;
 
@@ -14,10 +16,10 @@ pub struct LoanFact {
     pub enterprise_id: i64,
     pub bank_id: i64,
     pub region_code: String,
-    pub size_class: String,
+    pub size_class: SizeClass,
     /// Sorted, comma-separated kinds valid on the disbursement date ("" for none).
     pub qualification_kinds: String,
-    pub product_type: String,
+    pub product_type: ProductType,
     pub credit: bool,
     pub amount_fen: i64,
     pub rate_units: i64,
@@ -143,8 +145,8 @@ pub struct MatchFact {
     pub response_secs: Option<i64>,
     /// Snapshot when the match was made: the product's type, the enterprise's size class and
     /// its valid qualification kinds (sorted, comma-separated, "" for none).
-    pub product_type: String,
-    pub size_class: String,
+    pub product_type: ProductType,
+    pub size_class: SizeClass,
     pub qualification_kinds: String,
 }
 
@@ -249,8 +251,8 @@ mod tests {
             respond_by: Some(d("2026-03-09")),
             decide_by: None,
             approved_fen: None,
-            product_type: "credit".into(),
-            size_class: "small".into(),
+            product_type: ProductType::Credit,
+            size_class: SizeClass::Small,
             qualification_kinds: "high_tech,specialized_sme".into(),
         };
         match_made(&mut r, &applied);

@@ -243,9 +243,11 @@ pub fn match_counts(cells: &[(CellKey, Measures)], today: NaiveDate) -> MatchFig
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::product::ProductType;
     use crate::domain::rollup::{
         loan_disbursed, match_made, plan, Fact, Grain, LoanFact, MatchFact, Plan, Rollup,
     };
+    use crate::domain::size_class::SizeClass;
     use crate::domain::stats::scan::{self as stats, MatchRec};
     use crate::domain::stats::LoanRec;
     use proptest::prelude::*;
@@ -259,9 +261,9 @@ mod tests {
             enterprise_id: l.enterprise_id,
             bank_id: l.bank_id,
             region_code: l.region_code.clone(),
-            size_class: l.size_class.clone(),
+            size_class: l.size_class,
             qualification_kinds: l.qualifications.join(","),
-            product_type: l.product_type.clone(),
+            product_type: l.product_type,
             credit: l.credit,
             amount_fen: l.amount_fen,
             rate_units: l.rate_units,
@@ -310,9 +312,9 @@ mod tests {
                     bank_name: format!("bank {bank}"),
                     enterprise_id: ent,
                     region_code: regions[region].into(),
-                    size_class: ["small", "micro"][(ent % 2) as usize].into(),
+                    size_class: [SizeClass::Small, SizeClass::Micro][(ent % 2) as usize],
                     qualifications: qs[quals].iter().map(|s| s.to_string()).collect(),
-                    product_type: ["credit", "green"][(bank % 2) as usize].into(),
+                    product_type: [ProductType::Credit, ProductType::Green][(bank % 2) as usize],
                     credit: bank % 2 == 0,
                     amount_fen: fen,
                     rate_units: rate,
@@ -391,8 +393,8 @@ mod tests {
             decide_by: m.decide_by,
             approved_fen: m.approved_fen,
             response_secs: m.responded_at.map(|t| (t - m.created_at).num_seconds()),
-            product_type: m.product_type.clone(),
-            size_class: m.size_class.clone(),
+            product_type: ProductType::parse(&m.product_type).expect("a product type"),
+            size_class: SizeClass::parse(&m.size_class).expect("a size class"),
             qualification_kinds: m.qualifications.join(","),
         }
     }
