@@ -64,8 +64,10 @@ pub fn insert(
     now: NaiveDateTime,
     r: &mut Rollup,
 ) -> QueryResult<DemandRow> {
-    super::catalog::bump_demands(conn)?;
+    // Lock order: the organization row (`region_of`) before the catalog counter, as every
+    // writer takes them (a region move holds the first and then bumps the second).
     let region = super::rollups::region_of(conn, enterprise_id)?;
+    super::catalog::bump_demands(conn)?;
     let row = crate::on_backend!(conn, c => diesel::insert_into(demands::table)
         .values((
             fields,

@@ -13,6 +13,7 @@ both_backends!(
     targets_and_exports,
     rollups_follow_every_write_and_equal_a_rebuild,
     an_admin_moves_an_enterprise_and_everything_follows,
+    a_move_racing_new_demands_leaves_none_behind,
     concurrent_writers_lose_no_rollup_update,
     overview_counts_subsidies_and_covering_budgets,
     every_report_is_for_offices_only,
@@ -892,4 +893,52 @@ async fn every_report_is_for_offices_only(app: TestApp) {
     )
     .await
     .assert_problem(401, "unauthorized");
+}
+
+/// An admin moves an enterprise while it posts demands at the same moment: every demand ends
+/// up in the new region (none is snapshotted with the old one after the move read it), the old
+/// office sees none, and the rollups equal a rebuild. On PostgreSQL the writers share-lock the
+/// organization row the move locks for update; on SQLite writes are serialized.
+async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
+    let (_, fo_qd) = app.org_with_user("finance_office", Some("37")).await;
+    let (_, fo_sz) = app.org_with_user("finance_office", Some("3205")).await;
+    let w = world(&app).await;
+    let path = format!("/api/v1/enterprises/{}", w.ent_id);
+    let p = app.get(&path, &w.ent).await.assert_status(200).clone();
+    let profile = json!({
+        "name": p["name"], "region_code": "320505",
+        "industry": p["industry"], "employees": p["employees"],
+        "annual_revenue": p["annual_revenue"], "total_assets": p["total_assets"],
+        "established_on": p["established_on"],
+    });
+    const POSTS: usize = 12;
+    let body = demand();
+    let posts = (0..POSTS).map(|_| app.post("/api/v1/demands", &w.ent, &body));
+    let mv = app.request(
+        reqwest::Method::PUT,
+        &path,
+        Some(&app.admin_token),
+        Some(&profile),
+        &[],
+    );
+    let (posted, moved) = tokio::join!(futures_util::future::join_all(posts), mv);
+    assert_eq!(moved.assert_status(200)["region_code"], "320505");
+    for r in &posted {
+        r.assert_status(201);
+    }
+    // The world's own demand plus every one posted during the move.
+    let all = POSTS + 1;
+    let listed = |token: &str| {
+        let path = "/api/v1/demands?limit=100".to_owned();
+        let token = token.to_owned();
+        let app = &app;
+        async move { ids(&app.get(&path, &token).await).len() }
+    };
+    assert_eq!(listed(&fo_sz).await, all);
+    assert_eq!(listed(&fo_qd).await, 0);
+    let sz = app.get("/api/v1/stats/overview", &fo_sz).await;
+    assert_eq!(sz.assert_status(200)["demands"]["count"], all);
+    let qd = app.get("/api/v1/stats/overview", &fo_qd).await;
+    assert_eq!(qd.assert_status(200)["demands"]["count"], 0);
+    assert_rollups_equal_a_rebuild(&app, &[&app.admin_token, &fo_qd, &fo_sz]).await;
 }

@@ -13,7 +13,8 @@ use crate::domain::size_class::SizeClass;
 /// An organization's region code ("" when it has none). On PostgreSQL the row is share-locked
 /// until the writer commits, so an admin's move of the enterprise (`FOR UPDATE`, see
 /// `db::enterprises::move_region`) cannot slip between reading the region and storing a
-/// record snapshotted with it.
+/// record snapshotted with it. Writers take this lock before the catalog counter
+/// (`db::catalog::bump_demands`), the order the move takes them in, so the two never deadlock.
 pub fn region_of(conn: &mut DbConnection, org_id: i64) -> QueryResult<String> {
     let q = organizations::table
         .find(org_id)
