@@ -84,13 +84,19 @@ pub fn insert(
 }
 
 /// Reads a demand and, on PostgreSQL, locks it until the transaction ends (SQLite already
-/// holds the writer lock), so that figures derived from it cannot go stale.
+/// holds the writer lock), so that figures derived from it cannot go stale. `FOR NO KEY
+/// UPDATE`: a match inserted beside it holds the foreign-key share lock, which this must not
+/// wait for.
+///
+/// Lock order of every writer of an enterprise's records: its organization row
+/// (`db::rollups::lock_enterprise`), the catalog counter (`db::catalog::bump_demands`), the
+/// demand, match and loan rows, and last the report cells.
 pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DemandRow>> {
     match conn {
         DbConnection::Postgres(c) => demands::table
             .find(id)
             .select(DemandRow::as_select())
-            .for_update()
+            .for_no_key_update()
             .first(c)
             .optional(),
         DbConnection::Sqlite(c) => demands::table

@@ -139,6 +139,8 @@ pub fn move_region(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()
         DbConnection::Postgres(c) => q.for_update().first::<i64>(c)?,
         DbConnection::Sqlite(c) => q.first::<i64>(c)?,
     };
+    // Then the catalog counter, before any demand row or report cell (the writers' order).
+    super::catalog::bump_demands(conn)?;
     let before = super::rollups::facts_of(conn, id)?;
     diesel::update(organizations::table.find(id))
         .set(organizations::region_code.eq(Some(to)))

@@ -895,14 +895,38 @@ async fn every_report_is_for_offices_only(app: TestApp) {
     .assert_problem(401, "unauthorized");
 }
 
-/// An admin moves an enterprise while it posts demands at the same moment: every demand ends
-/// up in the new region (none is snapshotted with the old one after the move read it), the old
-/// office sees none, and the rollups equal a rebuild. On PostgreSQL the writers share-lock the
-/// organization row the move locks for update; on SQLite writes are serialized.
+/// An admin moves an enterprise while, at the same moment, it posts demands and applies to
+/// products and its bank disburses: every record ends up in the new region (none snapshotted
+/// with the old one after the move read it), the old office sees none, and the rollups equal a
+/// rebuild. On PostgreSQL the writers share-lock the organization row the move locks for
+/// update, always before the catalog counter; on SQLite writes are serialized.
 async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
     let (_, fo_qd) = app.org_with_user("finance_office", Some("37")).await;
     let (_, fo_sz) = app.org_with_user("finance_office", Some("3205")).await;
     let w = world(&app).await;
+    let mut products = Vec::new();
+    for _ in 0..4 {
+        let r = app.post("/api/v1/products", &w.bank, &product(3)).await;
+        products.push(r.assert_status(201)["id"].as_i64().unwrap());
+    }
+    // The applications go to a second demand: the disbursements may fulfil the first.
+    let second = app.post("/api/v1/demands", &w.ent, &demand()).await;
+    let second = second.assert_status(201)["id"].as_i64().unwrap();
+    let approved = apply(&app, &w).await;
+    app.post(
+        &format!("/api/v1/matches/{approved}/accept"),
+        &w.bank,
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/api/v1/matches/{approved}/approve"),
+        &w.bank,
+        &approval("5000000.00"),
+    )
+    .await
+    .assert_status(200);
     let path = format!("/api/v1/enterprises/{}", w.ent_id);
     let p = app.get(&path, &w.ent).await.assert_status(200).clone();
     let profile = json!({
@@ -911,9 +935,24 @@ async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
         "annual_revenue": p["annual_revenue"], "total_assets": p["total_assets"],
         "established_on": p["established_on"],
     });
+
     const POSTS: usize = 12;
     let body = demand();
-    let posts = (0..POSTS).map(|_| app.post("/api/v1/demands", &w.ent, &body));
+    let tranche = json!({"amount": "1000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": today(), "first_loan": true});
+    let disbursements = format!("/api/v1/matches/{approved}/disbursements");
+    let applies: Vec<Value> = products
+        .iter()
+        .map(|p| json!({"demand_id": second, "product_id": p}))
+        .collect();
+    let writes = (0..POSTS)
+        .map(|_| ("/api/v1/demands", w.ent.as_str(), &body))
+        .chain(
+            applies
+                .iter()
+                .map(|a| ("/api/v1/matches", w.ent.as_str(), a)),
+        )
+        .chain((0..2).map(|_| (disbursements.as_str(), w.bank.as_str(), &tranche)))
+        .map(|(path, token, body)| app.post(path, token, body));
     let mv = app.request(
         reqwest::Method::PUT,
         &path,
@@ -921,24 +960,36 @@ async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
         Some(&profile),
         &[],
     );
-    let (posted, moved) = tokio::join!(futures_util::future::join_all(posts), mv);
+    let (written, moved) = tokio::join!(futures_util::future::join_all(writes), mv);
     assert_eq!(moved.assert_status(200)["region_code"], "320505");
-    for r in &posted {
+    for r in &written {
         r.assert_status(201);
     }
-    // The world's own demand plus every one posted during the move.
-    let all = POSTS + 1;
-    let listed = |token: &str| {
-        let path = "/api/v1/demands?limit=100".to_owned();
+
+    let count = |path: &'static str, token: &str| {
         let token = token.to_owned();
         let app = &app;
-        async move { ids(&app.get(&path, &token).await).len() }
+        async move { ids(&app.get(&format!("{path}?limit=100"), &token).await).len() }
     };
-    assert_eq!(listed(&fo_sz).await, all);
-    assert_eq!(listed(&fo_qd).await, 0);
+    // The world's two demands and every one posted; the approved match and the four applied;
+    // two loans.
+    for (path, all) in [
+        ("/api/v1/demands", POSTS + 2),
+        ("/api/v1/matches", 5),
+        ("/api/v1/loans", 2),
+    ] {
+        assert_eq!(count(path, &fo_sz).await, all, "{path} in the new region");
+        assert_eq!(
+            count(path, &fo_qd).await,
+            0,
+            "{path} left in the old region"
+        );
+    }
     let sz = app.get("/api/v1/stats/overview", &fo_sz).await;
-    assert_eq!(sz.assert_status(200)["demands"]["count"], all);
+    assert_eq!(sz.assert_status(200)["demands"]["count"], POSTS + 2);
+    assert_eq!(sz.body["loans"]["count"], 2);
     let qd = app.get("/api/v1/stats/overview", &fo_qd).await;
     assert_eq!(qd.assert_status(200)["demands"]["count"], 0);
+    assert_eq!(qd.body["loans"]["count"], 0);
     assert_rollups_equal_a_rebuild(&app, &[&app.admin_token, &fo_qd, &fo_sz]).await;
 }

@@ -56,6 +56,7 @@ pub fn disburse<R: Receipt<LoanView>>(
     conn.write_transaction(|conn| {
         let scope = &auth.scope;
         let m = repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("match"))?;
+        db::rollups::lock_enterprise(conn, m.enterprise_id)?;
         if party_of(auth, &m) != Some(Party::Bank) {
             return Err(AppError::forbidden(
                 "only the match's bank records disbursements",
@@ -123,6 +124,9 @@ pub fn disburse<R: Receipt<LoanView>>(
             },
         )?;
         rollup::loan_disbursed(fx.rollup(), &fact).map_err(AppError::internal)?;
+        // The status change first: it takes the catalog counter before the demand row, the
+        // order every writer of a demand takes them in.
+        db::demands::apply_event(conn, m.demand_id, DemandEvent::LoanDisbursed, now)?;
         db::demands::mark_loaned(conn, m.demand_id, loan.fields.amount_fen, now, fx.rollup())?;
         fx.audit(MatchEvent {
             match_id: m.id,
@@ -134,7 +138,6 @@ pub fn disburse<R: Receipt<LoanView>>(
                 cmd.amount, cmd.disbursed_on, loan.id
             )),
         });
-        db::demands::apply_event(conn, m.demand_id, DemandEvent::LoanDisbursed, now)?;
         db::orgs::set_has_prior_loan(conn, m.enterprise_id, now)?;
         let view = LoanView::new(loan.clone());
         let mut recipients = vec![m.bank_id, m.enterprise_id];

@@ -11,4 +11,6 @@ mod snapshot;
 pub use apply::{apply, take_out};
 pub use read::{load, load_counts};
 pub use rebuild::{ensure_built, facts_of, rebuild};
-pub use snapshot::{demand_cell, loan_fact, match_fact, region_of, snapshot, Snapshot};
+pub use snapshot::{
+    demand_cell, loan_fact, lock_enterprise, match_fact, region_of, snapshot, Snapshot,
+};

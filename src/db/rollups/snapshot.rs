@@ -10,6 +10,14 @@ use crate::domain::product::{GuaranteeMethod, ProductType};
 use crate::domain::rollup::{DemandCell, LoanFact, MatchFact};
 use crate::domain::size_class::SizeClass;
 
+/// Takes the lock every writer of an enterprise's demands, matches and loans takes before its
+/// first write: on PostgreSQL a share lock on the enterprise's organization row, which a region
+/// move (`db::enterprises::move_region`) holds exclusively. So a move and the writers of that
+/// enterprise queue in one order instead of each holding rows the other needs.
+pub fn lock_enterprise(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<()> {
+    region_of(conn, enterprise_id).map(drop)
+}
+
 /// An organization's region code ("" when it has none). On PostgreSQL the row is share-locked
 /// until the writer commits, so an admin's move of the enterprise (`FOR UPDATE`, see
 /// `db::enterprises::move_region`) cannot slip between reading the region and storing a
