@@ -239,7 +239,7 @@ fn owned(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<(DemandRo
             "only the enterprise that posted a demand may change it",
         ));
     }
-    db::rollups::lock_enterprise(conn, found.0.enterprise_id)?;
+    db::rollups::hold_region(conn, found.0.enterprise_id)?;
     Ok(found)
 }
 

@@ -231,6 +231,7 @@ pub fn update(
             ));
         }
         if moving {
+            // Takes the organization row exclusively: writers of the enterprise wait.
             repo::move_region(conn, id, &b.region_code)?;
             tracing::info!(
                 enterprise = id,
@@ -239,6 +240,8 @@ pub fn update(
                 by = auth.user_id,
                 "enterprise moved to another region"
             );
+        } else {
+            db::rollups::hold_region(conn, id)?;
         }
         let size = classify(
             b.industry,
@@ -307,7 +310,8 @@ pub fn add_qualification<R: Receipt<QualificationView>>(
             created_by: auth.user_id,
             created_at: db::now(),
         };
-        repo::lock_enterprise(conn, id)?;
+        db::rollups::hold_region(conn, id)?;
+        repo::lock_qualifications(conn, id)?;
         if repo::qualification_exists(conn, &new)? {
             return Err(AppError::conflict(
                 ProblemCode::DuplicateQualification,
@@ -349,6 +353,7 @@ pub fn remove_qualification(
                 "this role may not remove qualifications",
             ));
         }
+        db::rollups::hold_region(conn, id)?;
         if repo::delete_qualification(conn, id, qid)? == 0 {
             return Err(AppError::not_found("qualification"));
         }

@@ -89,7 +89,7 @@ pub fn insert(
 /// wait for.
 ///
 /// Lock order of every writer of an enterprise's records: its organization row
-/// (`db::rollups::lock_enterprise`), the catalog counter (`db::catalog::bump_demands`), the
+/// (`db::rollups::hold_region`), the catalog counter (`db::catalog::bump_demands`), the
 /// demand, match and loan rows, and last the report cells.
 pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DemandRow>> {
     match conn {

@@ -201,7 +201,7 @@ pub struct NewQualification<'a> {
 /// Serializes qualification writes for one enterprise until the transaction ends, so that a
 /// duplicate check followed by an insert cannot race (there is no unique index to fall back
 /// on). SQLite already holds the writer lock (`BEGIN IMMEDIATE`); PostgreSQL locks the row.
-pub fn lock_enterprise(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+pub fn lock_qualifications(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     match conn {
         DbConnection::Postgres(c) => {
             enterprises::table

@@ -895,8 +895,8 @@ async fn every_report_is_for_offices_only(app: TestApp) {
     .assert_problem(401, "unauthorized");
 }
 
-/// An admin moves an enterprise while, at the same moment, it posts demands and applies to
-/// products and its bank disburses: every record ends up in the new region (none snapshotted
+/// An admin moves an enterprise while, at the same moment, it posts demands, applies to
+/// products and records qualifications, and its bank disburses: every record ends up in the new region (none snapshotted
 /// with the old one after the move read it), the old office sees none, and the rollups equal a
 /// rebuild. On PostgreSQL the writers share-lock the organization row the move locks for
 /// update, always before the catalog counter; on SQLite writes are serialized.
@@ -940,6 +940,10 @@ async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
     let body = demand();
     let tranche = json!({"amount": "1000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": today(), "first_loan": true});
     let disbursements = format!("/api/v1/matches/{approved}/disbursements");
+    let qual_path = format!("/api/v1/enterprises/{}/qualifications", w.ent_id);
+    let quals: Vec<Value> = (0..2)
+        .map(|i| json!({"kind": "specialized_sme", "level": "provincial", "certified_on": "2025-01-01", "expires_on": "2099-12-31", "certificate_no": format!("苏工信〔2026〕{i}号")}))
+        .collect();
     let applies: Vec<Value> = products
         .iter()
         .map(|p| json!({"demand_id": second, "product_id": p}))
@@ -952,6 +956,11 @@ async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
                 .map(|a| ("/api/v1/matches", w.ent.as_str(), a)),
         )
         .chain((0..2).map(|_| (disbursements.as_str(), w.bank.as_str(), &tranche)))
+        .chain(
+            quals
+                .iter()
+                .map(|q| (qual_path.as_str(), w.ent.as_str(), q)),
+        )
         .map(|(path, token, body)| app.post(path, token, body));
     let mv = app.request(
         reqwest::Method::PUT,

@@ -56,7 +56,7 @@ pub fn disburse<R: Receipt<LoanView>>(
     conn.write_transaction(|conn| {
         let scope = &auth.scope;
         let m = repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("match"))?;
-        db::rollups::lock_enterprise(conn, m.enterprise_id)?;
+        db::rollups::hold_region(conn, m.enterprise_id)?;
         if party_of(auth, &m) != Some(Party::Bank) {
             return Err(AppError::forbidden(
                 "only the match's bank records disbursements",

@@ -271,7 +271,7 @@ fn apply(
     conn.write_transaction(|conn| {
         let scope = &auth.scope;
         let m = repo::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("match"))?;
-        db::rollups::lock_enterprise(conn, m.enterprise_id)?;
+        db::rollups::hold_region(conn, m.enterprise_id)?;
         let party = party_of(auth, &m).ok_or_else(|| {
             AppError::forbidden(format!(
                 "only the match's {} may {action} it",

@@ -12,5 +12,5 @@ pub use apply::{apply, take_out};
 pub use read::{load, load_counts};
 pub use rebuild::{ensure_built, facts_of, rebuild};
 pub use snapshot::{
-    demand_cell, loan_fact, lock_enterprise, match_fact, region_of, snapshot, Snapshot,
+    demand_cell, hold_region, loan_fact, match_fact, region_of, snapshot, Snapshot,
 };

@@ -14,7 +14,7 @@ use crate::domain::size_class::SizeClass;
 /// first write: on PostgreSQL a share lock on the enterprise's organization row, which a region
 /// move (`db::enterprises::move_region`) holds exclusively. So a move and the writers of that
 /// enterprise queue in one order instead of each holding rows the other needs.
-pub fn lock_enterprise(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<()> {
+pub fn hold_region(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<()> {
     region_of(conn, enterprise_id).map(drop)
 }
 
