@@ -198,3 +198,52 @@ async fn one_organization_per_credit_code_and_user_per_name(app: TestApp) {
         .len();
     assert_eq!(enterprises, ROUNDS);
 }
+
+/// Instances starting at once on a fresh database each try to create the platform operator
+/// and `admin`: every start succeeds, and there is exactly one of each.
+fn one_bootstrap_admin(backend: finmatch::db::Backend) {
+    use diesel::prelude::*;
+    use finmatch::db::schema::{organizations, users};
+    let Some(db) = TestDb::create(backend) else {
+        return;
+    };
+    let settings = settings_for(&db);
+    let pool = finmatch::startup::prepare_database(&settings).expect("migrated");
+    const INSTANCES: usize = 6;
+    let gate = std::sync::Arc::new(std::sync::Barrier::new(INSTANCES));
+    let starts: Vec<_> = (0..INSTANCES)
+        .map(|_| {
+            let (pool, settings, gate) = (pool.clone(), settings.clone(), gate.clone());
+            std::thread::spawn(move || {
+                gate.wait();
+                finmatch::startup::ensure_admin(&pool, &settings)
+            })
+        })
+        .collect();
+    for s in starts {
+        s.join().unwrap().expect("every instance starts");
+    }
+    let mut conn = pool.get().unwrap();
+    let admins: i64 = users::table
+        .filter(users::username.eq("admin"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let platforms: i64 = organizations::table
+        .filter(organizations::kind.eq("platform"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!((admins, platforms), (1, 1));
+}
+
+#[test]
+fn one_bootstrap_admin_on_sqlite() {
+    one_bootstrap_admin(finmatch::db::Backend::Sqlite);
+}
+
+#[test]
+#[cfg_attr(no_test_database, ignore = "TEST_DATABASE_URL is not set")]
+fn one_bootstrap_admin_on_postgres() {
+    one_bootstrap_admin(finmatch::db::Backend::Postgres);
+}
