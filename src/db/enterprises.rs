@@ -200,8 +200,11 @@ pub struct NewQualification<'a> {
 
 /// Serializes qualification writes for one enterprise until the transaction ends, so that a
 /// duplicate check followed by an insert cannot race (there is no unique index to fall back
-/// on). SQLite already holds the writer lock (`BEGIN IMMEDIATE`); PostgreSQL locks the row.
+/// on). SQLite already holds the writer lock (`BEGIN IMMEDIATE`); PostgreSQL locks the row —
+/// after the catalog counter, which a qualification changes anyway: the lock order every
+/// writer keeps (see `db::demands::lock`).
 pub fn lock_qualifications(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    super::catalog::bump_demands(conn)?;
     match conn {
         DbConnection::Postgres(c) => {
             enterprises::table
