@@ -87,8 +87,11 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let settings = Settings::from_source(&Source::load(cli.config.as_deref())?)?;
-    finmatch::telemetry::init(&settings.log_filter);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // A demo world is thousands of use cases: their per-call spans would drown the report.
+    let quiet = matches!(command, Command::SeedDemo { .. });
+    finmatch::telemetry::init(if quiet { "warn" } else { &settings.log_filter });
+    match command {
         Command::Serve => serve(settings),
         Command::Migrate { reset } => {
             let pool = db::build_pool(&settings.database, 1)?;
@@ -140,11 +143,17 @@ fn main() -> anyhow::Result<()> {
                 auth::hash_password(finmatch::seed::DEMO_PASSWORD, settings.password_hash_cost)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             let started = std::time::Instant::now();
+            let matching = finmatch::catalog::MatchingCache::default();
+            let cx = finmatch::seed::SeedContext {
+                matching: &matching,
+                decide_working_days: settings.decide_working_days,
+            };
             let report = finmatch::seed::seed(
                 &mut *pool.get()?,
                 &opts,
                 &hash,
-                chrono::Utc::now().date_naive(),
+                finmatch::app::clock::today(),
+                &cx,
             )?;
             println!(
                 "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans, {} reporting cells",
@@ -237,8 +246,14 @@ fn create_user(
         .with_context(|| format!("organization {org_id} does not exist"))?;
     let hash = auth::hash_password(password, settings.password_hash_cost)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let user = finmatch::app::users::add(&mut conn, org.id, username, &hash, db::now())
-        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    let user = finmatch::app::users::add(
+        &mut conn,
+        org.id,
+        username,
+        &hash,
+        finmatch::app::clock::now(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
     println!(
         "created user {} (id {}) in organization {} '{}' ({})",
         user.username, user.id, org.id, org.name, org.kind

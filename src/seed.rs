@@ -1,38 +1,57 @@
 //! `finmatch seed-demo`: a realistic demo world — finance offices, banks with products of every
-//! type, guarantors, enterprises across regions, industries and qualification tiers, and their
-//! demands. Deterministic for a given `--seed`; scales to benchmark sizes (for example
-//! `--products 10000 --demands 200000`) through batched inserts.
+//! type, guarantors, enterprises across regions, industries and qualification tiers, their
+//! demands, and matches and loans with two years of history. Deterministic for a given
+//! `--seed`; scales to benchmark sizes (for example `--products 10000 --demands 200000`).
 //!
-//! Organizations and users are made through the use cases' one way to make them
-//! (`app::organizations::add`, `app::users::add`). Why products, demands, matches and loans
-//! bypass the use cases and this is one long file: a benchmark world is written in
-//! batches of thousands of rows per statement (one use case per row would take hours at a
-//! million loans), and its report cells are rebuilt once at the end (`db::rollups::rebuild`),
-//! which is exactly what the use cases' rollup deltas add up to. It is a data generator, not a
-//! second way to make matches: nothing at runtime calls it.
+//! Everything is made the one way the platform makes it, by the use cases, as its users would:
+//! the admin adds the institutions and the policies, enterprises register
+//! (`app::session::enroll`) and post demands, finance offices record qualifications, banks
+//! publish products, claim demands, accept, approve, reject and disburse, enterprises apply
+//! and withdraw. So audit trails, demand statuses, report cells and webhook rows are exactly
+//! what those requests would have left. The history is real history: each step runs with the
+//! clock at the moment it happened (`app::clock::at`). Steps run in chunks of one transaction
+//! each, every use case a savepoint inside it, which keeps a benchmark-sized world affordable.
 
-use chrono::{Days, NaiveDate};
-use diesel::prelude::*;
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::app::caller::Caller;
+use crate::app::clock;
+use crate::app::demands::CreateDemand;
+use crate::app::effects::Keep;
+use crate::app::enterprises::CreateQualification;
+use crate::app::error::AppError;
+use crate::app::matches::{
+    AcceptBody, ApproveBody, CreateDisbursement, CreateMatch, GuaranteeInput, RejectBody,
+    WithdrawBody,
+};
+use crate::app::products::{CreateProduct, PatchProduct};
+use crate::app::session::{EnterpriseInput, RegisterRequest};
+use crate::app::subsidies::policies::CreatePolicy;
 use crate::app::{self, subsidies::rule_input::RuleInput};
-use crate::db::schema::{demands, enterprises, products, qualifications};
+use crate::catalog::MatchingCache;
 use crate::db::{self, DbConnection};
 use crate::domain::credit_code::check_char;
-use crate::domain::demand::{DemandStatus, Purpose};
+use crate::domain::demand::Purpose;
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
 use crate::domain::product::{
     Eligibility, GuaranteeMethod, ProductStatus, ProductType, QualificationRequirement,
 };
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
-use crate::domain::size_class::{classify, Industry, SizeInputs};
-use crate::domain::subsidy::{PolicyKind, PolicyStatus, StoredRule};
+use crate::domain::rate::Rate;
+use crate::domain::size_class::Industry;
+use crate::domain::subsidy::{CounterGuarantee, PolicyKind};
 
 /// Password of every demo user.
 pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// Use cases per transaction.
+const CHUNK: usize = 200;
 
 #[derive(Clone, Debug)]
 pub struct SeedOptions {
@@ -40,7 +59,7 @@ pub struct SeedOptions {
     pub products: usize,
     pub enterprises: usize,
     pub demands: usize,
-    /// Enterprises that get a login (`ent_<n>`); the rest are data only.
+    /// Enterprises whose login (`demo_ent_<n>`) the report lists; every demo enterprise has one.
     pub enterprise_users: usize,
     /// Demands (the first ones) that end in a disbursed loan.
     pub loans: usize,
@@ -77,6 +96,12 @@ pub struct SeedReport {
     pub loans: usize,
     pub stats_cells: usize,
     pub users: Vec<(String, String)>,
+}
+
+/// What the request handlers get from the server's state, for the use cases that need it.
+pub struct SeedContext<'a> {
+    pub matching: &'a MatchingCache,
+    pub decide_working_days: u32,
 }
 
 const BANKS: [&str; 12] = [
@@ -135,41 +160,90 @@ fn demo_credit_code(n: u64, region: &str) -> String {
     format!("{body}{check}")
 }
 
-/// An organization, made the one way organizations are made (`app::organizations::add`).
-fn insert_org(
+fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
+    *items.choose(rng).unwrap_or(&items[0])
+}
+
+fn fail(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}: {:?}", e.errors)
+}
+
+/// `day` at `hour` o'clock.
+fn at_hour(day: NaiveDate, hour: u32) -> NaiveDateTime {
+    day.and_hms_opt(hour, 0, 0).unwrap_or_default()
+}
+
+/// Runs `step` on each item, `CHUNK` to a transaction.
+fn in_chunks<T>(
+    conn: &mut DbConnection,
+    items: impl IntoIterator<Item = T>,
+    mut step: impl FnMut(&mut DbConnection, T) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        conn.write_transaction(|conn| -> anyhow::Result<()> {
+            for item in items.by_ref().take(CHUNK) {
+                step(conn, item)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// An institution and its demo user, added by the admin's one way (`app::organizations::add`,
+/// `app::users::add`); returns the user acting for it.
+fn institution(
     conn: &mut DbConnection,
     kind: OrgKind,
     name: &str,
-    code: Option<&str>,
     region: Option<&str>,
-) -> anyhow::Result<i64> {
-    let now = db::now();
+    username: &str,
+    hash: &str,
+) -> anyhow::Result<Caller> {
+    let now = clock::now();
     let new = db::orgs::NewOrg {
         kind,
         name,
-        credit_code: code,
+        credit_code: None,
         region_code: region,
         created_at: now,
         updated_at: now,
     };
-    let org = app::organizations::add(conn, &new).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(org.id)
+    let org = app::organizations::add(conn, &new).map_err(fail)?;
+    app::users::add(conn, org.id, username, hash, now).map_err(fail)?;
+    app::session::act_as(conn, username).map_err(fail)
 }
 
-/// A user, made the one way users are made (`app::users::add`); every demo user shares one
-/// hash of `DEMO_PASSWORD`.
-fn insert_user(
-    conn: &mut DbConnection,
-    org_id: i64,
-    username: &str,
-    hash: &str,
-) -> anyhow::Result<()> {
-    app::users::add(conn, org_id, username, hash, db::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
+/// A product as `seed-demo` publishes it.
+struct Published {
+    id: i64,
+    bank: usize,
+    min_rate: Rate,
+    guaranteed: bool,
 }
 
-fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
-    *items.choose(rng).unwrap_or(&items[0])
+/// A demand as posted: by `world.enterprises[member]`.
+struct Posted {
+    id: i64,
+    member: usize,
+    at: NaiveDateTime,
+    amount: Money,
+    term_months: i64,
+}
+
+/// The world so far.
+struct World {
+    admin: Caller,
+    offices: Vec<(&'static str, Caller)>,
+    guarantors: Vec<i64>,
+    banks: Vec<Caller>,
+    products: Vec<Published>,
+    /// Index in `products` of each product id.
+    product_index: HashMap<i64, usize>,
+    /// The user acting for each enterprise.
+    enterprises: Vec<Caller>,
+    demands: Vec<Posted>,
 }
 
 /// Builds the demo world in one pass. Fails if the demo users already exist.
@@ -178,161 +252,163 @@ pub fn seed(
     opts: &SeedOptions,
     password_hash: &str,
     today: NaiveDate,
+    cx: &SeedContext,
 ) -> anyhow::Result<SeedReport> {
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut report = SeedReport::default();
     if db::users::username_taken(conn, "demo_bank_1")? {
         anyhow::bail!("the demo data set is already present (user demo_bank_1 exists)");
     }
-    // Small, named institutions first.
-    let mut bank_ids = Vec::new();
-    conn.write_transaction(|conn| -> anyhow::Result<()> {
+    // The platform existed before its history: institutions, products and enterprises are
+    // in place 800 days before today.
+    let founded = at_hour(today - Days::new(800), 9);
+    let mut world = clock::at(founded, || {
+        institutions(conn, opts, password_hash, &mut report)
+    })?;
+    clock::at(founded, || {
+        seed_products(conn, &mut rng, opts, &mut world, &mut report)
+    })?;
+    seed_enterprises(
+        conn,
+        &mut rng,
+        opts,
+        password_hash,
+        today,
+        &mut world,
+        &mut report,
+    )?;
+    seed_demands(conn, &mut rng, opts, today, cx, &mut world, &mut report)?;
+    seed_matches_and_loans(conn, &mut rng, opts, today, cx, &world, &mut report)?;
+    seed_policies(conn, today, &world)?;
+    report.stats_cells = db::rollups::cell_count(conn)?;
+    Ok(report)
+}
+
+fn institutions(
+    conn: &mut DbConnection,
+    opts: &SeedOptions,
+    hash: &str,
+    report: &mut SeedReport,
+) -> anyhow::Result<World> {
+    let admin = app::session::act_as(conn, "admin").map_err(fail)?;
+    conn.write_transaction(|conn| {
+        let mut offices = Vec::new();
         for (i, (prefix, name)) in OFFICES.iter().enumerate() {
-            let id = insert_org(conn, OrgKind::FinanceOffice, name, None, Some(prefix))?;
             let username = format!("demo_office_{}", i + 1);
-            insert_user(conn, id, &username, password_hash)?;
+            let caller = institution(
+                conn,
+                OrgKind::FinanceOffice,
+                name,
+                Some(prefix),
+                &username,
+                hash,
+            )?;
             report
                 .users
                 .push((username, format!("finance_office {name} ({prefix})")));
-            report.finance_offices += 1;
+            offices.push((*prefix, caller));
         }
+        let mut guarantors = Vec::new();
         for (i, name) in ["青岛市融资担保中心", "江苏省信用再担保集团"]
             .iter()
             .enumerate()
         {
-            let id = insert_org(conn, OrgKind::Guarantor, name, None, None)?;
             let username = format!("demo_guarantor_{}", i + 1);
-            insert_user(conn, id, &username, password_hash)?;
+            let caller = institution(conn, OrgKind::Guarantor, name, None, &username, hash)?;
             report.users.push((username, format!("guarantor {name}")));
-            report.guarantors += 1;
+            guarantors.push(caller.org_id);
         }
+        let mut banks = Vec::new();
         for i in 0..opts.banks.max(1) {
             let name = BANKS
                 .get(i)
                 .map(|s| (*s).to_owned())
                 .unwrap_or_else(|| format!("演示银行{}号", i + 1));
-            let id = insert_org(conn, OrgKind::Bank, &name, None, None)?;
             let username = format!("demo_bank_{}", i + 1);
-            insert_user(conn, id, &username, password_hash)?;
+            banks.push(institution(
+                conn,
+                OrgKind::Bank,
+                &name,
+                None,
+                &username,
+                hash,
+            )?);
             report.users.push((username, format!("bank {name}")));
-            bank_ids.push(id);
         }
-        report.banks = bank_ids.len();
-        Ok(())
-    })?;
-
-    seed_products(conn, &mut rng, opts, &bank_ids, &mut report)?;
-    let enterprise_ids = seed_enterprises(conn, &mut rng, opts, password_hash, today, &mut report)?;
-    seed_demands(conn, &mut rng, opts, &enterprise_ids, today, &mut report)?;
-    seed_matches_and_loans(conn, &mut rng, opts, today, &mut report)?;
-    seed_policies(conn, today)?;
-    report.stats_cells = db::rollups::rebuild(conn)?;
-    conn.write_transaction(|c| {
-        crate::db::catalog::bump_products(c)?;
-        crate::db::catalog::bump_demands(c)
-    })?;
-    Ok(report)
+        report.finance_offices = offices.len();
+        report.guarantors = guarantors.len();
+        report.banks = banks.len();
+        Ok(World {
+            admin,
+            offices,
+            guarantors,
+            banks,
+            products: Vec::new(),
+            product_index: HashMap::new(),
+            enterprises: Vec::new(),
+            demands: Vec::new(),
+        })
+    })
 }
 
-const BATCH: usize = 500;
-
-#[derive(Insertable)]
-#[diesel(table_name = products)]
-struct ProductRow {
-    bank_id: i64,
-    name: String,
-    description: String,
-    product_type: &'static str,
-    min_amount_fen: i64,
-    max_amount_fen: i64,
-    min_term_months: i64,
-    max_term_months: i64,
-    min_rate_units: i64,
-    max_rate_units: i64,
-    guarantee_methods: String,
-    response_sla_days: i64,
-    status: &'static str,
-    eligibility: String,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = demands)]
-struct DemandRow {
-    enterprise_id: i64,
-    amount_fen: i64,
-    term_months: i64,
-    purpose: &'static str,
-    guarantee_methods: String,
-    max_rate_units: Option<i64>,
-    preferred_product_types: String,
-    needed_by: Option<NaiveDate>,
-    description: &'static str,
-    status: &'static str,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-    region_code: String,
-}
-
+/// Each bank publishes its share of the products (`app::products::create`); one in 25 is
+/// then paused (`app::products::patch`).
 fn seed_products(
     conn: &mut DbConnection,
     rng: &mut StdRng,
     opts: &SeedOptions,
-    bank_ids: &[i64],
+    world: &mut World,
     report: &mut SeedReport,
 ) -> anyhow::Result<()> {
     let types = ProductType::ALL;
-    let mut rows: Vec<ProductRow> = Vec::with_capacity(BATCH);
-    let flush = |conn: &mut DbConnection, rows: &mut Vec<ProductRow>| -> QueryResult<()> {
-        if !rows.is_empty() {
-            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(products::table).values(&*rows).execute(inner)))?;
-            rows.clear();
-        }
-        Ok(())
-    };
-    for i in 0..opts.products {
+    let banks = &world.banks;
+    let (products, index) = (&mut world.products, &mut world.product_index);
+    in_chunks(conn, 0..opts.products, |conn, i| {
         // Every type appears: the first products cycle through all of them.
         let product_type = types[i % types.len()];
-        let bank_id = bank_ids[i % bank_ids.len()];
+        let bank = i % banks.len();
         let min_wan: i64 = pick(rng, &[10, 50, 100, 200, 500]);
         let max_wan: i64 = min_wan * pick(rng, &[5, 10, 20, 40]);
-        let min_rate: i64 = rng.gen_range(26_000..=42_000) / 500 * 500;
+        let min_rate = rng.gen_range(26_000..=42_000) / 500 * 500;
         let max_rate = min_rate + rng.gen_range(2..=30) * 500;
         let (mut methods, eligibility) = product_profile(product_type, rng);
         methods.sort();
         methods.dedup();
-        let status = if i % 25 == 24 {
-            ProductStatus::Paused
-        } else {
-            ProductStatus::Active
-        };
-        let now = db::now();
-        rows.push(ProductRow {
-            bank_id,
+        let cmd = CreateProduct {
             name: format!("{}·{}", product_label(product_type), i + 1),
             description: format!("{}，面向中小微企业", product_label(product_type)),
-            product_type: product_type.as_str(),
-            min_amount_fen: min_wan * 1_000_000,
-            max_amount_fen: max_wan * 1_000_000,
+            product_type,
+            min_amount: Money::from_fen(min_wan * 1_000_000),
+            max_amount: Money::from_fen(max_wan * 1_000_000),
             min_term_months: pick(rng, &[1i64, 3, 6, 12]),
             max_term_months: pick(rng, &[12i64, 24, 36, 60]),
-            min_rate_units: min_rate,
-            max_rate_units: max_rate,
-            guarantee_methods: db::to_json_text(&methods),
-            response_sla_days: rng.gen_range(1..=5i64),
-            status: status.as_str(),
-            eligibility: db::to_json_text(&eligibility),
-            created_at: now,
-            updated_at: now,
-        });
-        if rows.len() == BATCH {
-            flush(conn, &mut rows)?;
+            min_rate: Rate::from_units(min_rate),
+            max_rate: Rate::from_units(max_rate),
+            guarantee_methods: methods,
+            response_sla_days: Some(rng.gen_range(1..=5i64)),
+            status: None,
+            eligibility,
+        };
+        let guaranteed = cmd.guarantee_methods.contains(&GuaranteeMethod::Guarantee);
+        let view = app::products::create(conn, &banks[bank], cmd, Keep).map_err(fail)?;
+        if i % 25 == 24 {
+            let pause = PatchProduct {
+                status: Some(ProductStatus::Paused),
+                ..Default::default()
+            };
+            app::products::patch(conn, &banks[bank], view.id, pause).map_err(fail)?;
+        } else {
+            index.insert(view.id, products.len());
+            products.push(Published {
+                id: view.id,
+                bank,
+                min_rate: Rate::from_units(min_rate),
+                guaranteed,
+            });
         }
-    }
-    flush(conn, &mut rows)?;
-    report.products = opts.products;
-    Ok(())
+        report.products += 1;
+        Ok(())
+    })
 }
 
 fn product_label(t: ProductType) -> &'static str {
@@ -411,15 +487,18 @@ fn product_profile(t: ProductType, rng: &mut StdRng) -> (Vec<GuaranteeMethod>, E
     (methods, e)
 }
 
+/// Enterprises register (`app::session::enroll`) the day the platform opened; their
+/// province's finance office records their qualifications as they are certified
+/// (`app::enterprises::add_qualification`).
 fn seed_enterprises(
     conn: &mut DbConnection,
     rng: &mut StdRng,
     opts: &SeedOptions,
-    password_hash: &str,
+    hash: &str,
     today: NaiveDate,
+    world: &mut World,
     report: &mut SeedReport,
-) -> anyhow::Result<Vec<i64>> {
-    let mut ids = Vec::with_capacity(opts.enterprises);
+) -> anyhow::Result<()> {
     // Tiers of the 优质中小企业 gradient, most firms holding nothing.
     let tiers: [&[(QualificationKind, QualificationLevel)]; 6] = [
         &[],
@@ -444,121 +523,104 @@ fn seed_enterprises(
         ],
         &[(QualificationKind::TechSme, QualificationLevel::Provincial)],
     ];
-    for chunk_start in (0..opts.enterprises).step_by(BATCH) {
-        let chunk_end = (chunk_start + BATCH).min(opts.enterprises);
-        conn.write_transaction(|conn| -> anyhow::Result<()> {
-            for n in chunk_start..chunk_end {
-                let region = pick(rng, &REGIONS);
-                let name = format!(
-                    "{}{}{}有限公司",
-                    if region.starts_with("37") {
-                        "青岛"
-                    } else {
-                        "苏州"
-                    },
-                    pick(rng, &NAME_PARTS),
-                    pick(rng, &NAME_TAILS)
-                );
-                let name = format!("{name}（{}）", n + 1);
-                let code = demo_credit_code(n as u64, region);
-                let id = insert_org(conn, OrgKind::Enterprise, &name, Some(&code), Some(region))?;
-                let industry = pick(
-                    rng,
-                    &[
-                        Industry::Industry,
-                        Industry::Industry,
-                        Industry::SoftwareIt,
-                        Industry::Wholesale,
-                        Industry::Retail,
-                        Industry::Construction,
-                        Industry::Transport,
-                    ],
-                );
-                let employees = rng.gen_range(5..600i64);
-                let revenue = Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000);
-                let assets = Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000);
-                let size = classify(
-                    industry,
-                    SizeInputs {
-                        employees,
-                        annual_revenue: revenue,
-                        total_assets: assets,
-                    },
-                );
-                let established = today - Days::new(rng.gen_range(200..9000u64));
-                diesel::insert_into(enterprises::table)
-                    .values((
-                        enterprises::org_id.eq(id),
-                        enterprises::industry.eq(industry.as_str()),
-                        enterprises::employees.eq(employees),
-                        enterprises::annual_revenue_fen.eq(revenue.fen()),
-                        enterprises::total_assets_fen.eq(assets.fen()),
-                        enterprises::established_on.eq(established),
-                        enterprises::has_prior_loan.eq(rng.gen_bool(0.6)),
-                        enterprises::size_class.eq(size.as_str()),
-                        enterprises::updated_at.eq(db::now()),
-                    ))
-                    .execute(conn)?;
-                for (kind, level) in tiers[n % tiers.len()] {
-                    let certified = today - Days::new(rng.gen_range(30..900u64));
-                    diesel::insert_into(qualifications::table)
-                        .values((
-                            qualifications::enterprise_id.eq(id),
-                            qualifications::kind.eq(kind.as_str()),
-                            qualifications::level.eq(level.as_str()),
-                            qualifications::certified_on.eq(certified),
-                            qualifications::expires_on.eq(certified + Days::new(3 * 365)),
-                            qualifications::certificate_no.eq(format!(
-                                "DEMO-{}-{}",
-                                kind.as_str(),
-                                n + 1
-                            )),
-                            qualifications::created_by.eq(0i64),
-                            qualifications::created_at.eq(db::now()),
-                        ))
-                        .execute(conn)?;
-                    report.qualifications += 1;
-                }
-                if n < opts.enterprise_users {
-                    let username = format!("demo_ent_{}", n + 1);
-                    insert_user(conn, id, &username, password_hash)?;
-                    report
-                        .users
-                        .push((username, format!("enterprise {name} ({region})")));
-                }
-                ids.push(id);
-            }
-            Ok(())
-        })?;
-    }
-    report.enterprises = ids.len();
-    Ok(ids)
+    let registered = at_hour(today - Days::new(800), 10);
+    let (offices, enterprises) = (&world.offices, &mut world.enterprises);
+    in_chunks(conn, 0..opts.enterprises, |conn, n| {
+        let region = pick(rng, &REGIONS);
+        let city = if region.starts_with("37") {
+            "青岛"
+        } else {
+            "苏州"
+        };
+        let name = format!(
+            "{city}{}{}有限公司（{}）",
+            pick(rng, &NAME_PARTS),
+            pick(rng, &NAME_TAILS),
+            n + 1
+        );
+        let industry = pick(
+            rng,
+            &[
+                Industry::Industry,
+                Industry::Industry,
+                Industry::SoftwareIt,
+                Industry::Wholesale,
+                Industry::Retail,
+                Industry::Construction,
+                Industry::Transport,
+            ],
+        );
+        let username = format!("demo_ent_{}", n + 1);
+        let request = RegisterRequest {
+            username: username.clone(),
+            password: DEMO_PASSWORD.into(),
+            enterprise: EnterpriseInput {
+                name: name.clone(),
+                credit_code: demo_credit_code(n as u64, region),
+                region_code: region.into(),
+                industry,
+                employees: rng.gen_range(5..600i64),
+                annual_revenue: Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000),
+                total_assets: Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000),
+                established_on: today - Days::new(rng.gen_range(900..9000u64)),
+                has_prior_loan: rng.gen_bool(0.6),
+            },
+        };
+        let id = clock::at(registered, || app::session::enroll(conn, &request, hash))
+            .map_err(fail)?
+            .organization
+            .id;
+        let caller = app::session::act_as(conn, &username).map_err(fail)?;
+        let office = offices
+            .iter()
+            .find(|(prefix, _)| prefix.len() == 2 && region.starts_with(prefix))
+            .map(|(_, c)| c)
+            .ok_or_else(|| anyhow::anyhow!("no province office supervises {region}"))?;
+        for (kind, level) in tiers[n % tiers.len()] {
+            let certified_on = today - Days::new(rng.gen_range(30..900u64));
+            let cmd = CreateQualification {
+                kind: *kind,
+                level: *level,
+                certified_on,
+                expires_on: certified_on + Days::new(3 * 365),
+                certificate_no: format!("DEMO-{}-{}", kind.as_str(), n + 1),
+            };
+            let recorded = at_hour(certified_on.max(registered.date()), 11);
+            clock::at(recorded, || {
+                app::enterprises::add_qualification(conn, office, id, cmd, Keep)
+            })
+            .map_err(fail)?;
+            report.qualifications += 1;
+        }
+        if n < opts.enterprise_users {
+            report
+                .users
+                .push((username, format!("enterprise {name} ({region})")));
+        }
+        enterprises.push(caller);
+        report.enterprises += 1;
+        Ok(())
+    })
 }
 
+/// Enterprises post their demands (`app::demands::create`): those that will be matched over
+/// the last two years, those whose match still waits on a bank in the last month, the rest now.
 fn seed_demands(
     conn: &mut DbConnection,
     rng: &mut StdRng,
     opts: &SeedOptions,
-    enterprise_ids: &[i64],
     today: NaiveDate,
+    cx: &SeedContext,
+    world: &mut World,
     report: &mut SeedReport,
 ) -> anyhow::Result<()> {
-    if enterprise_ids.is_empty() {
+    if world.enterprises.is_empty() {
         return Ok(());
     }
-    let purposes = Purpose::ALL;
-    let regions = db::orgs::regions_of_kind(conn, "enterprise")?;
     let with_match = opts.loans + opts.other_matches;
-    let mut rows: Vec<DemandRow> = Vec::with_capacity(BATCH);
-    let flush = |conn: &mut DbConnection, rows: &mut Vec<DemandRow>| -> QueryResult<()> {
-        if !rows.is_empty() {
-            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(demands::table).values(&*rows).execute(inner)))?;
-            rows.clear();
-        }
-        Ok(())
-    };
-    for i in 0..opts.demands {
-        let enterprise_id = enterprise_ids[i % enterprise_ids.len()];
+    let (enterprises, demands) = (&world.enterprises, &mut world.demands);
+    in_chunks(conn, 0..opts.demands, |conn, i| {
+        let member = i % enterprises.len();
         let mut methods = vec![pick(rng, GuaranteeMethod::ALL)];
         if rng.gen_bool(0.4) {
             methods.push(pick(rng, GuaranteeMethod::ALL));
@@ -570,58 +632,250 @@ fn seed_demands(
         } else {
             vec![]
         };
-        let max_rate: Option<i64> = if rng.gen_bool(0.5) {
-            Some(rng.gen_range(30_000..=50_000i64) / 500 * 500)
-        } else {
-            None
-        };
-        let needed_by = if rng.gen_bool(0.5) {
-            Some(today + Days::new(rng.gen_range(30..365u64)))
-        } else {
-            None
-        };
-        // Demands that will be matched were posted over the last two years, those whose match
-        // still waits on a bank (applied, accepted) in the last month; the rest today.
+        let max_rate = rng
+            .gen_bool(0.5)
+            .then(|| Rate::from_units(rng.gen_range(30_000..=50_000i64) / 500 * 500));
+        let needed_by = rng
+            .gen_bool(0.5)
+            .then(|| today + Days::new(rng.gen_range(30..365u64)));
         let waiting = i >= opts.loans && i < with_match && (i - opts.loans) % 5 < 2;
-        let now = if i < with_match {
+        let posted = if i < with_match {
             let days_ago = if waiting { 1..30u64 } else { 8..730u64 };
-            (today - Days::new(rng.gen_range(days_ago)))
-                .and_hms_opt(9, 0, 0)
-                .unwrap_or_default()
+            at_hour(today - Days::new(rng.gen_range(days_ago)), 9)
         } else {
-            db::now()
+            clock::now()
         };
-        rows.push(DemandRow {
-            region_code: regions.get(&enterprise_id).cloned().unwrap_or_default(),
-            enterprise_id,
-            amount_fen: pick(rng, &[30i64, 80, 100, 200, 300, 500, 800, 1000, 2000]) * 1_000_000,
+        let cmd = CreateDemand {
+            amount: Money::from_fen(
+                pick(rng, &[30i64, 80, 100, 200, 300, 500, 800, 1000, 2000]) * 1_000_000,
+            ),
             term_months: pick(rng, &[6i64, 12, 12, 24, 36]),
-            purpose: pick(rng, purposes).as_str(),
-            guarantee_methods: db::to_json_text(&methods),
-            max_rate_units: max_rate,
-            preferred_product_types: db::to_json_text(&preferred),
+            purpose: pick(rng, Purpose::ALL),
+            guarantee_methods: methods,
+            max_rate,
+            preferred_product_types: preferred,
             needed_by,
-            description: "演示融资需求",
-            status: if i < opts.loans {
-                DemandStatus::Fulfilled.as_str()
-            } else if i < opts.loans + opts.other_matches {
-                // applied, accepted, approved are live; rejected and withdrawn reopen the demand.
-                match (i - opts.loans) % 5 {
-                    0..=2 => DemandStatus::InProgress.as_str(),
-                    _ => DemandStatus::Open.as_str(),
-                }
-            } else {
-                DemandStatus::Open.as_str()
-            },
-            created_at: now,
-            updated_at: now,
+            description: "演示融资需求".into(),
+        };
+        let (amount, term_months) = (cmd.amount, cmd.term_months);
+        let caller = &enterprises[member];
+        let view = clock::at(posted, || {
+            app::demands::create(conn, caller, cmd, cx.matching, Keep)
+        })
+        .map_err(fail)?;
+        demands.push(Posted {
+            id: view.id,
+            member,
+            at: posted,
+            amount,
+            term_months,
         });
-        if rows.len() == BATCH {
-            flush(conn, &mut rows)?;
+        report.demands += 1;
+        Ok(())
+    })
+}
+
+/// Where a seeded match ends.
+#[derive(Clone, Copy, PartialEq)]
+enum Outcome {
+    Disbursed,
+    Applied,
+    Accepted,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+/// Matches for the first demands, step by step as their parties would make them: `loans`
+/// end disbursed, then `other_matches` cycle through applied, accepted, approved, rejected
+/// and withdrawn. A demand no product takes stays open.
+fn seed_matches_and_loans(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    opts: &SeedOptions,
+    today: NaiveDate,
+    cx: &SeedContext,
+    world: &World,
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
+    if world.products.is_empty() {
+        return Ok(());
+    }
+    let cycle = [
+        Outcome::Applied,
+        Outcome::Accepted,
+        Outcome::Approved,
+        Outcome::Rejected,
+        Outcome::Withdrawn,
+    ];
+    let wanted = (opts.loans + opts.other_matches).min(world.demands.len());
+    let latest = at_hour(today, 0);
+    in_chunks(
+        conn,
+        world.demands[..wanted].iter().enumerate(),
+        |conn, (i, demand)| {
+            let outcome = if i < opts.loans {
+                Outcome::Disbursed
+            } else {
+                cycle[(i - opts.loans) % cycle.len()]
+            };
+            let enterprise = &world.enterprises[demand.member];
+            let by_bank = i % 3 == 0 && outcome != Outcome::Applied;
+            let opened = (demand.at + TimeDelta::days(rng.gen_range(0..7)) + TimeDelta::hours(1))
+                .min(latest);
+            let Some((m, product)) = clock::at(opened, || {
+                open_match(conn, rng, world, demand.id, enterprise, by_bank, cx)
+            })?
+            else {
+                return Ok(());
+            };
+            report.matches += 1;
+            let bank = &world.banks[product.bank];
+            let mut when = opened;
+            let mut next = |rng: &mut StdRng, hours: std::ops::Range<i64>| {
+                when = (when + TimeDelta::hours(rng.gen_range(hours))).min(latest);
+                when
+            };
+            let step = match outcome {
+                Outcome::Applied => return Ok(()),
+                Outcome::Withdrawn => clock::at(next(rng, 2..96), || {
+                    let reason = Some("已通过其他渠道解决资金需求".into());
+                    app::matches::lifecycle::withdraw(conn, enterprise, m, WithdrawBody { reason })
+                }),
+                Outcome::Rejected => clock::at(next(rng, 1..120), || {
+                    let cmd = RejectBody {
+                        reason_code: "insufficient_cash_flow".into(),
+                        reason: "经营性现金流不足".into(),
+                    };
+                    app::matches::lifecycle::reject(conn, bank, m, cmd)
+                }),
+                Outcome::Accepted | Outcome::Approved | Outcome::Disbursed => {
+                    if !by_bank {
+                        clock::at(next(rng, 1..120), || {
+                            let days = cx.decide_working_days;
+                            app::matches::lifecycle::accept(
+                                conn,
+                                bank,
+                                m,
+                                AcceptBody::default(),
+                                days,
+                            )
+                        })
+                        .map_err(fail)?;
+                    }
+                    if outcome == Outcome::Accepted {
+                        return Ok(());
+                    }
+                    clock::at(next(rng, 24..120), || {
+                        let cmd = ApproveBody {
+                            approved_amount: demand.amount,
+                            annual_rate: product.min_rate,
+                            term_months: demand.term_months,
+                            note: None,
+                        };
+                        app::matches::lifecycle::approve(conn, bank, m, cmd)
+                    })
+                }
+            };
+            step.map_err(fail)?;
+            if outcome != Outcome::Disbursed {
+                return Ok(());
+            }
+            let guarantee = (product.guaranteed && rng.gen_bool(0.5)).then(|| GuaranteeInput {
+                guarantor_id: world.guarantors[i % world.guarantors.len()],
+                fee_rate: Rate::from_units(10_000),
+                counter_guarantee: CounterGuarantee::Credit,
+            });
+            let disbursed_at = next(rng, 24..240);
+            let cmd = CreateDisbursement {
+                amount: demand.amount,
+                annual_rate: Rate::from_units(rng.gen_range(30_000..=45_000i64) / 50 * 50),
+                term_months: demand.term_months,
+                disbursed_on: disbursed_at.date(),
+                first_loan: rng.gen_bool(0.3),
+                guarantee,
+            };
+            clock::at(disbursed_at, || {
+                app::matches::disbursements::disburse(conn, bank, m, cmd, Keep)
+            })
+            .map_err(fail)?;
+            report.loans += 1;
+            Ok(())
+        },
+    )
+}
+
+/// Opens a match for the demand on one of the products its recommendations list as
+/// eligible (`app::matching::recommendations`, as the enterprise reads them): applied by the
+/// enterprise, or claimed by the product's bank. `None` when no product takes the demand.
+fn open_match<'w>(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    world: &'w World,
+    demand_id: i64,
+    enterprise: &Caller,
+    by_bank: bool,
+    cx: &SeedContext,
+) -> anyhow::Result<Option<(i64, &'w Published)>> {
+    let page =
+        app::matching::recommendations(conn, enterprise, cx.matching, demand_id, false, 20, 0)
+            .map_err(fail)?;
+    let page: serde_json::Value = serde_json::from_str(&page.body)?;
+    let mut fits: Vec<&Published> = page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item["product_id"].as_i64())
+        .filter_map(|id| world.product_index.get(&id).map(|&i| &world.products[i]))
+        .collect();
+    fits.shuffle(rng);
+    for product in fits {
+        let caller = if by_bank {
+            &world.banks[product.bank]
+        } else {
+            enterprise
+        };
+        let cmd = CreateMatch {
+            demand_id,
+            product_id: product.id,
+        };
+        match app::matches::lifecycle::create(conn, caller, cmd, cx.decide_working_days, Keep) {
+            Ok(view) => return Ok(Some((view.id, product))),
+            Err(e) if e.status.is_client_error() => continue,
+            Err(e) => return Err(fail(e)),
         }
     }
-    flush(conn, &mut rows)?;
-    report.demands = opts.demands;
+    Ok(None)
+}
+
+/// Two platform-wide policies, made by the admin (`app::subsidies::policies::create`): a
+/// 1.5-point 贴息 and a 1 % 担保费补贴 (G1-style).
+fn seed_policies(conn: &mut DbConnection, today: NaiveDate, world: &World) -> anyhow::Result<()> {
+    let from = NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 2, 1, 1).unwrap_or(today);
+    let policies = [
+        (
+            "中小微企业贷款贴息（演示）",
+            PolicyKind::InterestSubsidy,
+            r#"{"base":"fixed_points","points":"1.50","day_count":"act_360","max_months":24,"principal_cap":"50000000.00"}"#,
+        ),
+        (
+            "专精特新担保费补贴（演示）",
+            PolicyKind::GuaranteeFeeSubsidy,
+            r#"{"subsidy_percent":"1.00","max_fee_rate":"1.20","counter_guarantee":["credit","third_party"],"day_count":"months_30_360","per_enterprise_annual_cap":"100000.00","cap_at_fee_paid":true}"#,
+        ),
+    ];
+    for (name, kind, rule) in policies {
+        let cmd = CreatePolicy {
+            name: name.into(),
+            kind,
+            effective_from: from,
+            effective_to: None,
+            budget: Money::from_fen(100_000_000 * 100),
+            eligibility: Default::default(),
+            rule: serde_json::from_str::<RuleInput>(rule)?,
+        };
+        app::subsidies::policies::create(conn, &world.admin, cmd, Keep).map_err(fail)?;
+    }
     Ok(())
 }
 
@@ -641,326 +895,4 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), codes.len());
     }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = crate::db::schema::matches)]
-struct MatchRow {
-    demand_id: i64,
-    product_id: i64,
-    bank_id: i64,
-    enterprise_id: i64,
-    state: &'static str,
-    initiated_by: &'static str,
-    live_key: Option<String>,
-    respond_by: Option<NaiveDate>,
-    decide_by: Option<NaiveDate>,
-    approved_amount_fen: Option<i64>,
-    approved_rate_units: Option<i64>,
-    approved_term_months: Option<i64>,
-    disbursed_fen: i64,
-    reject_reason_code: Option<&'static str>,
-    reject_reason: Option<&'static str>,
-    respond_overdue_notified: bool,
-    decide_overdue_notified: bool,
-    responded_at: Option<chrono::NaiveDateTime>,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-    region_code: String,
-    size_class: String,
-    qualification_kinds: String,
-    product_type: String,
-}
-
-/// The kinds of an enterprise's qualifications valid on a day, sorted, comma-separated.
-fn kinds_on(ent: Option<&crate::domain::matching::EnterpriseFacts>, on: NaiveDate) -> String {
-    let mut kinds: Vec<&str> = ent
-        .map(|e| {
-            e.qualifications
-                .iter()
-                .filter(|q| q.valid_on(on))
-                .map(|q| q.kind.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
-    kinds.sort();
-    kinds.dedup();
-    kinds.join(",")
-}
-
-/// Matches for the first demands: `loans` of them disbursed (with a loan each), then
-/// `other_matches` cycling through applied, accepted, approved, rejected and withdrawn.
-fn seed_matches_and_loans(
-    conn: &mut DbConnection,
-    rng: &mut StdRng,
-    opts: &SeedOptions,
-    today: NaiveDate,
-    report: &mut SeedReport,
-) -> anyhow::Result<()> {
-    use crate::db::schema::{loans, matches};
-    let wanted = (opts.loans + opts.other_matches).min(opts.demands) as i64;
-    if wanted == 0 {
-        return Ok(());
-    }
-    type D = (i64, i64, i64, i64, chrono::NaiveDateTime, String);
-    let demand_rows: Vec<D> = demands::table
-        .order(demands::id.asc())
-        .limit(wanted)
-        .select((
-            demands::id,
-            demands::enterprise_id,
-            demands::amount_fen,
-            demands::term_months,
-            demands::created_at,
-            demands::region_code,
-        ))
-        .load(conn)?;
-    let product_rows: Vec<(i64, i64, i64, String, String)> = products::table
-        .filter(products::status.eq("active"))
-        .select((
-            products::id,
-            products::bank_id,
-            products::min_rate_units,
-            products::product_type,
-            products::guarantee_methods,
-        ))
-        .load(conn)?;
-    let product_info: std::collections::HashMap<i64, (String, bool)> = product_rows
-        .iter()
-        .map(|(id, _, _, t, g)| (*id, (t.clone(), g.contains("\"credit\""))))
-        .collect();
-    let ents = db::catalog::enterprises(conn, None)?;
-    if product_rows.is_empty() {
-        return Ok(());
-    }
-    let states = ["applied", "accepted", "approved", "rejected", "withdrawn"];
-    let mut rows: Vec<MatchRow> = Vec::with_capacity(BATCH);
-    /// A disbursed match's loan, written once the match ids are known.
-    struct Planned {
-        demand_id: i64,
-        product_id: i64,
-        bank_id: i64,
-        enterprise_id: i64,
-        amount: i64,
-        on: NaiveDate,
-        first: bool,
-    }
-    let mut planned: Vec<Planned> = Vec::new();
-    let flush = |conn: &mut DbConnection, rows: &mut Vec<MatchRow>| -> QueryResult<()> {
-        if !rows.is_empty() {
-            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(matches::table).values(&*rows).execute(inner)))?;
-            rows.clear();
-        }
-        Ok(())
-    };
-    for (i, (demand_id, enterprise_id, amount, term, posted_at, region_code)) in
-        demand_rows.into_iter().enumerate()
-    {
-        let (product_id, bank_id, rate, _, _) = product_rows[rng.gen_range(0..product_rows.len())];
-        let created = (posted_at.date() + Days::new(rng.gen_range(0..7u64))).min(today);
-        let created_at = created.and_hms_opt(9, 0, 0).unwrap_or_default();
-        let responded_at = Some(created_at + chrono::TimeDelta::hours(rng.gen_range(1..120)));
-        let state = if i < opts.loans {
-            "disbursed"
-        } else {
-            states[(i - opts.loans) % states.len()]
-        };
-        let live = !matches!(state, "rejected" | "withdrawn");
-        let approved = matches!(state, "approved" | "disbursed");
-        if state == "disbursed" {
-            planned.push(Planned {
-                demand_id,
-                product_id,
-                bank_id,
-                enterprise_id,
-                amount,
-                on: created + Days::new(10),
-                first: rng.gen_bool(0.3),
-            });
-        }
-        rows.push(MatchRow {
-            demand_id,
-            product_id,
-            bank_id,
-            enterprise_id,
-            state,
-            initiated_by: if i % 3 == 0 { "bank" } else { "enterprise" },
-            live_key: live.then(|| crate::db::matches::live_key(demand_id, product_id)),
-            respond_by: Some(created + Days::new(5)),
-            decide_by: (state != "applied").then(|| created + Days::new(19)),
-            approved_amount_fen: approved.then_some(amount),
-            approved_rate_units: approved.then_some(rate),
-            approved_term_months: approved.then_some(term),
-            disbursed_fen: if state == "disbursed" { amount } else { 0 },
-            reject_reason_code: (state == "rejected").then_some("insufficient_cash_flow"),
-            reject_reason: (state == "rejected").then_some("经营性现金流不足"),
-            respond_overdue_notified: false,
-            decide_overdue_notified: false,
-            responded_at: (state != "applied").then_some(responded_at).flatten(),
-            created_at,
-            updated_at: created_at,
-            region_code,
-            size_class: ents
-                .get(&enterprise_id)
-                .map(|e| e.facts.size_class.as_str().to_owned())
-                .unwrap_or_default(),
-            qualification_kinds: kinds_on(ents.get(&enterprise_id).map(|e| &e.facts), created),
-            product_type: product_info
-                .get(&product_id)
-                .map(|(t, _)| t.clone())
-                .unwrap_or_default(),
-        });
-        if rows.len() == BATCH {
-            flush(conn, &mut rows)?;
-        }
-        report.matches += 1;
-    }
-    flush(conn, &mut rows)?;
-    // One loan per disbursed match, at the approved amount.
-    let ids: std::collections::HashMap<i64, i64> = matches::table
-        .filter(matches::state.eq("disbursed"))
-        .select((matches::demand_id, matches::id))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
-    #[derive(Insertable)]
-    #[diesel(table_name = loans)]
-    struct LoanRow {
-        match_id: i64,
-        demand_id: i64,
-        product_id: i64,
-        bank_id: i64,
-        enterprise_id: i64,
-        amount_fen: i64,
-        rate_units: i64,
-        term_months: i64,
-        disbursed_on: NaiveDate,
-        first_loan: bool,
-        created_by: i64,
-        created_at: chrono::NaiveDateTime,
-        region_code: String,
-        size_class: String,
-        qualification_kinds: String,
-        product_type: String,
-        credit: bool,
-    }
-    let mut batch: Vec<LoanRow> = Vec::with_capacity(BATCH);
-    let flush_loans = |conn: &mut DbConnection, rows: &mut Vec<LoanRow>| -> QueryResult<()> {
-        if !rows.is_empty() {
-            conn.write_transaction(|c| crate::on_backend!(c, inner => diesel::insert_into(loans::table).values(&*rows).execute(inner)))?;
-            rows.clear();
-        }
-        Ok(())
-    };
-    for Planned {
-        demand_id,
-        product_id,
-        bank_id,
-        enterprise_id,
-        amount,
-        on,
-        first,
-    } in planned
-    {
-        let Some(&match_id) = ids.get(&demand_id) else {
-            continue;
-        };
-        let disbursed_on = on.min(today);
-        let ent = ents.get(&enterprise_id).map(|e| &e.facts);
-        let (product_type, credit) = product_info.get(&product_id).cloned().unwrap_or_default();
-        batch.push(LoanRow {
-            region_code: ent.map(|e| e.region_code.clone()).unwrap_or_default(),
-            size_class: ent
-                .map(|e| e.size_class.as_str().to_owned())
-                .unwrap_or_default(),
-            qualification_kinds: kinds_on(ent, disbursed_on),
-            product_type,
-            credit,
-            match_id,
-            demand_id,
-            product_id,
-            bank_id,
-            enterprise_id,
-            amount_fen: amount,
-            rate_units: rng.gen_range(30_000..=45_000i64) / 50 * 50,
-            term_months: 12,
-            disbursed_on,
-            first_loan: first,
-            created_by: 0,
-            created_at: db::now(),
-        });
-        if batch.len() == BATCH {
-            flush_loans(conn, &mut batch)?;
-        }
-        report.loans += 1;
-    }
-    flush_loans(conn, &mut batch)?;
-    // Which demands have a match and a loan (the funnel), as the API would have recorded.
-    conn.write_transaction(|c| -> QueryResult<()> {
-        diesel::update(
-            demands::table
-                .filter(demands::matched_at.is_null())
-                .filter(demands::id.eq_any(matches::table.select(matches::demand_id))),
-        )
-        .set(demands::matched_at.eq(demands::created_at.nullable()))
-        .execute(c)?;
-        diesel::update(
-            demands::table
-                .filter(demands::loaned_at.is_null())
-                .filter(demands::id.eq_any(loans::table.select(loans::demand_id))),
-        )
-        .set(demands::loaned_at.eq(demands::created_at.nullable()))
-        .execute(c)?;
-        Ok(())
-    })?;
-    Ok(())
-}
-
-/// Two platform-wide policies: a 1.5-point 贴息 and a 1 % 担保费补贴 (G1-style).
-fn seed_policies(conn: &mut DbConnection, today: NaiveDate) -> anyhow::Result<()> {
-    use crate::db::schema::organizations;
-    let owner: i64 = organizations::table
-        .filter(organizations::kind.eq("platform"))
-        .select(organizations::id)
-        .order(organizations::id.asc())
-        .first(conn)?;
-    let now = db::now();
-    let from = NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 2, 1, 1).unwrap_or(today);
-    let policies = [
-        (
-            "中小微企业贷款贴息（演示）",
-            PolicyKind::InterestSubsidy,
-            r#"{"base":"fixed_points","points":"1.50","day_count":"act_360","max_months":24,"principal_cap":"50000000.00"}"#,
-        ),
-        (
-            "专精特新担保费补贴（演示）",
-            PolicyKind::GuaranteeFeeSubsidy,
-            r#"{"subsidy_percent":"1.00","max_fee_rate":"1.20","counter_guarantee":["credit","third_party"],"day_count":"months_30_360","per_enterprise_annual_cap":"100000.00","cap_at_fee_paid":true}"#,
-        ),
-    ];
-    for (name, kind, rule) in policies {
-        // Written as a client writes a rule, and checked the way the policy endpoint checks it.
-        let rule = serde_json::from_str::<RuleInput>(rule)
-            .ok()
-            .and_then(|input| input.to_rule(kind).ok())
-            .expect("the demo rules are valid");
-        crate::db::subsidies::insert_policy(
-            conn,
-            &crate::db::subsidies::NewPolicy {
-                owner_org_id: owner,
-                region_prefix: None,
-                name: name.into(),
-                kind,
-                effective_from: from,
-                effective_to: None,
-                budget_fen: 100_000_000 * 100,
-                eligibility: db::JsonText(Default::default()),
-                rule: db::JsonText(StoredRule::new(rule)),
-                status: PolicyStatus::Active,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-    }
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Builds the application: state, middleware, the route table and the OpenAPI document —
 //! both from one registration (`routes`), so the document cannot drift from the server.
 
+use crate::app::clock;
 use std::net::TcpListener;
 
 use actix_web::body::MessageBody;
@@ -345,7 +346,7 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
         if db::users::username_taken(conn, "admin")? {
             return Ok(false);
         }
-        let now = db::now();
+        let now = clock::now();
         let org = app::organizations::add(
             conn,
             &db::orgs::NewOrg {

@@ -1,6 +1,7 @@
 //! Financing demands (融资需求, SPEC §3.4): an enterprise posts what it needs; banks and the
 //! finance office see it within their scope. The status machine is `domain::demand`.
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -108,10 +109,6 @@ pub struct DemandView {
     pub updated_at: String,
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 fn dedup<T: Ord + Copy>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v.dedup();
@@ -130,7 +127,7 @@ impl DemandView {
             guarantee_methods: row.guarantee_methods.0.clone(),
             max_rate: row.max_rate_units.map(Rate::from_units),
             preferred_product_types: row.preferred_product_types.0.clone(),
-            status: row.status.effective(row.needed_by, today()),
+            status: row.status.effective(row.needed_by, clock::today()),
             needed_by: row.needed_by,
             description: row.description,
             closed_at: row.closed_at.map(rfc3339),
@@ -140,17 +137,9 @@ impl DemandView {
     }
 }
 
-/// The validated, storable form of a demand.
-struct Draft {
-    amount: Money,
-    term_months: i64,
-    purpose: Purpose,
-    guarantee_methods: Vec<GuaranteeMethod>,
-    max_rate: Option<Rate>,
-    preferred_product_types: Vec<ProductType>,
-    needed_by: Option<NaiveDate>,
-    description: String,
-}
+/// A demand as written: the create command, or a stored demand with a patch applied
+/// (`from_row`, `apply`); `validate` and `fields` make it storable.
+type Draft = CreateDemand;
 
 impl Draft {
     fn validate(&self) -> AppResult<()> {
@@ -163,7 +152,7 @@ impl Draft {
             "must name at least one guarantee method",
         );
         if let Some(d) = self.needed_by {
-            v.check(d >= today(), "needed_by", "must not be in the past");
+            v.check(d >= clock::today(), "needed_by", "must not be in the past");
         }
         v.check(
             self.description.chars().count() <= MAX_DESCRIPTION_CHARS,
@@ -263,7 +252,7 @@ fn notify_eligible_banks(
     };
     let versions = matching.versions(conn)?;
     let products = matching.products(conn, versions)?;
-    let today = today();
+    let today = clock::today();
     let mut by_bank: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
     for p in &products.products {
         if crate::domain::matching::assess(&p.facts, &demand.facts, &enterprise.facts, today)
@@ -290,16 +279,7 @@ pub fn create<R: Receipt<DemandView>>(
     receipt: R,
 ) -> AppResult<R::Out> {
     auth.require(&[Role::Enterprise])?;
-    let draft = Draft {
-        amount: cmd.amount,
-        term_months: cmd.term_months,
-        purpose: cmd.purpose,
-        guarantee_methods: cmd.guarantee_methods,
-        max_rate: cmd.max_rate,
-        preferred_product_types: cmd.preferred_product_types,
-        needed_by: cmd.needed_by,
-        description: cmd.description,
-    };
+    let draft = cmd;
     draft.validate()?;
     conn.write_transaction(|conn| {
         let mut fx = Effects::new(auth.user_id, auth.org_id);
@@ -320,7 +300,7 @@ pub fn list(
     filter: DemandFilter,
 ) -> AppResult<Vec<DemandView>> {
     let scope = &auth.scope;
-    demands::list(conn, scope, &filter, today())?
+    demands::list(conn, scope, &filter, clock::today())?
         .into_iter()
         .map(|(row, name)| DemandView::new(row, name))
         .collect()
@@ -351,7 +331,7 @@ pub fn patch(
                 "only an open demand can be changed",
             )
         };
-        if !status.effective(row.needed_by, today()).editable() {
+        if !status.effective(row.needed_by, clock::today()).editable() {
             return Err(not_open());
         }
         let draft = Draft::from_row(&row)?.apply(patch);
@@ -377,8 +357,8 @@ pub fn close(
     conn.write_transaction(|conn| {
         let (row, name) = owned(conn, auth, id)?;
         let status = row.status;
-        let effective = status.effective(row.needed_by, today());
-        if !effective.closable() || demands::close(conn, id, auth.org_id, db::now())? == 0 {
+        let effective = status.effective(row.needed_by, clock::today());
+        if !effective.closable() || demands::close(conn, id, auth.org_id, clock::now())? == 0 {
             return Err(AppError::conflict(
                 ProblemCode::InvalidTransition,
                 format!("a demand that is {effective} cannot be closed"),

@@ -7,6 +7,7 @@
 //! input (`db::products`, `db::demands`, `db::enterprises`): every writer of those tables goes
 //! through them, so no use case can skip one.
 
+use crate::app::clock;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -44,7 +45,7 @@ impl Effects {
     /// Effects of a write by `user_id` of `org_id`.
     pub fn new(user_id: i64, org_id: i64) -> Self {
         Effects {
-            now: db::now(),
+            now: clock::now(),
             actor: (user_id, org_id),
             audit: Vec::new(),
             rollup: Rollup::default(),

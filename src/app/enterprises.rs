@@ -2,6 +2,7 @@
 //! never supplied; qualifications count only within their validity dates. Moving an
 //! enterprise to another region (admin only) is `db::enterprises::move_region`.
 
+use crate::app::clock;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -90,10 +91,6 @@ pub struct CreateQualification {
     pub certificate_no: String,
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 /// A stored qualification with its domain form (which answers validity).
 type Stored = (QualificationRow, Qualification);
 
@@ -117,7 +114,7 @@ impl QualificationView {
             certified_on: q.certified_on,
             expires_on: q.expires_on,
             certificate_no: row.certificate_no,
-            valid_today: q.valid_on(today()),
+            valid_today: q.valid_on(clock::today()),
             created_at: rfc3339(row.created_at),
         }
     }
@@ -171,7 +168,7 @@ pub fn list(
 ) -> AppResult<Vec<EnterpriseView>> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
     let scope = &auth.scope;
-    filter.today = Some(today());
+    filter.today = Some(clock::today());
     let rows = repo::list(conn, scope, &filter)?;
     let ids: Vec<i64> = rows.iter().map(|(o, _)| o.id).collect();
     let mut by_enterprise: HashMap<i64, Vec<Stored>> = HashMap::new();
@@ -261,7 +258,7 @@ pub fn update(
             established_on: b.established_on,
             size_class: size.as_str(),
         };
-        repo::update_profile(conn, id, &update, db::now())?;
+        repo::update_profile(conn, id, &update, clock::now())?;
         let (org, e) = visible(conn, auth, id)?;
         load_view(conn, org, e)
     })
@@ -308,7 +305,7 @@ pub fn add_qualification<R: Receipt<QualificationView>>(
             expires_on: b.expires_on,
             certificate_no: &b.certificate_no,
             created_by: auth.user_id,
-            created_at: db::now(),
+            created_at: clock::now(),
         };
         db::rollups::hold_region(conn, id)?;
         repo::lock_qualifications(conn, id)?;

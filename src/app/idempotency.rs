@@ -2,6 +2,7 @@
 //! a create stores its key and its answer in its own transaction, through [`Completion`], the
 //! [`Receipt`] every idempotent use case ends with.
 
+use crate::app::clock;
 use serde::Serialize;
 
 use super::effects::Receipt;
@@ -56,7 +57,7 @@ impl Completion {
                 &p.hash,
                 i64::from(status.as_u16()),
                 &body,
-                db::now(),
+                clock::now(),
             )?;
             if !stored {
                 return Err(key_taken());

@@ -2,6 +2,7 @@
 //! product, each with the reasons behind every criterion and score component. The rules are
 //! `domain::matching`; the in-memory catalog and result cache is `catalog`.
 
+use crate::app::clock;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -79,10 +80,6 @@ pub struct Candidates {
     pub next_cursor: Option<String>,
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 /// One page of ranked products for a demand in the caller's scope, as the JSON it answers
 /// with. The ranking is computed once per demand and catalog version; a repeated page is one
 /// query (the counters), with the scope still checked.
@@ -97,7 +94,7 @@ pub fn recommendations(
     offset: usize,
 ) -> AppResult<Arc<CachedPage>> {
     let scope = &auth.scope;
-    let today = today();
+    let today = clock::today();
     let rank = catalog::RankKey {
         demand_id: id,
         include_ineligible,
@@ -217,7 +214,7 @@ pub fn candidates(
         ));
     }
     let product = db::catalog::product(conn, id)?.ok_or_else(|| AppError::not_found("product"))?;
-    let snapshot = cache.demands(conn, today())?;
+    let snapshot = cache.demands(conn, clock::today())?;
     let ranked = catalog::candidates(&product.facts, &snapshot, snapshot.day);
     let items = ranked
         .iter()

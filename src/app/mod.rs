@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod caller;
+pub mod clock;
 pub mod credentials;
 pub mod demands;
 pub mod effects;

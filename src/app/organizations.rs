@@ -1,6 +1,7 @@
 //! Organizations (SPEC §3.1): admins create banks, guarantors and finance offices;
 //! enterprises register themselves (`app::session::register`).
 
+use crate::app::clock;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use super::views::{OrganizationView, UserView};
 pub use crate::db::orgs::OrgFilter;
-use crate::db::{self, orgs, users, DbConnection};
+use crate::db::{orgs, users, DbConnection};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::org::{CreatableKind, OrgKind, Role};
 use crate::domain::region;
@@ -96,7 +97,7 @@ pub fn create<R: Receipt<OrganizationView>>(
     auth.require(&[Role::Admin])?;
     let code = validate_create(&b)?;
     conn.write_transaction(|conn| {
-        let now = db::now();
+        let now = clock::now();
         let org = add(
             conn,
             &orgs::NewOrg {

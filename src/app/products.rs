@@ -2,6 +2,7 @@
 //! authenticated user may browse the published catalog. The status machine is
 //! `domain::product::ProductStatus`.
 
+use crate::app::clock;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -307,7 +308,7 @@ pub fn create<R: Receipt<ProductView>>(
     };
     draft.validate()?;
     conn.write_transaction(|conn| {
-        let row = repo::insert(conn, auth.org_id, &draft.fields(), db::now())?;
+        let row = repo::insert(conn, auth.org_id, &draft.fields(), clock::now())?;
         let name = bank_name(conn, auth.org_id)?;
         receipt.record(conn, ProductView::new(row, name)?)
     })
@@ -371,7 +372,7 @@ pub fn patch(
             ));
         }
         next.validate()?;
-        repo::update_owned(conn, id, auth.org_id, &next.fields(), db::now())?;
+        repo::update_owned(conn, id, auth.org_id, &next.fields(), clock::now())?;
         let row = repo::find_owned(conn, id, auth.org_id)?
             .ok_or_else(|| AppError::not_found("product"))?;
         ProductView::new(row, bank_name(conn, auth.org_id)?)

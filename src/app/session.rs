@@ -2,6 +2,7 @@
 //! logout, password change and `/me`. Password work runs under the hash gate
 //! (`AppState::hashing`), database work off the async runtime.
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -108,7 +109,7 @@ pub fn check_profile(
         &format!("{prefix}employees"),
         "must be between 0 and 10000000",
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = clock::today();
     v.check(
         established_on <= today
             && established_on >= NaiveDate::from_ymd_opt(1800, 1, 1).unwrap_or_default(),
@@ -170,58 +171,73 @@ where
     R: Receipt<RegisterResponse> + Send + 'static,
     R::Out: Send + 'static,
 {
-    let code = validate_registration(&r)?;
+    // The fields are checked before the costly hash, and again by `enroll`.
+    validate_registration(&r)?;
     let hash = state.hashing.hash(r.password.clone()).await?;
     run(state, move |conn| {
         conn.write_transaction(|conn| {
-            if users::username_taken(conn, &r.username)? {
-                return Err(AppError::conflict(
-                    ProblemCode::UsernameTaken,
-                    "this username is already taken",
-                ));
-            }
-            let e = &r.enterprise;
-            let now = db::now();
-            let org = super::organizations::add(
-                conn,
-                &orgs::NewOrg {
-                    kind: OrgKind::Enterprise,
-                    name: &e.name,
-                    credit_code: Some(code.as_str()),
-                    region_code: Some(&e.region_code),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            let size = size_class::classify(
-                e.industry,
-                SizeInputs {
-                    employees: e.employees,
-                    annual_revenue: e.annual_revenue,
-                    total_assets: e.total_assets,
-                },
-            );
-            let ent = orgs::EnterpriseRow {
-                org_id: org.id,
-                industry: e.industry,
-                employees: e.employees,
-                annual_revenue_fen: e.annual_revenue.fen(),
-                total_assets_fen: e.total_assets.fen(),
-                established_on: e.established_on,
-                has_prior_loan: e.has_prior_loan,
-                size_class: size,
-                updated_at: now,
-            };
-            orgs::insert_enterprise(conn, &ent)?;
-            let user = super::users::add(conn, org.id, &r.username, &hash, now)?;
-            let answer = RegisterResponse {
-                user: UserView::new(&user, &org),
-                organization: OrganizationView::new(org, Some(&ent)),
-            };
+            let answer = enroll(conn, &r, &hash)?;
             receipt.record(conn, answer)
         })
     })
     .await
+}
+
+/// The one way an enterprise comes into being: its organization (with the size class its
+/// figures give), its profile and its first user, whose password `hash` the caller made
+/// (`register`; `seed-demo` gives every demo user one hash).
+pub fn enroll(
+    conn: &mut db::DbConnection,
+    r: &RegisterRequest,
+    hash: &str,
+) -> AppResult<RegisterResponse> {
+    let code = validate_registration(r)?;
+    conn.write_transaction(|conn| {
+        if users::username_taken(conn, &r.username)? {
+            return Err(AppError::conflict(
+                ProblemCode::UsernameTaken,
+                "this username is already taken",
+            ));
+        }
+        let e = &r.enterprise;
+        let now = clock::now();
+        let org = super::organizations::add(
+            conn,
+            &orgs::NewOrg {
+                kind: OrgKind::Enterprise,
+                name: &e.name,
+                credit_code: Some(code.as_str()),
+                region_code: Some(&e.region_code),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let size = size_class::classify(
+            e.industry,
+            SizeInputs {
+                employees: e.employees,
+                annual_revenue: e.annual_revenue,
+                total_assets: e.total_assets,
+            },
+        );
+        let ent = orgs::EnterpriseRow {
+            org_id: org.id,
+            industry: e.industry,
+            employees: e.employees,
+            annual_revenue_fen: e.annual_revenue.fen(),
+            total_assets_fen: e.total_assets.fen(),
+            established_on: e.established_on,
+            has_prior_loan: e.has_prior_loan,
+            size_class: size,
+            updated_at: now,
+        };
+        orgs::insert_enterprise(conn, &ent)?;
+        let user = super::users::add(conn, org.id, &r.username, hash, now)?;
+        Ok(RegisterResponse {
+            user: UserView::new(&user, &org),
+            organization: OrganizationView::new(org, Some(&ent)),
+        })
+    })
 }
 
 /// Logs in from `client` (the address throttling counts against). Failed attempts are counted
@@ -251,7 +267,7 @@ pub async fn login(
         let (username, client) = (username.clone(), client.clone());
         run(state, move |conn| {
             // Counted before the password is checked, so parallel guesses cannot overtake it.
-            if let Err(secs) = throttle::begin_attempt(conn, &username, &client, db::now())? {
+            if let Err(secs) = throttle::begin_attempt(conn, &username, &client, clock::now())? {
                 metrics::counter!(crate::telemetry::names::LOGIN_THROTTLED).increment(1);
                 return Err(AppError::too_many_requests(secs as u64));
             }
@@ -302,11 +318,31 @@ pub fn resolve(conn: &mut db::DbConnection, token: Token) -> AppResult<Option<Ca
     Ok(state.map(|supervised| Caller::new(token, supervised)))
 }
 
+/// The caller a command-line task acts as: the enabled user `username`, with the scope its
+/// organization gives (as `resolve` gives a request's), without a token to present.
+pub fn act_as(conn: &mut db::DbConnection, username: &str) -> AppResult<Caller> {
+    let (user, org) = users::find_by_username(conn, username)?
+        .filter(|(u, _)| u.disabled_at.is_none())
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let token = Token {
+        user_id: user.id,
+        org_id: org.id,
+        role: crate::app::views::org_kind(&org).role(),
+        jti: uuid::Uuid::nil(),
+        token_version: user.token_version,
+        expires_at: i64::MAX,
+    };
+    let supervised = (org.kind == OrgKind::FinanceOffice)
+        .then(|| org.region_code.clone())
+        .flatten();
+    Ok(Caller::new(token, supervised))
+}
+
 /// Revokes the presented token, on every instance.
 pub fn logout(conn: &mut db::DbConnection, auth: &Caller) -> AppResult<LoggedOut> {
     let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
         .map(|t| t.naive_utc())
-        .unwrap_or_else(db::now);
+        .unwrap_or_else(clock::now);
     users::revoke(conn, auth.user_id, &auth.jti.to_string(), expires_at)?;
     Ok(LoggedOut { revoked: true })
 }

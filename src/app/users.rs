@@ -1,6 +1,7 @@
 //! Users: the one way to create one (self-registration, an admin, the `create-user` CLI and
 //! the bootstrap admin all end in [`add`]), enabling and disabling.
 
+use crate::app::clock;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +13,7 @@ use super::error::{AppError, AppResult, ProblemCode, Validator};
 use super::views::UserView;
 use super::AppState;
 use crate::db::users::{self, UserRow};
-use crate::db::{self, orgs, DbConnection};
+use crate::db::{orgs, DbConnection};
 use crate::domain::org::Role;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -97,7 +98,7 @@ where
     let hash = state.hashing.hash(cmd.password).await?;
     super::run(state, move |conn| {
         conn.write_transaction(|conn| {
-            let user = add(conn, org.id, &cmd.username, &hash, db::now())?;
+            let user = add(conn, org.id, &cmd.username, &hash, clock::now())?;
             receipt.record(conn, UserView::new(&user, &org))
         })
     })
@@ -121,7 +122,7 @@ pub fn set_disabled(
         ));
     }
     conn.write_transaction(|conn| {
-        let when = disabled.then(db::now);
+        let when = disabled.then(clock::now);
         if users::set_disabled(conn, id, when)? == 0 {
             return Err(AppError::not_found("user"));
         }

@@ -1,6 +1,7 @@
 //! Webhook subscriptions (SPEC §3.10). Deliveries are written to the outbox by each write's
 //! `Effects` and sent by `jobs::webhooks`; the delivery states are `domain::event`.
 
+use crate::app::clock;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -199,7 +200,7 @@ where
                 &b.url,
                 &db::to_json_text(&events),
                 &secret,
-                db::now(),
+                clock::now(),
             )?;
             receipt.record(conn, view(row, Some(secret))?)
         })

@@ -114,16 +114,21 @@ impl DbConnection {
     /// A transaction that holds the write lock from its first statement: `BEGIN IMMEDIATE` on
     /// SQLite (so a read that decides a write cannot be overtaken by another writer),
     /// a plain transaction on PostgreSQL (use row locks or conditional updates there).
+    /// Inside an open transaction it is a savepoint: a use case called by another (or by a
+    /// batch such as `seed-demo`) commits with its caller, or rolls back alone.
     pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<diesel::result::Error>,
     {
+        let nested = <Self as Connection>::TransactionManager::transaction_manager_status_mut(self)
+            .transaction_depth()?
+            .is_some();
         match self {
-            DbConnection::Sqlite(inner) => {
+            DbConnection::Sqlite(inner) if !nested => {
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             }
-            DbConnection::Postgres(_) => {
+            _ => {
                 <Self as Connection>::TransactionManager::begin_transaction(self)?;
             }
         }

@@ -45,8 +45,3 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
 pub fn to_json_text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
-
-pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
-}

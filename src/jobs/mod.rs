@@ -3,6 +3,7 @@
 pub mod overdue;
 pub mod webhooks;
 
+use crate::app::clock;
 use std::time::Duration;
 
 use crate::db::{self, Pool};
@@ -15,7 +16,7 @@ pub const IDEMPOTENCY_RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(24
 /// harmless when run twice. Returns (demands expired, rows purged).
 pub fn housekeeping(pool: &Pool) -> anyhow::Result<(usize, usize)> {
     let mut conn = pool.get()?;
-    let now = db::now();
+    let now = clock::now();
     let expired = db::demands::expire_due(&mut conn, now.date(), now)?;
     let purged = db::idempotency::purge(&mut conn, now - IDEMPOTENCY_RETENTION)?
         + db::throttle::expire(&mut conn, now)?

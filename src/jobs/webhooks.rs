@@ -2,6 +2,7 @@
 //! POSTs them signed, and records the outcome — retrying with exponential backoff up to a
 //! limit. A slow or dead endpoint only ever delays its own deliveries, never an API request.
 
+use crate::app::clock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use chrono::TimeDelta;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::db::{self, webhooks as repo, Pool};
+use crate::db::{webhooks as repo, Pool};
 use crate::domain::event::{attempt_outcome, DeliveryEvent};
 use crate::domain::network::may_call;
 
@@ -106,7 +107,7 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
     let (p, worker, batch) = (pool.clone(), d.worker_id.clone(), d.batch);
     let claimed = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut conn = p.get()?;
-        let now = db::now();
+        let now = clock::now();
         Ok(repo::claim_due(
             &mut conn,
             &worker,
@@ -167,7 +168,7 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
     actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = p.get()?;
         for (delivery, ok, code, error) in outcomes {
-            let now = db::now();
+            let now = clock::now();
             let attempts = delivery.attempts + 1;
             let outcome = attempt_outcome(ok, attempts, max);
             let next = (outcome == DeliveryEvent::FailedWillRetry)

@@ -16,6 +16,7 @@ mod organizations;
 mod products;
 mod races;
 mod schema;
+mod seed;
 mod stats;
 mod stored;
 mod subsidies;

@@ -2,8 +2,9 @@
 //! (never above the approved amount, kept by a conditional update), the demand's progress, the
 //! enterprise's first-loan flag, the report deltas and the `loan.disbursed` webhook.
 
-use super::{party_of, today, transition_error, CreateDisbursement, LoanView};
+use super::{party_of, transition_error, CreateDisbursement, LoanView};
 use crate::app::caller::Caller;
+use crate::app::clock;
 use crate::app::effects::{Effects, MatchEvent, Receipt};
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::matches::{self as repo, NewLoan};
@@ -29,7 +30,7 @@ pub fn validate(cmd: &CreateDisbursement) -> AppResult<()> {
     );
     v.term_months("term_months", cmd.term_months);
     v.check(
-        cmd.disbursed_on <= today(),
+        cmd.disbursed_on <= clock::today(),
         "disbursed_on",
         "must not be in the future",
     );

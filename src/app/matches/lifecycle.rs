@@ -3,10 +3,11 @@
 //! party (403), the table (409), then a conditional update, so concurrent requests race safely.
 
 use super::{
-    event_of, full_view, notify, party_of, today, transition_error, AcceptBody, ApproveBody,
-    CreateMatch, MatchView, RejectBody, WithdrawBody,
+    event_of, full_view, notify, party_of, transition_error, AcceptBody, ApproveBody, CreateMatch,
+    MatchView, RejectBody, WithdrawBody,
 };
 use crate::app::caller::Caller;
+use crate::app::clock;
 use crate::app::effects::{Effects, MatchEvent, Receipt};
 use crate::app::error::{AppError, AppResult, FieldError, ProblemCode, Validator};
 use crate::db::matches::{self as repo, NewMatch, TransitionFields};
@@ -36,7 +37,7 @@ pub fn create<R: Receipt<MatchView>>(
 ) -> AppResult<R::Out> {
     auth.require(&[Role::Enterprise, Role::Bank])?;
     conn.write_transaction(|conn| {
-        let today = today();
+        let today = clock::today();
         let product = db::catalog::product(conn, cmd.product_id)?
             .ok_or_else(|| AppError::not_found("product"))?;
         let demand_row = db::demands::find_visible(conn, cmd.demand_id, &Scope::Everything)?
@@ -169,7 +170,7 @@ pub fn accept(
     let mut v = Validator::default();
     v.at_most("note", cmd.note.as_deref(), NOTE_MAX);
     v.finish()?;
-    let today = today();
+    let today = clock::today();
     let calendar = db::calendar::load(conn, today, today)?;
     let fields = TransitionFields {
         decide_by: Some(calendar.add_working_days(today, decide_working_days)),

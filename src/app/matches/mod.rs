@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod overdue;
 pub mod queries;
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -165,10 +166,6 @@ pub struct MatchView {
     pub loans: Option<Vec<LoanView>>,
 }
 
-pub(crate) fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 fn is_overdue(m: &MatchRow, today: NaiveDate) -> bool {
     m.state.is_overdue(m.respond_by, m.decide_by, today)
 }
@@ -207,7 +204,7 @@ impl LoanView {
 
 impl MatchView {
     pub fn new(m: MatchRow, events: Option<Vec<EventRow>>, loans: Option<Vec<LoanRow>>) -> Self {
-        let overdue = is_overdue(&m, today());
+        let overdue = is_overdue(&m, clock::today());
         MatchView {
             id: m.id,
             demand_id: m.demand_id,

@@ -3,17 +3,18 @@
 //! deadline. Marking the deadline announced is a conditional update, so of several instances
 //! scanning at once exactly one sends the notice.
 
+use crate::app::clock;
 use serde_json::json;
 
 use crate::app::effects::{Effects, Keep};
 use crate::app::error::AppResult;
 use crate::db::matches as repo;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 
 /// Announces every deadline that has passed and not been announced; returns how many.
 #[tracing::instrument(skip_all)]
 pub fn announce_due(conn: &mut DbConnection) -> AppResult<usize> {
-    let today = db::now().date();
+    let today = clock::now().date();
     let mut sent = 0;
     for (m, deadline) in repo::overdue_unannounced(conn, today)? {
         let announced = conn.write_transaction(|conn| {

@@ -1,8 +1,9 @@
 //! Reading matches and loans, always through the caller's scope: what is out of scope is
 //! "not found", so its existence is not revealed.
 
-use super::{full_view, today, LoanView, MatchView};
+use super::{full_view, LoanView, MatchView};
 use crate::app::caller::Caller;
+use crate::app::clock;
 use crate::app::error::{AppError, AppResult};
 pub use crate::db::matches::LoanFilter;
 use crate::db::matches::{self as repo, LoanRow, MatchRow};
@@ -21,7 +22,7 @@ pub struct MatchQuery {
 
 pub fn list(conn: &mut DbConnection, auth: &Caller, q: MatchQuery) -> AppResult<Vec<MatchRow>> {
     let scope = &auth.scope;
-    let today = today();
+    let today = clock::today();
     let filter = repo::MatchFilter {
         state: q.state.map(|s| s.as_str().to_owned()),
         overdue_on: (q.overdue == Some(true)).then_some(today),

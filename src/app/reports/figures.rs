@@ -1,11 +1,12 @@
 //! The report figures: the overview (funnel, loans, subsidy budgets), breakdowns by one
 //! dimension and the per-bank supervision list (督导).
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{loan_rollup, slice, today, BreakdownQuery, StatsQuery};
+use super::{loan_rollup, slice, BreakdownQuery, StatsQuery};
 use crate::app::caller::Caller;
 use crate::app::error::AppResult;
 use crate::db::stats::{self as repo, Slice};
@@ -70,7 +71,7 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
         prefix,
     )?);
     let match_cells = db::rollups::load_counts(conn, Fact::Match, &[dim::STATE], &plan, prefix)?;
-    let matches = rollup::match_counts(&match_cells, today());
+    let matches = rollup::match_counts(&match_cells, clock::today());
     let loans = rollup::merged(&loan_rollup(conn, s, &[dim::ALL])?);
     let sub = repo::subsidies(conn, s)?;
     let budgets: Vec<PolicyBudgetView> = sub
@@ -155,7 +156,7 @@ pub fn breakdown(
         .filter(|(k, _)| k.dim == dim::ALL)
         .cloned()
         .collect();
-    let today = today();
+    let today = clock::today();
     Ok(Breakdown {
         by,
         groups: rollup::breakdown(
@@ -196,7 +197,7 @@ pub fn banks(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult
         &matches,
         &loans,
         |id| names.get(&id).cloned().unwrap_or_default(),
-        today(),
+        clock::today(),
     );
     Ok(BankList { items })
 }

@@ -81,10 +81,6 @@ fn slice(
     })
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 /// Loan cells of `dims` for the slice.
 fn loan_rollup(
     conn: &mut DbConnection,

@@ -1,17 +1,18 @@
 //! Targets (目标): a metric, a value and a window for a region, with the live actual and
 //! progress computed from the rollups on every read.
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{loan_rollup, today};
+use super::loan_rollup;
 use crate::app::caller::Caller;
 use crate::app::effects::Receipt;
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::stats::{self as repo, Slice, TargetRow};
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
@@ -75,7 +76,8 @@ fn target_view(conn: &mut DbConnection, t: TargetRow) -> AppResult<TargetView> {
         Metric::FirstLoanEnterprises => f.first_loan_enterprises as i64,
         // Banks with at least one loan in the window.
         Metric::ParticipatingBanks => {
-            rollup::breakdown(&by_bank, &[], By::Bank, |_| String::new(), today()).len() as i64
+            rollup::breakdown(&by_bank, &[], By::Bank, |_| String::new(), clock::today()).len()
+                as i64
         }
     };
     let show = |units: i64| match metric {
@@ -161,7 +163,7 @@ pub fn create<R: Receipt<TargetView>>(
             b.from,
             b.to,
             prefix.as_deref(),
-            db::now(),
+            clock::now(),
         )?;
         let view = target_view(c, row)?;
         receipt.record(c, view)

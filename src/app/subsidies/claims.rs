@@ -3,6 +3,7 @@
 //! The states are `domain::subsidy::ClaimState`; each move is a conditional update, so
 //! concurrent decisions race safely.
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -191,7 +192,7 @@ pub fn create<R: Receipt<ClaimView>>(
                 "a claim for an overlapping period of this loan under this policy exists",
             ));
         }
-        let now = db::now();
+        let now = clock::now();
         let row = repo::insert_claim(
             conn,
             &NewClaim {
@@ -337,7 +338,7 @@ pub fn reject(
             None,
             Some(&reason),
             None,
-            db::now(),
+            clock::now(),
         )? {
             return Err(wrong_state(&c, to.as_str()));
         }

@@ -2,6 +2,7 @@
 //! rule (`rule_input`). A policy is public to every authenticated user; its finance office or
 //! an admin changes it, and only until the first claim is made under it.
 
+use crate::app::clock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -145,7 +146,7 @@ pub fn create<R: Receipt<PolicyView>>(
 ) -> AppResult<R::Out> {
     let rule = admitted(auth, &cmd)?;
     conn.write_transaction(|conn| {
-        let now = db::now();
+        let now = clock::now();
         let region_prefix = auth.scope.region().map(str::to_owned);
         let row = repo::insert_policy(
             conn,
@@ -228,7 +229,7 @@ pub fn update(
                 "claims have been made under this policy; publish a new one instead",
             ));
         }
-        let now = db::now();
+        let now = clock::now();
         repo::update_policy(
             conn,
             id,
@@ -264,7 +265,7 @@ pub fn suspend(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Pol
             ));
         }
         let now = p.fields.status.after(PolicyAction::Suspend);
-        repo::set_policy_status(conn, id, now.as_str(), db::now())?;
+        repo::set_policy_status(conn, id, now.as_str(), clock::now())?;
         get(conn, id)
     })
 }

@@ -232,3 +232,9 @@ pub fn ensure_built(conn: &mut DbConnection) -> QueryResult<bool> {
         Ok(true)
     })
 }
+
+/// How many report cells there are.
+pub fn cell_count(conn: &mut DbConnection) -> QueryResult<usize> {
+    let n: i64 = stats_cells::table.count().get_result(conn)?;
+    Ok(n as usize)
+}

@@ -177,6 +177,16 @@ mod tests {
     use crate::domain::subsidy::fixtures::{d, interest_rule, loan, lpr, m, r};
     use crate::domain::subsidy::{compute, Computation, DayCount, Rule};
 
+    /// The subsidy from the disbursement day to `to` of a loan (principal, rate, disbursed
+    /// on, term in months).
+    fn from_disbursal(
+        rule: &InterestRule,
+        (principal, rate, on, months): (&str, &str, &str, u32),
+        to: &str,
+    ) -> Computation {
+        run(rule.clone(), &loan(principal, rate, on, months), on, to)
+    }
+
     fn run(rule: InterestRule, l: &LoanFacts, from: &str, to: &str) -> Computation {
         compute(
             &Rule::Interest(rule),
@@ -197,12 +207,7 @@ mod tests {
         rule.points = Some(r("1.5"));
         rule.max_months = Some(24);
         rule.principal_cap = Some(m("50000000"));
-        let c = run(
-            rule.clone(),
-            &loan("60000000", "3.50", "2026-01-15", 36),
-            "2026-01-15",
-            "2026-07-15",
-        );
+        let c = from_disbursal(&rule, ("60000000", "3.50", "2026-01-15", 36), "2026-07-15");
         assert!(c.eligible);
         assert_eq!(c.amount, m("377083.33"));
         // Beyond 24 months nothing is subsidised: 2028-01-15 → 2028-07-15 is outside.
@@ -225,12 +230,7 @@ mod tests {
         rule.lpr_reference = LprReference::DecemberOfPeriodEndYear;
         rule.max_months = Some(12);
         rule.per_enterprise_total_cap = Some(m("200000"));
-        let c = run(
-            rule.clone(),
-            &loan("1000000", "4.00", "2025-03-01", 12),
-            "2025-03-01",
-            "2026-03-01",
-        );
+        let c = from_disbursal(&rule, ("1000000", "4.00", "2025-03-01", 12), "2026-03-01");
         assert_eq!(c.amount, m("6083.33"));
         assert!(c
             .breakdown
@@ -261,20 +261,10 @@ mod tests {
         rule.share_percent = Some(Decimal::from(60));
         rule.lpr_reference = LprReference::LastOfPreviousYear;
         rule.per_enterprise_annual_cap = Some(m("1000000"));
-        let c = run(
-            rule.clone(),
-            &loan("5000000", "3.90", "2026-03-10", 12),
-            "2026-03-10",
-            "2026-09-10",
-        );
+        let c = from_disbursal(&rule, ("5000000", "3.90", "2026-03-10", 12), "2026-09-10");
         assert_eq!(c.amount, m("46000.00"));
         // A loan disbursed in 2025 looks at the LPR as of 2024-12-31: 3.10% → 1.86%.
-        let c = run(
-            rule,
-            &loan("5000000", "3.90", "2025-03-10", 12),
-            "2025-03-10",
-            "2025-09-10",
-        );
+        let c = from_disbursal(&rule, ("5000000", "3.90", "2025-03-10", 12), "2025-09-10");
         // 184 days: 5,000,000 × 1.86% × 184/360 = 47,533.333… → 47,533.33
         assert_eq!(c.amount, m("47533.33"));
     }
@@ -287,20 +277,10 @@ mod tests {
         rule.share_percent = Some(Decimal::from(50));
         rule.max_points = Some(r("2"));
         rule.day_count = DayCount::Months30_360;
-        let c = run(
-            rule.clone(),
-            &loan("10000000", "4.60", "2026-01-01", 24),
-            "2026-01-01",
-            "2027-01-01",
-        );
+        let c = from_disbursal(&rule, ("10000000", "4.60", "2026-01-01", 24), "2027-01-01");
         assert_eq!(c.amount, m("200000.00"));
         // At 3.60% the share is 1.80%, under the cap: 180,000.00.
-        let c = run(
-            rule,
-            &loan("10000000", "3.60", "2026-01-01", 24),
-            "2026-01-01",
-            "2027-01-01",
-        );
+        let c = from_disbursal(&rule, ("10000000", "3.60", "2026-01-01", 24), "2027-01-01");
         assert_eq!(c.amount, m("180000.00"));
     }
 
@@ -313,27 +293,12 @@ mod tests {
         rule.spread_bp = Some(150);
         rule.max_points = Some(r("2"));
         rule.day_count = DayCount::Act365;
-        let c = run(
-            rule.clone(),
-            &loan("1000000", "4.35", "2026-01-05", 12),
-            "2026-01-05",
-            "2027-01-05",
-        );
+        let c = from_disbursal(&rule, ("1000000", "4.35", "2026-01-05", 12), "2027-01-05");
         assert_eq!(c.amount, m("20000.00"));
-        let c = run(
-            rule.clone(),
-            &loan("1000000", "3.20", "2026-01-05", 12),
-            "2026-01-05",
-            "2027-01-05",
-        );
+        let c = from_disbursal(&rule, ("1000000", "3.20", "2026-01-05", 12), "2027-01-05");
         assert_eq!(c.amount, m("17000.00"));
         // A loan priced under LPR − 150 bp gets nothing, never a negative amount.
-        let c = run(
-            rule,
-            &loan("1000000", "1.20", "2026-01-05", 12),
-            "2026-01-05",
-            "2027-01-05",
-        );
+        let c = from_disbursal(&rule, ("1000000", "1.20", "2026-01-05", 12), "2027-01-05");
         assert_eq!(c.amount, Money::ZERO);
         assert!(c.breakdown.iter().any(|s| s.step == "floor"));
     }

@@ -1,8 +1,10 @@
 //! Test harness: a real finmatch on port 0 over a fresh database per test — a temp-file SQLite,
 //! or a fresh PostgreSQL schema under `TEST_DATABASE_URL` that is dropped afterwards.
 
+mod reports;
 mod worlds;
 
+pub use reports::*;
 pub use worlds::*;
 
 use std::collections::HashMap;
