@@ -1,6 +1,6 @@
 //! The matching service: an in-memory catalog of active products and open demands, kept
-//! current by the database's change counters (`catalog_state`), and the two ranked queries
-//! built on it. Every request first reads the counters (one indexed row), so a product or
+//! current by the database's change counters (`catalog_shards`), and the two ranked queries
+//! built on it. Every request first reads the counters (64 small rows), so a product or
 //! qualification change is visible to the very next request on every instance.
 
 use std::collections::HashMap;

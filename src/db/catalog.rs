@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::schema::{catalog_state, demands, enterprises, organizations, products, qualifications};
+use super::schema::{
+    catalog_shards, demands, enterprises, organizations, products, qualifications,
+};
 use super::{DbConnection, JsonText};
 use crate::domain::demand::DemandStatus;
 use crate::domain::demand::Purpose;
@@ -22,29 +24,40 @@ pub struct Versions {
     pub demands: i64,
 }
 
+/// How many rows the change counters are spread over (`catalog_shards`).
+const SHARDS: i64 = 64;
+
+/// The counters: the sums over the shards. One small read; a committed bump of any shard
+/// moves a sum, so a reader never keeps a stale catalog.
 pub fn versions(conn: &mut DbConnection) -> QueryResult<Versions> {
-    let (products, demands) = catalog_state::table
-        .find(1i64)
+    let shards: Vec<(i64, i64)> = catalog_shards::table
         .select((
-            catalog_state::products_version,
-            catalog_state::demands_version,
+            catalog_shards::products_version,
+            catalog_shards::demands_version,
         ))
-        .first(conn)?;
-    Ok(Versions { products, demands })
+        .load(conn)?;
+    Ok(shards
+        .into_iter()
+        .fold(Versions::default(), |v, (p, d)| Versions {
+            products: v.products + p,
+            demands: v.demands + d,
+        }))
 }
 
-/// Call in the same transaction as any write to products.
-pub fn bump_products(conn: &mut DbConnection) -> QueryResult<()> {
-    diesel::update(catalog_state::table.find(1i64))
-        .set(catalog_state::products_version.eq(catalog_state::products_version + 1))
+/// Call in the same transaction as any write to `bank_id`'s products.
+pub fn bump_products(conn: &mut DbConnection, bank_id: i64) -> QueryResult<()> {
+    diesel::update(catalog_shards::table.find(bank_id.rem_euclid(SHARDS)))
+        .set(catalog_shards::products_version.eq(catalog_shards::products_version + 1))
         .execute(conn)?;
     Ok(())
 }
 
-/// Call in the same transaction as any write to demands, enterprise profiles or qualifications.
-pub fn bump_demands(conn: &mut DbConnection) -> QueryResult<()> {
-    diesel::update(catalog_state::table.find(1i64))
-        .set(catalog_state::demands_version.eq(catalog_state::demands_version + 1))
+/// Call in the same transaction as any write to `enterprise_id`'s demands, profile or
+/// qualifications. A transaction concerns one enterprise, so it takes one shard: shards add
+/// no lock order of their own.
+pub fn bump_demands(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<()> {
+    diesel::update(catalog_shards::table.find(enterprise_id.rem_euclid(SHARDS)))
+        .set(catalog_shards::demands_version.eq(catalog_shards::demands_version + 1))
         .execute(conn)?;
     Ok(())
 }

@@ -67,7 +67,7 @@ pub fn insert(
     // Lock order: the organization row (`region_of`) before the catalog counter, as every
     // writer takes them (a region move holds the first and then bumps the second).
     let region = super::rollups::region_of(conn, enterprise_id)?;
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, enterprise_id)?;
     let row = crate::on_backend!(conn, c => diesel::insert_into(demands::table)
         .values((
             fields,
@@ -249,7 +249,7 @@ pub fn update_open(
     now: NaiveDateTime,
     r: &mut Rollup,
 ) -> QueryResult<usize> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, enterprise_id)?;
     let old = lock(conn, id)?;
     let n = diesel::update(
         demands::table
@@ -277,7 +277,7 @@ pub fn close(
     enterprise_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, enterprise_id)?;
     diesel::update(
         demands::table
             .filter(demands::id.eq(id))
@@ -327,15 +327,16 @@ fn target(event: DemandEvent) -> &'static str {
         .map_or("", DemandStatus::as_str)
 }
 
-/// Moves demand `id` by `event` if its stored status allows it (`domain::demand`); the number
-/// of rows moved (0: the diagram has no arrow from where it is).
+/// Moves demand `id` (of `enterprise_id`) by `event` if its stored status allows it
+/// (`domain::demand`); the number of rows moved (0: the diagram has no arrow from where it is).
 pub fn apply_event(
     conn: &mut DbConnection,
     id: i64,
+    enterprise_id: i64,
     event: DemandEvent,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, enterprise_id)?;
     diesel::update(
         demands::table
             .filter(demands::id.eq(id))

@@ -106,7 +106,7 @@ pub fn update_profile(
     u: &ProfileUpdate,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, id)?;
     diesel::update(organizations::table.find(id))
         .set((
             organizations::name.eq(u.name),
@@ -140,7 +140,7 @@ pub fn move_region(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()
         DbConnection::Sqlite(c) => q.first::<i64>(c)?,
     };
     // Then the catalog counter, before any demand row or report cell (the writers' order).
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, id)?;
     let before = super::rollups::facts_of(conn, id)?;
     diesel::update(organizations::table.find(id))
         .set(organizations::region_code.eq(Some(to)))
@@ -204,7 +204,7 @@ pub struct NewQualification<'a> {
 /// after the catalog counter, which a qualification changes anyway: the lock order every
 /// writer keeps (see `db::demands::lock`).
 pub fn lock_qualifications(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, id)?;
     match conn {
         DbConnection::Postgres(c) => {
             enterprises::table
@@ -234,7 +234,7 @@ pub fn insert_qualification(
     conn: &mut DbConnection,
     q: &NewQualification,
 ) -> QueryResult<QualificationRow> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, q.enterprise_id)?;
     crate::on_backend!(conn, c => diesel::insert_into(qualifications::table)
         .values(q)
         .returning(QualificationRow::as_returning())
@@ -284,7 +284,7 @@ pub fn delete_qualification(
     enterprise_id: i64,
     id: i64,
 ) -> QueryResult<usize> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, enterprise_id)?;
     diesel::delete(
         qualifications::table
             .filter(qualifications::id.eq(id))

@@ -154,7 +154,7 @@ pub fn set_has_prior_loan(
     org_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    super::catalog::bump_demands(conn)?;
+    super::catalog::bump_demands(conn, org_id)?;
     diesel::update(
         enterprises::table
             .find(org_id)

@@ -45,7 +45,7 @@ pub fn insert(
     fields: &ProductFields,
     now: NaiveDateTime,
 ) -> QueryResult<ProductRow> {
-    super::catalog::bump_products(conn)?;
+    super::catalog::bump_products(conn, bank_id)?;
     crate::on_backend!(conn, c => diesel::insert_into(products::table)
         .values((fields, products::bank_id.eq(bank_id), products::created_at.eq(now), products::updated_at.eq(now)))
         .returning(ProductRow::as_returning())
@@ -154,7 +154,7 @@ pub fn update_owned(
     fields: &ProductFields,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    super::catalog::bump_products(conn)?;
+    super::catalog::bump_products(conn, bank_id)?;
     diesel::update(
         products::table
             .filter(products::id.eq(id))

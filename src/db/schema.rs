@@ -140,8 +140,8 @@ diesel::joinable!(demands -> organizations (enterprise_id));
 diesel::joinable!(users -> organizations (org_id));
 
 diesel::table! {
-    catalog_state (id) {
-        id -> BigInt,
+    catalog_shards (shard) {
+        shard -> BigInt,
         products_version -> BigInt,
         demands_version -> BigInt,
     }
@@ -364,7 +364,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     qualifications,
     products,
     demands,
-    catalog_state,
+    catalog_shards,
     matches,
     match_events,
     loans,

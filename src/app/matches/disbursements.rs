@@ -127,7 +127,13 @@ pub fn disburse<R: Receipt<LoanView>>(
         rollup::loan_disbursed(fx.rollup(), &fact).map_err(AppError::internal)?;
         // The status change first: it takes the catalog counter before the demand row, the
         // order every writer of a demand takes them in.
-        db::demands::apply_event(conn, m.demand_id, DemandEvent::LoanDisbursed, now)?;
+        db::demands::apply_event(
+            conn,
+            m.demand_id,
+            m.enterprise_id,
+            DemandEvent::LoanDisbursed,
+            now,
+        )?;
         db::demands::mark_loaned(conn, m.demand_id, loan.fields.amount_fen, now, fx.rollup())?;
         fx.audit(MatchEvent {
             match_id: m.id,

@@ -151,7 +151,13 @@ pub fn create<R: Receipt<MatchView>>(
             to: state,
             note: None,
         });
-        db::demands::apply_event(conn, cmd.demand_id, DemandEvent::MatchOpened, now)?;
+        db::demands::apply_event(
+            conn,
+            cmd.demand_id,
+            demand.facts.enterprise_id,
+            DemandEvent::MatchOpened,
+            now,
+        )?;
         rollup::match_made(fx.rollup(), &db::rollups::match_fact(&m));
         db::demands::mark_matched(conn, cmd.demand_id, now, fx.rollup())?;
         notify(&mut fx, &m, "created")?;
@@ -302,7 +308,13 @@ fn apply(
             note,
         });
         if !to.is_live() && repo::live_count_for_demand(conn, m.demand_id)? == 0 {
-            db::demands::apply_event(conn, m.demand_id, DemandEvent::LastMatchEnded, now)?;
+            db::demands::apply_event(
+                conn,
+                m.demand_id,
+                m.enterprise_id,
+                DemandEvent::LastMatchEnded,
+                now,
+            )?;
         }
         let updated = repo::reread(conn, id)?;
         rollup::match_moved(
