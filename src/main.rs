@@ -55,7 +55,8 @@ enum Command {
     /// are normally kept current by every write).
     RebuildStats,
     /// Fill the database with a realistic demo world (banks, products of every type,
-    /// enterprises across regions and qualification tiers, demands). Users' password: demo-password.
+    /// enterprises across regions and qualification tiers, demands, and two years of matches
+    /// and loans), made through the use cases. Users' password: demo-password.
     SeedDemo {
         #[arg(long, default_value_t = 8)]
         banks: usize,
@@ -65,7 +66,7 @@ enum Command {
         enterprises: usize,
         #[arg(long, default_value_t = 400)]
         demands: usize,
-        /// How many enterprises get a login (demo_ent_1 …).
+        /// How many enterprises' logins the report lists (each has one: demo_ent_1 …).
         #[arg(long, default_value_t = 20)]
         enterprise_users: usize,
         /// Demands that end in a disbursed loan.
