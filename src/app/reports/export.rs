@@ -104,7 +104,8 @@ fn write_cell(
     c: &Cell,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     match c {
-        // Ids and counts are far below 2^53, so the spreadsheet's float holds them exactly.
+        // Ids, counts and months, far below 2^53: the spreadsheet's float holds them exactly.
+        // Money and rates are never numbers here; they are written as exact text.
         Cell::Int(n) => ws.write_number(row, col, *n as f64).map(|_| ()),
         // write_string never makes a formula, whatever the text starts with.
         Cell::Text(s) => ws.write_string(row, col, s).map(|_| ()),

@@ -14,10 +14,18 @@
 
 use std::collections::HashMap;
 
-use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta};
+use chrono::{Days, NaiveDate, NaiveDateTime};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+
+mod data;
+mod history;
+
+use data::{
+    demo_credit_code, product_label, product_profile, BANKS, NAME_PARTS, NAME_TAILS, OFFICES,
+    REGIONS,
+};
 
 use crate::app::caller::Caller;
 use crate::app::clock;
@@ -25,27 +33,20 @@ use crate::app::demands::CreateDemand;
 use crate::app::effects::Keep;
 use crate::app::enterprises::CreateQualification;
 use crate::app::error::AppError;
-use crate::app::matches::{
-    AcceptBody, ApproveBody, CreateDisbursement, CreateMatch, GuaranteeInput, RejectBody,
-    WithdrawBody,
-};
 use crate::app::products::{CreateProduct, PatchProduct};
 use crate::app::session::{EnterpriseInput, RegisterRequest};
 use crate::app::subsidies::policies::CreatePolicy;
 use crate::app::{self, subsidies::rule_input::RuleInput};
 use crate::catalog::MatchingCache;
 use crate::db::{self, DbConnection};
-use crate::domain::credit_code::check_char;
 use crate::domain::demand::Purpose;
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
-use crate::domain::product::{
-    Eligibility, GuaranteeMethod, ProductStatus, ProductType, QualificationRequirement,
-};
+use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
 use crate::domain::rate::Rate;
 use crate::domain::size_class::Industry;
-use crate::domain::subsidy::{CounterGuarantee, PolicyKind};
+use crate::domain::subsidy::PolicyKind;
 
 /// Password of every demo user.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -102,62 +103,6 @@ pub struct SeedReport {
 pub struct SeedContext<'a> {
     pub matching: &'a MatchingCache,
     pub decide_working_days: u32,
-}
-
-const BANKS: [&str; 12] = [
-    "中国工商银行青岛分行",
-    "中国建设银行江苏省分行",
-    "中国农业银行山东省分行",
-    "中国银行苏州分行",
-    "交通银行青岛分行",
-    "招商银行南京分行",
-    "青岛银行",
-    "齐鲁银行",
-    "江苏银行",
-    "苏州银行",
-    "兴业银行济南分行",
-    "浦发银行苏州分行",
-];
-
-/// (region prefix, office name) — provinces and cities.
-const OFFICES: [(&str, &str); 5] = [
-    ("37", "山东省地方金融管理局"),
-    ("3702", "青岛市地方金融管理局"),
-    ("32", "江苏省地方金融管理局"),
-    ("3205", "苏州市地方金融管理局"),
-    ("320505", "苏州高新区金融办"),
-];
-
-/// District codes enterprises live in.
-const REGIONS: [&str; 8] = [
-    "370202", "370203", "370211", "370102", "320505", "320506", "320102", "320213",
-];
-
-const NAME_PARTS: [&str; 12] = [
-    "海科", "天润", "恒信", "瑞达", "新材", "华芯", "中源", "博远", "精工", "鼎盛", "蓝海", "智造",
-];
-const NAME_TAILS: [&str; 6] = [
-    "精密机械",
-    "新材料科技",
-    "信息技术",
-    "生物医药",
-    "电子科技",
-    "智能装备",
-];
-
-/// 18-character credit code for the n-th demo organization (unique, checksum valid).
-fn demo_credit_code(n: u64, region: &str) -> String {
-    const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    let mut body = format!("91{region}");
-    let mut x = n + 31u64.pow(8); // fixed width: 9 base-31 digits
-    let mut digits = Vec::with_capacity(9);
-    for _ in 0..9 {
-        digits.push(CHARSET[(x % 31) as usize] as char);
-        x /= 31;
-    }
-    body.extend(digits.iter().rev());
-    let check = check_char(body.as_bytes()).unwrap_or('0');
-    format!("{body}{check}")
 }
 
 fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
@@ -278,7 +223,7 @@ pub fn seed(
         &mut report,
     )?;
     seed_demands(conn, &mut rng, opts, today, cx, &mut world, &mut report)?;
-    seed_matches_and_loans(conn, &mut rng, opts, today, cx, &world, &mut report)?;
+    history::seed_matches_and_loans(conn, &mut rng, opts, today, cx, &world, &mut report)?;
     seed_policies(conn, today, &world)?;
     report.stats_cells = db::rollups::cell_count(conn)?;
     Ok(report)
@@ -409,82 +354,6 @@ fn seed_products(
         report.products += 1;
         Ok(())
     })
-}
-
-fn product_label(t: ProductType) -> &'static str {
-    match t {
-        ProductType::SpecializedSme => "专精特新贷",
-        ProductType::FirstLoan => "首贷",
-        ProductType::Credit => "信用贷",
-        ProductType::LittleGiant => "小巨人贷",
-        ProductType::TechUpgrade => "技改贷",
-        ProductType::Renewal => "无还本续贷",
-        ProductType::IpPledge => "知识产权质押贷",
-        ProductType::SupplyChain => "供应链融资",
-        ProductType::Green => "绿色贷",
-        ProductType::SciTech => "科创贷",
-        ProductType::Other => "经营贷",
-    }
-}
-
-/// Guarantee methods and eligibility typical of each product type.
-fn product_profile(t: ProductType, rng: &mut StdRng) -> (Vec<GuaranteeMethod>, Eligibility) {
-    use GuaranteeMethod::*;
-    let req = |kind, min_level| QualificationRequirement { kind, min_level };
-    let mut e = Eligibility::default();
-    let methods = match t {
-        ProductType::SpecializedSme => {
-            e.qualifications_any = vec![req(
-                QualificationKind::SpecializedSme,
-                QualificationLevel::Provincial,
-            )];
-            vec![Credit, Guarantee]
-        }
-        ProductType::LittleGiant => {
-            e.qualifications_any = vec![req(
-                QualificationKind::LittleGiant,
-                QualificationLevel::National,
-            )];
-            vec![Credit]
-        }
-        ProductType::FirstLoan => {
-            e.first_loan_only = true;
-            vec![Credit, Guarantee]
-        }
-        ProductType::Credit => {
-            e.min_years_established = Some(2);
-            vec![Credit]
-        }
-        ProductType::SciTech => {
-            e.qualifications_any = vec![
-                req(QualificationKind::HighTech, QualificationLevel::Municipal),
-                req(QualificationKind::TechSme, QualificationLevel::Municipal),
-            ];
-            vec![Credit, Pledge]
-        }
-        ProductType::IpPledge => vec![Pledge],
-        ProductType::TechUpgrade => {
-            e.industries = vec![Industry::Industry];
-            vec![Mortgage, Guarantee]
-        }
-        ProductType::Green => vec![Credit, Mortgage],
-        ProductType::SupplyChain => vec![Pledge, Guarantee],
-        ProductType::Renewal => {
-            e.min_annual_revenue = Some(Money::from_fen(5_000_000 * 100));
-            vec![Mortgage, Guarantee, Credit]
-        }
-        ProductType::Other => vec![Mortgage, Guarantee],
-    };
-    if rng.gen_bool(0.3) {
-        e.region_prefixes = vec![pick(rng, &["37", "3702", "32", "3205"]).to_owned()];
-    }
-    if rng.gen_bool(0.2) {
-        e.size_classes = vec![
-            crate::domain::size_class::SizeClass::Small,
-            crate::domain::size_class::SizeClass::Micro,
-        ];
-    }
-    (methods, e)
 }
 
 /// Enterprises register (`app::session::enroll`) the day the platform opened; their
@@ -675,179 +544,6 @@ fn seed_demands(
     })
 }
 
-/// Where a seeded match ends.
-#[derive(Clone, Copy, PartialEq)]
-enum Outcome {
-    Disbursed,
-    Applied,
-    Accepted,
-    Approved,
-    Rejected,
-    Withdrawn,
-}
-
-/// Matches for the first demands, step by step as their parties would make them: `loans`
-/// end disbursed, then `other_matches` cycle through applied, accepted, approved, rejected
-/// and withdrawn. A demand no product takes stays open.
-fn seed_matches_and_loans(
-    conn: &mut DbConnection,
-    rng: &mut StdRng,
-    opts: &SeedOptions,
-    today: NaiveDate,
-    cx: &SeedContext,
-    world: &World,
-    report: &mut SeedReport,
-) -> anyhow::Result<()> {
-    if world.products.is_empty() {
-        return Ok(());
-    }
-    let cycle = [
-        Outcome::Applied,
-        Outcome::Accepted,
-        Outcome::Approved,
-        Outcome::Rejected,
-        Outcome::Withdrawn,
-    ];
-    let wanted = (opts.loans + opts.other_matches).min(world.demands.len());
-    let latest = at_hour(today, 0);
-    in_chunks(
-        conn,
-        world.demands[..wanted].iter().enumerate(),
-        |conn, (i, demand)| {
-            let outcome = if i < opts.loans {
-                Outcome::Disbursed
-            } else {
-                cycle[(i - opts.loans) % cycle.len()]
-            };
-            let enterprise = &world.enterprises[demand.member];
-            let by_bank = i % 3 == 0 && outcome != Outcome::Applied;
-            let opened = (demand.at + TimeDelta::days(rng.gen_range(0..7)) + TimeDelta::hours(1))
-                .min(latest);
-            let Some((m, product)) = clock::at(opened, || {
-                open_match(conn, rng, world, demand.id, enterprise, by_bank, cx)
-            })?
-            else {
-                return Ok(());
-            };
-            report.matches += 1;
-            let bank = &world.banks[product.bank];
-            let mut when = opened;
-            let mut next = |rng: &mut StdRng, hours: std::ops::Range<i64>| {
-                when = (when + TimeDelta::hours(rng.gen_range(hours))).min(latest);
-                when
-            };
-            let step = match outcome {
-                Outcome::Applied => return Ok(()),
-                Outcome::Withdrawn => clock::at(next(rng, 2..96), || {
-                    let reason = Some("已通过其他渠道解决资金需求".into());
-                    app::matches::lifecycle::withdraw(conn, enterprise, m, WithdrawBody { reason })
-                }),
-                Outcome::Rejected => clock::at(next(rng, 1..120), || {
-                    let cmd = RejectBody {
-                        reason_code: "insufficient_cash_flow".into(),
-                        reason: "经营性现金流不足".into(),
-                    };
-                    app::matches::lifecycle::reject(conn, bank, m, cmd)
-                }),
-                Outcome::Accepted | Outcome::Approved | Outcome::Disbursed => {
-                    if !by_bank {
-                        clock::at(next(rng, 1..120), || {
-                            let days = cx.decide_working_days;
-                            app::matches::lifecycle::accept(
-                                conn,
-                                bank,
-                                m,
-                                AcceptBody::default(),
-                                days,
-                            )
-                        })
-                        .map_err(fail)?;
-                    }
-                    if outcome == Outcome::Accepted {
-                        return Ok(());
-                    }
-                    clock::at(next(rng, 24..120), || {
-                        let cmd = ApproveBody {
-                            approved_amount: demand.amount,
-                            annual_rate: product.min_rate,
-                            term_months: demand.term_months,
-                            note: None,
-                        };
-                        app::matches::lifecycle::approve(conn, bank, m, cmd)
-                    })
-                }
-            };
-            step.map_err(fail)?;
-            if outcome != Outcome::Disbursed {
-                return Ok(());
-            }
-            let guarantee = (product.guaranteed && rng.gen_bool(0.5)).then(|| GuaranteeInput {
-                guarantor_id: world.guarantors[i % world.guarantors.len()],
-                fee_rate: Rate::from_units(10_000),
-                counter_guarantee: CounterGuarantee::Credit,
-            });
-            let disbursed_at = next(rng, 24..240);
-            let cmd = CreateDisbursement {
-                amount: demand.amount,
-                annual_rate: Rate::from_units(rng.gen_range(30_000..=45_000i64) / 50 * 50),
-                term_months: demand.term_months,
-                disbursed_on: disbursed_at.date(),
-                first_loan: rng.gen_bool(0.3),
-                guarantee,
-            };
-            clock::at(disbursed_at, || {
-                app::matches::disbursements::disburse(conn, bank, m, cmd, Keep)
-            })
-            .map_err(fail)?;
-            report.loans += 1;
-            Ok(())
-        },
-    )
-}
-
-/// Opens a match for the demand on one of the products its recommendations list as
-/// eligible (`app::matching::recommendations`, as the enterprise reads them): applied by the
-/// enterprise, or claimed by the product's bank. `None` when no product takes the demand.
-fn open_match<'w>(
-    conn: &mut DbConnection,
-    rng: &mut StdRng,
-    world: &'w World,
-    demand_id: i64,
-    enterprise: &Caller,
-    by_bank: bool,
-    cx: &SeedContext,
-) -> anyhow::Result<Option<(i64, &'w Published)>> {
-    let page =
-        app::matching::recommendations(conn, enterprise, cx.matching, demand_id, false, 20, 0)
-            .map_err(fail)?;
-    let page: serde_json::Value = serde_json::from_str(&page.body)?;
-    let mut fits: Vec<&Published> = page["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item["product_id"].as_i64())
-        .filter_map(|id| world.product_index.get(&id).map(|&i| &world.products[i]))
-        .collect();
-    fits.shuffle(rng);
-    for product in fits {
-        let caller = if by_bank {
-            &world.banks[product.bank]
-        } else {
-            enterprise
-        };
-        let cmd = CreateMatch {
-            demand_id,
-            product_id: product.id,
-        };
-        match app::matches::lifecycle::create(conn, caller, cmd, cx.decide_working_days, Keep) {
-            Ok(view) => return Ok(Some((view.id, product))),
-            Err(e) if e.status.is_client_error() => continue,
-            Err(e) => return Err(fail(e)),
-        }
-    }
-    Ok(None)
-}
-
 /// Two platform-wide policies, made by the admin (`app::subsidies::policies::create`): a
 /// 1.5-point 贴息 and a 1 % 担保费补贴 (G1-style).
 fn seed_policies(conn: &mut DbConnection, today: NaiveDate, world: &World) -> anyhow::Result<()> {
@@ -877,22 +573,4 @@ fn seed_policies(conn: &mut DbConnection, today: NaiveDate, world: &World) -> an
         app::subsidies::policies::create(conn, &world.admin, cmd, Keep).map_err(fail)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::credit_code::CreditCode;
-
-    #[test]
-    fn demo_credit_codes_are_valid_and_distinct() {
-        let codes: Vec<String> = (0..2000).map(|n| demo_credit_code(n, "370202")).collect();
-        for c in &codes {
-            assert!(CreditCode::parse(c).is_ok(), "{c}");
-        }
-        let mut sorted = codes.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), codes.len());
-    }
 }
