@@ -1,7 +1,8 @@
 //! The matching service: an in-memory catalog of active products and open demands, kept
 //! current by the database's change counters (`catalog_shards`), and the two ranked queries
-//! built on it. Every request first reads the counters (64 small rows), so a product or
-//! qualification change is visible to the very next request on every instance.
+//! built on it. A request learns the counters from `db::watch` (from memory when nothing was
+//! committed since they were read), so a product or qualification change is visible to the
+//! next request, and a cached page answers without a database round trip.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -12,6 +13,7 @@ use diesel::QueryResult;
 use crate::db::catalog::{
     self as repo, CatalogDemand, CatalogEnterprise, CatalogProduct, Versions,
 };
+use crate::db::watch::ChangeWatch;
 use crate::db::DbConnection;
 use crate::domain::matching::{
     assess, rank_key, Assessment, DemandFacts, EnterpriseFacts, ProductFacts,
@@ -89,6 +91,8 @@ impl Cached {
 pub const DEFAULT_RESULT_BYTES: u64 = 64 * 1024 * 1024;
 
 pub struct MatchingCache {
+    /// Tells when the counters may have moved.
+    changes: Arc<ChangeWatch>,
     products: RwLock<Arc<ProductSnapshot>>,
     demands: RwLock<Arc<DemandSnapshot>>,
     /// Rankings and rendered pages, bounded by bytes (least recently used go first). A key
@@ -100,14 +104,17 @@ pub struct MatchingCache {
 }
 
 impl Default for MatchingCache {
+    /// A cache that reads the counters on every request (a command-line task's, which may
+    /// read them inside its own transactions).
     fn default() -> Self {
-        MatchingCache::new(DEFAULT_RESULT_BYTES)
+        MatchingCache::new(DEFAULT_RESULT_BYTES, Arc::new(ChangeWatch::off()))
     }
 }
 
 impl MatchingCache {
-    pub fn new(result_bytes: u64) -> Self {
+    pub fn new(result_bytes: u64, changes: Arc<ChangeWatch>) -> Self {
         MatchingCache {
+            changes,
             products: RwLock::new(Arc::new(ProductSnapshot {
                 version: -1,
                 products: Vec::new(),
@@ -185,9 +192,15 @@ fn write<T>(lock: &RwLock<T>, value: T) {
 }
 
 impl MatchingCache {
-    /// The current change counters (one indexed row).
+    /// The catalog counters as of now (outside a transaction): from memory when nothing
+    /// was committed since they were read, else read on `conn`.
     pub fn versions(&self, conn: &mut DbConnection) -> QueryResult<Versions> {
-        repo::versions(conn)
+        Ok(self.changes.read(conn)?.catalog)
+    }
+
+    /// The catalog counters if they are known without a database round trip.
+    pub async fn known_versions(&self) -> Option<Versions> {
+        self.changes.known().await.map(|c| c.catalog)
     }
 
     /// Active products as of `versions`.
@@ -220,7 +233,7 @@ impl MatchingCache {
         conn: &mut DbConnection,
         today: NaiveDate,
     ) -> QueryResult<Arc<DemandSnapshot>> {
-        let version = repo::versions(conn)?.demands;
+        let version = self.versions(conn)?.demands;
         let fresh_enough = |s: &DemandSnapshot| s.version == version && s.day == today;
         let current = read(&self.demands);
         if fresh_enough(&current) {
@@ -300,7 +313,7 @@ mod tests {
 
     #[test]
     fn cached_results_stay_within_their_byte_bound() {
-        let cache = MatchingCache::new(4 * 1024 * 1024);
+        let cache = MatchingCache::new(4 * 1024 * 1024, Arc::new(ChangeWatch::off()));
         let page = Arc::new(CachedPage {
             enterprise_id: 1,
             region_code: "370202".into(),

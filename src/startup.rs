@@ -20,14 +20,17 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::credentials::{self, HashGate, JwtKeys};
 use crate::app::error::{AppResult, ProblemCode};
+use crate::app::session::SessionCache;
 use crate::app::{self, AppState};
 use crate::config::Settings;
+use crate::db::watch::ChangeWatch;
 use crate::db::{self, Pool};
 use crate::domain::org::OrgKind;
 use crate::http::{
     calendar, demands, enterprises, matches, matching, products, reports, subsidies, webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
+use std::sync::Arc;
 
 /// Every API route, under `/api/v1`.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -171,6 +174,9 @@ async fn security_headers(
     Ok(res)
 }
 
+/// Tokens remembered as checked (about 100 bytes each).
+const SESSION_CACHE_ENTRIES: u64 = 100_000;
+
 /// A bound, not yet running server (tests bind port 0 and read the port back).
 pub struct Application {
     pub port: u16,
@@ -185,9 +191,15 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let changes = Arc::new(ChangeWatch::start(&settings.database));
         let state = web::Data::new(AppState {
             backend: settings.database.backend(),
-            matching: crate::catalog::MatchingCache::new(settings.matching_cache_bytes),
+            sessions: SessionCache::new(changes.clone(), SESSION_CACHE_ENTRIES),
+            matching: crate::catalog::MatchingCache::new(
+                settings.matching_cache_bytes,
+                changes.clone(),
+            ),
+            changes,
             decide_working_days: settings.decide_working_days,
             hashing: HashGate::new(
                 settings.hash_concurrency,

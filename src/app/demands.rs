@@ -250,7 +250,8 @@ fn notify_eligible_banks(
     else {
         return Ok(());
     };
-    let versions = matching.versions(conn)?;
+    // Read inside this transaction: the counters include its own bump.
+    let versions = db::catalog::versions(conn)?;
     let products = matching.products(conn, versions)?;
     let today = clock::today();
     let mut by_bank: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();

@@ -13,6 +13,7 @@ use super::caller::Caller;
 use super::error::{AppError, AppResult};
 use super::pagination::next_offset_cursor;
 use crate::catalog::{self, CachedPage, MatchingCache};
+use crate::db::catalog::Versions;
 use crate::db::{self, DbConnection};
 use crate::domain::demand::Purpose;
 use crate::domain::matching::{evaluate, Reason};
@@ -80,9 +81,57 @@ pub struct Candidates {
     pub next_cursor: Option<String>,
 }
 
+/// Which cached page answers a request, for the catalog as of `versions`.
+fn page_key(
+    versions: Versions,
+    id: i64,
+    include_ineligible: bool,
+    limit: i64,
+    offset: usize,
+) -> catalog::ResultKey {
+    catalog::ResultKey {
+        rank: catalog::RankKey {
+            demand_id: id,
+            include_ineligible,
+            versions,
+            day: clock::today(),
+        },
+        limit,
+        offset,
+    }
+}
+
+/// A cached page is the caller's only if its demand is in the caller's scope.
+fn visible(auth: &Caller, page: Arc<CachedPage>) -> AppResult<Arc<CachedPage>> {
+    if auth
+        .scope
+        .covers_enterprise(page.enterprise_id, &page.region_code)
+    {
+        Ok(page)
+    } else {
+        Err(AppError::not_found("demand"))
+    }
+}
+
+/// The page `recommendations` would answer, if it is cached and the counters are known
+/// without a database round trip (nothing committed since they were read): no connection,
+/// no query. The scope is still checked. `None`: call `recommendations`.
+pub async fn remembered_recommendations(
+    auth: &Caller,
+    cache: &MatchingCache,
+    id: i64,
+    include_ineligible: bool,
+    limit: i64,
+    offset: usize,
+) -> Option<AppResult<Arc<CachedPage>>> {
+    let versions = cache.known_versions().await?;
+    let key = page_key(versions, id, include_ineligible, limit, offset);
+    cache.cached_result(&key).map(|page| visible(auth, page))
+}
+
 /// One page of ranked products for a demand in the caller's scope, as the JSON it answers
-/// with. The ranking is computed once per demand and catalog version; a repeated page is one
-/// query (the counters), with the scope still checked.
+/// with. The ranking is computed once per demand and catalog version; every page and limit
+/// reads it.
 #[tracing::instrument(skip(conn, auth, cache))]
 pub fn recommendations(
     conn: &mut DbConnection,
@@ -94,24 +143,10 @@ pub fn recommendations(
     offset: usize,
 ) -> AppResult<Arc<CachedPage>> {
     let scope = &auth.scope;
-    let today = clock::today();
-    let rank = catalog::RankKey {
-        demand_id: id,
-        include_ineligible,
-        versions: cache.versions(conn)?,
-        day: today,
-    };
-    let key = catalog::ResultKey {
-        rank,
-        limit,
-        offset,
-    };
-    // A cached page answers with one query (the counters); scope is still checked.
+    let key = page_key(cache.versions(conn)?, id, include_ineligible, limit, offset);
+    let (rank, today) = (key.rank, key.rank.day);
     if let Some(page) = cache.cached_result(&key) {
-        if !scope.covers_enterprise(page.enterprise_id, &page.region_code) {
-            return Err(AppError::not_found("demand"));
-        }
-        return Ok(page);
+        return visible(auth, page);
     }
     if let Some(r) = cache.cached_ranking(&rank) {
         if !scope.covers_enterprise(r.enterprise_id, &r.region_code) {

@@ -13,12 +13,14 @@ use super::effects::Receipt;
 use super::error::{AppError, AppResult, ProblemCode, Validator};
 use super::views::{OrganizationView, UserView};
 use super::{run, AppState};
+use crate::db::watch::ChangeWatch;
 use crate::db::{self, orgs, throttle, users};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
 use crate::domain::region;
 use crate::domain::size_class::{self, Industry, SizeInputs};
+use std::sync::Arc;
 
 /// The enterprise being registered.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -313,9 +315,63 @@ pub async fn login(
 /// sharing the database, which also reads the region a finance office supervises — the
 /// caller's scope is settled here, once per request.
 pub fn resolve(conn: &mut db::DbConnection, token: Token) -> AppResult<Option<Caller>> {
+    Ok(token_state(conn, &token)?.map(|supervised| Caller::new(token, supervised)))
+}
+
+fn token_state(conn: &mut db::DbConnection, token: &Token) -> AppResult<Option<Supervised>> {
     let jti = token.jti.to_string();
-    let state = users::token_state(conn, token.user_id, &jti, token.token_version)?;
-    Ok(state.map(|supervised| Caller::new(token, supervised)))
+    Ok(users::token_state(
+        conn,
+        token.user_id,
+        &jti,
+        token.token_version,
+    )?)
+}
+
+/// The region a finance office supervises (`None` for every other caller).
+type Supervised = Option<String>;
+
+/// Tokens already checked, each remembered with the access counter it was checked under
+/// (`db::catalog::Counters::access`). A revocation, a password change or a disabled or
+/// enabled user moves that counter, so the next request checks again; until then a request
+/// is authenticated without a database round trip. Bounded by entries.
+pub struct SessionCache {
+    changes: Arc<ChangeWatch>,
+    /// (user, jti, token version) → (access counter, `token_state`'s answer).
+    checked: moka::sync::Cache<(i64, uuid::Uuid, i64), (i64, Option<Supervised>)>,
+}
+
+impl SessionCache {
+    pub fn new(changes: Arc<ChangeWatch>, entries: u64) -> Self {
+        SessionCache {
+            changes,
+            checked: moka::sync::Cache::new(entries),
+        }
+    }
+
+    fn key(token: &Token) -> (i64, uuid::Uuid, i64) {
+        (token.user_id, token.jti, token.token_version)
+    }
+
+    /// The caller a token stands for (`None`: not live), if known without a round trip.
+    pub async fn remembered(&self, token: Token) -> Option<Option<Caller>> {
+        let access = self.changes.known().await?.access;
+        match self.checked.get(&Self::key(&token)) {
+            Some((at, state)) if at == access => {
+                Some(state.map(|supervised| Caller::new(token, supervised)))
+            }
+            _ => None,
+        }
+    }
+
+    /// `resolve`, remembering the answer under the access counter read before it.
+    pub fn resolve(&self, conn: &mut db::DbConnection, token: Token) -> AppResult<Option<Caller>> {
+        let access = self.changes.read(conn)?.access;
+        let state = token_state(conn, &token)?;
+        self.checked
+            .insert(Self::key(&token), (access, state.clone()));
+        Ok(state.map(|supervised| Caller::new(token, supervised)))
+    }
 }
 
 /// The caller a command-line task acts as: the enabled user `username`, with the scope its
@@ -343,7 +399,10 @@ pub fn logout(conn: &mut db::DbConnection, auth: &Caller) -> AppResult<LoggedOut
     let expires_at = chrono::DateTime::from_timestamp(auth.expires_at, 0)
         .map(|t| t.naive_utc())
         .unwrap_or_else(clock::now);
-    users::revoke(conn, auth.user_id, &auth.jti.to_string(), expires_at)?;
+    // One transaction: the revocation and the access counter it moves commit together.
+    conn.write_transaction(|conn| {
+        users::revoke(conn, auth.user_id, &auth.jti.to_string(), expires_at)
+    })?;
     Ok(LoggedOut { revoked: true })
 }
 

@@ -6,6 +6,11 @@ use crate::db::{Backend, Pool};
 
 pub struct AppState {
     pub pool: Pool,
+    /// Tells when the change counters may have moved (`db::watch`); the session and
+    /// matching caches below ask it.
+    pub changes: std::sync::Arc<crate::db::watch::ChangeWatch>,
+    /// Live tokens, checked again only when the access counter moves.
+    pub sessions: super::session::SessionCache,
     /// Active products and open demands for matching, kept current by change counters.
     pub matching: crate::catalog::MatchingCache,
     pub jwt: JwtKeys,

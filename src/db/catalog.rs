@@ -24,28 +24,47 @@ pub struct Versions {
     pub demands: i64,
 }
 
+/// Every change counter: the catalog's, and the one sessions depend on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Counters {
+    pub catalog: Versions,
+    /// Moves when a token is revoked, a password changed or a user disabled or enabled.
+    pub access: i64,
+}
+
 /// How many rows the change counters are spread over (`catalog_shards`).
 const SHARDS: i64 = 64;
 
 /// The counters: the sums over the shards. One small read; a committed bump of any shard
-/// moves a sum, so a reader never keeps a stale catalog.
-pub fn versions(conn: &mut DbConnection) -> QueryResult<Versions> {
-    let shards: Vec<(i64, i64)> = catalog_shards::table
+/// moves a sum, so a reader never keeps a stale catalog. Most requests do not read them:
+/// `db::watch` tells when they may have moved.
+pub fn counters(conn: &mut DbConnection) -> QueryResult<Counters> {
+    let shards: Vec<(i64, i64, i64)> = catalog_shards::table
         .select((
             catalog_shards::products_version,
             catalog_shards::demands_version,
+            catalog_shards::access_version,
         ))
         .load(conn)?;
     Ok(shards
         .into_iter()
-        .fold(Versions::default(), |v, (p, d)| Versions {
-            products: v.products + p,
-            demands: v.demands + d,
+        .fold(Counters::default(), |c, (p, d, a)| Counters {
+            catalog: Versions {
+                products: c.catalog.products + p,
+                demands: c.catalog.demands + d,
+            },
+            access: c.access + a,
         }))
+}
+
+/// The catalog counters, read now (inside a transaction, they include its own bumps).
+pub fn versions(conn: &mut DbConnection) -> QueryResult<Versions> {
+    Ok(counters(conn)?.catalog)
 }
 
 /// Call in the same transaction as any write to `bank_id`'s products.
 pub fn bump_products(conn: &mut DbConnection, bank_id: i64) -> QueryResult<()> {
+    super::watch::changed();
     diesel::update(catalog_shards::table.find(bank_id.rem_euclid(SHARDS)))
         .set(catalog_shards::products_version.eq(catalog_shards::products_version + 1))
         .execute(conn)?;
@@ -56,8 +75,19 @@ pub fn bump_products(conn: &mut DbConnection, bank_id: i64) -> QueryResult<()> {
 /// qualifications. A transaction concerns one enterprise, so it takes one shard: shards add
 /// no lock order of their own.
 pub fn bump_demands(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<()> {
+    super::watch::changed();
     diesel::update(catalog_shards::table.find(enterprise_id.rem_euclid(SHARDS)))
         .set(catalog_shards::demands_version.eq(catalog_shards::demands_version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Call in the same transaction as any write that can end a live token of `user_id`
+/// (revocation, password change, disabling or enabling the user).
+pub fn bump_access(conn: &mut DbConnection, user_id: i64) -> QueryResult<()> {
+    super::watch::changed();
+    diesel::update(catalog_shards::table.find(user_id.rem_euclid(SHARDS)))
+        .set(catalog_shards::access_version.eq(catalog_shards::access_version + 1))
         .execute(conn)?;
     Ok(())
 }

@@ -124,6 +124,9 @@ impl DbConnection {
         let nested = <Self as Connection>::TransactionManager::transaction_manager_status_mut(self)
             .transaction_depth()?
             .is_some();
+        if !nested {
+            super::watch::forget();
+        }
         match self {
             DbConnection::Sqlite(inner) if !nested => {
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
@@ -135,10 +138,17 @@ impl DbConnection {
         match f(self) {
             Ok(value) => {
                 <Self as Connection>::TransactionManager::commit_transaction(self)?;
+                if !nested {
+                    // Readers keyed by the change counters learn of this commit.
+                    super::watch::announce(self);
+                }
                 Ok(value)
             }
             Err(e) => {
                 <Self as Connection>::TransactionManager::rollback_transaction(self)?;
+                if !nested {
+                    super::watch::forget();
+                }
                 Err(e)
             }
         }

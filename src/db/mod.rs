@@ -17,6 +17,7 @@ pub mod subsidies;
 pub mod throttle;
 pub mod types;
 pub mod users;
+pub mod watch;
 pub mod webhooks;
 
 pub use conn::{Backend, DatabaseUrl, DbConnection, DbManager};

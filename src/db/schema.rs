@@ -144,6 +144,7 @@ diesel::table! {
         shard -> BigInt,
         products_version -> BigInt,
         demands_version -> BigInt,
+        access_version -> BigInt,
     }
 }
 

@@ -130,6 +130,7 @@ pub fn revoke(
     jti: &str,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::catalog::bump_access(conn, user_id)?;
     crate::on_backend!(conn, c => diesel::insert_into(revoked_tokens::table)
         .values((
             revoked_tokens::jti.eq(jti),
@@ -153,6 +154,7 @@ pub fn change_password(
     password_hash: &str,
     kept_jti: &str,
 ) -> QueryResult<usize> {
+    super::catalog::bump_access(conn, id)?;
     diesel::update(users::table.filter(users::id.eq(id)))
         .set((
             users::password_hash.eq(password_hash),
@@ -168,6 +170,7 @@ pub fn set_disabled(
     id: i64,
     disabled_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
+    super::catalog::bump_access(conn, id)?;
     diesel::update(users::table.filter(users::id.eq(id)))
         .set(users::disabled_at.eq(disabled_at))
         .execute(conn)

@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 pub use crate::app::caller::Caller;
 use crate::app::caller::Token;
 use crate::app::error::AppError;
-use crate::app::{session, AppState};
+use crate::app::AppState;
 
 impl FromRequest for Caller {
     type Error = AppError;
@@ -16,18 +16,24 @@ impl FromRequest for Caller {
 
     /// The signature and claims are checked here; then one query checks that the user is not
     /// disabled and the token not revoked, on every instance sharing the database, and
-    /// settles the caller's scope.
+    /// settles the caller's scope. Its answer is remembered until the access counter moves
+    /// (`session::SessionCache`), so a repeated token costs no round trip.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let parsed = authenticate(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = parsed?;
             let state = state.ok_or_else(|| AppError::internal("AppState missing"))?;
-            crate::app::run(&state, move |conn| session::resolve(conn, token))
-                .await?
-                .ok_or_else(|| {
-                    AppError::unauthorized("the access token was revoked or its user is disabled")
-                })
+            let caller = match state.sessions.remembered(token).await {
+                Some(known) => known,
+                None => {
+                    let st = state.clone();
+                    crate::app::run(&state, move |conn| st.sessions.resolve(conn, token)).await?
+                }
+            };
+            caller.ok_or_else(|| {
+                AppError::unauthorized("the access token was revoked or its user is disabled")
+            })
         })
     }
 }

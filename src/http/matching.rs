@@ -42,6 +42,21 @@ pub async fn recommendations(
         limit: q.limit,
         cursor: q.cursor,
     })?;
+    // A cached page answers without a connection or a blocking thread.
+    if let Some(page) = matching::remembered_recommendations(
+        &auth,
+        &state.matching,
+        id,
+        include_ineligible,
+        limit,
+        offset,
+    )
+    .await
+    {
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .body(page?.body.clone()));
+    }
     let st = state.clone();
     let page = app::run(&state, move |conn| {
         matching::recommendations(

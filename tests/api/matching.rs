@@ -10,6 +10,8 @@ use crate::helpers::*;
 both_backends!(
     recommendations_rank_and_explain,
     changes_are_visible_at_once_across_instances,
+    every_change_is_seen_by_the_next_request_on_another_instance,
+    a_cached_page_needs_no_connection,
     the_cache_reports_its_size_as_metrics,
     recommendations_are_scoped,
     candidates_for_the_owning_bank,
@@ -217,7 +219,10 @@ async fn changes_are_visible_at_once_across_instances(app: TestApp) {
         .assert_status(201)["id"]
         .as_i64()
         .unwrap();
-    let other = app.sibling().await;
+    let (other, _, other_state) = app.sibling_app(&[]).await;
+    // Both instances answer from memory when they can: the watch is what is tested here.
+    TestApp::change_watch_live(&app.state).await;
+    TestApp::change_watch_live(&other_state).await;
     let recommended = |base: String| {
         let (app, ent) = (&app, ent.clone());
         async move {
@@ -397,6 +402,140 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find(|l| l.starts_with(series))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
+}
+
+/// A bank with one product and an enterprise with one demand it qualifies for:
+/// (bank token, product id, enterprise token, demand id).
+async fn one_product_one_demand(app: &TestApp) -> (String, i64, String, i64) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    let product_id = create_product(app, &bank, &product("信用贷", "3.10", json!({}))).await;
+    let (_, ent) = app.enterprise("370202").await;
+    let demand_id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    (bank, product_id, ent, demand_id)
+}
+
+/// Twenty changes in a row, each made through one instance and read through the other by the
+/// very next request, alternating directions: a cached page or session is never served after
+/// a change was acknowledged, however fast the next request follows.
+async fn every_change_is_seen_by_the_next_request_on_another_instance(app: TestApp) {
+    let (bank, product_id, ent, demand_id) = one_product_one_demand(&app).await;
+    let (other, _, other_state) = app.sibling_app(&[]).await;
+    TestApp::change_watch_live(&app.state).await;
+    TestApp::change_watch_live(&other_state).await;
+    let url = |base: &str| format!("{base}/api/v1/demands/{demand_id}/recommendations");
+    let count = |r: Resp| r.assert_status(200)["items"].as_array().unwrap().len();
+    // Warm both instances' caches.
+    assert_eq!(count(app.get(&url(&app.base), &ent).await), 1);
+    assert_eq!(count(app.get(&url(&other), &ent).await), 1);
+    for round in 0..20 {
+        let (writer, reader) = if round % 2 == 0 {
+            (app.base.clone(), other.clone())
+        } else {
+            (other.clone(), app.base.clone())
+        };
+        let status = if round % 4 < 2 { "paused" } else { "active" };
+        app.request(
+            Method::PATCH,
+            &format!("{writer}/api/v1/products/{product_id}"),
+            Some(&bank),
+            Some(&json!({"status": status})),
+            &[],
+        )
+        .await
+        .assert_status(200);
+        let expected = usize::from(status == "active");
+        assert_eq!(
+            count(app.get(&url(&reader), &ent).await),
+            expected,
+            "round {round}: the product is {status} on {reader}"
+        );
+        // Served again from memory, still right.
+        assert_eq!(count(app.get(&url(&reader), &ent).await), expected);
+    }
+    // A logout through one instance ends the session on the other at once.
+    let token = app.login(&unique_user_of(&app, &ent).await, PASSWORD).await;
+    app.get(&url(&other), &token).await.assert_status(200);
+    app.request(
+        Method::POST,
+        &format!("{}/api/v1/auth/logout", app.base),
+        Some(&token),
+        Some(&json!({})),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    app.get(&url(&other), &token)
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+/// The username behind a token (`GET /me`).
+async fn unique_user_of(app: &TestApp, token: &str) -> String {
+    app.get("/api/v1/me", token).await.assert_status(200)["user"]["username"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// With every pooled connection taken, a page already rendered for an unchanged catalog
+/// still answers, and its token is still checked: neither needs the database. After the
+/// connections come back, a change is seen by the next request.
+async fn a_cached_page_needs_no_connection(app: TestApp) {
+    let (bank, product_id, ent, demand_id) = one_product_one_demand(&app).await;
+    let (_, stranger) = app.enterprise("370202").await;
+    TestApp::change_watch_live(&app.state).await;
+    let url = format!("/api/v1/demands/{demand_id}/recommendations");
+    let first = app.get(&url, &ent).await;
+    assert_eq!(
+        first.assert_status(200)["items"][0]["product_id"],
+        product_id
+    );
+    app.get(&url, &stranger)
+        .await
+        .assert_problem(404, "not_found");
+    let pool = app.pool.clone();
+    let (held, release) = (
+        tokio::sync::oneshot::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let (held_tx, held_rx) = held;
+    let (release_tx, release_rx) = release;
+    let holder = tokio::task::spawn_blocking(move || {
+        let taken: Vec<_> = (0..pool.max_size()).map(|_| pool.get().unwrap()).collect();
+        held_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        drop(taken);
+    });
+    held_rx.await.unwrap();
+    for _ in 0..20 {
+        let r = tokio::time::timeout(std::time::Duration::from_secs(5), app.get(&url, &ent))
+            .await
+            .expect("answered without a database connection");
+        assert_eq!(r.assert_status(200), &first.body);
+        // The scope is still checked on a cached page.
+        let r = tokio::time::timeout(std::time::Duration::from_secs(5), app.get(&url, &stranger))
+            .await
+            .expect("refused without a database connection");
+        r.assert_problem(404, "not_found");
+    }
+    release_tx.send(()).unwrap();
+    holder.await.unwrap();
+    app.request(
+        Method::PATCH,
+        &format!("/api/v1/products/{product_id}"),
+        Some(&bank),
+        Some(&json!({"status": "paused"})),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    let r = app.get(&url, &ent).await;
+    assert!(r.assert_status(200)["items"].as_array().unwrap().is_empty());
 }
 
 /// The recommendation cache's bytes, entries and bound are metrics on the metrics listener

@@ -80,7 +80,7 @@ async fn demand_use_cases_keep_their_rules_without_http(app: TestApp) {
             caller(conn, b, Role::Enterprise),
         );
         let bank = caller(conn, bank, Role::Bank);
-        let cache = MatchingCache::new(1 << 20);
+        let cache = MatchingCache::default();
         let cmd = || serde_json::from_value(demand()).unwrap();
 
         refused(

@@ -181,6 +181,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub admin_token: String,
     pub pool: Pool,
+    /// The instance's shared state (its caches and change watch).
+    pub state: actix_web::web::Data<finmatch::app::AppState>,
     pub backend: Backend,
     /// Dropped with the app: removes the database.
     pub _db: TestDb,
@@ -243,6 +245,7 @@ impl TestApp {
         };
         let app = Application::build(&settings, pool.clone()).expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port);
+        let state = app.state.clone();
         tokio::spawn(app.server);
         let client = reqwest::Client::new();
         let mut t = TestApp {
@@ -250,6 +253,7 @@ impl TestApp {
             client,
             admin_token: String::new(),
             pool,
+            state,
             backend,
             _db: db,
         };
@@ -270,6 +274,19 @@ impl TestApp {
 
     /// A sibling instance; also the port of its metrics listener when it has one.
     pub async fn sibling_serving(&self, extra: &[(&str, &str)]) -> (String, Option<u16>) {
+        let (base, metrics, _) = self.sibling_app(extra).await;
+        (base, metrics)
+    }
+
+    /// A sibling instance: its base URL, metrics port and shared state.
+    pub async fn sibling_app(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> (
+        String,
+        Option<u16>,
+        actix_web::web::Data<finmatch::app::AppState>,
+    ) {
         let settings = settings_with(&self._db, extra);
         let for_pool = settings.clone();
         let pool = tokio::task::spawn_blocking(move || startup::prepare_database(&for_pool))
@@ -278,12 +295,13 @@ impl TestApp {
             .expect("database");
         let app = Application::build(&settings, pool).expect("build sibling");
         let base = format!("http://127.0.0.1:{}", app.port);
+        let state = app.state.clone();
         tokio::spawn(app.server);
         let metrics = app.metrics.map(|(port, server)| {
             tokio::spawn(server);
             port
         });
-        (base, metrics)
+        (base, metrics, state)
     }
 
     pub async fn request(
@@ -352,6 +370,18 @@ impl TestApp {
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             headers,
         }
+    }
+
+    /// Waits until this instance's change watch vouches for cached answers (a PostgreSQL
+    /// listener connects in the background).
+    pub async fn change_watch_live(state: &finmatch::app::AppState) {
+        for _ in 0..200 {
+            if state.changes.is_live() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the change watch did not go live within 10 s");
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {

@@ -1,0 +1,1 @@
+ALTER TABLE catalog_shards DROP COLUMN access_version;

@@ -1,0 +1,378 @@
+//! Whether anything matching or a session depends on may have changed since the change
+//! counters (`db::catalog::counters`) were last read, answered without a database round trip
+//! when nothing did. Cached recommendation pages and live sessions are keyed by the counters,
+//! so this is what lets them answer from memory and still never serve a stale answer.
+//!
+//! - **SQLite**: `PRAGMA data_version` on a connection of the watch's own moves whenever any
+//!   other connection commits, in this process or another (such as `seed-demo`). It reads
+//!   shared memory, not the file; when it moved, the counters are read again on the same
+//!   connection. A change is exact on the very next request.
+//! - **PostgreSQL**: a transaction that bumped a counter announces itself after its commit
+//!   (`NOTIFY finmatch_changes`, in a transaction of its own committed asynchronously: inside
+//!   the write, NOTIFY would hold the notify queue's database-wide lock through the commit's
+//!   WAL flush and serialise every writer behind it). The writer answers only after that.
+//!   A listener thread on each instance counts the notifications. A request that wants the
+//!   counters from memory first waits for a *flush*: an empty query on the listening
+//!   connection sent after the request arrived. PostgreSQL sends a listener every
+//!   notification committed before it reads a query, so once the flush is answered every
+//!   change acknowledged to any client before the request arrived has been counted — the
+//!   very next request on every instance sees it. One flush serves every request waiting
+//!   for it, so flushes run at most once per round trip, however many requests there are.
+//!   While the listener is down every request reads the counters; once a second the
+//!   listener moves the stamp anyway, so a notification lost with a crashed writer (after
+//!   its commit, before its NOTIFY) costs at most a second.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::catalog::{self, Counters};
+use super::{DatabaseUrl, DbConnection};
+
+/// The channel every instance listens on.
+pub const CHANNEL: &str = "finmatch_changes";
+
+thread_local! {
+    /// Set by a counter bump; read after the outermost commit on this thread.
+    static PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Commits of this process that moved a counter (see `announce`).
+static LOCAL: AtomicU64 = AtomicU64::new(0);
+
+/// A counter was bumped in the current transaction (the bumps in `db::catalog` call this).
+pub(crate) fn changed() {
+    PENDING.with(|p| p.set(true));
+}
+
+/// An outermost transaction begins or rolls back: nothing to announce from it.
+pub(crate) fn forget() {
+    PENDING.with(|p| p.set(false));
+}
+
+/// After an outermost commit: if it moved a counter, this instance's next read is exact
+/// (its stamp moves now, before the caller answers), and on PostgreSQL every other instance
+/// is told. A failed notification is logged and left to the listener's once-a-second re-read.
+pub(crate) fn announce(conn: &mut DbConnection) {
+    if !PENDING.with(|p| p.replace(false)) {
+        return;
+    }
+    LOCAL.fetch_add(1, Ordering::SeqCst);
+    if let DbConnection::Postgres(c) = conn {
+        let sql = format!("BEGIN; SET LOCAL synchronous_commit = off; NOTIFY {CHANNEL}; COMMIT");
+        if let Err(e) = c.batch_execute(&sql) {
+            tracing::warn!(error = %e, "could not announce a change to other instances");
+            let _ = c.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = BigInt)]
+    data_version: i64,
+}
+
+/// What the stamp is read from.
+enum Source {
+    /// A connection of the watch's own (its `data_version` ignores its own reads).
+    Sqlite(Mutex<DbConnection>),
+    /// The listener thread's count of notifications; stopped when the watch is dropped.
+    Postgres {
+        listener: Arc<Listener>,
+        _stop: tokio::sync::oneshot::Sender<()>,
+    },
+    /// No watch could be set up: every read asks the database.
+    Off,
+}
+
+pub struct ChangeWatch {
+    source: Source,
+    /// The counters last read and the stamp they were read under.
+    last: Mutex<Option<(u64, Counters)>>,
+}
+
+impl ChangeWatch {
+    /// Starts watching the database at `url` (on PostgreSQL, a listener thread with a
+    /// connection of its own).
+    pub fn start(url: &DatabaseUrl) -> Self {
+        let source = match url {
+            DatabaseUrl::Sqlite(_) => match DbConnection::open(url) {
+                Ok(conn) => Source::Sqlite(Mutex::new(conn)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no change watch; every request reads the counters");
+                    Source::Off
+                }
+            },
+            DatabaseUrl::Postgres(u) => {
+                let listener = Arc::new(Listener::new());
+                let (stop, stopped) = tokio::sync::oneshot::channel();
+                let (l, u) = (listener.clone(), u.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("finmatch-listen".into())
+                    .spawn(move || listen(&u, &l, stopped));
+                match spawned {
+                    Ok(_) => Source::Postgres {
+                        listener,
+                        _stop: stop,
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no change listener; every request reads the counters");
+                        Source::Off
+                    }
+                }
+            }
+        };
+        ChangeWatch {
+            source,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// A watch that never vouches for anything: every read asks the database.
+    pub fn off() -> Self {
+        ChangeWatch {
+            source: Source::Off,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The counters, if they can be known without reading them: from memory when nothing
+    /// was committed since they were read. On SQLite that takes a `data_version` check (and
+    /// a re-read on the watch's own connection if it moved); on PostgreSQL, a flush shared
+    /// with every request waiting at the same time. `None`: read them with `read`.
+    pub async fn known(&self) -> Option<Counters> {
+        match &self.source {
+            Source::Sqlite(conn) => {
+                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                let stamp = diesel::sql_query("PRAGMA data_version")
+                    .get_result::<DataVersion>(&mut *conn)
+                    .ok()?
+                    .data_version as u64;
+                if let Some(counters) = self.remembered(stamp) {
+                    return Some(counters);
+                }
+                let counters = catalog::counters(&mut conn).ok()?;
+                self.remember(stamp, counters);
+                Some(counters)
+            }
+            Source::Postgres { listener, .. } => {
+                if !listener.flushed().await {
+                    return None;
+                }
+                self.remembered(listener.stamp()?)
+            }
+            Source::Off => None,
+        }
+    }
+
+    /// The counters as of now, read on `conn` (outside a transaction), and remembered for
+    /// `known`.
+    pub fn read(&self, conn: &mut DbConnection) -> QueryResult<Counters> {
+        // The stamp is taken before the read: a commit during it (or one whose notification
+        // is still in flight) moves the stamp later, and the next request reads again.
+        let stamp = match &self.source {
+            Source::Postgres { listener, .. } => listener.stamp(),
+            Source::Sqlite(conn) => {
+                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                diesel::sql_query("PRAGMA data_version")
+                    .get_result::<DataVersion>(&mut *conn)
+                    .ok()
+                    .map(|v| v.data_version as u64)
+            }
+            Source::Off => None,
+        };
+        let counters = catalog::counters(conn)?;
+        if let Some(stamp) = stamp {
+            self.remember(stamp, counters);
+        }
+        Ok(counters)
+    }
+
+    /// Whether the PostgreSQL listener is connected (always true on SQLite).
+    pub fn is_live(&self) -> bool {
+        match &self.source {
+            Source::Sqlite(_) => true,
+            Source::Postgres { listener, .. } => listener.live.load(Ordering::SeqCst),
+            Source::Off => false,
+        }
+    }
+
+    fn remembered(&self, stamp: u64) -> Option<Counters> {
+        match *self.last.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((s, counters)) if s == stamp => Some(counters),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, stamp: u64, counters: Counters) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, counters));
+    }
+}
+
+/// What the listener thread shares with readers.
+pub struct Listener {
+    /// Notifications received, reconnections and once-a-second ticks.
+    epoch: AtomicU64,
+    /// Connected and listening: only then does the epoch vouch for anything.
+    live: AtomicBool,
+    /// Generation of the last flush sent.
+    sent: AtomicU64,
+    /// Generation of the last flush answered.
+    answered: tokio::sync::watch::Sender<u64>,
+    /// A request waits for a flush.
+    wanted: tokio::sync::Notify,
+}
+
+/// How long a request waits for a flush before it reads the counters itself.
+const FLUSH_WAIT: Duration = Duration::from_millis(500);
+
+impl Listener {
+    fn new() -> Self {
+        Listener {
+            epoch: AtomicU64::new(0),
+            live: AtomicBool::new(false),
+            sent: AtomicU64::new(0),
+            answered: tokio::sync::watch::channel(0).0,
+            wanted: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Moves with every notification and every commit of this process that changed a
+    /// counter; `None` while not listening.
+    fn stamp(&self) -> Option<u64> {
+        if !self.live.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(
+            self.epoch
+                .load(Ordering::SeqCst)
+                .wrapping_add(LOCAL.load(Ordering::SeqCst)),
+        )
+    }
+
+    fn moved(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Waits for a flush sent after this call (one already on its way may have left before
+    /// this request arrived, so it does not count). False if the listener is not live or
+    /// the flush takes too long.
+    async fn flushed(&self) -> bool {
+        if !self.live.load(Ordering::SeqCst) {
+            return false;
+        }
+        let need = self.sent.load(Ordering::SeqCst) + 1;
+        let mut answered = self.answered.subscribe();
+        self.wanted.notify_one();
+        let done = answered.wait_for(|g| *g >= need || !self.live.load(Ordering::SeqCst));
+        matches!(tokio::time::timeout(FLUSH_WAIT, done).await, Ok(Ok(_)))
+            && self.live.load(Ordering::SeqCst)
+    }
+
+    fn set_live(&self, live: bool) {
+        self.live.store(live, Ordering::SeqCst);
+        // Waiters re-check: a listener that went down answers no flush.
+        self.answered.send_modify(|_| {});
+    }
+}
+
+/// How often the listener moves the stamp regardless and checks its connection.
+const TICK: Duration = Duration::from_secs(1);
+
+/// The listener thread: connect, LISTEN, count notifications; on any failure mark itself not
+/// live, back off and reconnect. Logs once per outage and once on recovery.
+fn listen(url: &str, listener: &Arc<Listener>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(error = %e, "no change listener; every request reads the counters");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut backoff = MIN_BACKOFF;
+        let mut outage_logged = false;
+        loop {
+            let mut connected = false;
+            let ended = tokio::select! {
+                r = session(url, listener, &mut connected, &mut outage_logged) => r,
+                _ = &mut stop => return,
+            };
+            listener.set_live(false);
+            if connected {
+                backoff = MIN_BACKOFF;
+            }
+            if !outage_logged {
+                let error = ended.err().map(|e| e.to_string()).unwrap_or_default();
+                tracing::warn!(%error, "change listener is not connected; every request reads the counters until it is back");
+                outage_logged = true;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = &mut stop => return,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    });
+}
+
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// One connection's life: returns when it fails.
+async fn session(
+    url: &str,
+    listener: &Arc<Listener>,
+    connected: &mut bool,
+    outage_logged: &mut bool,
+) -> Result<(), tokio_postgres::Error> {
+    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    // The driver counts a notification as it reads it, before the messages after it (such
+    // as a flush's answer) reach the client.
+    let counting = listener.clone();
+    let driver = tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            if let tokio_postgres::AsyncMessage::Notification(_) = message? {
+                counting.moved();
+            }
+        }
+        Ok::<(), tokio_postgres::Error>(())
+    });
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    // Anything committed while not listening is read again by the next request.
+    listener.moved();
+    listener.set_live(true);
+    *connected = true;
+    if std::mem::take(outage_logged) {
+        tracing::info!("change listener is connected again");
+    }
+    let mut tick = tokio::time::interval(TICK);
+    let result = loop {
+        // A flush when a request waits, and once a second to check the connection.
+        tokio::select! {
+            _ = listener.wanted.notified() => {}
+            _ = tick.tick() => listener.moved(),
+        }
+        let generation = listener.sent.fetch_add(1, Ordering::SeqCst) + 1;
+        // An empty query: PostgreSQL sends pending notifications before it reads it.
+        match tokio::time::timeout(TICK, client.simple_query("")).await {
+            Ok(Ok(_)) => {
+                listener.answered.send_replace(generation);
+            }
+            Ok(Err(e)) => break Err(e),
+            Err(_) => break Ok(()),
+        }
+    };
+    listener.set_live(false);
+    driver.abort();
+    result
+}
