@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use finmatch::catalog::{candidates, recommend, DemandSnapshot};
+use finmatch::catalog::{candidates, recommend, top_candidates, DemandSnapshot};
 use finmatch::db::catalog::{CatalogDemand, CatalogEnterprise, CatalogProduct};
 use finmatch::domain::demand::Purpose;
 use finmatch::domain::matching::{DemandFacts, EnterpriseFacts, ProductFacts};
@@ -133,18 +133,20 @@ fn bench(c: &mut Criterion) {
     let demands: Vec<CatalogDemand> = (1..=200_000)
         .map(|i| demand(i, 1 + (i % 50_000) as i64, &mut g))
         .collect();
-    let snapshot = DemandSnapshot {
-        version: 1,
-        day: today(),
-        demands,
-        enterprises,
-    };
+    let small = DemandSnapshot::new(1, today(), demands[..20_000].to_vec(), enterprises.clone());
+    let snapshot = DemandSnapshot::new(1, today(), demands, enterprises);
     let p = &products[0].facts;
     let mut group = c.benchmark_group("candidates");
     group.sample_size(20);
-    group.bench_function("1 product x 200,000 open demands", |b| {
+    group.bench_function("1 product x 200,000 open demands, all ranked", |b| {
         b.iter(|| candidates(black_box(p), &snapshot, today()).len())
     });
+    // A first page of 20 (and whether there is a next): what the endpoint asks for.
+    for (n, s) in [("20,000", &small), ("200,000", &snapshot)] {
+        group.bench_function(format!("1 product x {n} open demands, first 21"), |b| {
+            b.iter(|| top_candidates(black_box(p), s, today(), 21).len())
+        });
+    }
     group.finish();
 }
 

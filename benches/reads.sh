@@ -92,3 +92,4 @@ cand
 fill_to 200000
 sleep 2
 cand
+echo "server RSS with $(open_demands) open demands and 10,000 products loaded: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Write load against a running finmatch seeded by `seed-demo` (issue 14, point 1).
 
-    benches/writes.py BASE_URL MODE WORKERS SECONDS [PG_URL]
+    benches/writes.py BASE_URL[,BASE_URL...] MODE WORKERS SECONDS [PG_URL]
+
+With several base URLs (instances on one database) the requests go to them in turn, one
+request to the next instance, so every step of a lifecycle may land on another instance than
+the step before it.
 
 MODE `lifecycle`: each worker, as its own demo enterprise, posts a demand, applies to the best
 eligible product its recommendations list, and that product's bank accepts, approves and
@@ -19,14 +23,25 @@ import threading
 import time
 import urllib.request
 
-BASE, MODE, WORKERS, SECONDS = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+BASES = sys.argv[1].split(",")
+MODE, WORKERS, SECONDS = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 PG = sys.argv[5] if len(sys.argv) > 5 else None
 PASSWORD = "demo-password"
 
 
+turn = [0]
+turn_lock = threading.Lock()
+
+
+def next_base():
+    with turn_lock:
+        turn[0] += 1
+        return BASES[turn[0] % len(BASES)]
+
+
 def call(method, path, token=None, body=None):
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method=method)
+    req = urllib.request.Request(next_base() + path, data=data, method=method)
     req.add_header("content-type", "application/json")
     if token:
         req.add_header("authorization", "Bearer " + token)
@@ -126,7 +141,7 @@ def pct(xs, p):
     return round(xs[min(len(xs) - 1, int(len(xs) * p))], 1) if xs else None
 
 
-result = {"mode": MODE, "workers": WORKERS, "per_second": round(total / elapsed, 1),
+result = {"mode": MODE, "instances": len(BASES), "workers": WORKERS, "per_second": round(total / elapsed, 1),
           "steps": {k: {"p50": pct(v, 0.5), "p99": pct(v, 0.99), "n": len(v)} for k, v in steps.items()}}
 if waits:
     busy = [sum(v for k, v in w.items() if k != "target") for w in waits]

@@ -16,7 +16,8 @@ use crate::db::catalog::{
 use crate::db::watch::ChangeWatch;
 use crate::db::DbConnection;
 use crate::domain::matching::{
-    assess, rank_key, Assessment, DemandFacts, EnterpriseFacts, ProductFacts,
+    assess, demand_bound, rank_key, score_bound, Assessment, DemandFacts, EnterpriseFacts,
+    ProductFacts,
 };
 
 pub struct ProductSnapshot {
@@ -30,6 +31,31 @@ pub struct DemandSnapshot {
     pub day: NaiveDate,
     pub demands: Vec<CatalogDemand>,
     pub enterprises: HashMap<i64, CatalogEnterprise>,
+    /// Positions in `demands` ordered by amount, then id: `top_candidates` walks them outward
+    /// from the middle of a product's amount range.
+    by_amount: Vec<u32>,
+}
+
+impl DemandSnapshot {
+    pub fn new(
+        version: i64,
+        day: NaiveDate,
+        demands: Vec<CatalogDemand>,
+        enterprises: HashMap<i64, CatalogEnterprise>,
+    ) -> Self {
+        let mut by_amount: Vec<u32> = (0..demands.len() as u32).collect();
+        by_amount.sort_unstable_by_key(|&i| {
+            let d = &demands[i as usize].facts;
+            (d.amount, d.id)
+        });
+        DemandSnapshot {
+            version,
+            day,
+            demands,
+            enterprises,
+            by_amount,
+        }
+    }
 }
 
 /// What a ranking depends on: the demand and every counter that could change it.
@@ -61,7 +87,8 @@ pub struct Ranking {
 pub struct CachedPage {
     pub enterprise_id: i64,
     pub region_code: String,
-    pub body: String,
+    /// The JSON answer; shared, not copied, by every response that sends it.
+    pub body: bytes::Bytes,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -119,12 +146,12 @@ impl MatchingCache {
                 version: -1,
                 products: Vec::new(),
             })),
-            demands: RwLock::new(Arc::new(DemandSnapshot {
-                version: -1,
-                day: NaiveDate::MIN,
-                demands: Vec::new(),
-                enterprises: HashMap::new(),
-            })),
+            demands: RwLock::new(Arc::new(DemandSnapshot::new(
+                -1,
+                NaiveDate::MIN,
+                Vec::new(),
+                HashMap::new(),
+            ))),
             reloading: Mutex::new(()),
             results: moka::sync::Cache::builder()
                 .max_capacity(result_bytes)
@@ -246,12 +273,7 @@ impl MatchingCache {
         }
         let demands = repo::open_demands(conn, today)?;
         let enterprises = repo::enterprises(conn, None)?;
-        let fresh = Arc::new(DemandSnapshot {
-            version,
-            day: today,
-            demands,
-            enterprises,
-        });
+        let fresh = Arc::new(DemandSnapshot::new(version, today, demands, enterprises));
         write(&self.demands, fresh.clone());
         Ok(fresh)
     }
@@ -275,7 +297,96 @@ pub fn recommend<'a>(
     ranked
 }
 
-/// Open demands eligible for one product, ranked by score, ties by demand id.
+/// The first `want` of `candidates`, without assessing every open demand: only demands whose
+/// amount is within the product's range are looked at, nearest the middle of the range first
+/// (so their amount points only fall), and the walk stops once even the best score left
+/// (`score_bound`) is below the `want`-th best found; a demand whose own bound
+/// (`demand_bound`: its term and preference counted) is below it is passed over without being
+/// assessed. Same answer as `candidates`, truncated.
+pub fn top_candidates<'a>(
+    product: &ProductFacts,
+    snapshot: &'a DemandSnapshot,
+    today: NaiveDate,
+    want: usize,
+) -> Vec<(&'a CatalogDemand, &'a CatalogEnterprise, Assessment)> {
+    let demands = &snapshot.demands;
+    let order = &snapshot.by_amount;
+    let amount_at = |k: usize| demands[order[k] as usize].facts.amount;
+    let lo = order.partition_point(|&i| demands[i as usize].facts.amount < product.min_amount);
+    let hi = order.partition_point(|&i| demands[i as usize].facts.amount <= product.max_amount);
+    // Twice the distance from the middle of the range, in fen (no rounding).
+    let twice_mid = i128::from(product.min_amount.fen()) + i128::from(product.max_amount.fen());
+    let off = |k: usize| (2 * i128::from(amount_at(k).fen()) - twice_mid).abs();
+    let start = lo
+        + order[lo..hi].partition_point(|&i| {
+            2 * i128::from(demands[i as usize].facts.amount.fen()) < twice_mid
+        });
+    let (mut left, mut right) = (start, start);
+    // The bound of the last amount seen (neighbours in the walk often share an amount).
+    let (mut amount, mut amount_bound) = (None, 0);
+    // The best `want` so far, the worst on top.
+    let mut best: std::collections::BinaryHeap<(RankKeyOf, usize)> =
+        std::collections::BinaryHeap::with_capacity(want + 1);
+    if want == 0 {
+        return Vec::new();
+    }
+    loop {
+        let next = match (left > lo, right < hi) {
+            (false, false) => break,
+            (true, true) if off(left - 1) <= off(right) => {
+                left -= 1;
+                left
+            }
+            (true, false) => {
+                left -= 1;
+                left
+            }
+            _ => {
+                right += 1;
+                right - 1
+            }
+        };
+        let d = &demands[order[next] as usize];
+        if best.len() == want {
+            let worst = best.peek().map_or(0, |((_, score, _), _)| score.0);
+            // Equal may still outrank the worst by a lower id.
+            if amount != Some(d.facts.amount) {
+                amount = Some(d.facts.amount);
+                amount_bound = score_bound(product, d.facts.amount);
+            }
+            if amount_bound < worst {
+                break;
+            }
+            if demand_bound(product, &d.facts) < worst {
+                continue;
+            }
+        }
+        let Some(e) = snapshot.enterprises.get(&d.facts.enterprise_id) else {
+            continue;
+        };
+        let a = assess(product, &d.facts, &e.facts, today);
+        if a.eligible {
+            best.push((rank_key(a, d.facts.id), order[next] as usize));
+            if best.len() > want {
+                best.pop();
+            }
+        }
+    }
+    best.into_sorted_vec()
+        .into_iter()
+        .map(|(_, i)| {
+            let d = &demands[i];
+            let e = &snapshot.enterprises[&d.facts.enterprise_id];
+            (d, e, assess(product, &d.facts, &e.facts, today))
+        })
+        .collect()
+}
+
+/// What `rank_key` orders by.
+type RankKeyOf = (u32, std::cmp::Reverse<u32>, i64);
+
+/// Open demands eligible for one product, ranked by score, ties by demand id: every open
+/// demand assessed (the reference `top_candidates` is tested against).
 pub fn candidates<'a>(
     product: &ProductFacts,
     snapshot: &'a DemandSnapshot,
@@ -311,13 +422,148 @@ mod tests {
         }
     }
 
+    /// `top_candidates` answers what ranking every open demand answers, cut to `want`, on
+    /// worlds with many equal amounts and scores (ties broken by id), products with narrow
+    /// and wide ranges, and demands outside every range.
+    #[test]
+    fn top_candidates_equal_the_full_ranking() {
+        use crate::domain::demand::Purpose;
+        use crate::domain::money::Money;
+        use crate::domain::product::{
+            Eligibility, GuaranteeMethod, ProductStatus, ProductType, QualificationRequirement,
+        };
+        use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
+        use crate::domain::rate::Rate;
+        use crate::domain::size_class::{Industry, SizeClass};
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        for world in 0..12 {
+            // Every third world makes every eligible demand score exactly its bound: ties
+            // on score everywhere, decided by id.
+            let uniform = world % 3 == 0;
+            let enterprises: HashMap<i64, CatalogEnterprise> = (1..=60)
+                .map(|id| {
+                    let qualified = next(3) == 0;
+                    let e = CatalogEnterprise {
+                        facts: EnterpriseFacts {
+                            id,
+                            region_code: ["370202", "320506", "110105"][next(3) as usize].into(),
+                            industry: Industry::Industry,
+                            size_class: [SizeClass::Micro, SizeClass::Small, SizeClass::Medium]
+                                [next(3) as usize],
+                            established_on: NaiveDate::from_ymd_opt(2015, 1, 1).unwrap(),
+                            annual_revenue: Money::from_fen(1_000_000_000),
+                            has_prior_loan: next(2) == 0,
+                            qualifications: qualified
+                                .then(|| Qualification {
+                                    kind: QualificationKind::SpecializedSme,
+                                    level: QualificationLevel::Provincial,
+                                    certified_on: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                                    expires_on: NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
+                                })
+                                .into_iter()
+                                .collect(),
+                        },
+                        name: format!("e{id}"),
+                    };
+                    (id, e)
+                })
+                .collect();
+            let demands: Vec<CatalogDemand> = (1..=1_500)
+                .map(|id| CatalogDemand {
+                    facts: DemandFacts {
+                        id,
+                        enterprise_id: 1 + next(60) as i64,
+                        // Coarse amounts: many demands share one.
+                        amount: Money::from_fen((1 + next(40) as i64) * 50_000_000),
+                        term_months: if uniform {
+                            21
+                        } else {
+                            [6, 12, 24, 36][next(4) as usize]
+                        },
+                        guarantee_methods: vec![GuaranteeMethod::ALL[next(4) as usize]],
+                        max_rate: (!uniform && next(2) == 0).then(|| Rate::from_units(40_000)),
+                        preferred_product_types: if uniform {
+                            vec![ProductType::ALL[0]]
+                        } else if next(2) == 0 {
+                            vec![]
+                        } else {
+                            vec![ProductType::ALL[next(11) as usize]]
+                        },
+                    },
+                    purpose: Purpose::WorkingCapital,
+                    needed_by: None,
+                })
+                .collect();
+            let snapshot = DemandSnapshot::new(1, today, demands, enterprises);
+            for _ in 0..10 {
+                let min = (1 + next(30) as i64) * 50_000_000;
+                let mut eligibility = Eligibility::default();
+                if !uniform && next(3) == 0 {
+                    eligibility.qualifications_any = vec![QualificationRequirement {
+                        kind: QualificationKind::SpecializedSme,
+                        min_level: QualificationLevel::Provincial,
+                    }];
+                }
+                eligibility.first_loan_only = !uniform && next(5) == 0;
+                let product = ProductFacts {
+                    id: 1,
+                    bank_id: 1,
+                    product_type: if uniform {
+                        ProductType::ALL[0]
+                    } else {
+                        ProductType::ALL[next(11) as usize]
+                    },
+                    status: ProductStatus::Active,
+                    min_amount: Money::from_fen(min),
+                    max_amount: Money::from_fen(min + next(20) as i64 * 50_000_000),
+                    min_term_months: 6,
+                    max_term_months: if uniform {
+                        36
+                    } else {
+                        [12, 24, 36][next(3) as usize]
+                    },
+                    min_rate: Rate::from_units(30_000 + next(10_000) as i64),
+                    max_rate: Rate::from_units(60_000),
+                    guarantee_methods: if uniform {
+                        GuaranteeMethod::ALL.to_vec()
+                    } else {
+                        GuaranteeMethod::ALL[..1 + next(4) as usize].to_vec()
+                    },
+                    response_sla_days: 1 + next(5) as i64,
+                    eligibility,
+                };
+                let all = candidates(&product, &snapshot, today);
+                for want in [1, 5, 21, 200, 5_000] {
+                    let top = top_candidates(&product, &snapshot, today, want);
+                    let ids = |v: &[(&CatalogDemand, &CatalogEnterprise, Assessment)]| {
+                        v.iter()
+                            .map(|(d, _, a)| (d.facts.id, a.score))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(
+                        ids(&top),
+                        ids(&all[..want.min(all.len())]),
+                        "world {world}, want {want}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn cached_results_stay_within_their_byte_bound() {
         let cache = MatchingCache::new(4 * 1024 * 1024, Arc::new(ChangeWatch::off()));
         let page = Arc::new(CachedPage {
             enterprise_id: 1,
             region_code: "370202".into(),
-            body: "x".repeat(300 * 1024),
+            body: "x".repeat(300 * 1024).into(),
         });
         // 9,000 cursors of 300 KB each: 2.6 GB if nothing were dropped.
         for offset in 0..9_000 {

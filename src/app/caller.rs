@@ -26,6 +26,10 @@ pub struct Caller {
     pub token: Token,
     /// What this caller may see; every scoped lookup takes it.
     pub scope: Scope,
+    /// The change counters the token was checked under, when the request learned them
+    /// (`session::SessionCache`): a read keyed by them (a cached recommendation page) needs
+    /// no second look. `None` for callers made without a request.
+    pub counters: Option<crate::db::catalog::Counters>,
 }
 
 impl std::ops::Deref for Caller {
@@ -42,6 +46,15 @@ impl Caller {
         Caller {
             scope: Scope::of(token.role, token.org_id, supervised),
             token,
+            counters: None,
+        }
+    }
+
+    /// The same caller, as of these change counters.
+    pub fn as_of(self, counters: crate::db::catalog::Counters) -> Self {
+        Caller {
+            counters: Some(counters),
+            ..self
         }
     }
 

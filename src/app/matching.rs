@@ -124,7 +124,10 @@ pub async fn remembered_recommendations(
     limit: i64,
     offset: usize,
 ) -> Option<AppResult<Arc<CachedPage>>> {
-    let versions = cache.known_versions().await?;
+    let versions = match auth.counters {
+        Some(counters) => counters.catalog,
+        None => cache.known_versions().await?,
+    };
     let key = page_key(versions, id, include_ineligible, limit, offset);
     cache.cached_result(&key).map(|page| visible(auth, page))
 }
@@ -143,7 +146,12 @@ pub fn recommendations(
     offset: usize,
 ) -> AppResult<Arc<CachedPage>> {
     let scope = &auth.scope;
-    let key = page_key(cache.versions(conn)?, id, include_ineligible, limit, offset);
+    // The counters the caller's token was checked under are as of this request too.
+    let versions = match auth.counters {
+        Some(counters) => counters.catalog,
+        None => cache.versions(conn)?,
+    };
+    let key = page_key(versions, id, include_ineligible, limit, offset);
     let (rank, today) = (key.rank, key.rank.day);
     if let Some(page) = cache.cached_result(&key) {
         return visible(auth, page);
@@ -224,7 +232,9 @@ pub fn recommendations(
     let cached = Arc::new(catalog::CachedPage {
         enterprise_id: enterprise.facts.id,
         region_code: enterprise.facts.region_code.clone(),
-        body: serde_json::to_string(&page).map_err(AppError::internal)?,
+        body: serde_json::to_vec(&page)
+            .map_err(AppError::internal)?
+            .into(),
     });
     cache.store_result(key, cached.clone());
     Ok(cached)
@@ -250,7 +260,9 @@ pub fn candidates(
     }
     let product = db::catalog::product(conn, id)?.ok_or_else(|| AppError::not_found("product"))?;
     let snapshot = cache.demands(conn, clock::today())?;
-    let ranked = catalog::candidates(&product.facts, &snapshot, snapshot.day);
+    // One more than the page, to know whether a next page exists.
+    let want = offset.saturating_add(limit as usize).saturating_add(1);
+    let ranked = catalog::top_candidates(&product.facts, &snapshot, snapshot.day, want);
     let items = ranked
         .iter()
         .skip(offset)

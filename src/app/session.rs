@@ -355,10 +355,10 @@ impl SessionCache {
 
     /// The caller a token stands for (`None`: not live), if known without a round trip.
     pub async fn remembered(&self, token: Token) -> Option<Option<Caller>> {
-        let access = self.changes.known().await?.access;
+        let counters = self.changes.known().await?;
         match self.checked.get(&Self::key(&token)) {
-            Some((at, state)) if at == access => {
-                Some(state.map(|supervised| Caller::new(token, supervised)))
+            Some((at, state)) if at == counters.access => {
+                Some(state.map(|supervised| Caller::new(token, supervised).as_of(counters)))
             }
             _ => None,
         }
@@ -366,11 +366,11 @@ impl SessionCache {
 
     /// `resolve`, remembering the answer under the access counter read before it.
     pub fn resolve(&self, conn: &mut db::DbConnection, token: Token) -> AppResult<Option<Caller>> {
-        let access = self.changes.read(conn)?.access;
+        let counters = self.changes.read(conn)?;
         let state = token_state(conn, &token)?;
         self.checked
-            .insert(Self::key(&token), (access, state.clone()));
-        Ok(state.map(|supervised| Caller::new(token, supervised)))
+            .insert(Self::key(&token), (counters.access, state.clone()));
+        Ok(state.map(|supervised| Caller::new(token, supervised).as_of(counters)))
     }
 }
 

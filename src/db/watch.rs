@@ -22,14 +22,15 @@
 //!   listener moves the stamp anyway, so a notification lost with a crashed writer (after
 //!   its commit, before its NOTIFY) costs at most a second.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
+use thread_local::ThreadLocal;
 
 use super::catalog::{self, Counters};
 use super::{DatabaseUrl, DbConnection};
@@ -78,10 +79,22 @@ struct DataVersion {
     data_version: i64,
 }
 
+/// Moves whenever another connection (of any process) commits to the SQLite database.
+fn data_version(conn: &mut DbConnection) -> Option<u64> {
+    diesel::sql_query("PRAGMA data_version")
+        .get_result::<DataVersion>(conn)
+        .ok()
+        .map(|v| v.data_version as u64)
+}
+
 /// What the stamp is read from.
 enum Source {
-    /// A connection of the watch's own (its `data_version` ignores its own reads).
-    Sqlite(Mutex<DbConnection>),
+    /// A connection of the watch's own per request thread (its `data_version` ignores its
+    /// own reads; per thread, so request threads share no lock).
+    Sqlite {
+        url: DatabaseUrl,
+        conns: Box<ThreadLocal<RefCell<Option<DbConnection>>>>,
+    },
     /// The listener thread's count of notifications; stopped when the watch is dropped.
     Postgres {
         listener: Arc<Listener>,
@@ -93,8 +106,11 @@ enum Source {
 
 pub struct ChangeWatch {
     source: Source,
-    /// The counters last read and the stamp they were read under.
-    last: Mutex<Option<(u64, Counters)>>,
+    /// SQLite: the counters this thread last read and the `data_version` of this thread's
+    /// watch connection they were read under (versions of different connections differ).
+    last: ThreadLocal<Cell<Option<(u64, Counters)>>>,
+    /// PostgreSQL: the counters last read by any thread and the listener stamp before it.
+    shared: RwLock<Option<(u64, Counters)>>,
 }
 
 impl ChangeWatch {
@@ -102,12 +118,9 @@ impl ChangeWatch {
     /// connection of its own).
     pub fn start(url: &DatabaseUrl) -> Self {
         let source = match url {
-            DatabaseUrl::Sqlite(_) => match DbConnection::open(url) {
-                Ok(conn) => Source::Sqlite(Mutex::new(conn)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "no change watch; every request reads the counters");
-                    Source::Off
-                }
+            DatabaseUrl::Sqlite(_) => Source::Sqlite {
+                url: url.clone(),
+                conns: Box::default(),
             },
             DatabaseUrl::Postgres(u) => {
                 let listener = Arc::new(Listener::new());
@@ -130,7 +143,8 @@ impl ChangeWatch {
         };
         ChangeWatch {
             source,
-            last: Mutex::new(None),
+            last: ThreadLocal::new(),
+            shared: RwLock::new(None),
         }
     }
 
@@ -138,8 +152,28 @@ impl ChangeWatch {
     pub fn off() -> Self {
         ChangeWatch {
             source: Source::Off,
-            last: Mutex::new(None),
+            last: ThreadLocal::new(),
+            shared: RwLock::new(None),
         }
+    }
+
+    /// This thread's watch connection (SQLite), opened on first use; `None` if it cannot be.
+    fn with_sqlite<T>(&self, f: impl FnOnce(&mut DbConnection) -> Option<T>) -> Option<T> {
+        let Source::Sqlite { url, conns } = &self.source else {
+            return None;
+        };
+        let cell = conns.get_or(|| RefCell::new(None));
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            match DbConnection::open(url) {
+                Ok(conn) => *slot = Some(conn),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no change watch connection; reading the counters");
+                    return None;
+                }
+            }
+        }
+        f(slot.as_mut()?)
     }
 
     /// The counters, if they can be known without reading them: from memory when nothing
@@ -148,19 +182,15 @@ impl ChangeWatch {
     /// with every request waiting at the same time. `None`: read them with `read`.
     pub async fn known(&self) -> Option<Counters> {
         match &self.source {
-            Source::Sqlite(conn) => {
-                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-                let stamp = diesel::sql_query("PRAGMA data_version")
-                    .get_result::<DataVersion>(&mut *conn)
-                    .ok()?
-                    .data_version as u64;
+            Source::Sqlite { .. } => self.with_sqlite(|conn| {
+                let stamp = data_version(conn)?;
                 if let Some(counters) = self.remembered(stamp) {
                     return Some(counters);
                 }
-                let counters = catalog::counters(&mut conn).ok()?;
+                let counters = catalog::counters(conn).ok()?;
                 self.remember(stamp, counters);
                 Some(counters)
-            }
+            }),
             Source::Postgres { listener, .. } => {
                 if !listener.flushed().await {
                     return None;
@@ -178,13 +208,7 @@ impl ChangeWatch {
         // is still in flight) moves the stamp later, and the next request reads again.
         let stamp = match &self.source {
             Source::Postgres { listener, .. } => listener.stamp(),
-            Source::Sqlite(conn) => {
-                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-                diesel::sql_query("PRAGMA data_version")
-                    .get_result::<DataVersion>(&mut *conn)
-                    .ok()
-                    .map(|v| v.data_version as u64)
-            }
+            Source::Sqlite { .. } => self.with_sqlite(data_version),
             Source::Off => None,
         };
         let counters = catalog::counters(conn)?;
@@ -197,21 +221,28 @@ impl ChangeWatch {
     /// Whether the PostgreSQL listener is connected (always true on SQLite).
     pub fn is_live(&self) -> bool {
         match &self.source {
-            Source::Sqlite(_) => true,
+            Source::Sqlite { .. } => true,
             Source::Postgres { listener, .. } => listener.live.load(Ordering::SeqCst),
             Source::Off => false,
         }
     }
 
     fn remembered(&self, stamp: u64) -> Option<Counters> {
-        match *self.last.lock().unwrap_or_else(|e| e.into_inner()) {
+        let last = match self.source {
+            Source::Sqlite { .. } => self.last.get_or_default().get(),
+            _ => *self.shared.read().unwrap_or_else(|e| e.into_inner()),
+        };
+        match last {
             Some((s, counters)) if s == stamp => Some(counters),
             _ => None,
         }
     }
 
     fn remember(&self, stamp: u64, counters: Counters) {
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, counters));
+        match self.source {
+            Source::Sqlite { .. } => self.last.get_or_default().set(Some((stamp, counters))),
+            _ => *self.shared.write().unwrap_or_else(|e| e.into_inner()) = Some((stamp, counters)),
+        }
     }
 }
 

@@ -161,7 +161,7 @@ fn open_match<'w>(
     let page =
         app::matching::recommendations(conn, enterprise, cx.matching, demand_id, false, 20, 0)
             .map_err(fail)?;
-    let page: serde_json::Value = serde_json::from_str(&page.body)?;
+    let page: serde_json::Value = serde_json::from_slice(&page.body)?;
     let mut fits: Vec<&Published> = page["items"]
         .as_array()
         .into_iter()

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 use super::reasons::Sink;
+use crate::domain::money::Money;
 use crate::domain::product::ProductType;
 use crate::domain::qualification::holds;
 use crate::domain::rate::Rate;
@@ -33,6 +34,41 @@ fn rate_points(min_rate: Rate) -> u32 {
     let headroom = (RATE_CEILING_UNITS - min_rate.units()).clamp(0, RATE_SPAN_UNITS);
     // 25 × headroom / span, rounded half up.
     ((25 * headroom * 2 + RATE_SPAN_UNITS) / (2 * RATE_SPAN_UNITS)) as u32
+}
+
+/// The highest score any demand for `amount` can reach with product `p`: the amount's own
+/// points plus every other component at its most. Candidate search walks demands in falling
+/// amount points and stops once this bound is below the scores it has.
+pub fn score_bound(p: &ProductFacts, amount: Money) -> u32 {
+    let amount = position_points(amount.fen(), p.min_amount.fen(), p.max_amount.fen(), 20);
+    let qualification = if p.eligibility.qualifications_any.is_empty() {
+        5
+    } else {
+        15
+    };
+    let targets_first = p.product_type == ProductType::FirstLoan || p.eligibility.first_loan_only;
+    let first_loan = if targets_first { 10 } else { 5 };
+    let responsiveness = (6 - p.response_sla_days).clamp(0, 5) as u32;
+    (amount + 15 + rate_points(p.min_rate) + qualification + 10 + first_loan + responsiveness)
+        .min(100)
+}
+
+/// The highest score demand `d` can reach with product `p` whatever its enterprise: its
+/// amount, term and preference points exactly, the enterprise's components at their most.
+/// At most `score_bound` of its amount; lets a candidate search skip a demand without
+/// assessing it.
+pub fn demand_bound(p: &ProductFacts, d: &DemandFacts) -> u32 {
+    let term_max = 15;
+    let term = position_points(d.term_months, p.min_term_months, p.max_term_months, 15);
+    let pref_max = 10;
+    let pref = if d.preferred_product_types.is_empty() {
+        5
+    } else if d.preferred_product_types.contains(&p.product_type) {
+        10
+    } else {
+        0
+    };
+    (score_bound(p, d.amount) + term + pref).saturating_sub(term_max + pref_max)
 }
 
 pub(super) fn components(
@@ -110,6 +146,33 @@ pub(super) fn components(
 mod tests {
     use crate::domain::matching::fixtures::{demand, enterprise, eval, failed, product};
     use crate::domain::product::ProductType;
+
+    #[test]
+    fn no_demand_scores_above_the_bound_of_its_amount() {
+        use crate::domain::matching::fixtures::{d, enterprise, product, TODAY};
+        use crate::domain::money::Money;
+        let p = product();
+        let e = enterprise();
+        let mut reached = false;
+        for amount in (0..=120).map(|k| Money::from_fen(k * 10_000_000)) {
+            for term in [3, 6, 12, 21, 36, 60] {
+                let mut dm = demand();
+                dm.amount = amount;
+                dm.term_months = term;
+                dm.preferred_product_types = vec![p.product_type];
+                let a = crate::domain::matching::assess(&p, &dm, &e, d(TODAY));
+                let bound = super::score_bound(&p, amount);
+                let own = super::demand_bound(&p, &dm);
+                assert!(
+                    a.score <= own && own <= bound,
+                    "{amount} {term}: {} > {own}",
+                    a.score
+                );
+                reached |= a.score == bound;
+            }
+        }
+        assert!(reached, "the bound is reached by some demand");
+    }
 
     #[test]
     fn the_baseline_is_eligible_and_scored_as_documented() {
