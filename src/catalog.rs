@@ -75,12 +75,62 @@ pub struct ResultKey {
     pub offset: usize,
 }
 
-/// Products for one demand in rank order (ids), and what authorization needs to know about
-/// its demand (valid under the same counters: a change of the enterprise bumps them).
+/// Products for one demand in rank order (ids, the first `RANKING_KEPT`), with the facts a
+/// page is rendered from and authorization checks against (valid under the same counters: a
+/// change of the demand or its enterprise moves them). Small, so that the rankings of tens of
+/// thousands of demands fit the cache and any of their pages renders without the database.
 pub struct Ranking {
-    pub enterprise_id: i64,
-    pub region_code: String,
-    pub product_ids: Vec<i64>,
+    pub demand: DemandFacts,
+    pub enterprise: EnterpriseFacts,
+    /// The first `RANKING_KEPT` product ids in rank order (4 bytes each: ids past `u32` are
+    /// never kept, see `keep`).
+    product_ids: Vec<u32>,
+    /// How many products the full ranking holds.
+    pub total: usize,
+}
+
+/// Product ids a cached ranking keeps: the deepest page a ranking serves from memory ends
+/// here (200 is the largest page); a page past it is ranked again. About 1 KB a ranking, so
+/// 20,000 demands' rankings take 25 MB.
+pub const RANKING_KEPT: usize = 256;
+
+impl Ranking {
+    /// A ranking of `ranked` (every product id in rank order) that keeps the first
+    /// `RANKING_KEPT`.
+    pub fn keep(demand: DemandFacts, enterprise: EnterpriseFacts, ranked: &[i64]) -> Self {
+        let kept: Option<Vec<u32>> = ranked
+            .iter()
+            .take(RANKING_KEPT)
+            .map(|id| u32::try_from(*id).ok())
+            .collect();
+        Ranking {
+            demand,
+            enterprise,
+            // An id past u32 (never, in practice) keeps nothing: every page is ranked again.
+            product_ids: kept.unwrap_or_default(),
+            total: ranked.len(),
+        }
+    }
+
+    /// The ids of one page, if this ranking holds all of them.
+    pub fn page(&self, offset: usize, limit: usize) -> Option<Vec<i64>> {
+        let end = offset.saturating_add(limit).min(self.total);
+        if end > self.product_ids.len() {
+            return None;
+        }
+        Some(
+            self.product_ids[offset.min(end)..end]
+                .iter()
+                .map(|id| i64::from(*id))
+                .collect(),
+        )
+    }
+
+    fn weight(&self) -> u32 {
+        let quals = self.enterprise.qualifications.len() * 48;
+        let bytes = self.product_ids.len() * 4 + quals + self.enterprise.region_code.len() + 320;
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
 }
 
 /// A rendered page.
@@ -91,26 +141,9 @@ pub struct CachedPage {
     pub body: bytes::Bytes,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum CacheKey {
-    Ranking(RankKey),
-    Page(ResultKey),
-}
-
-#[derive(Clone)]
-enum Cached {
-    Ranking(Arc<Ranking>),
-    Page(Arc<CachedPage>),
-}
-
-impl Cached {
-    /// Approximate bytes held, for the cache's byte bound.
+impl CachedPage {
     fn weight(&self) -> u32 {
-        let bytes = match self {
-            Cached::Ranking(r) => r.product_ids.len() * 8 + r.region_code.len() + 64,
-            Cached::Page(p) => p.body.len() + p.region_code.len() + 64,
-        };
-        u32::try_from(bytes).unwrap_or(u32::MAX)
+        u32::try_from(self.body.len() + self.region_code.len() + 64).unwrap_or(u32::MAX)
     }
 }
 
@@ -122,10 +155,13 @@ pub struct MatchingCache {
     changes: Arc<ChangeWatch>,
     products: RwLock<Arc<ProductSnapshot>>,
     demands: RwLock<Arc<DemandSnapshot>>,
-    /// Rankings and rendered pages, bounded by bytes (least recently used go first). A key
-    /// holds the change counters, so a stale entry is never hit: any change to products,
-    /// demands, enterprises or qualifications moves them.
-    results: moka::sync::Cache<CacheKey, Cached>,
+    /// Rankings, bounded by bytes (three quarters of the bound). A key holds the change
+    /// counters, so a stale entry is never hit: any change to products, demands, enterprises
+    /// or qualifications moves them.
+    rankings: moka::sync::Cache<RankKey, Arc<Ranking>>,
+    /// Rendered pages of the rankings (the last quarter): a page read again is sent as it is.
+    /// Apart from the rankings, so that large pages never push the rankings out.
+    pages: moka::sync::Cache<ResultKey, Arc<CachedPage>>,
     /// One reload at a time; the others wait and reuse it.
     reloading: Mutex<()>,
 }
@@ -140,6 +176,7 @@ impl Default for MatchingCache {
 
 impl MatchingCache {
     pub fn new(result_bytes: u64, changes: Arc<ChangeWatch>) -> Self {
+        let page_bytes = result_bytes / 4;
         MatchingCache {
             changes,
             products: RwLock::new(Arc::new(ProductSnapshot {
@@ -153,54 +190,59 @@ impl MatchingCache {
                 HashMap::new(),
             ))),
             reloading: Mutex::new(()),
-            results: moka::sync::Cache::builder()
-                .max_capacity(result_bytes)
-                .weigher(|_, v: &Cached| v.weight())
+            rankings: moka::sync::Cache::builder()
+                .max_capacity(result_bytes - page_bytes)
+                .weigher(|_, r: &Arc<Ranking>| r.weight())
+                .build(),
+            pages: moka::sync::Cache::builder()
+                .max_capacity(page_bytes)
+                .weigher(|_, p: &Arc<CachedPage>| p.weight())
                 .build(),
         }
     }
 
     /// Bytes held by rankings and pages now (approximate; eviction runs in the background).
     pub fn result_bytes(&self) -> u64 {
-        self.results.run_pending_tasks();
-        self.results.weighted_size()
+        self.rankings.run_pending_tasks();
+        self.pages.run_pending_tasks();
+        self.rankings.weighted_size() + self.pages.weighted_size()
     }
 
     pub fn cached_result(&self, key: &ResultKey) -> Option<Arc<CachedPage>> {
-        let page = match self.results.get(&CacheKey::Page(*key)) {
-            Some(Cached::Page(p)) => Some(p),
-            _ => None,
-        };
+        let page = self.pages.get(key);
         count_lookup("page", page.is_some());
         page
     }
 
     /// Cached rankings and pages now.
     pub fn result_entries(&self) -> u64 {
-        self.results.entry_count()
+        self.rankings.entry_count() + self.pages.entry_count()
     }
 
     /// The byte bound.
     pub fn result_limit(&self) -> u64 {
-        self.results.policy().max_capacity().unwrap_or(0)
+        self.rankings.policy().max_capacity().unwrap_or(0)
+            + self.pages.policy().max_capacity().unwrap_or(0)
     }
 
     pub fn store_result(&self, key: ResultKey, page: Arc<CachedPage>) {
-        self.results.insert(CacheKey::Page(key), Cached::Page(page));
+        self.pages.insert(key, page);
     }
 
     pub fn cached_ranking(&self, key: &RankKey) -> Option<Arc<Ranking>> {
-        let ranking = match self.results.get(&CacheKey::Ranking(*key)) {
-            Some(Cached::Ranking(r)) => Some(r),
-            _ => None,
-        };
+        let ranking = self.rankings.get(key);
         count_lookup("ranking", ranking.is_some());
         ranking
     }
 
     pub fn store_ranking(&self, key: RankKey, ranking: Arc<Ranking>) {
-        self.results
-            .insert(CacheKey::Ranking(key), Cached::Ranking(ranking));
+        self.rankings.insert(key, ranking);
+    }
+
+    /// The product snapshot of `version`, if it is the one in memory (no database needed).
+    pub fn products_in_memory(&self, version: i64) -> Option<Arc<ProductSnapshot>> {
+        let current = read(&self.products);
+        (current.version == version).then_some(current)
     }
 }
 
@@ -576,17 +618,33 @@ mod tests {
         );
         assert!(cache.result_bytes() > 0);
         // Rankings share the bound and one ranking serves every page of a demand.
-        let ranking = Arc::new(Ranking {
-            enterprise_id: 1,
-            region_code: "370202".into(),
-            product_ids: (0..10_000).collect(),
-        });
+        let ranking = Arc::new(Ranking::keep(
+            DemandFacts {
+                id: 2,
+                enterprise_id: 1,
+                amount: crate::domain::money::Money::from_fen(1),
+                term_months: 12,
+                guarantee_methods: vec![],
+                max_rate: None,
+                preferred_product_types: vec![],
+            },
+            EnterpriseFacts {
+                id: 1,
+                region_code: "370202".into(),
+                industry: crate::domain::size_class::Industry::Industry,
+                size_class: crate::domain::size_class::SizeClass::Small,
+                established_on: NaiveDate::MIN,
+                annual_revenue: crate::domain::money::Money::from_fen(1),
+                has_prior_loan: false,
+                qualifications: vec![],
+            },
+            &(0..10_000).collect::<Vec<i64>>(),
+        ));
         cache.store_ranking(key(2, 0).rank, ranking);
-        assert_eq!(
-            cache
-                .cached_ranking(&key(2, 400).rank)
-                .map(|r| r.product_ids.len()),
-            Some(10_000)
-        );
+        let cached = cache.cached_ranking(&key(2, 400).rank).unwrap();
+        assert_eq!(cached.page(50, 200), Some((50..250).collect()));
+        // A page past the kept ids is ranked again.
+        assert!(cached.page(100, 200).is_none());
+        assert!(cache.result_bytes() <= 4 * 1024 * 1024);
     }
 }

@@ -16,7 +16,7 @@ use crate::catalog::{self, CachedPage, MatchingCache};
 use crate::db::catalog::Versions;
 use crate::db::{self, DbConnection};
 use crate::domain::demand::Purpose;
-use crate::domain::matching::{evaluate, Reason};
+use crate::domain::matching::{evaluate, DemandFacts, EnterpriseFacts, Reason};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::product::{GuaranteeMethod, ProductType};
@@ -113,9 +113,10 @@ fn visible(auth: &Caller, page: Arc<CachedPage>) -> AppResult<Arc<CachedPage>> {
     }
 }
 
-/// The page `recommendations` would answer, if it is cached and the counters are known
-/// without a database round trip (nothing committed since they were read): no connection,
-/// no query. The scope is still checked. `None`: call `recommendations`.
+/// The page `recommendations` would answer, if it can be answered from memory: the counters
+/// known without a database round trip (nothing committed since they were read), and the page
+/// cached, or its demand's ranking cached and holding the page. No connection, no query; the
+/// scope is still checked. `None`: call `recommendations`.
 pub async fn remembered_recommendations(
     auth: &Caller,
     cache: &MatchingCache,
@@ -129,7 +130,24 @@ pub async fn remembered_recommendations(
         None => cache.known_versions().await?,
     };
     let key = page_key(versions, id, include_ineligible, limit, offset);
-    cache.cached_result(&key).map(|page| visible(auth, page))
+    if let Some(page) = cache.cached_result(&key) {
+        return Some(visible(auth, page));
+    }
+    let ranking = cache.cached_ranking(&key.rank)?;
+    if !covers(auth, &ranking) {
+        return Some(Err(AppError::not_found("demand")));
+    }
+    let ids = ranking.page(offset, limit as usize)?;
+    let snapshot = cache.products_in_memory(versions.products)?;
+    Some(
+        render(&snapshot, &ranking, &ids, offset, limit, key.rank.day)
+            .inspect(|page| cache.store_result(key, page.clone())),
+    )
+}
+
+fn covers(auth: &Caller, ranking: &catalog::Ranking) -> bool {
+    auth.scope
+        .covers_enterprise(ranking.enterprise.id, &ranking.enterprise.region_code)
 }
 
 /// One page of ranked products for a demand in the caller's scope, as the JSON it answers
@@ -145,7 +163,6 @@ pub fn recommendations(
     limit: i64,
     offset: usize,
 ) -> AppResult<Arc<CachedPage>> {
-    let scope = &auth.scope;
     // The counters the caller's token was checked under are as of this request too.
     let versions = match auth.counters {
         Some(counters) => counters.catalog,
@@ -156,38 +173,71 @@ pub fn recommendations(
     if let Some(page) = cache.cached_result(&key) {
         return visible(auth, page);
     }
-    if let Some(r) = cache.cached_ranking(&rank) {
-        if !scope.covers_enterprise(r.enterprise_id, &r.region_code) {
-            return Err(AppError::not_found("demand"));
-        }
-    } else {
-        db::demands::find_visible(conn, id, scope)?.ok_or_else(|| AppError::not_found("demand"))?;
-    }
-    let demand = db::catalog::demand(conn, id)?.ok_or_else(|| AppError::not_found("demand"))?;
-    let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
-        .remove(&demand.facts.enterprise_id)
-        .ok_or_else(|| AppError::not_found("enterprise"))?;
-    let snapshot = cache.products(conn, rank.versions)?;
+    let snapshot = cache.products(conn, versions)?;
+    let rank_all = |demand: &DemandFacts, enterprise: &EnterpriseFacts| {
+        catalog::recommend(
+            &snapshot.products,
+            demand,
+            enterprise,
+            today,
+            include_ineligible,
+        )
+        .into_iter()
+        .map(|(p, _)| p.facts.id)
+        .collect::<Vec<i64>>()
+    };
     // The ranking is computed once per demand and counters; every cursor page reads it.
     let ranking = match cache.cached_ranking(&rank) {
-        Some(r) => r,
+        Some(r) if covers(auth, &r) => r,
+        Some(_) => return Err(AppError::not_found("demand")),
         None => {
-            let ranked = catalog::recommend(
-                &snapshot.products,
-                &demand.facts,
-                &enterprise.facts,
-                today,
-                include_ineligible,
-            );
-            let r = Arc::new(catalog::Ranking {
-                enterprise_id: enterprise.facts.id,
-                region_code: enterprise.facts.region_code.clone(),
-                product_ids: ranked.iter().map(|(p, _)| p.facts.id).collect(),
-            });
-            cache.store_ranking(rank, r.clone());
-            r
+            db::demands::find_visible(conn, id, &auth.scope)?
+                .ok_or_else(|| AppError::not_found("demand"))?;
+            let demand =
+                db::catalog::demand(conn, id)?.ok_or_else(|| AppError::not_found("demand"))?;
+            let enterprise = db::catalog::enterprises(conn, Some(&[demand.facts.enterprise_id]))?
+                .remove(&demand.facts.enterprise_id)
+                .ok_or_else(|| AppError::not_found("enterprise"))?;
+            let ranked = rank_all(&demand.facts, &enterprise.facts);
+            let ranking = Arc::new(catalog::Ranking::keep(
+                demand.facts,
+                enterprise.facts,
+                &ranked,
+            ));
+            cache.store_ranking(rank, ranking.clone());
+            ranking
         }
     };
+    let page = match ranking.page(offset, limit as usize) {
+        Some(ids) => render(&snapshot, &ranking, &ids, offset, limit, today)?,
+        // Deeper than the kept ids: rank again in full for this page.
+        None => {
+            let all = rank_all(&ranking.demand, &ranking.enterprise);
+            let end = offset.saturating_add(limit as usize).min(all.len());
+            render(
+                &snapshot,
+                &ranking,
+                &all[offset.min(end)..end],
+                offset,
+                limit,
+                today,
+            )?
+        }
+    };
+    cache.store_result(key, page.clone());
+    Ok(page)
+}
+
+/// One page of a ranking as the JSON answer: each product's reasons and score evaluated
+/// again for the page alone (ranking counted them without building their text).
+fn render(
+    snapshot: &catalog::ProductSnapshot,
+    ranking: &catalog::Ranking,
+    ids: &[i64],
+    offset: usize,
+    limit: i64,
+    today: NaiveDate,
+) -> AppResult<Arc<CachedPage>> {
     // Products are sorted by id in the snapshot.
     let product = |pid: i64| {
         snapshot
@@ -196,14 +246,11 @@ pub fn recommendations(
             .ok()
             .map(|i| &snapshot.products[i])
     };
-    let items = ranking
-        .product_ids
+    let items = ids
         .iter()
-        .skip(offset)
-        .take(limit as usize)
         .filter_map(|pid| product(*pid))
         .map(|p| {
-            let ev = evaluate(&p.facts, &demand.facts, &enterprise.facts, today);
+            let ev = evaluate(&p.facts, &ranking.demand, &ranking.enterprise, today);
             let f = &p.facts;
             ProductMatch {
                 product_id: f.id,
@@ -225,19 +272,17 @@ pub fn recommendations(
         })
         .collect();
     let page = Recommendations {
-        demand_id: id,
+        demand_id: ranking.demand.id,
         items,
-        next_cursor: next_offset_cursor(offset, limit, ranking.product_ids.len()),
+        next_cursor: next_offset_cursor(offset, limit, ranking.total),
     };
-    let cached = Arc::new(catalog::CachedPage {
-        enterprise_id: enterprise.facts.id,
-        region_code: enterprise.facts.region_code.clone(),
+    Ok(Arc::new(catalog::CachedPage {
+        enterprise_id: ranking.enterprise.id,
+        region_code: ranking.enterprise.region_code.clone(),
         body: serde_json::to_vec(&page)
             .map_err(AppError::internal)?
             .into(),
-    });
-    cache.store_result(key, cached.clone());
-    Ok(cached)
+    }))
 }
 
 /// Open demands eligible for a product, ranked, with reasons (the owning bank, admin).

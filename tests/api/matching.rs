@@ -12,6 +12,7 @@ both_backends!(
     changes_are_visible_at_once_across_instances,
     every_change_is_seen_by_the_next_request_on_another_instance,
     a_cached_page_needs_no_connection,
+    pages_past_the_kept_ranking_follow_on,
     the_cache_reports_its_size_as_metrics,
     recommendations_are_scoped,
     candidates_for_the_owning_bank,
@@ -536,6 +537,57 @@ async fn a_cached_page_needs_no_connection(app: TestApp) {
     .assert_status(200);
     let r = app.get(&url, &ent).await;
     assert!(r.assert_status(200)["items"].as_array().unwrap().is_empty());
+}
+
+/// A cached ranking keeps its first products only (`catalog::RANKING_KEPT`); pages past
+/// them are ranked again. Walking every page by cursor gives each product once, in the same
+/// order as one large page, across that edge — on a cold cache and on a warm one.
+async fn pages_past_the_kept_ranking_follow_on(app: TestApp) {
+    let (bank, _, ent, demand_id) = one_product_one_demand(&app).await;
+    let total = finmatch::catalog::RANKING_KEPT + 40;
+    for i in 1..total {
+        // Rates (all within the demand's 5.00) spread the scores; equal ones tie on id.
+        let rate = format!("{}.{:02}", 3 + i % 2, i % 97);
+        create_product(
+            &app,
+            &bank,
+            &product(&format!("信用贷 {i}"), &rate, json!({})),
+        )
+        .await;
+    }
+    let walk = |limit: usize| {
+        let (app, ent) = (&app, ent.clone());
+        async move {
+            let mut ids = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut url = format!("/api/v1/demands/{demand_id}/recommendations?limit={limit}");
+                if let Some(c) = &cursor {
+                    url.push_str(&format!("&cursor={c}"));
+                }
+                let r = app.get(&url, &ent).await;
+                let body = r.assert_status(200);
+                ids.extend(
+                    body["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i["product_id"].as_i64().unwrap()),
+                );
+                match body["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break ids,
+                }
+            }
+        }
+    };
+    let by_100 = walk(100).await;
+    assert_eq!(by_100.len(), total);
+    let unique: std::collections::HashSet<_> = by_100.iter().collect();
+    assert_eq!(unique.len(), total);
+    // The same order in pages of 200 and of 30, warm now.
+    assert_eq!(walk(200).await, by_100);
+    assert_eq!(walk(30).await, by_100);
 }
 
 /// The recommendation cache's bytes, entries and bound are metrics on the metrics listener
