@@ -40,8 +40,15 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Tokens whose signature and claims were verified, by their exact text: a token seen
+    /// again is not decoded and its signature not computed again; only its expiry, the one
+    /// check that changes with time, is. An entry exists only for a string that verified.
+    verified: moka::sync::Cache<String, Token>,
     pub ttl_secs: i64,
 }
+
+/// Verified tokens remembered (a few hundred bytes each).
+const VERIFIED_TOKENS: u64 = 20_000;
 
 impl JwtKeys {
     pub fn new(secret: &secrecy::SecretString, ttl_secs: i64) -> Self {
@@ -57,6 +64,7 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
             validation,
+            verified: moka::sync::Cache::new(VERIFIED_TOKENS),
             ttl_secs,
         }
     }
@@ -86,6 +94,19 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Token, AppError> {
+        if let Some(known) = self.verified.get(token) {
+            // As jsonwebtoken judges `exp`, with the same leeway.
+            if known.expires_at < chrono::Utc::now().timestamp() - LEEWAY_SECS {
+                return Err(AppError::unauthorized("the access token has expired"));
+            }
+            return Ok(known);
+        }
+        let verified = self.decode(token)?;
+        self.verified.insert(token.to_owned(), verified);
+        Ok(verified)
+    }
+
+    fn decode(&self, token: &str) -> Result<Token, AppError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;

@@ -333,6 +333,19 @@ async fn tokens_are_checked(app: TestApp) {
         claims("finmatch", "finmatch-api", now + 600),
     );
     me(Some(good.clone())).await.assert_status(200);
+    // A token remembered as verified still expires: its `exp` is judged on every request
+    // (within the 30 s leeway now, past it 4 s later).
+    let fresh = chrono::Utc::now().timestamp();
+    let ending = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        claims("finmatch", "finmatch-api", fresh - 27),
+    );
+    me(Some(ending.clone())).await.assert_status(200);
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let r = me(Some(ending)).await;
+    r.assert_problem(401, "unauthorized");
+    assert_eq!(r.body["detail"], "the access token has expired");
     // The scheme is case-insensitive.
     for scheme in ["bearer", "BEARER", "BeArEr"] {
         app.request(
