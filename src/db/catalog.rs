@@ -64,7 +64,7 @@ pub fn versions(conn: &mut DbConnection) -> QueryResult<Versions> {
 
 /// Call in the same transaction as any write to `bank_id`'s products.
 pub fn bump_products(conn: &mut DbConnection, bank_id: i64) -> QueryResult<()> {
-    super::watch::changed();
+    super::announce::changed();
     diesel::update(catalog_shards::table.find(bank_id.rem_euclid(SHARDS)))
         .set(catalog_shards::products_version.eq(catalog_shards::products_version + 1))
         .execute(conn)?;
@@ -75,7 +75,7 @@ pub fn bump_products(conn: &mut DbConnection, bank_id: i64) -> QueryResult<()> {
 /// qualifications. A transaction concerns one enterprise, so it takes one shard: shards add
 /// no lock order of their own.
 pub fn bump_demands(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<()> {
-    super::watch::changed();
+    super::announce::changed();
     diesel::update(catalog_shards::table.find(enterprise_id.rem_euclid(SHARDS)))
         .set(catalog_shards::demands_version.eq(catalog_shards::demands_version + 1))
         .execute(conn)?;
@@ -85,7 +85,7 @@ pub fn bump_demands(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<
 /// Call in the same transaction as any write that can end a live token of `user_id`
 /// (revocation, password change, disabling or enabling the user).
 pub fn bump_access(conn: &mut DbConnection, user_id: i64) -> QueryResult<()> {
-    super::watch::changed();
+    super::announce::changed();
     diesel::update(catalog_shards::table.find(user_id.rem_euclid(SHARDS)))
         .set(catalog_shards::access_version.eq(catalog_shards::access_version + 1))
         .execute(conn)?;

@@ -133,7 +133,7 @@ impl DbConnection {
             .transaction_depth()?
             .is_some();
         if !nested {
-            super::watch::forget();
+            super::announce::forget();
         }
         // Held until this function returns: after the commit or the rollback.
         let _writer = match self {
@@ -155,14 +155,14 @@ impl DbConnection {
                 <Self as Connection>::TransactionManager::commit_transaction(self)?;
                 if !nested {
                     // Readers keyed by the change counters learn of this commit.
-                    super::watch::announce(self);
+                    super::announce::announce(self);
                 }
                 Ok(value)
             }
             Err(e) => {
                 <Self as Connection>::TransactionManager::rollback_transaction(self)?;
                 if !nested {
-                    super::watch::forget();
+                    super::announce::forget();
                 }
                 Err(e)
             }

@@ -1,5 +1,6 @@
 //! Persistence: one diesel codebase over SQLite and PostgreSQL.
 
+pub mod announce;
 pub mod calendar;
 pub mod catalog;
 pub(crate) mod conn;

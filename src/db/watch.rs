@@ -8,9 +8,10 @@
 //!   shared memory, not the file; when it moved, the counters are read again on the same
 //!   connection. A change is exact on the very next request.
 //! - **PostgreSQL**: a transaction that bumped a counter announces itself after its commit
-//!   (`NOTIFY finmatch_changes`, in a transaction of its own committed asynchronously: inside
-//!   the write, NOTIFY would hold the notify queue's database-wide lock through the commit's
-//!   WAL flush and serialise every writer behind it). The writer answers only after that.
+//!   (`db::announce`: `NOTIFY` on the schema's channel, in a transaction of its own committed
+//!   asynchronously; inside the write, NOTIFY would hold the notify queue's database-wide lock
+//!   through the commit's WAL flush and serialise every writer behind it). The writer answers
+//!   only after that.
 //!   A listener thread on each instance counts the notifications. A request that wants the
 //!   counters from memory first waits for a *flush*: an empty query on the listening
 //!   connection sent after the request arrived. PostgreSQL sends a listener every
@@ -19,59 +20,22 @@
 //!   very next request on every instance sees it. One flush serves every request waiting
 //!   for it, so flushes run at most once per round trip, however many requests there are.
 //!   While the listener is down every request reads the counters; once a second the
-//!   listener moves the stamp anyway, so a notification lost with a crashed writer (after
-//!   its commit, before its NOTIFY) costs at most a second.
+//!   listener reads them itself and moves the stamp if they moved without a notification, so
+//!   a notification lost with a crashed writer (after its commit, before its NOTIFY) costs at
+//!   most a second.
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use thread_local::ThreadLocal;
 
+use super::announce::CHANNEL;
 use super::catalog::{self, Counters};
 use super::{DatabaseUrl, DbConnection};
-
-/// The channel every instance listens on.
-pub const CHANNEL: &str = "finmatch_changes";
-
-thread_local! {
-    /// Set by a counter bump; read after the outermost commit on this thread.
-    static PENDING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Commits of this process that moved a counter (see `announce`).
-static LOCAL: AtomicU64 = AtomicU64::new(0);
-
-/// A counter was bumped in the current transaction (the bumps in `db::catalog` call this).
-pub(crate) fn changed() {
-    PENDING.with(|p| p.set(true));
-}
-
-/// An outermost transaction begins or rolls back: nothing to announce from it.
-pub(crate) fn forget() {
-    PENDING.with(|p| p.set(false));
-}
-
-/// After an outermost commit: if it moved a counter, this instance's next read is exact
-/// (its stamp moves now, before the caller answers), and on PostgreSQL every other instance
-/// is told. A failed notification is logged and left to the listener's once-a-second re-read.
-pub(crate) fn announce(conn: &mut DbConnection) {
-    if !PENDING.with(|p| p.replace(false)) {
-        return;
-    }
-    LOCAL.fetch_add(1, Ordering::SeqCst);
-    if let DbConnection::Postgres(c) = conn {
-        let sql = format!("BEGIN; SET LOCAL synchronous_commit = off; NOTIFY {CHANNEL}; COMMIT");
-        if let Err(e) = c.batch_execute(&sql) {
-            tracing::warn!(error = %e, "could not announce a change to other instances");
-            let _ = c.batch_execute("ROLLBACK");
-        }
-    }
-}
 
 #[derive(QueryableByName)]
 struct DataVersion {
@@ -206,10 +170,11 @@ impl ChangeWatch {
     pub fn read(&self, conn: &mut DbConnection) -> QueryResult<Counters> {
         // The stamp is taken before the read: a commit during it (or one whose notification
         // is still in flight) moves the stamp later, and the next request reads again.
+        // On SQLite `known` reads the counters itself on the request thread's own watch
+        // connection; this runs on a blocking thread, which should not open one too.
         let stamp = match &self.source {
             Source::Postgres { listener, .. } => listener.stamp(),
-            Source::Sqlite { .. } => self.with_sqlite(data_version),
-            Source::Off => None,
+            Source::Sqlite { .. } | Source::Off => None,
         };
         let counters = catalog::counters(conn)?;
         if let Some(stamp) = stamp {
@@ -248,7 +213,7 @@ impl ChangeWatch {
 
 /// What the listener thread shares with readers.
 pub struct Listener {
-    /// Notifications received, reconnections and once-a-second ticks.
+    /// Notifications received, reconnections, and counters found moved without one.
     epoch: AtomicU64,
     /// Connected and listening: only then does the epoch vouch for anything.
     live: AtomicBool,
@@ -283,7 +248,7 @@ impl Listener {
         Some(
             self.epoch
                 .load(Ordering::SeqCst)
-                .wrapping_add(LOCAL.load(Ordering::SeqCst)),
+                .wrapping_add(super::announce::local_commits()),
         )
     }
 
@@ -359,6 +324,19 @@ fn listen(url: &str, listener: &Arc<Listener>, mut stop: tokio::sync::oneshot::R
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// The three counters' sums (`db::catalog::counters`), on the listener's connection.
+async fn counter_sums(client: &tokio_postgres::Client) -> Result<[i64; 3], tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT COALESCE(SUM(products_version), 0)::int8, \
+             COALESCE(SUM(demands_version), 0)::int8, COALESCE(SUM(access_version), 0)::int8 \
+             FROM catalog_shards",
+            &[],
+        )
+        .await?;
+    Ok([row.get(0), row.get(1), row.get(2)])
+}
+
 /// One connection's life: returns when it fails.
 async fn session(
     url: &str,
@@ -378,7 +356,16 @@ async fn session(
         }
         Ok::<(), tokio_postgres::Error>(())
     });
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    let channel: String = client
+        .query_one(&format!("SELECT {CHANNEL}"), &[])
+        .await?
+        .get(0);
+    client
+        .batch_execute(&format!("LISTEN \"{channel}\""))
+        .await?;
+    // The sums the once-a-second check compares with: read after LISTEN, so a change after
+    // them is either notified or seen by the check.
+    let mut sums = counter_sums(&client).await?;
     // Anything committed while not listening is read again by the next request.
     listener.moved();
     listener.set_live(true);
@@ -388,15 +375,33 @@ async fn session(
     }
     let mut tick = tokio::time::interval(TICK);
     let result = loop {
-        // A flush when a request waits, and once a second to check the connection.
-        tokio::select! {
-            _ = listener.wanted.notified() => {}
-            _ = tick.tick() => listener.moved(),
-        }
+        // A flush when a request waits; once a second, the counters themselves, which is a
+        // flush too and also catches a change whose notification was lost (its writer died
+        // between commit and NOTIFY) and a connection that silently went away.
+        let check = tokio::select! {
+            _ = listener.wanted.notified() => false,
+            _ = tick.tick() => true,
+        };
         let generation = listener.sent.fetch_add(1, Ordering::SeqCst) + 1;
-        // An empty query: PostgreSQL sends pending notifications before it reads it.
-        match tokio::time::timeout(TICK, client.simple_query("")).await {
-            Ok(Ok(_)) => {
+        // PostgreSQL sends pending notifications before it reads a query.
+        let flushed = if check {
+            tokio::time::timeout(TICK, counter_sums(&client))
+                .await
+                .map(|r| {
+                    r.map(|now| {
+                        if now != sums {
+                            listener.moved();
+                            sums = now;
+                        }
+                    })
+                })
+        } else {
+            tokio::time::timeout(TICK, client.simple_query(""))
+                .await
+                .map(|r| r.map(|_| ()))
+        };
+        match flushed {
+            Ok(Ok(())) => {
                 listener.answered.send_replace(generation);
             }
             Ok(Err(e)) => break Err(e),
