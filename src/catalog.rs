@@ -229,6 +229,27 @@ impl MatchingCache {
         self.pages.insert(key, page);
     }
 
+    /// `cached_result` for a first look that a full lookup follows when it misses: only a
+    /// hit is counted (the miss is counted by the lookup that follows).
+    pub fn first_look_result(&self, key: &ResultKey) -> Option<Arc<CachedPage>> {
+        let page = self.pages.get(key);
+        if page.is_some() {
+            count_lookup("page", true);
+        }
+        page
+    }
+
+    /// `cached_ranking` for a first look, as `first_look_result`; a hit also counts the page
+    /// miss that led to it, since the page is rendered from it and no lookup follows.
+    pub fn first_look_ranking(&self, key: &RankKey) -> Option<Arc<Ranking>> {
+        let ranking = self.rankings.get(key);
+        if ranking.is_some() {
+            count_lookup("page", false);
+            count_lookup("ranking", true);
+        }
+        ranking
+    }
+
     pub fn cached_ranking(&self, key: &RankKey) -> Option<Arc<Ranking>> {
         let ranking = self.rankings.get(key);
         count_lookup("ranking", ranking.is_some());

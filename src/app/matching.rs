@@ -130,10 +130,11 @@ pub async fn remembered_recommendations(
         None => cache.known_versions().await?,
     };
     let key = page_key(versions, id, include_ineligible, limit, offset);
-    if let Some(page) = cache.cached_result(&key) {
+    // Misses are counted by `recommendations`, which a miss here leads to.
+    if let Some(page) = cache.first_look_result(&key) {
         return Some(visible(auth, page));
     }
-    let ranking = cache.cached_ranking(&key.rank)?;
+    let ranking = cache.first_look_ranking(&key.rank)?;
     if !covers(auth, &ranking) {
         return Some(Err(AppError::not_found("demand")));
     }
