@@ -117,6 +117,7 @@ pub mod rate;
 pub mod region;
 pub mod rollup;
 pub mod scope;
+pub mod servicing;
 pub mod size_class;
 pub mod stats;
 pub mod subsidy;
