@@ -27,7 +27,8 @@ use crate::db::watch::ChangeWatch;
 use crate::db::{self, Pool};
 use crate::domain::org::OrgKind;
 use crate::http::{
-    calendar, demands, enterprises, matches, matching, products, reports, subsidies, webhooks,
+    calendar, demands, enterprises, loans, matches, matching, products, reports, subsidies,
+    webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(matches::disburse)
         .service(matches::list_loans)
         .service(matches::get_loan)
+        .service(loans::record_event)
+        .service(loans::record_batch)
         .service(calendar::put_calendar)
         .service(calendar::get_calendar)
         .service(webhooks::create_webhook)

@@ -59,6 +59,11 @@ impl Effects {
         Self::new(0, 0)
     }
 
+    /// Who acts: (user id, organization id); (0, 0) for the platform.
+    pub fn actor(&self) -> (i64, i64) {
+        self.actor
+    }
+
     /// Adds an event to a match's audit trail, attributed to the actor.
     pub fn audit(&mut self, event: MatchEvent) {
         self.audit.push(event);

@@ -13,6 +13,7 @@ pub mod enterprises;
 pub mod error;
 pub mod health;
 pub mod idempotency;
+pub mod loans;
 pub mod matches;
 pub mod matching;
 pub mod organizations;

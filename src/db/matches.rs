@@ -365,6 +365,8 @@ pub struct LoanRow {
     pub id: i64,
     #[diesel(embed)]
     pub fields: NewLoan,
+    #[diesel(embed)]
+    pub servicing: super::loans::Servicing,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -393,15 +395,24 @@ pub struct NewLoan {
     pub credit: bool,
 }
 
-pub fn insert_loan(conn: &mut DbConnection, l: &NewLoan) -> QueryResult<LoanRow> {
+/// Inserts a loan, `current` with all of its principal outstanding until `maturity_on`.
+pub fn insert_loan(
+    conn: &mut DbConnection,
+    l: &NewLoan,
+    maturity_on: NaiveDate,
+) -> QueryResult<LoanRow> {
     crate::on_backend!(conn, c => diesel::insert_into(loans::table)
-        .values(l)
+        .values((
+            l,
+            loans::maturity_on.eq(maturity_on),
+            loans::outstanding_fen.eq(l.amount_fen),
+        ))
         .returning(LoanRow::as_returning())
         .get_result(c))
 }
 
 /// The loans `scope` may see: like matches, and a guarantor the loans it guarantees.
-fn scoped_loans(scope: &Scope) -> loans::BoxedQuery<'static, super::conn::MultiBackend> {
+pub(super) fn scoped_loans(scope: &Scope) -> loans::BoxedQuery<'static, super::conn::MultiBackend> {
     let q = loans::table.into_boxed();
     match scope {
         Scope::Everything => q,
@@ -435,6 +446,9 @@ pub struct LoanFilter {
     pub first_loan: Option<bool>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub status: Option<crate::domain::servicing::LoanStatus>,
+    /// Maturity strictly before this day.
+    pub maturing_before: Option<NaiveDate>,
     pub after_id: Option<i64>,
     pub limit: i64,
 }
@@ -462,6 +476,12 @@ pub fn list_loans(
     }
     if let Some(d) = f.to {
         q = q.filter(loans::disbursed_on.le(d));
+    }
+    if let Some(st) = f.status {
+        q = q.filter(loans::status.eq(st));
+    }
+    if let Some(d) = f.maturing_before {
+        q = q.filter(loans::maturity_on.lt(d));
     }
     if let Some(after) = f.after_id {
         q = q.filter(loans::id.gt(after));

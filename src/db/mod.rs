@@ -7,6 +7,7 @@ pub(crate) mod conn;
 pub mod demands;
 pub mod enterprises;
 pub mod idempotency;
+pub mod loans;
 pub mod matches;
 pub mod migrations;
 pub mod orgs;

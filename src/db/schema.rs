@@ -219,6 +219,31 @@ diesel::table! {
         qualification_kinds -> Text,
         product_type -> Text,
         credit -> Bool,
+        /// Servicing (SPEC §3.12, `domain::servicing`).
+        maturity_on -> Date,
+        outstanding_fen -> BigInt,
+        status -> Text,
+        written_off_fen -> BigInt,
+        last_event_on -> Nullable<Date>,
+        maturing_announced -> Bool,
+    }
+}
+
+diesel::table! {
+    /// What a loan's bank reported after 放款, in order.
+    loan_events (id) {
+        id -> BigInt,
+        loan_id -> BigInt,
+        kind -> Text,
+        on_date -> Date,
+        principal_fen -> Nullable<BigInt>,
+        interest_fen -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        status_after -> Text,
+        outstanding_after_fen -> BigInt,
+        actor_user_id -> BigInt,
+        actor_org_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -294,6 +319,7 @@ diesel::table! {
 
 diesel::joinable!(match_events -> matches (match_id));
 diesel::joinable!(loans -> matches (match_id));
+diesel::joinable!(loan_events -> loans (loan_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::table! {
     lpr_rates (effective_on) {
@@ -368,6 +394,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalog_shards,
     matches,
     match_events,
+    loan_events,
     loans,
     calendar_days,
     webhooks,

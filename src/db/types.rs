@@ -19,6 +19,7 @@ use crate::domain::lifecycle::{EventAction, MatchState, Party};
 use crate::domain::org::OrgKind;
 use crate::domain::product::{ProductStatus, ProductType};
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
+use crate::domain::servicing::{LoanEventKind, LoanStatus};
 use crate::domain::size_class::{Industry, SizeClass};
 use crate::domain::stats::Metric;
 use crate::domain::subsidy::{ClaimState, CounterGuarantee, PolicyKind, PolicyStatus};
@@ -119,6 +120,8 @@ text_enum! {
     DeliveryStatus in "webhook_deliveries.status";
     WebhookEvent in "webhook_deliveries.event";
     Metric in "targets.metric";
+    LoanStatus in "loans.status / loan_events.status_after";
+    LoanEventKind in "loan_events.kind";
 }
 
 /// A JSON document in a TEXT column (MultiConnection has no JSON type): lists of enums,

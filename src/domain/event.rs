@@ -13,6 +13,11 @@ str_enum! {
         /// once per missed deadline
         MatchOverdue = "match.overdue",
         LoanDisbursed = "loan.disbursed",
+        /// once per loan, 30 days before `maturity_on`
+        LoanMaturing = "loan.maturing",
+        LoanOverdue = "loan.overdue",
+        LoanNpl = "loan.npl",
+        LoanRepaid = "loan.repaid",
         SubsidyClaimApproved = "subsidy_claim.approved",
         SubsidyClaimPaid = "subsidy_claim.paid",
     }

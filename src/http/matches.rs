@@ -20,6 +20,7 @@ use crate::app::matches::{
 use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::{self, AppState};
 use crate::domain::lifecycle::MatchState;
+use crate::domain::servicing::LoanStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -46,6 +47,11 @@ pub struct LoanListQuery {
     /// Disbursed on or before.
     #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
     pub to: Option<NaiveDate>,
+    /// Servicing status (`current`, `overdue`, `npl`, `repaid`, `renewed`, `written_off`).
+    pub status: Option<LoanStatus>,
+    /// Maturing strictly before this day (with `status=current`: loans to renew or collect).
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub maturing_before: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -282,6 +288,8 @@ pub async fn list_loans(
         first_loan: q.first_loan,
         from: q.from,
         to: q.to,
+        status: q.status,
+        maturing_before: q.maturing_before,
         after_id: cursor.after_id,
         limit: cursor.limit,
     };
@@ -289,11 +297,11 @@ pub async fn list_loans(
     Ok(HttpResponse::Ok().json(page(rows, cursor, |l| l.id, LoanView::new)))
 }
 
-/// One loan, if in the caller's scope.
+/// One loan with its servicing status and event trail, if in the caller's scope.
 #[utoipa::path(
     tag = "loans",
     params(("id" = i64, Path, description = "Loan id")),
-    responses((status = 200, description = "The loan", body = LoanView))
+    responses((status = 200, description = "The loan with its `events`", body = LoanView))
 )]
 #[get("/loans/{id}")]
 pub async fn get_loan(

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod idempotency;
+pub mod loans;
 pub mod matches;
 pub mod matching;
 pub mod metrics;

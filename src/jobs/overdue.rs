@@ -1,10 +1,17 @@
-//! The overdue scan job: announces passed deadlines through the use case
-//! (`app::matches::overdue`), safe with several instances scanning.
+//! The deadline scan job: announces passed match deadlines (`app::matches::overdue`) and
+//! loans nearing maturity (`app::loans::announce_maturing`), safe with several instances
+//! scanning.
 
+use crate::app::loans;
 use crate::app::matches::overdue;
 use crate::db::Pool;
 
+/// One pass; returns how many notices were sent.
 pub fn scan(pool: &Pool) -> anyhow::Result<usize> {
     let mut conn = pool.get()?;
-    overdue::announce_due(&mut conn).map_err(|e| anyhow::anyhow!("overdue scan: {e}"))
+    let matches =
+        overdue::announce_due(&mut conn).map_err(|e| anyhow::anyhow!("overdue scan: {e}"))?;
+    let maturing =
+        loans::announce_maturing(&mut conn).map_err(|e| anyhow::anyhow!("maturity scan: {e}"))?;
+    Ok(matches + maturing)
 }

@@ -17,6 +17,7 @@ mod products;
 mod races;
 mod schema;
 mod seed;
+mod servicing;
 mod stats;
 mod stored;
 mod subsidies;

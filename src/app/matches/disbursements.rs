@@ -15,6 +15,7 @@ use crate::domain::lifecycle::{transition, EventAction, MatchAction, MatchState,
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
 use crate::domain::rollup::{self, MatchFact};
+use crate::domain::servicing;
 
 /// Highest guarantee fee rate accepted, percent per year (in rate units of 1/10,000 %).
 const MAX_GUARANTEE_FEE_UNITS: i64 = 10 * 10_000;
@@ -123,6 +124,7 @@ pub fn disburse<R: Receipt<LoanView>>(
                 product_type: fact.product_type,
                 credit: fact.credit,
             },
+            servicing::maturity_on(cmd.disbursed_on, cmd.term_months as u32),
         )?;
         rollup::loan_disbursed(fx.rollup(), &fact).map_err(AppError::internal)?;
         // The status change first: it takes the catalog counter before the demand row, the

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use super::caller::Caller;
 use super::effects::Effects;
 use super::error::{AppError, AppResult, ProblemCode};
+use crate::db::loans::LoanEventRow;
 use crate::db::matches::{self as repo, EventRow, LoanRow, MatchRow};
 use crate::db::DbConnection;
 use crate::domain::date::rfc3339;
@@ -22,6 +23,7 @@ use crate::domain::lifecycle::{EventAction, MatchState, Party, TransitionError};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::rate::Rate;
+use crate::domain::servicing::{LoanEventKind, LoanStatus};
 use crate::domain::subsidy::CounterGuarantee;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -128,6 +130,58 @@ pub struct LoanView {
     pub guarantee: Option<GuaranteeView>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// `disbursed_on` + `term_months` (a day past the month's end: its last day).
+    pub maturity_on: NaiveDate,
+    /// Principal outstanding (贷款余额).
+    #[schema(value_type = Money)]
+    pub outstanding: Money,
+    pub status: LoanStatus,
+    /// What was outstanding when the loan was written off (核销); 0 otherwise.
+    #[schema(value_type = Money)]
+    pub written_off_amount: Money,
+    /// What the bank reported after 放款, in order (only on `GET /loans/{id}` and event answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<LoanEventView>>,
+}
+
+/// One reported event of a loan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoanEventView {
+    pub id: i64,
+    pub kind: LoanEventKind,
+    pub on: NaiveDate,
+    #[schema(value_type = Option<Money>)]
+    pub principal: Option<Money>,
+    #[schema(value_type = Option<Money>)]
+    pub interest: Option<Money>,
+    pub note: Option<String>,
+    /// The loan's status and outstanding principal after this event.
+    pub status: LoanStatus,
+    #[schema(value_type = Money)]
+    pub outstanding: Money,
+    pub actor_user_id: i64,
+    pub actor_org_id: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+impl LoanEventView {
+    pub fn new(e: LoanEventRow) -> Self {
+        let f = e.fields;
+        LoanEventView {
+            id: e.id,
+            kind: f.kind,
+            on: f.on_date,
+            principal: f.principal_fen.map(Money::from_fen),
+            interest: f.interest_fen.map(Money::from_fen),
+            note: f.note,
+            status: f.status_after,
+            outstanding: Money::from_fen(f.outstanding_after_fen),
+            actor_user_id: f.actor_user_id,
+            actor_org_id: f.actor_org_id,
+            at: rfc3339(f.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,6 +252,19 @@ impl LoanView {
             first_loan: l.fields.first_loan,
             guarantee,
             created_at: rfc3339(l.fields.created_at),
+            maturity_on: l.servicing.maturity_on,
+            outstanding: Money::from_fen(l.servicing.outstanding_fen),
+            status: l.servicing.status,
+            written_off_amount: Money::from_fen(l.servicing.written_off_fen),
+            events: None,
+        }
+    }
+
+    /// The view with the loan's event trail.
+    pub fn with_events(l: LoanRow, events: Vec<LoanEventRow>) -> Self {
+        LoanView {
+            events: Some(events.into_iter().map(LoanEventView::new).collect()),
+            ..LoanView::new(l)
         }
     }
 }

@@ -55,5 +55,6 @@ pub fn list_loans(
 pub fn get_loan(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<LoanView> {
     let scope = &auth.scope;
     let loan = repo::find_loan(conn, id, scope)?.ok_or_else(|| AppError::not_found("loan"))?;
-    Ok(LoanView::new(loan))
+    let events = crate::db::loans::events(conn, id)?;
+    Ok(LoanView::with_events(loan, events))
 }

@@ -92,6 +92,11 @@ pub fn fixed_policy(budget: &str, rule_extra: Value) -> Value {
 
 /// A world with a disbursed loan of 10,000,000 for 12 months; returns (world, loan id).
 pub async fn loan(app: &TestApp) -> (World, i64) {
+    loan_on(app, today()).await
+}
+
+/// Like `loan`, disbursed on `on`.
+pub async fn loan_on(app: &TestApp, on: chrono::NaiveDate) -> (World, i64) {
     let w = world(app).await;
     let id = apply(app, &w).await;
     app.post(&format!("/api/v1/matches/{id}/accept"), &w.bank, &json!({}))
@@ -104,7 +109,7 @@ pub async fn loan(app: &TestApp) -> (World, i64) {
     )
     .await
     .assert_status(200);
-    let body = json!({"amount": "10000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": today().to_string(), "first_loan": true});
+    let body = json!({"amount": "10000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": on.to_string(), "first_loan": true});
     let l = app
         .post(
             &format!("/api/v1/matches/{id}/disbursements"),

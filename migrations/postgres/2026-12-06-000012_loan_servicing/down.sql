@@ -1,0 +1,11 @@
+DROP TABLE loan_events;
+DROP INDEX loans_maturing_idx;
+DROP INDEX loans_status_idx;
+DROP INDEX loans_maturity_idx;
+ALTER TABLE loans DROP CONSTRAINT loans_outstanding_range;
+ALTER TABLE loans DROP COLUMN maturing_announced;
+ALTER TABLE loans DROP COLUMN last_event_on;
+ALTER TABLE loans DROP COLUMN written_off_fen;
+ALTER TABLE loans DROP COLUMN status;
+ALTER TABLE loans DROP COLUMN outstanding_fen;
+ALTER TABLE loans DROP COLUMN maturity_on;

@@ -1,0 +1,37 @@
+-- Loan servicing (贷后管理, SPEC §3.12): a loan's maturity, outstanding principal and status,
+-- kept by the events its bank reports (src/domain/servicing.rs is the state machine).
+ALTER TABLE loans ADD COLUMN maturity_on DATE NOT NULL DEFAULT '1970-01-01';
+-- SQLite's '+N months' rolls a day past the month's end into the next month; the domain (and
+-- PostgreSQL) clamp it to the month's last day, which is the earlier of the two dates.
+UPDATE loans SET maturity_on = min(
+    date(disbursed_on, '+' || term_months || ' months'),
+    date(disbursed_on, 'start of month', '+' || (term_months + 1) || ' months', '-1 day'));
+ALTER TABLE loans ADD COLUMN outstanding_fen BIGINT NOT NULL DEFAULT 0 CHECK (outstanding_fen >= 0);
+UPDATE loans SET outstanding_fen = amount_fen;
+ALTER TABLE loans ADD COLUMN status TEXT NOT NULL DEFAULT 'current'
+    CHECK (status IN ('current', 'overdue', 'npl', 'repaid', 'renewed', 'written_off'));
+ALTER TABLE loans ADD COLUMN written_off_fen BIGINT NOT NULL DEFAULT 0 CHECK (written_off_fen >= 0);
+-- The date of the last event: a new one may not precede it.
+ALTER TABLE loans ADD COLUMN last_event_on DATE;
+-- `loan.maturing` is sent once per loan: the scan claims a loan by setting this.
+ALTER TABLE loans ADD COLUMN maturing_announced BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX loans_maturing_idx ON loans (maturity_on) WHERE NOT maturing_announced;
+CREATE INDEX loans_status_idx ON loans (status, id);
+CREATE INDEX loans_maturity_idx ON loans (maturity_on, id);
+
+-- What the bank reported, in order; the loan row holds the result.
+CREATE TABLE loan_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    loan_id BIGINT NOT NULL REFERENCES loans (id),
+    kind TEXT NOT NULL CHECK (kind IN ('repayment', 'overdue', 'cured', 'npl', 'recovery', 'written_off', 'renewed')),
+    on_date DATE NOT NULL,
+    principal_fen BIGINT CHECK (principal_fen IS NULL OR principal_fen > 0),
+    interest_fen BIGINT CHECK (interest_fen IS NULL OR interest_fen >= 0),
+    note TEXT,
+    status_after TEXT NOT NULL,
+    outstanding_after_fen BIGINT NOT NULL,
+    actor_user_id BIGINT NOT NULL,
+    actor_org_id BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX loan_events_loan_idx ON loan_events (loan_id, id);
