@@ -95,7 +95,7 @@ mod tests {
                 rule.per_enterprise_annual_cap = Some(Money::from_fen(annual));
                 rule.per_enterprise_total_cap = Some(Money::from_fen(total));
                 let l = LoanFacts { principal: Money::from_fen(principal), annual_rate: Rate::from_units(rate),
-                    disbursed_on: d("2026-01-01"), term_months: 360, first_loan: false, guarantee: None };
+                    disbursed_on: d("2026-01-01"), term_months: 360, first_loan: false, guarantee: None, events: Vec::new() };
                 let end = d("2026-01-01") + chrono::Days::new(days as u64);
                 let prior = PriorAmounts { same_year: Money::from_fen(prior_year), total: Money::from_fen(prior_total) };
                 let c = compute(&Rule::Interest(rule), &l, d("2026-01-01"), end, &lpr(), prior);

@@ -24,6 +24,17 @@ pub fn whole_months(a: NaiveDate, b: NaiveDate) -> u32 {
     months.max(0) as u32
 }
 
+/// Days from `a` to `b` counted 30/360 (30E/360): every month has 30 days, a 31st counts as
+/// the 30th. `f(date) = 360·year + 30·month + min(day, 30)`, days = `f(b) − f(a)`. Over whole
+/// months from a day ≤ 30 this is 30 a month; it weighs the balances of a `months_30_360`
+/// period whose balance changes (`interest::by_balance`).
+pub(super) fn days_30_360(a: NaiveDate, b: NaiveDate) -> i64 {
+    let f = |d: NaiveDate| {
+        360 * i64::from(d.year()) + 30 * i64::from(d.month()) + i64::from(d.day().min(30))
+    };
+    f(b) - f(a)
+}
+
 /// Year fraction of `[start, end)` — the first day counts, the last does not (算头不算尾).
 pub(super) fn year_fraction(
     dc: DayCount,

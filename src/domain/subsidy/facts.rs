@@ -21,6 +21,9 @@ pub struct LoanFacts {
     pub term_months: u32,
     pub first_loan: bool,
     pub guarantee: Option<GuaranteeFacts>,
+    /// What the bank reported since disbursement (repayments, overdue, cured …), in recorded
+    /// order: the interest subsidy follows the balance they leave (`servicing::spells`).
+    pub events: Vec<crate::domain::servicing::LoanEvent>,
 }
 
 #[derive(Clone, Copy, Debug)]

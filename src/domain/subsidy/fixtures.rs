@@ -62,6 +62,7 @@ pub(super) fn interest_rule(base: InterestBase) -> InterestRule {
         principal_cap: None,
         per_enterprise_annual_cap: None,
         per_enterprise_total_cap: None,
+        include_overdue_days: false,
     }
 }
 
@@ -73,5 +74,6 @@ pub(super) fn loan(principal: &str, rate: &str, on: &str, term: u32) -> LoanFact
         term_months: term,
         first_loan: false,
         guarantee: None,
+        events: Vec::new(),
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Interest subsidy: principal (after `principal_cap`) × subsidy rate × year fraction, where the
 //! subsidy rate comes from the rule's `base`, is capped by `max_points`, never exceeds the loan's
-//! own rate and is never negative. Guarantee-fee subsidy: guaranteed amount × `subsidy_percent`
+//! own rate and is never negative. A loan with events follows its balance (积数法): Σ each
+//! day's outstanding (after `principal_cap`, 0 on days that earn nothing) × subsidy rate / 360. Guarantee-fee subsidy: guaranteed amount × `subsidy_percent`
 //! × year fraction, at most the fee charged for the period when `cap_at_fee_paid`.
 //! Caps against what the payee already has approved or paid apply afterwards.
 

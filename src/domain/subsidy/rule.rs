@@ -84,7 +84,8 @@ str_enum! {
         Act360 = "act_360",
         /// actual days / 365
         Act365 = "act_365",
-        /// whole months / 12 (default for guarantee fees)
+        /// whole months / 12 (default for guarantee fees); when the subsidised balance changes
+        /// inside the period, each balance's days count 30/360 over the whole months
         Months30_360 = "months_30_360",
     }
 }
@@ -126,6 +127,10 @@ pub struct InterestRule {
     pub principal_cap: Option<Money>,
     pub per_enterprise_annual_cap: Option<Money>,
     pub per_enterprise_total_cap: Option<Money>,
+    /// Count the days the loan is `overdue` or `npl` (never the days after it is closed).
+    /// Absent from rules stored before it existed, which count neither.
+    #[serde(default)]
+    pub include_overdue_days: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
