@@ -16,6 +16,7 @@ both_backends!(
     the_cache_reports_its_size_as_metrics,
     recommendations_are_scoped,
     candidates_for_the_owning_bank,
+    renewal_products_never_serve_a_demand,
 );
 
 fn product(name: &str, min_rate: &str, eligibility: Value) -> Value {
@@ -100,6 +101,7 @@ async fn recommendations_rank_and_explain(app: TestApp) {
         .collect();
     for c in [
         "product_active",
+        "product_type",
         "amount_range",
         "term_range",
         "guarantee_methods",
@@ -657,4 +659,60 @@ async fn the_cache_reports_its_size_as_metrics(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+/// SPEC §3.5: a `renewal` (无还本续贷) product is ineligible for any demand, with the reason
+/// `product_type`, even when it is the cheapest and everything else fits.
+async fn renewal_products_never_serve_a_demand(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    let credit = create_product(&app, &bank, &product("信用贷", "4.20", json!({}))).await;
+    let mut r = product("无还本续贷", "2.50", json!({}));
+    r["product_type"] = json!("renewal");
+    let renewal = create_product(&app, &bank, &r).await;
+    let (_, ent) = app.enterprise("370202").await;
+    let demand_id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let ids = |b: &Value| -> Vec<i64> {
+        b["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["product_id"].as_i64().unwrap())
+            .collect()
+    };
+    let path = format!("/api/v1/demands/{demand_id}/recommendations");
+    let b = app.get(&path, &ent).await.assert_status(200).clone();
+    assert_eq!(ids(&b), vec![credit]);
+    let b = app
+        .get(&format!("{path}?include_ineligible=true"), &ent)
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(ids(&b), vec![credit, renewal]);
+    let miss = &b["items"][1];
+    assert_eq!(miss["eligible"], false);
+    let failed: Vec<&str> = miss["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] == false)
+        .map(|r| r["criterion"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, vec!["product_type"]);
+    // Nor can the enterprise apply to it, nor does the bank see the demand as a candidate.
+    app.post(
+        "/api/v1/matches",
+        &ent,
+        &json!({"demand_id": demand_id, "product_id": renewal}),
+    )
+    .await
+    .assert_problem(422, "not_eligible");
+    let c = app
+        .get(&format!("/api/v1/products/{renewal}/candidates"), &bank)
+        .await;
+    assert_eq!(c.assert_status(200)["items"], json!([]));
 }

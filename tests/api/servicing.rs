@@ -16,6 +16,7 @@ both_backends!(
     batches_are_all_or_nothing,
     loans_filter_by_status_and_maturity,
     maturing_is_announced_once,
+    interest_follows_the_balance,
 );
 
 fn today() -> NaiveDate {
@@ -601,4 +602,63 @@ async fn maturing_is_announced_once(app: TestApp) {
     .assert_status(201);
     assert_eq!(finmatch::jobs::overdue::scan(&app.pool).unwrap(), 0);
     let _ = soon;
+}
+
+/// docs/subsidies.md B1 on a stored loan: 10,000,000 disbursed 2026-01-01, 1.5 points act_360,
+/// 4,000,000 repaid on 2026-03-01; period 2026-01-01 → 2026-07-01 (181 days):
+/// 10,000,000 × 59 + 6,000,000 × 122 = 1,322,000,000 balance-days × 1.5% / 360 = 55,083.33
+/// (75,416.67 before the repayment was reported). Then overdue 2026-04-20, cured 2026-05-16:
+/// 10,000,000 × 59 + 6,000,000 × 50 + 0 × 26 + 6,000,000 × 46 = 1,166,000,000 → 48,583.33.
+async fn interest_follows_the_balance(app: TestApp) {
+    let d0: NaiveDate = "2026-01-01".parse().unwrap();
+    let (w, loan) = loan_on(&app, d0).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let mut policy = fixed_policy("100000000.00", json!({}));
+    policy["rule"]["day_count"] = json!("act_360");
+    let pid = app
+        .post("/api/v1/policies", &fo, &policy)
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let q = json!({"loan_id": loan, "period_start": "2026-01-01", "period_end": "2026-07-01"});
+    let quote = || async {
+        let r = app
+            .post(&format!("/api/v1/policies/{pid}/quote"), &w.bank, &q)
+            .await;
+        r.assert_status(200).clone()
+    };
+    assert_eq!(quote().await["amount"], "75416.67");
+    let on = |d: &str| d.parse::<NaiveDate>().unwrap();
+    post_event(
+        &app,
+        &w.bank,
+        loan,
+        &ev("repayment", on("2026-03-01"), Some("4000000.00")),
+    )
+    .await
+    .assert_status(201);
+    let b = quote().await;
+    assert_eq!(b["amount"], "55083.33");
+    assert!(b["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["step"] == "balance segment"));
+    post_event(&app, &w.bank, loan, &ev("overdue", on("2026-04-20"), None))
+        .await
+        .assert_status(201);
+    post_event(&app, &w.bank, loan, &ev("cured", on("2026-05-16"), None))
+        .await
+        .assert_status(201);
+    assert_eq!(quote().await["amount"], "48583.33");
+    // A claim computes the same.
+    let c = app
+        .post(
+            "/api/v1/subsidy-claims",
+            &w.ent,
+            &json!({"policy_id": pid, "loan_id": loan, "period_start": "2026-01-01", "period_end": "2026-07-01"}),
+        )
+        .await;
+    assert_eq!(c.assert_status(201)["amount"], "48583.33");
 }

@@ -1,3 +1,8 @@
+ALTER TABLE stats_cells DROP COLUMN written_off_fen;
+ALTER TABLE stats_cells DROP COLUMN repaid;
+ALTER TABLE stats_cells DROP COLUMN npl_fen;
+ALTER TABLE stats_cells DROP COLUMN overdue_fen;
+ALTER TABLE stats_cells DROP COLUMN outstanding_fen;
 DROP TABLE loan_events;
 DROP INDEX loans_maturing_idx;
 DROP INDEX loans_status_idx;

@@ -35,3 +35,13 @@ CREATE TABLE loan_events (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX loan_events_loan_idx ON loan_events (loan_id, id);
+
+-- Servicing figures of the loan cells (by disbursement date, as every loan figure): principal
+-- outstanding, the outstanding of overdue and of NPL loans, loans repaid, amount written off.
+-- No loan has events yet, so every loan's whole amount is outstanding.
+ALTER TABLE stats_cells ADD COLUMN outstanding_fen BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE stats_cells ADD COLUMN overdue_fen BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE stats_cells ADD COLUMN npl_fen BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE stats_cells ADD COLUMN repaid BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE stats_cells ADD COLUMN written_off_fen BIGINT NOT NULL DEFAULT 0;
+UPDATE stats_cells SET outstanding_fen = amount_fen WHERE fact = 'loan';

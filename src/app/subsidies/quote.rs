@@ -92,6 +92,14 @@ pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<
         .ok_or_else(|| AppError::not_found("enterprise"))?;
     let product = db::catalog::product(conn, l.fields.product_id)?
         .ok_or_else(|| AppError::not_found("product"))?;
+    // Interest follows the balance (积数法): the loan's servicing events, if it has any.
+    let events = match l.servicing.last_event_on {
+        Some(_) => db::loans::events(conn, l.id)?
+            .iter()
+            .map(|e| e.event())
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(Case {
         loan: LoanFacts {
             principal: Money::from_fen(l.fields.amount_fen),
@@ -109,7 +117,7 @@ pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<
                 }),
                 _ => None,
             },
-            events: Vec::new(),
+            events,
         },
         enterprise_id: l.fields.enterprise_id,
         region_code: ent.facts.region_code,

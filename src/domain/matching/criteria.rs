@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 use super::reasons::Sink;
-use crate::domain::product::{GuaranteeMethod, ProductStatus};
+use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
 use crate::domain::qualification::holds;
 
 /// Whole years from `from` to `to` (anniversary based).
@@ -40,6 +40,15 @@ pub(super) fn criteria(
             "the product is active".into()
         } else {
             format!("the product is {}, not accepting applications", p.status)
+        }
+    });
+    // 无还本续贷 renews a loan the bank already made (§3.13); it never serves a new demand.
+    let serves_demands = p.product_type != ProductType::Renewal;
+    out.criterion("product_type", serves_demands, || {
+        if serves_demands {
+            format!("a {} product serves new demands", p.product_type)
+        } else {
+            "a renewal (无还本续贷) product renews an existing loan of its bank: request a renewal of that loan instead".into()
         }
     });
     let amount_ok = p.min_amount <= d.amount && d.amount <= p.max_amount;
