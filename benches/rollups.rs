@@ -13,7 +13,7 @@ use diesel::{Connection, PgConnection};
 use finmatch::db::{self, DatabaseUrl, DbConnection};
 use finmatch::domain::lifecycle::MatchState;
 use finmatch::domain::product::ProductType;
-use finmatch::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
+use finmatch::domain::rollup::{self, DemandCell, LoanBalance, LoanFact, MatchFact, Rollup};
 use finmatch::domain::size_class::SizeClass;
 
 const SCHEMA: &str = "finmatch_bench_rollups";
@@ -42,6 +42,7 @@ fn disbursement(i: u64) -> Rollup {
             rate_units: 34_500,
             first_loan: i.is_multiple_of(5),
             disbursed_on: day,
+            balance: LoanBalance::disbursed(500_000_000),
         },
     )
     .unwrap();

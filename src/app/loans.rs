@@ -20,6 +20,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::event::WebhookEvent;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
+use crate::domain::rollup;
 use crate::domain::servicing::{self, LoanEventKind, LoanStatus, ServicingError};
 
 /// Most events in one batch upload.
@@ -218,10 +219,14 @@ fn apply_one(
         applied.written_off.fen(),
     )?;
     let moved = applied.status != s.status;
+    // The report cells of the loan (by disbursement date) follow, in the same transaction.
+    let before = db::rollups::stored_loan_fact(loan);
     loan.servicing.status = applied.status;
     loan.servicing.outstanding_fen = applied.outstanding.fen();
     loan.servicing.written_off_fen += applied.written_off.fen();
     loan.servicing.last_event_on = Some(e.on);
+    let after = db::rollups::stored_loan_fact(loan);
+    rollup::loan_serviced(fx.rollup(), &before, before.balance, after.balance);
     let announce = match applied.status {
         LoanStatus::Overdue => Some(WebhookEvent::LoanOverdue),
         LoanStatus::Npl => Some(WebhookEvent::LoanNpl),

@@ -268,6 +268,11 @@ diesel::table! {
         enterprises -> Binary,
         first_loan_enterprises -> Binary,
         response_times -> Binary,
+        outstanding_fen -> BigInt,
+        overdue_fen -> BigInt,
+        npl_fen -> BigInt,
+        repaid -> BigInt,
+        written_off_fen -> BigInt,
     }
 }
 

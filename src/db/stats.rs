@@ -7,6 +7,7 @@ use super::schema::{loans, organizations, subsidy_claims, targets};
 use super::DbConnection;
 use crate::domain::product::ProductType;
 use crate::domain::scope::Scope;
+use crate::domain::servicing::LoanStatus;
 use crate::domain::size_class::SizeClass;
 use crate::domain::stats::{LoanRec, Metric};
 use crate::domain::subsidy::PolicyStatus;
@@ -66,6 +67,11 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
                 loans::credit,
             ),
             loans::term_months,
+            (
+                loans::status,
+                loans::outstanding_fen,
+                loans::written_off_fen,
+            ),
         ))
         .into_boxed();
     match s.scope.report_region() {
@@ -83,6 +89,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
         (i64, i64, i64, i64, i64, i64, bool, NaiveDate),
         (String, SizeClass, String, ProductType, bool),
         i64,
+        (LoanStatus, i64, i64),
     );
     Ok(lq
         .order(loans::id.asc())
@@ -102,6 +109,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
                 ),
                 (region_code, size_class, kinds, product_type, credit),
                 term_months,
+                (status, outstanding_fen, written_off_fen),
             )| {
                 let (enterprise_name, credit_code) =
                     enterprises.get(&enterprise_id).cloned().unwrap_or_default();
@@ -128,6 +136,9 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
                         rate_units,
                         first_loan,
                         disbursed_on,
+                        status,
+                        outstanding_fen,
+                        written_off_fen,
                     },
                 }
             },

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::money::Money;
 use super::product::ProductType;
+use super::servicing::LoanStatus;
 use super::size_class::SizeClass;
 
 #[derive(Clone, Debug)]
@@ -29,6 +30,9 @@ pub struct LoanRec {
     pub rate_units: i64,
     pub first_loan: bool,
     pub disbursed_on: NaiveDate,
+    pub status: LoanStatus,
+    pub outstanding_fen: i64,
+    pub written_off_fen: i64,
 }
 
 /// A ratio as a decimal string with 4 places ("0.6000"); null when the denominator is 0.
@@ -74,6 +78,48 @@ pub struct LoanFigures {
     pub credit_loan_share: Option<String>,
     /// Amount-weighted average annual rate, percent.
     pub weighted_average_rate: Option<String>,
+    #[serde(flatten)]
+    pub servicing: ServicingFigures,
+}
+
+/// What became of the loans after 放款 (SPEC §3.12), as of now.
+#[derive(Debug, Default, Serialize, ToSchema, PartialEq, Eq, Clone)]
+pub struct ServicingFigures {
+    /// 贷款余额: principal outstanding.
+    #[schema(value_type = Money)]
+    pub outstanding: Money,
+    /// Outstanding principal of `overdue` loans (逾期).
+    #[schema(value_type = Money)]
+    pub overdue_amount: Money,
+    /// Outstanding principal of `npl` loans (不良).
+    #[schema(value_type = Money)]
+    pub npl_amount: Money,
+    /// 不良率: npl_amount / outstanding, 4 places; null when nothing is outstanding.
+    pub npl_ratio: Option<String>,
+    /// Loans repaid in full (结清).
+    pub repaid_count: u64,
+    /// Principal written off (核销).
+    #[schema(value_type = Money)]
+    pub written_off_amount: Money,
+}
+
+impl ServicingFigures {
+    pub fn new(
+        outstanding_fen: i64,
+        overdue_fen: i64,
+        npl_fen: i64,
+        repaid: i64,
+        written_off_fen: i64,
+    ) -> Self {
+        ServicingFigures {
+            outstanding: Money::from_fen(outstanding_fen),
+            overdue_amount: Money::from_fen(overdue_fen),
+            npl_amount: Money::from_fen(npl_fen),
+            npl_ratio: ratio(npl_fen.into(), outstanding_fen.into()),
+            repaid_count: repaid.max(0) as u64,
+            written_off_amount: Money::from_fen(written_off_fen),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, ToSchema, PartialEq, Eq, Clone)]
@@ -183,6 +229,9 @@ pub struct BankFigures {
     pub approved_amount: Money,
     #[schema(value_type = Money)]
     pub disbursed_amount: Money,
+    /// The bank's loans after 放款.
+    #[serde(flatten)]
+    pub servicing: ServicingFigures,
 }
 
 #[cfg(test)]
@@ -223,8 +272,10 @@ pub(crate) mod scan {
         let (mut count, mut amount, mut first_amount, mut credit_amount) = (0u64, 0i64, 0i64, 0i64);
         let mut weighted = 0i128;
         let (mut ents, mut firsts) = (BTreeSet::new(), BTreeSet::new());
+        let mut serviced = [0i64; 5];
         for l in loans {
             count += 1;
+            add_servicing(&mut serviced, l);
             amount += l.amount_fen;
             ents.insert(l.enterprise_id);
             if l.first_loan {
@@ -244,7 +295,29 @@ pub(crate) mod scan {
             first_loan_amount: Money::from_fen(first_amount),
             credit_loan_share: ratio(Decimal::from(credit_amount), Decimal::from(amount)),
             weighted_average_rate: weighted_rate(weighted, amount),
+            servicing: servicing_of(serviced),
         }
+    }
+
+    /// outstanding, overdue, npl, repaid, written off.
+    fn add_servicing(acc: &mut [i64; 5], l: &LoanRec) {
+        acc[0] += l.outstanding_fen;
+        acc[1] += if l.status == LoanStatus::Overdue {
+            l.outstanding_fen
+        } else {
+            0
+        };
+        acc[2] += if l.status == LoanStatus::Npl {
+            l.outstanding_fen
+        } else {
+            0
+        };
+        acc[3] += i64::from(l.status == LoanStatus::Repaid);
+        acc[4] += l.written_off_fen;
+    }
+
+    fn servicing_of(a: [i64; 5]) -> ServicingFigures {
+        ServicingFigures::new(a[0], a[1], a[2], a[3], a[4])
     }
 
     /// The group keys of a record (several for `qualification`, "none" when it has none).
@@ -353,9 +426,11 @@ pub(crate) mod scan {
                     overdue: 0,
                     approved_amount: Money::ZERO,
                     disbursed_amount: Money::ZERO,
+                    servicing: ServicingFigures::default(),
                 })
                 .bank_id
         };
+        let mut serviced: BTreeMap<i64, [i64; 5]> = BTreeMap::new();
         for m in matches {
             entry(&mut out, m.bank_id, &m.bank_name);
             let b = out.get_mut(&m.bank_id).expect("just inserted");
@@ -381,6 +456,12 @@ pub(crate) mod scan {
             entry(&mut out, l.bank_id, &l.bank_name);
             let b = out.get_mut(&l.bank_id).expect("just inserted");
             b.disbursed_amount = Money::from_fen(b.disbursed_amount.fen() + l.amount_fen);
+            add_servicing(serviced.entry(l.bank_id).or_default(), l);
+        }
+        for (bank, a) in serviced {
+            if let Some(b) = out.get_mut(&bank) {
+                b.servicing = servicing_of(a);
+            }
         }
         for (bank, mut secs) in hours {
             secs.sort_unstable();
@@ -431,6 +512,9 @@ mod tests {
             rate_units: rate,
             first_loan: first,
             disbursed_on: on.parse().unwrap(),
+            status: LoanStatus::Current,
+            outstanding_fen: fen,
+            written_off_fen: 0,
         }
     }
 

@@ -17,6 +17,7 @@ both_backends!(
     loans_filter_by_status_and_maturity,
     maturing_is_announced_once,
     interest_follows_the_balance,
+    reports_follow_servicing,
 );
 
 fn today() -> NaiveDate {
@@ -661,4 +662,63 @@ async fn interest_follows_the_balance(app: TestApp) {
         )
         .await;
     assert_eq!(c.assert_status(201)["amount"], "48583.33");
+}
+
+/// Overview, breakdowns and `/stats/banks` carry outstanding, overdue, NPL, repaid and
+/// written-off figures, kept by the events' own transactions equal to a rebuild.
+async fn reports_follow_servicing(app: TestApp) {
+    let d0 = today().checked_sub_days(Days::new(90)).unwrap();
+    let day = |n: u64| d0.checked_add_days(Days::new(n)).unwrap();
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    // Four loans of 10,000,000: one partly repaid, one overdue, one NPL after a recovery,
+    // one repaid in full; and a fifth written off.
+    let mut loans = Vec::new();
+    for _ in 0..5 {
+        loans.push(loan_on(&app, d0).await);
+    }
+    let script: [&[(&str, u64, Option<&str>)]; 5] = [
+        &[("repayment", 10, Some("2500000.00"))],
+        &[("overdue", 20, None)],
+        &[("npl", 20, None), ("recovery", 30, Some("1000000.00"))],
+        &[("repayment", 40, Some("10000000.00"))],
+        &[("npl", 20, None), ("written_off", 50, None)],
+    ];
+    for ((w, id), events) in loans.iter().zip(script) {
+        for (kind, n, p) in events {
+            post_event(&app, &w.bank, *id, &ev(kind, day(*n), *p))
+                .await
+                .assert_status(201);
+        }
+    }
+    let o = app.get("/api/v1/stats/overview", &fo).await;
+    let l = &o.assert_status(200)["loans"];
+    assert_eq!(l["count"], 5);
+    assert_eq!(l["amount"], "50000000.00");
+    // 7,500,000 + 10,000,000 + 9,000,000 + 0 + 0
+    assert_eq!(l["outstanding"], "26500000.00");
+    assert_eq!(l["overdue_amount"], "10000000.00");
+    assert_eq!(l["npl_amount"], "9000000.00");
+    // 9,000,000 / 26,500,000 = 0.33962… → 0.3396
+    assert_eq!(l["npl_ratio"], "0.3396");
+    assert_eq!(l["repaid_count"], 1);
+    assert_eq!(l["written_off_amount"], "10000000.00");
+    // Per bank: each loan has its own bank here.
+    let banks = app.get("/api/v1/stats/banks", &fo).await;
+    let npl_bank = banks.assert_status(200)["items"]
+        .as_array()
+        .map(|v| v.to_vec())
+        .unwrap_or_else(|| banks.body.as_array().unwrap().to_vec())
+        .into_iter()
+        .find(|b| b["bank_id"].as_i64() == Some(loans[2].0.bank_id))
+        .unwrap();
+    assert_eq!(npl_bank["outstanding"], "9000000.00");
+    assert_eq!(npl_bank["npl_amount"], "9000000.00");
+    assert_eq!(npl_bank["npl_ratio"], "1.0000");
+    let b = app
+        .get("/api/v1/stats/breakdown?by=product_type", &fo)
+        .await;
+    let groups = b.assert_status(200)["groups"].as_array().unwrap().clone();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["loans"]["outstanding"], "26500000.00");
+    assert_rollups_equal_a_rebuild(&app, &[&fo]).await;
 }

@@ -17,7 +17,7 @@ use crate::domain::WireEnum;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-const LOAN_HEADERS: [&str; 18] = [
+const LOAN_HEADERS: [&str; 21] = [
     "贷款编号",
     "放款日期",
     "银行",
@@ -36,6 +36,9 @@ const LOAN_HEADERS: [&str; 18] = [
     "信用贷款",
     "资质",
     "资质代码",
+    "贷款状态",
+    "贷款余额(元)",
+    "核销金额(元)",
 ];
 
 /// One exported value: ids and counts are numbers; money, rates and names are text (exact
@@ -52,7 +55,7 @@ fn zh<T: WireEnum>(code: &str) -> String {
         .unwrap_or_else(|| code.to_owned())
 }
 
-fn loan_cells(e: &ExportedLoan) -> [Cell; 18] {
+fn loan_cells(e: &ExportedLoan) -> [Cell; LOAN_HEADERS.len()] {
     let l = &e.rec;
     let yes_no = |b: bool| Cell::Text(if b { "是" } else { "否" }.to_owned());
     [
@@ -80,6 +83,9 @@ fn loan_cells(e: &ExportedLoan) -> [Cell; 18] {
                 .join("，"),
         ),
         Cell::Text(l.qualifications.join(",")),
+        Cell::Text(l.status.label_zh().to_owned()),
+        Cell::Text(Money::from_fen(l.outstanding_fen).to_string()),
+        Cell::Text(Money::from_fen(l.written_off_fen).to_string()),
     ]
 }
 
@@ -207,6 +213,12 @@ pub fn breakdown_xlsx(
         "对接数",
         "授信金额(元)",
         "逾期对接数",
+        "贷款余额(元)",
+        "逾期贷款余额(元)",
+        "不良贷款余额(元)",
+        "不良率",
+        "结清笔数",
+        "核销金额(元)",
     ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h).map_err(xlsx_error)?;
@@ -244,6 +256,12 @@ pub fn breakdown_xlsx(
             count(m.total),
             Cell::Text(m.approved_amount.to_string()),
             count(m.overdue),
+            Cell::Text(f.servicing.outstanding.to_string()),
+            Cell::Text(f.servicing.overdue_amount.to_string()),
+            Cell::Text(f.servicing.npl_amount.to_string()),
+            Cell::Text(f.servicing.npl_ratio.clone().unwrap_or_default()),
+            count(f.servicing.repaid_count),
+            Cell::Text(f.servicing.written_off_amount.to_string()),
         ];
         for (c, v) in cells.iter().enumerate() {
             write_cell(ws, r, c as u16, v).map_err(xlsx_error)?;

@@ -73,6 +73,11 @@ macro_rules! upsert {
                 stats_cells::first_loan_enterprises
                     .eq(excluded(stats_cells::first_loan_enterprises)),
                 stats_cells::response_times.eq(excluded(stats_cells::response_times)),
+                stats_cells::outstanding_fen.eq(excluded(stats_cells::outstanding_fen)),
+                stats_cells::overdue_fen.eq(excluded(stats_cells::overdue_fen)),
+                stats_cells::npl_fen.eq(excluded(stats_cells::npl_fen)),
+                stats_cells::repaid.eq(excluded(stats_cells::repaid)),
+                stats_cells::written_off_fen.eq(excluded(stats_cells::written_off_fen)),
             ))
             .execute($c)
     };

@@ -12,7 +12,8 @@ use crate::db::schema::{demands, loans, matches, stats_cells, stats_state};
 use crate::db::DbConnection;
 use crate::domain::lifecycle::MatchState;
 use crate::domain::product::ProductType;
-use crate::domain::rollup::{self, DemandCell, LoanFact, MatchFact, Rollup};
+use crate::domain::rollup::{self, DemandCell, LoanBalance, LoanFact, MatchFact, Rollup};
+use crate::domain::servicing::LoanStatus;
 use crate::domain::size_class::SizeClass;
 
 const CHUNK: i64 = 50_000;
@@ -147,6 +148,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             (i64, i64, i64),
             (String, SizeClass, String, ProductType, bool),
             (i64, i64, bool, NaiveDate),
+            (LoanStatus, i64, i64),
         );
         let rows: Vec<L> = loans::table
             .filter(loans::id.gt(after))
@@ -169,6 +171,11 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
                     loans::first_loan,
                     loans::disbursed_on,
                 ),
+                (
+                    loans::status,
+                    loans::outstanding_fen,
+                    loans::written_off_fen,
+                ),
             ))
             .load(conn)?;
         let Some(last) = rows.last() else { break };
@@ -178,6 +185,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             (demand_id, enterprise_id, bank_id),
             (region_code, size_class, qualification_kinds, product_type, credit),
             (amount_fen, rate_units, first_loan, disbursed_on),
+            (status, outstanding_fen, written_off_fen),
         ) in rows
         {
             rollup::loan_disbursed(
@@ -194,6 +202,11 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
                     rate_units,
                     first_loan,
                     disbursed_on,
+                    balance: LoanBalance {
+                        status,
+                        outstanding_fen,
+                        written_off_fen,
+                    },
                 },
             )
             .map_err(to_err)?;

@@ -39,6 +39,11 @@ pub(super) struct Figures {
     enterprises: Vec<u8>,
     first_loan_enterprises: Vec<u8>,
     response_times: Vec<u8>,
+    outstanding_fen: i64,
+    overdue_fen: i64,
+    npl_fen: i64,
+    repaid: i64,
+    written_off_fen: i64,
 }
 
 fn bytes(set: &RoaringBitmap) -> Vec<u8> {
@@ -118,6 +123,11 @@ fn figures(m: &Measures) -> Figures {
         enterprises: bytes(&m.enterprises),
         first_loan_enterprises: bytes(&m.first_loan_enterprises),
         response_times: histogram_bytes(&m.response_times),
+        outstanding_fen: m.outstanding_fen,
+        overdue_fen: m.overdue_fen,
+        npl_fen: m.npl_fen,
+        repaid: m.repaid,
+        written_off_fen: m.written_off_fen,
     }
 }
 
@@ -152,6 +162,11 @@ pub(super) fn parse(r: CellRow, fact: Fact) -> QueryResult<(CellKey, Measures)> 
         enterprises: set(&f.enterprises)?,
         first_loan_enterprises: set(&f.first_loan_enterprises)?,
         response_times: histogram(&f.response_times)?,
+        outstanding_fen: f.outstanding_fen,
+        overdue_fen: f.overdue_fen,
+        npl_fen: f.npl_fen,
+        repaid: f.repaid,
+        written_off_fen: f.written_off_fen,
     };
     let key = CellKey {
         fact,

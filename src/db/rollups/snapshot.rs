@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::{enterprises, organizations, products, qualifications};
 use crate::db::{DbConnection, JsonText};
 use crate::domain::product::{GuaranteeMethod, ProductType};
-use crate::domain::rollup::{DemandCell, LoanFact, MatchFact};
+use crate::domain::rollup::{DemandCell, LoanBalance, LoanFact, MatchFact};
 use crate::domain::size_class::SizeClass;
 
 /// Takes the lock every writer of an enterprise's demands, matches and loans takes before its
@@ -105,7 +105,31 @@ pub fn loan_fact(
         rate_units,
         first_loan,
         disbursed_on,
+        balance: LoanBalance::disbursed(amount_fen),
     })
+}
+
+/// A stored loan as reported: the snapshot it was disbursed with and its servicing state now.
+pub fn stored_loan_fact(l: &crate::db::matches::LoanRow) -> LoanFact {
+    let f = &l.fields;
+    LoanFact {
+        enterprise_id: f.enterprise_id,
+        bank_id: f.bank_id,
+        region_code: f.region_code.clone(),
+        size_class: f.size_class,
+        qualification_kinds: f.qualification_kinds.clone(),
+        product_type: f.product_type,
+        credit: f.credit,
+        amount_fen: f.amount_fen,
+        rate_units: f.rate_units,
+        first_loan: f.first_loan,
+        disbursed_on: f.disbursed_on,
+        balance: LoanBalance {
+            status: l.servicing.status,
+            outstanding_fen: l.servicing.outstanding_fen,
+            written_off_fen: l.servicing.written_off_fen,
+        },
+    }
 }
 
 pub fn demand_cell(region_code: &str, created_at: NaiveDateTime) -> DemandCell {

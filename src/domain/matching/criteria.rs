@@ -260,6 +260,10 @@ mod tests {
                 Box::new(|_, dm, _| dm.max_rate = Some(Rate::parse("3.44").unwrap())),
             ),
             (
+                "product_type",
+                Box::new(|p, _, _| p.product_type = ProductType::Renewal),
+            ),
+            (
                 "qualifications",
                 Box::new(|p, _, _| {
                     p.eligibility.qualifications_any = vec![QualificationRequirement {
@@ -329,7 +333,7 @@ mod tests {
         dm.max_rate = Some(p.min_rate);
         let ev = eval(&p, &dm, &enterprise());
         assert!(ev.eligible, "{:?}", failed(&ev));
-        assert_eq!(ev.reasons.iter().filter(|r| r.points.is_none()).count(), 12);
+        assert_eq!(ev.reasons.iter().filter(|r| r.points.is_none()).count(), 13);
         // The 10th anniversary is 2026-05-18, before today: 10 full years.
         assert_eq!(whole_years(d("2016-11-23"), d(TODAY)), 9);
         assert_eq!(whole_years(d("2016-11-22"), d(TODAY)), 10);

@@ -93,6 +93,13 @@ pub struct Measures {
     /// How many matches the bank first answered after how many seconds (a histogram: exact
     /// medians of any union, and small — answers cluster).
     pub response_times: BTreeMap<u32, u64>,
+    /// Loans after 放款 (SPEC §3.12): principal outstanding, the outstanding of overdue and of
+    /// NPL loans, loans repaid, principal written off.
+    pub outstanding_fen: i64,
+    pub overdue_fen: i64,
+    pub npl_fen: i64,
+    pub repaid: i64,
+    pub written_off_fen: i64,
 }
 
 impl Measures {
@@ -106,6 +113,11 @@ impl Measures {
         self.matched_fen += o.matched_fen;
         self.with_loan += o.with_loan;
         self.loan_fen += o.loan_fen;
+        self.outstanding_fen += o.outstanding_fen;
+        self.overdue_fen += o.overdue_fen;
+        self.npl_fen += o.npl_fen;
+        self.repaid += o.repaid;
+        self.written_off_fen += o.written_off_fen;
         self.enterprises |= &o.enterprises;
         self.first_loan_enterprises |= &o.first_loan_enterprises;
         for (secs, n) in &o.response_times {
@@ -130,6 +142,11 @@ impl Measures {
         self.matched_fen -= o.matched_fen;
         self.with_loan -= o.with_loan;
         self.loan_fen -= o.loan_fen;
+        self.outstanding_fen -= o.outstanding_fen;
+        self.overdue_fen -= o.overdue_fen;
+        self.npl_fen -= o.npl_fen;
+        self.repaid -= o.repaid;
+        self.written_off_fen -= o.written_off_fen;
         if o.enterprises.contains(enterprise_id) {
             self.enterprises.remove(enterprise_id);
         }
@@ -164,6 +181,11 @@ impl Measures {
             matched_fen: -self.matched_fen,
             with_loan: -self.with_loan,
             loan_fen: -self.loan_fen,
+            outstanding_fen: -self.outstanding_fen,
+            overdue_fen: -self.overdue_fen,
+            npl_fen: -self.npl_fen,
+            repaid: -self.repaid,
+            written_off_fen: -self.written_off_fen,
             ..Measures::default()
         }
     }

@@ -3,6 +3,7 @@
 
 use crate::domain::lifecycle::MatchState;
 use crate::domain::product::ProductType;
+use crate::domain::servicing::LoanStatus;
 use crate::domain::size_class::SizeClass;
 use chrono::NaiveDate;
 use roaring::RoaringBitmap;
@@ -25,6 +26,60 @@ pub struct LoanFact {
     pub rate_units: i64,
     pub first_loan: bool,
     pub disbursed_on: NaiveDate,
+    /// Its servicing state now (at disbursement: `LoanBalance::disbursed`).
+    pub balance: LoanBalance,
+}
+
+/// What a loan's servicing state (SPEC §3.12) adds to its cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoanBalance {
+    pub status: LoanStatus,
+    pub outstanding_fen: i64,
+    pub written_off_fen: i64,
+}
+
+impl LoanBalance {
+    /// A loan just disbursed: current, all of it outstanding.
+    pub fn disbursed(amount_fen: i64) -> Self {
+        LoanBalance {
+            status: LoanStatus::Current,
+            outstanding_fen: amount_fen,
+            written_off_fen: 0,
+        }
+    }
+
+    fn measures(self) -> Measures {
+        let of = |s: LoanStatus| {
+            if self.status == s {
+                self.outstanding_fen
+            } else {
+                0
+            }
+        };
+        Measures {
+            outstanding_fen: self.outstanding_fen,
+            overdue_fen: of(LoanStatus::Overdue),
+            npl_fen: of(LoanStatus::Npl),
+            repaid: i64::from(self.status == LoanStatus::Repaid),
+            written_off_fen: self.written_off_fen,
+            ..Measures::default()
+        }
+    }
+}
+
+/// The groups a loan is counted in: all, its bank, product type, size class and each
+/// qualification kind (or `none`).
+fn loan_groups(l: &LoanFact) -> Vec<(&'static str, String)> {
+    let mut groups = vec![
+        (dim::ALL, String::new()),
+        (dim::BANK, l.bank_id.to_string()),
+        (dim::PRODUCT_TYPE, l.product_type.as_str().to_owned()),
+        (dim::SIZE_CLASS, l.size_class.as_str().to_owned()),
+    ];
+    groups.extend(
+        qualification_groups(&l.qualification_kinds).map(|k| (dim::QUALIFICATION, k.to_owned())),
+    );
+    groups
 }
 
 /// The qualification groups of a snapshot's kinds: each kind, or `none` without any.
@@ -46,20 +101,22 @@ pub fn loan_disbursed(r: &mut Rollup, l: &LoanFact) -> Result<(), IdTooLarge> {
         } else {
             RoaringBitmap::new()
         },
-        ..Measures::default()
+        ..l.balance.measures()
     };
-    let bank = l.bank_id.to_string();
-    let mut groups = vec![
-        (dim::ALL, ""),
-        (dim::BANK, bank.as_str()),
-        (dim::PRODUCT_TYPE, l.product_type.as_str()),
-        (dim::SIZE_CLASS, l.size_class.as_str()),
-    ];
-    groups.extend(qualification_groups(&l.qualification_kinds).map(|k| (dim::QUALIFICATION, k)));
-    for (d, k) in groups {
-        r.add(Fact::Loan, d, k, l.disbursed_on, &l.region_code, &m);
+    for (d, k) in loan_groups(l) {
+        r.add(Fact::Loan, d, &k, l.disbursed_on, &l.region_code, &m);
     }
     Ok(())
+}
+
+/// A servicing event moved the loan `l` from `before` to `after`: its cells (by disbursement
+/// date) follow.
+pub fn loan_serviced(r: &mut Rollup, l: &LoanFact, before: LoanBalance, after: LoanBalance) {
+    let mut delta = after.measures();
+    delta.add(&before.measures().negated());
+    for (d, k) in loan_groups(l) {
+        r.add(Fact::Loan, d, &k, l.disbursed_on, &l.region_code, &delta);
+    }
 }
 
 /// Where a demand's figures live: the day it was posted, the region it was posted from.

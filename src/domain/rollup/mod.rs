@@ -17,7 +17,10 @@ mod plan;
 mod read;
 
 pub use cells::{month_start, CellKey, Fact, Grain, IdTooLarge, Measures, Rollup};
-pub use events::{loan_disbursed, match_made, match_moved, DemandCell, LoanFact, MatchFact};
+pub use events::{
+    loan_disbursed, loan_serviced, match_made, match_moved, DemandCell, LoanBalance, LoanFact,
+    MatchFact,
+};
 pub use plan::{plan, Plan};
 pub use read::{bank_figures, breakdown, loan_figures, match_counts, match_figures, merged};
 

@@ -10,7 +10,7 @@ use super::cells::{CellKey, Measures};
 use super::dim;
 use crate::domain::money::Money;
 use crate::domain::stats::{
-    ratio, weighted_rate, BankFigures, By, Group, LoanFigures, MatchFigures,
+    ratio, weighted_rate, BankFigures, By, Group, LoanFigures, MatchFigures, ServicingFigures,
 };
 
 /// The `rank`-th smallest value (0-based) of a histogram.
@@ -43,7 +43,18 @@ pub fn loan_figures(m: &Measures) -> LoanFigures {
         first_loan_amount: Money::from_fen(m.first_loan_fen),
         credit_loan_share: ratio(m.credit_fen.into(), m.amount_fen.into()),
         weighted_average_rate: weighted_rate(m.rate_amount, m.amount_fen),
+        servicing: servicing_figures(m),
     }
+}
+
+fn servicing_figures(m: &Measures) -> ServicingFigures {
+    ServicingFigures::new(
+        m.outstanding_fen,
+        m.overdue_fen,
+        m.npl_fen,
+        m.repaid,
+        m.written_off_fen,
+    )
 }
 
 /// The group a cell belongs to under `by`; `group` is the cell's own group (bank id, product
@@ -126,7 +137,7 @@ pub fn bank_figures(
     let mut out: BTreeMap<i64, BankFigures> = BTreeMap::new();
     let mut times: BTreeMap<i64, Measures> = BTreeMap::new();
     let mut approved: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut disbursed: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut disbursed: BTreeMap<i64, Measures> = BTreeMap::new();
     fn entry<'a>(
         out: &'a mut BTreeMap<i64, BankFigures>,
         id: i64,
@@ -142,6 +153,7 @@ pub fn bank_figures(
             overdue: 0,
             approved_amount: Money::ZERO,
             disbursed_amount: Money::ZERO,
+            servicing: ServicingFigures::default(),
         })
     }
     for (k, m) in match_cells {
@@ -176,11 +188,14 @@ pub fn bank_figures(
     for (k, m) in loan_cells.iter().filter(|(k, _)| k.dim == dim::BANK) {
         let bank: i64 = k.group_key.parse().unwrap_or_default();
         entry(&mut out, bank, &bank_name);
-        *disbursed.entry(bank).or_default() += m.amount_fen;
+        disbursed.entry(bank).or_default().add(m);
     }
     for (bank, b) in out.iter_mut() {
         b.approved_amount = Money::from_fen(approved.get(bank).copied().unwrap_or(0));
-        b.disbursed_amount = Money::from_fen(disbursed.get(bank).copied().unwrap_or(0));
+        if let Some(loans) = disbursed.get(bank) {
+            b.disbursed_amount = Money::from_fen(loans.amount_fen);
+            b.servicing = servicing_figures(loans);
+        }
         let Some(t) = times.get(bank).map(|m| &m.response_times) else {
             continue;
         };
@@ -245,8 +260,10 @@ mod tests {
     use super::*;
     use crate::domain::product::ProductType;
     use crate::domain::rollup::{
-        loan_disbursed, match_made, plan, Fact, Grain, LoanFact, MatchFact, Plan, Rollup,
+        loan_disbursed, loan_serviced, match_made, plan, Fact, Grain, LoanBalance, LoanFact,
+        MatchFact, Plan, Rollup,
     };
+    use crate::domain::servicing::{apply, LoanEventKind, LoanStatus};
     use crate::domain::size_class::SizeClass;
     use crate::domain::stats::scan::{self as stats, MatchRec};
     use crate::domain::stats::LoanRec;
@@ -269,7 +286,47 @@ mod tests {
             rate_units: l.rate_units,
             first_loan: l.first_loan,
             disbursed_on: l.disbursed_on,
+            balance: LoanBalance::disbursed(l.amount_fen),
         }
+    }
+
+    /// Each loan disbursed, then each of its servicing steps as a write of its own; the loans
+    /// in their final state.
+    fn roll_loans(r: &mut Rollup, history: Vec<(LoanRec, Vec<LoanBalance>)>) -> Vec<LoanRec> {
+        for (l, steps) in &history {
+            let fact = loan_fact(l);
+            loan_disbursed(r, &fact).unwrap();
+            for w in steps.windows(2) {
+                loan_serviced(r, &fact, w[0], w[1]);
+            }
+        }
+        history.into_iter().map(|(l, _)| l).collect()
+    }
+
+    /// A loan after random servicing events (`domain::servicing` decides what each does):
+    /// the record in its final state and every balance it went through.
+    fn serviced(mut l: LoanRec, events: &[(usize, u8)]) -> (LoanRec, Vec<LoanBalance>) {
+        let mut b = LoanBalance::disbursed(l.amount_fen);
+        let mut steps = vec![b];
+        for (kind, pct) in events {
+            let kind = LoanEventKind::ALL[kind % LoanEventKind::ALL.len()];
+            let p = Money::from_fen(b.outstanding_fen * i64::from(*pct) / 100);
+            let Ok(a) = apply(b.status, Money::from_fen(b.outstanding_fen), kind, Some(p))
+                .or_else(|_| apply(b.status, Money::from_fen(b.outstanding_fen), kind, None))
+            else {
+                continue;
+            };
+            b = LoanBalance {
+                status: a.status,
+                outstanding_fen: a.outstanding.fen(),
+                written_off_fen: b.written_off_fen + a.written_off.fen(),
+            };
+            steps.push(b);
+        }
+        l.status = b.status;
+        l.outstanding_fen = b.outstanding_fen;
+        l.written_off_fen = b.written_off_fen;
+        (l, steps)
     }
 
     /// What a store would answer: the planned cells of a region prefix.
@@ -286,7 +343,7 @@ mod tests {
             .collect()
     }
 
-    fn arb_loan() -> impl Strategy<Value = LoanRec> {
+    fn arb_loan() -> impl Strategy<Value = (LoanRec, Vec<LoanBalance>)> {
         (
             1i64..40,
             1i64..4,
@@ -296,32 +353,40 @@ mod tests {
             any::<bool>(),
             0u64..500,
             0usize..4,
+            proptest::collection::vec((0usize..8, 0u8..=100), 0..6),
         )
-            .prop_map(|(ent, bank, region, fen, rate, first, day, quals)| {
-                let regions = ["370202", "370203", "320505"];
-                let qs: &[&[&str]] = &[
-                    &[],
-                    &["specialized_sme"],
-                    &["high_tech", "specialized_sme"],
-                    &["high_tech"],
-                ];
-                LoanRec {
-                    id: 0,
-                    demand_id: 0,
-                    bank_id: bank,
-                    bank_name: format!("bank {bank}"),
-                    enterprise_id: ent,
-                    region_code: regions[region].into(),
-                    size_class: [SizeClass::Small, SizeClass::Micro][(ent % 2) as usize],
-                    qualifications: qs[quals].iter().map(|s| s.to_string()).collect(),
-                    product_type: [ProductType::Credit, ProductType::Green][(bank % 2) as usize],
-                    credit: bank % 2 == 0,
-                    amount_fen: fen,
-                    rate_units: rate,
-                    first_loan: first,
-                    disbursed_on: d("2025-06-01") + chrono::Days::new(day),
-                }
-            })
+            .prop_map(
+                |(ent, bank, region, fen, rate, first, day, quals, events)| {
+                    let regions = ["370202", "370203", "320505"];
+                    let qs: &[&[&str]] = &[
+                        &[],
+                        &["specialized_sme"],
+                        &["high_tech", "specialized_sme"],
+                        &["high_tech"],
+                    ];
+                    let l = LoanRec {
+                        id: 0,
+                        demand_id: 0,
+                        bank_id: bank,
+                        bank_name: format!("bank {bank}"),
+                        enterprise_id: ent,
+                        region_code: regions[region].into(),
+                        size_class: [SizeClass::Small, SizeClass::Micro][(ent % 2) as usize],
+                        qualifications: qs[quals].iter().map(|s| s.to_string()).collect(),
+                        product_type: [ProductType::Credit, ProductType::Green]
+                            [(bank % 2) as usize],
+                        credit: bank % 2 == 0,
+                        amount_fen: fen,
+                        rate_units: rate,
+                        first_loan: first,
+                        disbursed_on: d("2025-06-01") + chrono::Days::new(day),
+                        status: LoanStatus::Current,
+                        outstanding_fen: fen,
+                        written_off_fen: 0,
+                    };
+                    serviced(l, &events)
+                },
+            )
     }
 
     proptest! {
@@ -329,7 +394,7 @@ mod tests {
         /// region and grouping.
         #[test]
         fn rollups_equal_a_scan(
-            loans in proptest::collection::vec(arb_loan(), 0..60),
+            history in proptest::collection::vec(arb_loan(), 0..60),
             ms in proptest::collection::vec(arb_match(), 0..40),
             today_offset in 0u64..430,
             a in 0u64..520,
@@ -338,9 +403,7 @@ mod tests {
             prefix in prop::sample::select(vec!["", "37", "3702", "370203", "32"]),
         ) {
             let mut r = Rollup::default();
-            for l in &loans {
-                loan_disbursed(&mut r, &loan_fact(l)).unwrap();
-            }
+            let loans = roll_loans(&mut r, history);
             for (_, m) in &ms {
                 match_made(&mut r, &match_fact(m));
             }
@@ -458,7 +521,7 @@ mod tests {
         #[test]
         fn bank_figures_equal_a_scan(
             ms in proptest::collection::vec(arb_match(), 0..50),
-            loans in proptest::collection::vec(arb_loan(), 0..30),
+            history in proptest::collection::vec(arb_loan(), 0..30),
             a in 0u64..420,
             len in 0u64..400,
             prefix in prop::sample::select(vec!["", "37", "370203", "32"]),
@@ -468,9 +531,7 @@ mod tests {
             for (_, m) in &ms {
                 match_made(&mut r, &match_fact(m));
             }
-            for l in &loans {
-                loan_disbursed(&mut r, &loan_fact(l)).unwrap();
-            }
+            let loans = roll_loans(&mut r, history);
             let cells: BTreeMap<CellKey, Measures> = r.into_cells().collect();
             let from = Some(d("2025-05-20") + chrono::Days::new(a));
             let to = Some(d("2025-05-20") + chrono::Days::new(a + len));
