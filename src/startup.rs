@@ -27,8 +27,8 @@ use crate::db::watch::ChangeWatch;
 use crate::db::{self, Pool};
 use crate::domain::org::OrgKind;
 use crate::http::{
-    calendar, demands, enterprises, loans, matches, matching, products, reports, subsidies,
-    webhooks,
+    calendar, demands, enterprises, loans, matches, matching, products, renewals, reports,
+    subsidies, webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
 use std::sync::Arc;
@@ -78,6 +78,13 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(matches::get_loan)
         .service(loans::record_event)
         .service(loans::record_batch)
+        .service(renewals::request_renewal)
+        .service(renewals::list_renewals)
+        .service(renewals::get_renewal)
+        .service(renewals::approve_renewal)
+        .service(renewals::reject_renewal)
+        .service(renewals::withdraw_renewal)
+        .service(renewals::disburse_renewal)
         .service(calendar::put_calendar)
         .service(calendar::get_calendar)
         .service(webhooks::create_webhook)

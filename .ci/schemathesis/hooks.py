@@ -60,6 +60,13 @@ PATH_POOLS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/enterprises/{id}/qualifications"): {"id": "enterprises"},
     ("POST", "/enterprises/{id}/qualifications"): {"id": "enterprises_editable"},
     ("GET", "/loans/{id}"): {"id": "loans"},
+    ("POST", "/loans/{id}/events"): {"id": "loans"},
+    ("POST", "/loans/{id}/renewals"): {"id": "loans_renewable"},
+    ("GET", "/renewals/{id}"): {"id": "renewals"},
+    ("POST", "/renewals/{id}/approve"): {"id": "renewals_requested"},
+    ("POST", "/renewals/{id}/reject"): {"id": "renewals_requested"},
+    ("POST", "/renewals/{id}/withdraw"): {"id": "renewals_live"},
+    ("POST", "/renewals/{id}/disburse"): {"id": "renewals_approved"},
     ("GET", "/matches/{id}"): {"id": "matches"},
     ("POST", "/matches/{id}/accept"): {"id": "matches_applied"},
     ("POST", "/matches/{id}/approve"): {"id": "matches_accepted"},
@@ -99,6 +106,7 @@ NO_SUCH_ID = 9_000_000_000_000
 UNION_POOLS = {
     "matches_rejectable": ("matches_applied", "matches_accepted"),
     "matches_withdrawable": ("matches_applied", "matches_accepted", "matches_approved"),
+    "renewals_live": ("renewals_requested", "renewals_approved"),
 }
 FX.setdefault("years", [TODAY.year - 1, TODAY.year, TODAY.year + 1])
 MATCH_STATES = ("applied", "accepted", "approved", "disbursed")
@@ -311,7 +319,32 @@ def repair_body(key: tuple[str, str], body: dict, rnd: random.Random, case: Any)
             g = body["guarantee"]
             g["guarantor_id"] = _pick(_pool("guarantors"), rnd) or g.get("guarantor_id")
             g["fee_rate"] = rnd.choice(["0.80", "1.00", "1.50"])
-    elif key in (("POST", "/matches/{id}/reject"),):
+    elif key == ("POST", "/loans/{id}/events"):
+        _loan_event(body, rnd)
+    elif key == ("POST", "/loan-events/batch"):
+        events = body.get("events")
+        if isinstance(events, list):
+            loans = _pool("loans")
+            body["events"] = [dict(e) if isinstance(e, dict) else {} for e in events[:3]] or [{}]
+            for e in body["events"]:
+                _loan_event(e, rnd)
+                e["loan_id"] = _pick(loans, rnd) or e.get("loan_id")
+    elif key == ("POST", "/loans/{id}/renewals"):
+        body["amount"] = rnd.choice(["100.00", "1000.00"])
+        if not (isinstance(body.get("term_months"), int) and 1 <= body["term_months"] <= 360):
+            body["term_months"] = 12
+    elif key == ("POST", "/renewals/{id}/approve"):
+        body["approved_amount"] = "100.00"
+        body["annual_rate"] = rnd.choice(RATES)
+        if not (isinstance(body.get("term_months"), int) and 1 <= body["term_months"] <= 360):
+            body["term_months"] = 12
+    elif key == ("POST", "/renewals/{id}/disburse"):
+        body["amount"] = "100.00"
+        body["annual_rate"] = rnd.choice(RATES)
+        body["disbursed_on"] = TODAY.isoformat()
+        if not (isinstance(body.get("term_months"), int) and 1 <= body["term_months"] <= 360):
+            body["term_months"] = 12
+    elif key in (("POST", "/matches/{id}/reject"), ("POST", "/renewals/{id}/reject")):
         for k in ("reason", "reason_code"):
             if not (isinstance(body.get(k), str) and body[k].strip()):
                 body[k] = "insufficient_cash_flow" if k == "reason_code" else "经营性现金流不足"
@@ -406,6 +439,20 @@ def repair_body(key: tuple[str, str], body: dict, rnd: random.Random, case: Any)
     elif key == ("POST", "/webhooks"):
         if not (isinstance(body.get("events"), list) and body["events"]):
             body["events"] = ["match.created"]
+
+
+def _loan_event(e: dict, rnd: random.Random) -> None:
+    """Mostly a small repayment today (allowed on any open loan), else a status move."""
+    e["on"] = TODAY.isoformat()
+    e["kind"] = rnd.choice(["repayment", "repayment", "repayment", "overdue", "cured", "npl"])
+    if e["kind"] == "repayment":
+        e["principal"] = rnd.choice(["1.00", "10.00", "100.00"])
+        _set_if(e, "interest", "0.50")
+    else:
+        e.pop("principal", None)
+        e.pop("interest", None)
+    if isinstance(e.get("note"), str) and len(e["note"]) > 2000:
+        e["note"] = e["note"][:2000]
 
 
 def _safe_webhook_url(body: Any, rnd: random.Random) -> None:

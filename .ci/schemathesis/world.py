@@ -170,6 +170,18 @@ def setup(base: str, admin_password: str, workdir: str) -> None:
         if isinstance(loan, dict):
             guaranteed.append(loan)
 
+    # Renewals (续贷) of the bank's open loans: some left requested, some approved, so that
+    # approve, reject, withdraw and disburse have something to act on.
+    renewals = []
+    for loan in bank.items("/loans?status=current")[4:12]:
+        body = {"amount": "1000.00", "term_months": 12, "no_principal_repayment": True}
+        r = bank.ok("POST", f"/loans/{loan['id']}/renewals", body, "renewal")
+        if isinstance(r, dict):
+            renewals.append(r)
+    for r in renewals[::2]:
+        bank.ok("POST", f"/renewals/{r['id']}/approve",
+                {"approved_amount": "1000.00", "annual_rate": "3.45", "term_months": 12}, "approve renewal")
+
     policies = admin.items("/policies")
     interest = [p["id"] for p in policies if p.get("kind") == "interest_subsidy"]
     fee = [p["id"] for p in policies if p.get("kind") == "guarantee_fee_subsidy"]
@@ -309,6 +321,11 @@ def pools(base: str, workdir: str, role: str) -> None:
     fx["loan_info"] = {str(x["id"]): {"disbursed_on": x.get("disbursed_on"), "amount": x.get("amount"),
                                       "term_months": x.get("term_months"), "enterprise_id": x.get("enterprise_id")}
                        for x in loans}
+    renewals = api.items("/renewals")
+    fx["renewals"] = [x["id"] for x in renewals]
+    for state in ("requested", "approved"):
+        fx[f"renewals_{state}"] = [x["id"] for x in renewals if x.get("state") == state]
+    fx["loans_renewable"] = [x["id"] for x in loans if x.get("status") in ("current", "overdue")]
     fx["products"] = [x["id"] for x in products]
     fx["products_own"] = [x["id"] for x in products if role == "bank" and x.get("bank_id") == org]
     fx["enterprises"] = [x["id"] for x in enterprises]

@@ -239,6 +239,34 @@ fn apply_one(
     Ok(Ok(row.id))
 }
 
+/// Closes `loan` as `renewed` on `on` (its renewal was disbursed, §3.13): the event, the
+/// loan row and its report cells, in the caller's transaction. 409 when the loan is no longer
+/// open; 422 on a date before its last event.
+pub(crate) fn close_renewed(
+    conn: &mut DbConnection,
+    fx: &mut Effects,
+    loan: &mut LoanRow,
+    on: NaiveDate,
+    note: String,
+) -> AppResult<()> {
+    let e = LoanEventInput {
+        kind: LoanEventKind::Renewed,
+        on,
+        principal: None,
+        interest: None,
+        note: Some(note),
+    };
+    match apply_one(conn, fx, loan, &e)? {
+        Ok(_) => Ok(()),
+        Err(Refusal::Transition(d)) => Err(AppError::conflict(ProblemCode::InvalidTransition, d)),
+        Err(Refusal::Field(_, m)) => Err(AppError::invalid_field(
+            ProblemCode::ValidationFailed,
+            "disbursed_on",
+            m,
+        )),
+    }
+}
+
 /// Queues `event` with the loan for its bank, its enterprise and its guarantor.
 fn notify(fx: &mut Effects, loan: &LoanRow, event: WebhookEvent) -> AppResult<()> {
     let mut recipients = vec![loan.fields.bank_id, loan.fields.enterprise_id];

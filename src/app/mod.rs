@@ -19,6 +19,7 @@ pub mod matching;
 pub mod organizations;
 pub mod pagination;
 pub mod products;
+pub mod renewals;
 pub mod reports;
 pub mod session;
 pub mod state;

@@ -19,6 +19,8 @@ pub struct Servicing {
     pub status: LoanStatus,
     pub written_off_fen: i64,
     pub last_event_on: Option<NaiveDate>,
+    /// The loan this one renews (SPEC §3.13).
+    pub renewal_of: Option<i64>,
 }
 
 /// A stored event.

@@ -395,17 +395,20 @@ pub struct NewLoan {
     pub credit: bool,
 }
 
-/// Inserts a loan, `current` with all of its principal outstanding until `maturity_on`.
+/// Inserts a loan, `current` with all of its principal outstanding until `maturity_on`
+/// (`renewal_of`: the loan it renews).
 pub fn insert_loan(
     conn: &mut DbConnection,
     l: &NewLoan,
     maturity_on: NaiveDate,
+    renewal_of: Option<i64>,
 ) -> QueryResult<LoanRow> {
     crate::on_backend!(conn, c => diesel::insert_into(loans::table)
         .values((
             l,
             loans::maturity_on.eq(maturity_on),
             loans::outstanding_fen.eq(l.amount_fen),
+            loans::renewal_of.eq(renewal_of),
         ))
         .returning(LoanRow::as_returning())
         .get_result(c))

@@ -12,6 +12,7 @@ pub mod matches;
 pub mod migrations;
 pub mod orgs;
 pub mod products;
+pub mod renewals;
 pub mod rollups;
 pub mod schema;
 pub mod stats;

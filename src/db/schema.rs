@@ -226,6 +226,49 @@ diesel::table! {
         written_off_fen -> BigInt,
         last_event_on -> Nullable<Date>,
         maturing_announced -> Bool,
+        /// The loan this one renews (SPEC §3.13).
+        renewal_of -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Renewals (续贷, SPEC §3.13); `domain::renewal` is the state machine.
+    renewals (id) {
+        id -> BigInt,
+        loan_id -> BigInt,
+        bank_id -> BigInt,
+        enterprise_id -> BigInt,
+        state -> Text,
+        amount_fen -> BigInt,
+        term_months -> BigInt,
+        no_principal_repayment -> Bool,
+        note -> Nullable<Text>,
+        respond_by -> Date,
+        approved_amount_fen -> Nullable<BigInt>,
+        approved_rate_units -> Nullable<BigInt>,
+        approved_term_months -> Nullable<BigInt>,
+        reject_reason_code -> Nullable<Text>,
+        reject_reason -> Nullable<Text>,
+        new_loan_id -> Nullable<BigInt>,
+        requested_by -> BigInt,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A renewal's audit trail.
+    renewal_events (id) {
+        id -> BigInt,
+        renewal_id -> BigInt,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_user_id -> BigInt,
+        actor_org_id -> BigInt,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -325,6 +368,7 @@ diesel::table! {
 diesel::joinable!(match_events -> matches (match_id));
 diesel::joinable!(loans -> matches (match_id));
 diesel::joinable!(loan_events -> loans (loan_id));
+diesel::joinable!(renewal_events -> renewals (renewal_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::table! {
     lpr_rates (effective_on) {
@@ -401,6 +445,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     match_events,
     loan_events,
     loans,
+    renewal_events,
+    renewals,
     calendar_days,
     webhooks,
     webhook_deliveries,

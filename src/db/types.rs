@@ -19,6 +19,7 @@ use crate::domain::lifecycle::{EventAction, MatchState, Party};
 use crate::domain::org::OrgKind;
 use crate::domain::product::{ProductStatus, ProductType};
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
+use crate::domain::renewal::{RenewalAction, RenewalState};
 use crate::domain::servicing::{LoanEventKind, LoanStatus};
 use crate::domain::size_class::{Industry, SizeClass};
 use crate::domain::stats::Metric;
@@ -122,6 +123,8 @@ text_enum! {
     Metric in "targets.metric";
     LoanStatus in "loans.status / loan_events.status_after";
     LoanEventKind in "loan_events.kind";
+    RenewalState in "renewals.state / renewal_events.from_state, to_state";
+    RenewalAction in "renewal_events.action";
 }
 
 /// A JSON document in a TEXT column (MultiConnection has no JSON type): lists of enums,

@@ -18,6 +18,9 @@ str_enum! {
         LoanOverdue = "loan.overdue",
         LoanNpl = "loan.npl",
         LoanRepaid = "loan.repaid",
+        RenewalRequested = "renewal.requested",
+        RenewalApproved = "renewal.approved",
+        RenewalRejected = "renewal.rejected",
         SubsidyClaimApproved = "subsidy_claim.approved",
         SubsidyClaimPaid = "subsidy_claim.paid",
     }

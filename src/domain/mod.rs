@@ -115,6 +115,7 @@ pub mod product;
 pub mod qualification;
 pub mod rate;
 pub mod region;
+pub mod renewal;
 pub mod rollup;
 pub mod scope;
 pub mod servicing;

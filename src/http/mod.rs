@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod organizations;
 pub mod products;
+pub mod renewals;
 pub mod reports;
 pub mod session;
 pub mod subsidies;

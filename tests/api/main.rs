@@ -15,6 +15,7 @@ mod openapi;
 mod organizations;
 mod products;
 mod races;
+mod renewals;
 mod schema;
 mod seed;
 mod servicing;

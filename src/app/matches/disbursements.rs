@@ -125,6 +125,7 @@ pub fn disburse<R: Receipt<LoanView>>(
                 credit: fact.credit,
             },
             servicing::maturity_on(cmd.disbursed_on, cmd.term_months as u32),
+            None,
         )?;
         rollup::loan_disbursed(fx.rollup(), &fact).map_err(AppError::internal)?;
         // The status change first: it takes the catalog counter before the demand row, the

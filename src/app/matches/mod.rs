@@ -139,6 +139,8 @@ pub struct LoanView {
     /// What was outstanding when the loan was written off (核销); 0 otherwise.
     #[schema(value_type = Money)]
     pub written_off_amount: Money,
+    /// The loan this one renews (续贷, SPEC §3.13); null for a loan of its own.
+    pub renewal_of: Option<i64>,
     /// What the bank reported after 放款, in order (only on `GET /loans/{id}` and event answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<LoanEventView>>,
@@ -256,6 +258,7 @@ impl LoanView {
             outstanding: Money::from_fen(l.servicing.outstanding_fen),
             status: l.servicing.status,
             written_off_amount: Money::from_fen(l.servicing.written_off_fen),
+            renewal_of: l.servicing.renewal_of,
             events: None,
         }
     }

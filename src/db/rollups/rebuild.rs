@@ -148,7 +148,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             (i64, i64, i64),
             (String, SizeClass, String, ProductType, bool),
             (i64, i64, bool, NaiveDate),
-            (LoanStatus, i64, i64),
+            (LoanStatus, i64, i64, Option<i64>),
         );
         let rows: Vec<L> = loans::table
             .filter(loans::id.gt(after))
@@ -175,6 +175,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
                     loans::status,
                     loans::outstanding_fen,
                     loans::written_off_fen,
+                    loans::renewal_of,
                 ),
             ))
             .load(conn)?;
@@ -185,7 +186,7 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             (demand_id, enterprise_id, bank_id),
             (region_code, size_class, qualification_kinds, product_type, credit),
             (amount_fen, rate_units, first_loan, disbursed_on),
-            (status, outstanding_fen, written_off_fen),
+            (status, outstanding_fen, written_off_fen, renewal_of),
         ) in rows
         {
             rollup::loan_disbursed(
@@ -210,6 +211,11 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
                 },
             )
             .map_err(to_err)?;
+            // A renewal loan (§3.13) refinances a loan already counted: it is no new money
+            // for the demand.
+            if renewal_of.is_some() {
+                continue;
+            }
             if let Some(c) = cells_of.get(&demand_id) {
                 c.loan(&mut r, amount_fen, first_loan_of_demand.insert(demand_id));
             }

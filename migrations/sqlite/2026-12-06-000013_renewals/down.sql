@@ -1,0 +1,3 @@
+ALTER TABLE loans DROP COLUMN renewal_of;
+DROP TABLE renewal_events;
+DROP TABLE renewals;
