@@ -27,7 +27,7 @@ use crate::db::watch::ChangeWatch;
 use crate::db::{self, Pool};
 use crate::domain::org::OrgKind;
 use crate::http::{
-    calendar, demands, enterprises, loans, matches, matching, products, renewals, reports,
+    bridges, calendar, demands, enterprises, loans, matches, matching, products, renewals, reports,
     subsidies, webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
@@ -85,6 +85,16 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renewals::reject_renewal)
         .service(renewals::withdraw_renewal)
         .service(renewals::disburse_renewal)
+        .service(bridges::create_fund)
+        .service(bridges::list_funds)
+        .service(bridges::get_fund)
+        .service(bridges::request_bridge)
+        .service(bridges::list_bridges)
+        .service(bridges::get_bridge)
+        .service(bridges::approve_bridge)
+        .service(bridges::reject_bridge)
+        .service(bridges::disburse_bridge)
+        .service(bridges::repay_bridge)
         .service(calendar::put_calendar)
         .service(calendar::get_calendar)
         .service(webhooks::create_webhook)

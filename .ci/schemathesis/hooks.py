@@ -63,6 +63,8 @@ PATH_POOLS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/loans/{id}/events"): {"id": "loans"},
     ("POST", "/loans/{id}/renewals"): {"id": "loans_renewable"},
     ("GET", "/renewals/{id}"): {"id": "renewals"},
+    ("GET", "/bridge-funds/{id}"): {"id": "bridge_funds"},
+    ("GET", "/bridge-loans/{id}"): {"id": "bridges"},
     ("POST", "/renewals/{id}/approve"): {"id": "renewals_requested"},
     ("POST", "/renewals/{id}/reject"): {"id": "renewals_requested"},
     ("POST", "/renewals/{id}/withdraw"): {"id": "renewals_live"},
@@ -333,6 +335,17 @@ def repair_body(key: tuple[str, str], body: dict, rnd: random.Random, case: Any)
         body["amount"] = rnd.choice(["100.00", "1000.00"])
         if not (isinstance(body.get("term_months"), int) and 1 <= body["term_months"] <= 360):
             body["term_months"] = 12
+    elif key == ("POST", "/bridge-funds"):
+        body["capital"] = rnd.choice(MONEY)
+        body["daily_fee_rate"] = rnd.choice(["0.01", "0.02", "0.05"])
+        body["max_days"] = rnd.randrange(1, 60)
+        body["max_amount"] = rnd.choice(MONEY)
+        body["max_share_of_renewal"] = rnd.choice(["80", "95", "100"])
+        if isinstance(body.get("name"), str) and not body["name"].strip():
+            body["name"] = "schemathesis fund"
+        if "region_prefix" in body:
+            body["region_prefix"] = FX.get("region")
+        _fix_eligibility(body.get("eligibility"), rnd)
     elif key == ("POST", "/renewals/{id}/approve"):
         body["approved_amount"] = "100.00"
         body["annual_rate"] = rnd.choice(RATES)

@@ -182,6 +182,12 @@ def setup(base: str, admin_password: str, workdir: str) -> None:
         bank.ok("POST", f"/renewals/{r['id']}/approve",
                 {"approved_amount": "1000.00", "annual_rate": "3.45", "term_months": 12}, "approve renewal")
 
+    # A bridge fund of the office's region (应急转贷).
+    office.ok("POST", "/bridge-funds", {
+        "name": "schemathesis 转贷基金", "capital": "50000000.00", "daily_fee_rate": "0.02",
+        "max_days": 30, "max_amount": "5000000.00", "max_share_of_renewal": "95",
+    }, "bridge fund")
+
     policies = admin.items("/policies")
     interest = [p["id"] for p in policies if p.get("kind") == "interest_subsidy"]
     fee = [p["id"] for p in policies if p.get("kind") == "guarantee_fee_subsidy"]
@@ -326,6 +332,9 @@ def pools(base: str, workdir: str, role: str) -> None:
     for state in ("requested", "approved"):
         fx[f"renewals_{state}"] = [x["id"] for x in renewals if x.get("state") == state]
     fx["loans_renewable"] = [x["id"] for x in loans if x.get("status") in ("current", "overdue")]
+    fx["bridge_funds"] = [x["id"] for x in api.items("/bridge-funds")]
+    bridges = api.items("/bridge-loans")
+    fx["bridges"] = [x["id"] for x in bridges]
     fx["products"] = [x["id"] for x in products]
     fx["products_own"] = [x["id"] for x in products if role == "bank" and x.get("bank_id") == org]
     fx["enterprises"] = [x["id"] for x in enterprises]

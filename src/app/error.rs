@@ -82,6 +82,8 @@ str_enum! {
         WebhookUrlNotAllowed = "webhook_url_not_allowed" / "回调地址不允许",
         /// Eligibility criteria fail (see errors)
         NotEligible = "not_eligible" / "不符合条件",
+        /// A bridge does not fit what is left of its fund.
+        FundExhausted = "fund_exhausted" / "资金池额度不足",
         /// Disbursements would exceed the approved amount
         ExceedsApprovedAmount = "exceeds_approved_amount" / "超过授信金额",
         /// Too many failed attempts; retry after Retry-After

@@ -3,6 +3,7 @@
 //! [`effects::Effects`] collector committed with it. HTTP handlers, the CLI and the jobs call
 //! use cases; none of them opens a transaction or writes SQL.
 
+pub mod bridges;
 pub mod calendar;
 pub mod caller;
 pub mod clock;

@@ -1,6 +1,7 @@
 //! Persistence: one diesel codebase over SQLite and PostgreSQL.
 
 pub mod announce;
+pub mod bridges;
 pub mod calendar;
 pub mod catalog;
 pub(crate) mod conn;

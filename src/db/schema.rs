@@ -232,6 +232,47 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Bridge funds (应急转贷, SPEC §3.14).
+    bridge_funds (id) {
+        id -> BigInt,
+        name -> Text,
+        capital_fen -> BigInt,
+        reserved_fen -> BigInt,
+        region_prefix -> Nullable<Text>,
+        daily_fee_rate_units -> BigInt,
+        max_days -> BigInt,
+        max_amount_fen -> BigInt,
+        max_share_units -> BigInt,
+        eligibility -> Text,
+        created_by_org -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Bridges lent by a fund; `domain::bridge` is the state machine.
+    bridge_loans (id) {
+        id -> BigInt,
+        fund_id -> BigInt,
+        loan_id -> BigInt,
+        renewal_id -> BigInt,
+        enterprise_id -> BigInt,
+        bank_id -> BigInt,
+        amount_fen -> BigInt,
+        days -> BigInt,
+        state -> Text,
+        reject_reason -> Nullable<Text>,
+        disbursed_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        repaid_on -> Nullable<Date>,
+        fee_fen -> Nullable<BigInt>,
+        fee_breakdown -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Renewals (续贷, SPEC §3.13); `domain::renewal` is the state machine.
     renewals (id) {
         id -> BigInt,
@@ -433,6 +474,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    bridge_funds,
+    bridge_loans,
     revoked_tokens,
     organizations,
     enterprises,

@@ -13,6 +13,7 @@ use diesel::sqlite::Sqlite;
 use std::io::Write;
 
 use super::conn::MultiBackend;
+use crate::domain::bridge::BridgeState;
 use crate::domain::demand::{DemandStatus, Purpose};
 use crate::domain::event::{DeliveryStatus, WebhookEvent};
 use crate::domain::lifecycle::{EventAction, MatchState, Party};
@@ -125,6 +126,7 @@ text_enum! {
     LoanEventKind in "loan_events.kind";
     RenewalState in "renewals.state / renewal_events.from_state, to_state";
     RenewalAction in "renewal_events.action";
+    BridgeState in "bridge_loans.state";
 }
 
 /// A JSON document in a TEXT column (MultiConnection has no JSON type): lists of enums,

@@ -219,9 +219,17 @@ impl ChangeWatch {
     }
 
     fn remember(&self, stamp: u64, counters: Counters) {
-        match self.source {
+        match &self.source {
             Source::Sqlite { .. } => self.last.get_or_default().set(Some((stamp, counters))),
-            _ => *self.shared.write().unwrap_or_else(|e| e.into_inner()) = Some((stamp, counters)),
+            source => {
+                if let Source::Postgres { listener, .. } = source {
+                    *listener
+                        .remembered
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(sums_of(counters));
+                }
+                *self.shared.write().unwrap_or_else(|e| e.into_inner()) = Some((stamp, counters));
+            }
         }
     }
 }
@@ -238,10 +246,21 @@ pub struct Listener {
     answered: tokio::sync::watch::Sender<u64>,
     /// A request waits for a flush.
     wanted: tokio::sync::Notify,
+    /// The counter sums readers last remembered: the once-a-second check moves the stamp only
+    /// when the database's differ from them (a change no notification announced), not after
+    /// every notified change again.
+    remembered: std::sync::Mutex<Option<[i64; 3]>>,
 }
 
-/// How long a request waits for a flush before it reads the counters itself.
-const FLUSH_WAIT: Duration = Duration::from_millis(500);
+/// How long a request waits for a flush before it reads the counters itself. A flush is one
+/// round trip on a connection that does nothing else, so a slow one means a loaded database, on
+/// which a read through the pool would be no faster (and would need a free connection); a dead
+/// listener connection wakes the waiters at once (`set_live`) after `QUERY_WAIT`.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// How long the listener waits for a flush or a check before it takes its connection for dead
+/// and reconnects.
+const QUERY_WAIT: Duration = Duration::from_secs(3);
 
 impl Listener {
     fn new() -> Self {
@@ -251,6 +270,7 @@ impl Listener {
             sent: AtomicU64::new(0),
             answered: tokio::sync::watch::channel(0).0,
             wanted: tokio::sync::Notify::new(),
+            remembered: std::sync::Mutex::new(None),
         }
     }
 
@@ -339,6 +359,11 @@ fn listen(url: &str, listener: &Arc<Listener>, mut stop: tokio::sync::oneshot::R
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// The counters in the order `counter_sums` reads them.
+fn sums_of(c: Counters) -> [i64; 3] {
+    [c.catalog.products, c.catalog.demands, c.access]
+}
+
 /// The three counters' sums (`db::catalog::counters`), on the listener's connection.
 async fn counter_sums(client: &tokio_postgres::Client) -> Result<[i64; 3], tokio_postgres::Error> {
     let row = client
@@ -400,18 +425,22 @@ async fn session(
         let generation = listener.sent.fetch_add(1, Ordering::SeqCst) + 1;
         // PostgreSQL sends pending notifications before it reads a query.
         let flushed = if check {
-            tokio::time::timeout(TICK, counter_sums(&client))
+            tokio::time::timeout(QUERY_WAIT, counter_sums(&client))
                 .await
                 .map(|r| {
                     r.map(|now| {
-                        if now != sums {
+                        let remembered = *listener
+                            .remembered
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner());
+                        if now != sums && remembered.is_some_and(|r| r != now) {
                             listener.moved();
-                            sums = now;
                         }
+                        sums = now;
                     })
                 })
         } else {
-            tokio::time::timeout(TICK, client.simple_query(""))
+            tokio::time::timeout(QUERY_WAIT, client.simple_query(""))
                 .await
                 .map(|r| r.map(|_| ()))
         };

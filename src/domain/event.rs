@@ -21,6 +21,8 @@ str_enum! {
         RenewalRequested = "renewal.requested",
         RenewalApproved = "renewal.approved",
         RenewalRejected = "renewal.rejected",
+        /// once per bridge out past its due date
+        BridgeLoanOverdue = "bridge_loan.overdue",
         SubsidyClaimApproved = "subsidy_claim.approved",
         SubsidyClaimPaid = "subsidy_claim.paid",
     }

@@ -101,6 +101,7 @@ pub trait WireEnum: utoipa::ToSchema + serde::Serialize + Copy + Sized + 'static
     fn label(self) -> &'static str;
 }
 
+pub mod bridge;
 pub mod calendar;
 pub mod credit_code;
 pub mod date;

@@ -3,6 +3,7 @@
 //! the problem+json error; no transaction and no SQL live here.
 
 pub mod auth;
+pub mod bridges;
 pub mod calendar;
 pub mod demands;
 pub mod enterprises;

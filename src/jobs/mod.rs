@@ -49,7 +49,7 @@ pub fn spawn_workers(pool: Pool, webhook_allow: Vec<ipnet::IpNet>) {
             tick.tick().await;
             let p = pool.clone();
             match actix_web::rt::task::spawn_blocking(move || overdue::scan(&p)).await {
-                Ok(Ok(n)) if n > 0 => tracing::info!(announced = n, "overdue matches announced"),
+                Ok(Ok(n)) if n > 0 => tracing::info!(announced = n, "deadline notices sent"),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "overdue scan failed"),
                 Err(e) => tracing::warn!(error = %e, "overdue scan panicked"),

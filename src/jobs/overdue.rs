@@ -1,9 +1,9 @@
-//! The deadline scan job: announces passed match deadlines (`app::matches::overdue`) and
-//! loans nearing maturity (`app::loans::announce_maturing`), safe with several instances
-//! scanning.
+//! The deadline scan job: announces passed match deadlines (`app::matches::overdue`), loans
+//! nearing maturity (`app::loans::announce_maturing`) and bridges out past their due date
+//! (`app::bridges::announce_overdue`), safe with several instances scanning.
 
-use crate::app::loans;
 use crate::app::matches::overdue;
+use crate::app::{bridges, loans};
 use crate::db::Pool;
 
 /// One pass; returns how many notices were sent.
@@ -13,5 +13,7 @@ pub fn scan(pool: &Pool) -> anyhow::Result<usize> {
         overdue::announce_due(&mut conn).map_err(|e| anyhow::anyhow!("overdue scan: {e}"))?;
     let maturing =
         loans::announce_maturing(&mut conn).map_err(|e| anyhow::anyhow!("maturity scan: {e}"))?;
-    Ok(matches + maturing)
+    let bridges =
+        bridges::announce_overdue(&mut conn).map_err(|e| anyhow::anyhow!("bridge scan: {e}"))?;
+    Ok(matches + maturing + bridges)
 }

@@ -59,8 +59,8 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         (T::name().into_owned(), values)
     }
     use finmatch::domain::{
-        demand, event, lifecycle, org, product, qualification, renewal, servicing, size_class,
-        stats, subsidy,
+        bridge, demand, event, lifecycle, org, product, qualification, renewal, servicing,
+        size_class, stats, subsidy,
     };
     let declared = [
         wire::<demand::Purpose>(),
@@ -82,6 +82,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         wire::<size_class::SizeClass>(),
         wire::<servicing::LoanStatus>(),
         wire::<renewal::RenewalState>(),
+        wire::<bridge::BridgeState>(),
         wire::<renewal::RenewalAction>(),
         wire::<servicing::LoanEventKind>(),
         wire::<stats::By>(),

@@ -76,17 +76,17 @@ pub struct Quote {
 }
 
 /// Everything a computation needs about one loan.
-pub(super) struct Case {
-    pub(super) loan: LoanFacts,
-    pub(super) enterprise_id: i64,
-    pub(super) region_code: String,
-    pub(super) size_class: SizeClass,
-    pub(super) qualifications: Vec<crate::domain::qualification::Qualification>,
-    pub(super) product_type: ProductType,
-    pub(super) guarantor_id: Option<i64>,
+pub(crate) struct Case {
+    pub(crate) loan: LoanFacts,
+    pub(crate) enterprise_id: i64,
+    pub(crate) region_code: String,
+    pub(crate) size_class: SizeClass,
+    pub(crate) qualifications: Vec<crate::domain::qualification::Qualification>,
+    pub(crate) product_type: ProductType,
+    pub(crate) guarantor_id: Option<i64>,
 }
 
-pub(super) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<Case> {
+pub(crate) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<Case> {
     let ent = db::catalog::enterprises(conn, Some(&[l.fields.enterprise_id]))?
         .remove(&l.fields.enterprise_id)
         .ok_or_else(|| AppError::not_found("enterprise"))?;

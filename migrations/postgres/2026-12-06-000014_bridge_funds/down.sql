@@ -1,0 +1,2 @@
+DROP TABLE bridge_loans;
+DROP TABLE bridge_funds;
