@@ -157,7 +157,7 @@ fn main() -> anyhow::Result<()> {
                 &cx,
             )?;
             println!(
-                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans, {} reporting cells",
+                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans ({} servicing events, {} renewals, {} bridges), {} reporting cells",
                 started.elapsed().as_secs_f64(),
                 report.finance_offices,
                 report.banks,
@@ -168,6 +168,9 @@ fn main() -> anyhow::Result<()> {
                 report.demands,
                 report.matches,
                 report.loans,
+                report.loan_events,
+                report.renewals,
+                report.bridges,
                 report.stats_cells
             );
             println!("demo users (password '{}'):", finmatch::seed::DEMO_PASSWORD);

@@ -21,6 +21,7 @@ use rand::{Rng, SeedableRng};
 
 mod data;
 mod history;
+mod servicing;
 
 use data::{
     demo_credit_code, product_label, product_profile, BANKS, NAME_PARTS, NAME_TAILS, OFFICES,
@@ -95,6 +96,10 @@ pub struct SeedReport {
     pub demands: usize,
     pub matches: usize,
     pub loans: usize,
+    /// Servicing events, renewals and bridges (`servicing`).
+    pub loan_events: usize,
+    pub renewals: usize,
+    pub bridges: usize,
     pub stats_cells: usize,
     pub users: Vec<(String, String)>,
 }
@@ -224,6 +229,7 @@ pub fn seed(
     )?;
     seed_demands(conn, &mut rng, opts, today, cx, &mut world, &mut report)?;
     history::seed_matches_and_loans(conn, &mut rng, opts, today, cx, &world, &mut report)?;
+    servicing::seed_servicing(conn, today, &world, &mut report)?;
     seed_policies(conn, today, &world)?;
     report.stats_cells = db::rollups::cell_count(conn)?;
     Ok(report)
