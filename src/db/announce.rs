@@ -4,7 +4,6 @@
 //! other instance is notified. `db::watch` is the reading side.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::connection::SimpleConnection;
 
@@ -19,14 +18,6 @@ thread_local! {
     static PENDING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Commits of this process that moved a counter (see `announce`).
-static LOCAL: AtomicU64 = AtomicU64::new(0);
-
-/// How many commits of this process moved a counter so far.
-pub(crate) fn local_commits() -> u64 {
-    LOCAL.load(Ordering::SeqCst)
-}
-
 /// A counter was bumped in the current transaction (the bumps in `db::catalog` call this).
 pub(crate) fn changed() {
     PENDING.with(|p| p.set(true));
@@ -37,14 +28,14 @@ pub(crate) fn forget() {
     PENDING.with(|p| p.set(false));
 }
 
-/// After an outermost commit: if it moved a counter, this instance's next read is exact
-/// (its stamp moves now, before the caller answers), and on PostgreSQL every other instance
-/// is told. A failed notification is logged and left to the listener's once-a-second re-read.
+/// After an outermost commit: if it moved a counter, on PostgreSQL every instance (this one
+/// included) is told before the caller answers, so the next request's flush counts it
+/// (SQLite's `data_version` moves by itself). A failed notification is logged and left to the
+/// listener's once-a-second re-read.
 pub(crate) fn announce(conn: &mut DbConnection) {
     if !PENDING.with(|p| p.replace(false)) {
         return;
     }
-    LOCAL.fetch_add(1, Ordering::SeqCst);
     if let DbConnection::Postgres(c) = conn {
         let sql = format!(
             "BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify({CHANNEL}, ''); COMMIT"

@@ -252,15 +252,12 @@ pub struct Listener {
     remembered: std::sync::Mutex<Option<[i64; 3]>>,
 }
 
-/// How long a request waits for a flush before it reads the counters itself. A flush is one
-/// round trip on a connection that does nothing else, so a slow one means a loaded database, on
-/// which a read through the pool would be no faster (and would need a free connection); a dead
-/// listener connection wakes the waiters at once (`set_live`) after `QUERY_WAIT`.
-const FLUSH_WAIT: Duration = Duration::from_secs(2);
-
 /// How long the listener waits for a flush or a check before it takes its connection for dead
-/// and reconnects.
-const QUERY_WAIT: Duration = Duration::from_secs(3);
+/// and reconnects (which wakes every waiting request, `set_live`). A request waits for its
+/// flush as long as the listener does: a flush is one round trip on a connection that does
+/// nothing else, so a slow one means a loaded database, on which a read through the pool would
+/// be no faster (and would need a free connection).
+const QUERY_WAIT: Duration = Duration::from_secs(10);
 
 impl Listener {
     fn new() -> Self {
@@ -274,17 +271,15 @@ impl Listener {
         }
     }
 
-    /// Moves with every notification and every commit of this process that changed a
-    /// counter; `None` while not listening.
+    /// Moves with every notification (this instance's own writes included: their NOTIFY is
+    /// committed before the writer answers, so the next request's flush counts it);
+    /// `None` while not listening. Nothing process-wide moves it: several apps in one process
+    /// (the tests) do not invalidate each other.
     fn stamp(&self) -> Option<u64> {
         if !self.live.load(Ordering::SeqCst) {
             return None;
         }
-        Some(
-            self.epoch
-                .load(Ordering::SeqCst)
-                .wrapping_add(super::announce::local_commits()),
-        )
+        Some(self.epoch.load(Ordering::SeqCst))
     }
 
     fn moved(&self) {
@@ -302,8 +297,12 @@ impl Listener {
         let mut answered = self.answered.subscribe();
         self.wanted.notify_one();
         let done = answered.wait_for(|g| *g >= need || !self.live.load(Ordering::SeqCst));
-        matches!(tokio::time::timeout(FLUSH_WAIT, done).await, Ok(Ok(_)))
-            && self.live.load(Ordering::SeqCst)
+        // Bounded: the listener answers, or gives up on its connection after `QUERY_WAIT` and
+        // wakes every waiter (the margin covers the reconnect's own wake-up).
+        matches!(
+            tokio::time::timeout(QUERY_WAIT + Duration::from_secs(1), done).await,
+            Ok(Ok(_))
+        ) && self.live.load(Ordering::SeqCst)
     }
 
     fn set_live(&self, live: bool) {
