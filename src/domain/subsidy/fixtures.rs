@@ -3,7 +3,10 @@
 
 use chrono::NaiveDate;
 
-use super::{DayCount, InterestBase, InterestRule, LoanFacts, LprPoint, LprReference, LprTerm};
+use super::{
+    compute, Computation, DayCount, InterestBase, InterestRule, LoanFacts, LprPoint, LprReference,
+    LprTerm, PriorAmounts, Rule,
+};
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 
@@ -76,4 +79,16 @@ pub(super) fn loan(principal: &str, rate: &str, on: &str, term: u32) -> LoanFact
         guarantee: None,
         events: Vec::new(),
     }
+}
+
+/// The interest subsidy of `rule` on `l` for `[from, to)`, with nothing approved before.
+pub(super) fn run(rule: InterestRule, l: &LoanFacts, from: &str, to: &str) -> Computation {
+    compute(
+        &Rule::Interest(rule),
+        l,
+        d(from),
+        d(to),
+        &lpr(),
+        PriorAmounts::default(),
+    )
 }

@@ -9,6 +9,7 @@
 //! × year fraction, at most the fee charged for the period when `cap_at_fee_paid`.
 //! Caps against what the payee already has approved or paid apply afterwards.
 
+mod balance;
 mod claim;
 mod compute;
 mod day_count;
