@@ -119,6 +119,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reports::overview)
         .service(reports::breakdown)
         .service(reports::banks)
+        .service(reports::bridge_funds)
         .service(reports::create_target)
         .service(reports::list_targets)
         .service(reports::get_target)

@@ -23,6 +23,7 @@ use crate::domain::org::Role;
 use crate::domain::rate::Rate;
 use crate::domain::region::is_region_prefix;
 use crate::domain::renewal::RenewalState;
+use crate::domain::rollup::{self, Rollup};
 use crate::domain::subsidy::{policy_reasons, Beneficiary, PolicyEligibility, Step};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -332,6 +333,7 @@ pub fn request<R: Receipt<BridgeView>>(
         if !errors.is_empty() {
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));
         }
+        db::rollups::hold_region(conn, loan.fields.enterprise_id)?;
         let row = repo::insert(
             conn,
             &NewBridge {
@@ -345,7 +347,16 @@ pub fn request<R: Receipt<BridgeView>>(
                 state: BridgeState::Requested,
                 created_at: clock::now(),
             },
-        )?;
+        )?
+        .ok_or_else(|| {
+            AppError::conflict(
+                ProblemCode::Conflict,
+                "the renewal already has a bridge requested, approved or out",
+            )
+        })?;
+        let mut r = Rollup::default();
+        rollup::bridge_made(&mut r, &db::rollups::bridge_fact(conn, &row)?);
+        db::rollups::apply(conn, r)?;
         receipt.record(conn, BridgeView::new(row))
     })
 }
@@ -358,6 +369,8 @@ fn office_bridge(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<B
     Ok(b)
 }
 
+/// Moves a bridge by `action` (409 `invalid_transition` when the table refuses it or it moved
+/// meanwhile); the bridge as it is now.
 fn moved(
     conn: &mut DbConnection,
     b: &BridgeRow,
@@ -365,16 +378,38 @@ fn moved(
     change: &BridgeChange,
     now: chrono::NaiveDateTime,
 ) -> AppResult<BridgeRow> {
-    let from = b.fields.state;
-    let to = transition(from, action)
+    let to = transition(b.fields.state, action)
         .map_err(|e| AppError::conflict(ProblemCode::InvalidTransition, e.to_string()))?;
-    if !repo::transition(conn, b.id, from, to, change, now)? {
-        return Err(AppError::conflict(
+    shift(conn, b, to, change, now)?.ok_or_else(|| {
+        AppError::conflict(
             ProblemCode::InvalidTransition,
             "the bridge changed meanwhile; read it again",
-        ));
+        )
+    })
+}
+
+/// Moves a bridge to `to` if it is still in the state it was read in, with its report cells;
+/// None when it moved meanwhile.
+fn shift(
+    conn: &mut DbConnection,
+    b: &BridgeRow,
+    to: BridgeState,
+    change: &BridgeChange,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<BridgeRow>> {
+    db::rollups::hold_region(conn, b.fields.enterprise_id)?;
+    if !repo::transition(conn, b.id, b.fields.state, to, change, now)? {
+        return Ok(None);
     }
-    Ok(repo::reread(conn, b.id)?)
+    let after = repo::reread(conn, b.id)?;
+    let mut r = Rollup::default();
+    rollup::bridge_moved(
+        &mut r,
+        &db::rollups::bridge_fact(conn, b)?,
+        &db::rollups::bridge_fact(conn, &after)?,
+    );
+    db::rollups::apply(conn, r)?;
+    Ok(Some(after))
 }
 
 fn not_future(on: NaiveDate) -> AppResult<()> {
@@ -541,17 +576,17 @@ pub fn announce_overdue(conn: &mut DbConnection) -> AppResult<usize> {
         for b in due {
             let marked = conn.write_transaction(|conn| {
                 let mut fx = Effects::system();
-                if !repo::transition(
+                // None: another instance marked it first.
+                let Some(after) = shift(
                     conn,
-                    b.id,
-                    BridgeState::Disbursed,
+                    &b,
                     BridgeState::Overdue,
                     &BridgeChange::default(),
                     fx.now,
-                )? {
+                )?
+                else {
                     return Ok(false);
-                }
-                let after = repo::reread(conn, b.id)?;
+                };
                 fx.notify(
                     &[after.fields.enterprise_id, after.fields.bank_id],
                     WebhookEvent::BridgeLoanOverdue.as_str(),

@@ -314,6 +314,7 @@ pub fn request<R: Receipt<RenewalView>>(
             body.note.as_deref(),
             fx.now,
         )?;
+        rollup::renewal_made(fx.rollup(), &db::rollups::renewal_fact(conn, &row)?);
         notify(&mut fx, &row, WebhookEvent::RenewalRequested)?;
         let id = row.id;
         fx.commit(conn, receipt, |conn| full_view(conn, id))
@@ -337,11 +338,18 @@ fn act<R: Receipt<RenewalView>>(
         let visible = repo::find_visible(conn, id, &auth.scope)?
             .ok_or_else(|| AppError::not_found("renewal"))?;
         let who = party(auth, visible.fields.bank_id, visible.fields.enterprise_id)?;
+        db::rollups::hold_region(conn, visible.fields.enterprise_id)?;
         let r = repo::lock(conn, id)?;
         let from = r.fields.state;
         let to = transition(from, action, who).map_err(renewal_error)?;
         let mut fx = Effects::new(auth.user_id, auth.org_id);
-        let d = decision(&r)?;
+        let mut d = decision(&r)?;
+        if matches!(action, RenewalAction::Approve | RenewalAction::Reject) {
+            // How long the bank took, as the calendar counts it today (kept for the reports).
+            let (asked, today) = (r.fields.created_at.date(), clock::today());
+            let calendar = db::calendar::load(conn, asked, today)?;
+            d.decision_working_days = Some(calendar.working_days_between(asked, today).into());
+        }
         if !repo::transition(conn, id, from, to, &d, fx.now)? {
             return Err(AppError::conflict(
                 ProblemCode::InvalidTransition,
@@ -358,8 +366,13 @@ fn act<R: Receipt<RenewalView>>(
             note.as_deref(),
             fx.now,
         )?;
+        let after = repo::lock(conn, id)?;
+        rollup::renewal_moved(
+            fx.rollup(),
+            &db::rollups::renewal_fact(conn, &r)?,
+            &db::rollups::renewal_fact(conn, &after)?,
+        );
         if let Some(event) = announce {
-            let after = repo::lock(conn, id)?;
             notify(&mut fx, &after, event)?;
         }
         fx.commit(conn, receipt, |conn| full_view(conn, id))
@@ -589,6 +602,12 @@ pub fn disburse<R: Receipt<LoanView>>(
                 "the renewal changed meanwhile; read it again",
             ));
         }
+        let after = repo::lock(conn, id)?;
+        rollup::renewal_moved(
+            fx.rollup(),
+            &db::rollups::renewal_fact(conn, &r)?,
+            &db::rollups::renewal_fact(conn, &after)?,
+        );
         repo::record_event(
             conn,
             id,

@@ -92,6 +92,14 @@ pub fn funds(
         .load(conn)
 }
 
+/// Every fund, by id (a handful: the reports list them whole).
+pub fn all_funds(conn: &mut DbConnection) -> QueryResult<Vec<FundRow>> {
+    bridge_funds::table
+        .order(bridge_funds::id.asc())
+        .select(FundRow::as_select())
+        .load(conn)
+}
+
 /// Reserves `amount_fen` of the fund's capital if it fits: one conditional update, so of
 /// concurrent approvals only those that fit succeed, on both backends.
 pub fn reserve(conn: &mut DbConnection, fund_id: i64, amount_fen: i64) -> QueryResult<bool> {
@@ -113,11 +121,15 @@ pub fn release(conn: &mut DbConnection, fund_id: i64, amount_fen: i64) -> QueryR
     Ok(())
 }
 
-pub fn insert(conn: &mut DbConnection, b: &NewBridge) -> QueryResult<BridgeRow> {
-    crate::on_backend!(conn, c => diesel::insert_into(bridge_loans::table)
+/// Inserts a requested bridge. `Ok(None)`: its renewal already has a live one (the partial
+/// unique index `bridge_loans_one_live_idx` keeps at most one, whoever races).
+pub fn insert(conn: &mut DbConnection, b: &NewBridge) -> QueryResult<Option<BridgeRow>> {
+    super::unless_duplicate(
+        crate::on_backend!(conn, c => diesel::insert_into(bridge_loans::table)
         .values((b, bridge_loans::updated_at.eq(b.created_at)))
         .returning(BridgeRow::as_returning())
-        .get_result(c))
+        .get_result(c)),
+    )
 }
 
 /// The bridges `scope` may see: the enterprise its own, a finance office those of its region,

@@ -47,6 +47,19 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
 }
 
 /// Lists and small documents are stored as JSON text (MultiConnection has no JSON type).
+/// An insert that a unique index may refuse: `Ok(None)` when it did (someone else holds the
+/// "at most one" slot), other errors as they are.
+pub fn unless_duplicate<T>(r: diesel::QueryResult<T>) -> diesel::QueryResult<Option<T>> {
+    match r {
+        Ok(row) => Ok(Some(row)),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn to_json_text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }

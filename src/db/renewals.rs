@@ -23,6 +23,8 @@ pub struct RenewalRow {
     pub new_loan_id: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// Working days from the request to the bank's decision, as the calendar counted them.
+    pub decision_working_days: Option<i64>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -57,18 +59,12 @@ pub struct RenewalEventRow {
 /// Inserts a requested renewal. `Ok(None)`: the loan already has a live one (the partial unique
 /// index `renewals_one_live_idx` keeps at most one, whoever races).
 pub fn insert(conn: &mut DbConnection, r: &NewRenewal) -> QueryResult<Option<RenewalRow>> {
-    let inserted = crate::on_backend!(conn, c => diesel::insert_into(renewals::table)
+    super::unless_duplicate(
+        crate::on_backend!(conn, c => diesel::insert_into(renewals::table)
         .values((r, renewals::updated_at.eq(r.created_at)))
         .returning(RenewalRow::as_returning())
-        .get_result(c));
-    match inserted {
-        Ok(row) => Ok(Some(row)),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .get_result(c)),
+    )
 }
 
 /// The renewals `scope` may see: like loans (a guarantor sees none).
@@ -169,6 +165,7 @@ pub struct Decision {
     pub reject_reason: Option<String>,
     pub new_loan_id: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
+    pub decision_working_days: Option<i64>,
 }
 
 /// Moves the renewal from `from` to `to` if it is still `from`; false if it moved meanwhile.

@@ -295,6 +295,7 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        decision_working_days -> Nullable<BigInt>,
     }
 }
 
@@ -357,6 +358,7 @@ diesel::table! {
         npl_fen -> BigInt,
         repaid -> BigInt,
         written_off_fen -> BigInt,
+        fee_fen -> BigInt,
     }
 }
 

@@ -215,14 +215,7 @@ pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotal
         .order(policies::id.asc())
         .load(conn)?;
     for (id, name, status, budget_fen, policy_prefix) in all {
-        // A policy covers the region when either prefix contains the other: a provincial
-        // policy covers a city office, a city policy is part of a provincial office's region.
-        // A policy for the whole country covers every slice, even an empty one.
-        let covers = match (s.scope.report_region(), &policy_prefix) {
-            (Some(Some(p)), Some(pp)) => p.starts_with(pp.as_str()) || pp.starts_with(p),
-            (None, Some(_)) => false,
-            _ => true,
-        };
+        let covers = s.scope.covers_prefix(policy_prefix.as_deref());
         if covers {
             out.policies.push(PolicyBudget {
                 id,

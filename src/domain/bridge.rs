@@ -143,6 +143,13 @@ pub fn due_on(on: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// The days a bridge was out, from the disbursement to the repayment (算头不算尾).
+pub fn days_used(disbursed_on: NaiveDate, repaid_on: NaiveDate) -> u32 {
+    (repaid_on - disbursed_on)
+        .num_days()
+        .clamp(0, i64::from(u32::MAX)) as u32
+}
+
 /// The fee of a bridge: amount × `daily_fee_rate` % × the days actually used, from the
 /// disbursement to the repayment (算头不算尾), rounded half-up to the fen once; with the steps.
 pub fn fee(
@@ -151,7 +158,7 @@ pub fn fee(
     disbursed_on: NaiveDate,
     repaid_on: NaiveDate,
 ) -> (Money, Vec<Step>) {
-    let days = (repaid_on - disbursed_on).num_days().max(0);
+    let days = days_used(disbursed_on, repaid_on);
     let raw =
         amount.to_decimal() * daily_fee_rate.percent() / Decimal::ONE_HUNDRED * Decimal::from(days);
     let fee = round_fen(raw);

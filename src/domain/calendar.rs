@@ -32,6 +32,18 @@ impl Calendar {
         }
         d
     }
+
+    /// Working days after `start` up to and including `end` (0 when `end` is not later): how
+    /// long something asked for on `start` took when answered on `end`, as `add_working_days`
+    /// counts.
+    pub fn working_days_between(&self, start: NaiveDate, end: NaiveDate) -> u32 {
+        start
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d <= end)
+            .filter(|d| self.is_working_day(*d))
+            .count() as u32
+    }
 }
 
 #[cfg(test)]
@@ -51,6 +63,11 @@ mod tests {
         assert_eq!(c.add_working_days(d("2026-11-21"), 1), d("2026-11-23"));
         assert_eq!(c.add_working_days(d("2026-11-23"), 0), d("2026-11-23"));
         assert_eq!(c.add_working_days(d("2026-11-23"), 10), d("2026-12-07"));
+        assert_eq!(c.working_days_between(d("2026-11-20"), d("2026-11-25")), 3);
+        assert_eq!(c.working_days_between(d("2026-11-21"), d("2026-11-23")), 1);
+        assert_eq!(c.working_days_between(d("2026-11-23"), d("2026-11-23")), 0);
+        assert_eq!(c.working_days_between(d("2026-11-23"), d("2026-11-20")), 0);
+        assert_eq!(c.working_days_between(d("2026-11-23"), d("2026-12-07")), 10);
     }
 
     #[test]

@@ -64,6 +64,17 @@ impl Scope {
         }
     }
 
+    /// Whether something for `prefix` (a policy's or a fund's region; None: the whole country)
+    /// concerns a report over this scope: either prefix contains the other — a provincial
+    /// policy covers a city office, a city policy is part of a provincial office's region.
+    pub fn covers_prefix(&self, prefix: Option<&str>) -> bool {
+        match (self.report_region(), prefix) {
+            (Some(Some(own)), Some(p)) => own.starts_with(p) || p.starts_with(own),
+            (None, Some(_)) => false,
+            _ => true,
+        }
+    }
+
     /// This scope narrowed to `prefix` (a report's `region_prefix`): a narrower prefix
     /// narrows it, a wider one keeps it, a disjoint one leaves nothing.
     pub fn narrowed(&self, prefix: Option<&str>) -> Scope {
@@ -103,6 +114,18 @@ mod tests {
         assert!(!Scope::Enterprise(9).covers_enterprise(8, "110101"));
         assert!(!Scope::Bank(1).covers_enterprise(9, "370202"));
         assert!(!Scope::Nothing.covers_enterprise(9, "370202"));
+    }
+
+    #[test]
+    fn a_region_covers_wider_and_narrower_prefixes() {
+        let fo = Scope::Region("3702".into());
+        assert!(fo.covers_prefix(None));
+        assert!(fo.covers_prefix(Some("37")));
+        assert!(fo.covers_prefix(Some("370202")));
+        assert!(!fo.covers_prefix(Some("3703")));
+        assert!(Scope::Everything.covers_prefix(Some("50")));
+        assert!(Scope::Nothing.covers_prefix(None));
+        assert!(!Scope::Nothing.covers_prefix(Some("37")));
     }
 
     #[test]

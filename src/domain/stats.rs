@@ -57,7 +57,7 @@ pub(crate) fn hours_of(seconds: Decimal) -> String {
     fixed(seconds / Decimal::from(3600), 2)
 }
 
-fn fixed(d: Decimal, places: u32) -> String {
+pub(crate) fn fixed(d: Decimal, places: u32) -> String {
     let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(places);
     r.to_string()
@@ -232,6 +232,9 @@ pub struct BankFigures {
     /// The bank's loans after 放款.
     #[serde(flatten)]
     pub servicing: ServicingFigures,
+    /// Renewals (续贷) asked of the bank, and those waiting past `respond_by`.
+    pub renewals_received: u64,
+    pub overdue_renewals: u64,
 }
 
 #[cfg(test)]
@@ -427,6 +430,8 @@ pub(crate) mod scan {
                     approved_amount: Money::ZERO,
                     disbursed_amount: Money::ZERO,
                     servicing: ServicingFigures::default(),
+                    renewals_received: 0,
+                    overdue_renewals: 0,
                 })
                 .bank_id
         };

@@ -9,7 +9,7 @@ use super::idempotency;
 use crate::app::error::AppResult;
 use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::reports::export::{self, XLSX};
-use crate::app::reports::figures::{self, BankList, Breakdown, Overview};
+use crate::app::reports::figures::{self, BankList, Breakdown, FundList, Overview};
 use crate::app::reports::targets::{self, CreateTarget, TargetView};
 use crate::app::reports::{BreakdownQuery, StatsQuery};
 use crate::app::{self, AppState};
@@ -50,6 +50,20 @@ pub async fn banks(
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let list = app::run(&state, move |conn| figures::banks(conn, &auth, q)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Per bridge fund (应急转贷) covering the caller's region: capital, available, utilisation,
+/// bridges by state, turnover, fees and median days out.
+#[utoipa::path(tag = "reports", params(StatsQuery), responses((status = 200, description = "Per-fund figures", body = FundList)))]
+#[get("/stats/bridge-funds")]
+pub async fn bridge_funds(
+    state: web::Data<AppState>,
+    auth: Caller,
+    q: web::Query<StatsQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let list = app::run(&state, move |conn| figures::funds(conn, &auth, q)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

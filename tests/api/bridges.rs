@@ -11,6 +11,7 @@ both_backends!(
     a_bridge_from_request_to_repayment,
     bridge_refusals,
     concurrent_approvals_never_overdraw,
+    one_live_bridge_per_renewal,
 );
 
 fn today() -> NaiveDate {
@@ -130,6 +131,34 @@ async fn a_bridge_from_request_to_repayment(app: TestApp) {
         .collect();
     assert!(steps.contains(&"days used (first day counted, last not)"));
     assert_eq!(available(&app, &fo, fund_id).await, "20000000.00");
+    // The fund's report line: one bridge repaid after 20 days, 7,600,000 lent out of 20,000,000.
+    let rep = app.get("/api/v1/stats/bridge-funds", &fo).await;
+    let line = rep.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fund_id"] == json!(fund_id))
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        line,
+        json!({"fund_id": fund_id, "name": "青岛市转贷引导基金", "capital": "20000000.00",
+               "available": "20000000.00", "utilisation": "0.0000", "bridges": 1,
+               "by_state": {"repaid": 1}, "turnover": "7600000.00", "turnover_times": "0.3800",
+               "fees": "30400.00", "median_days": "20.0"})
+    );
+    // Another province's office sees the fund (it is for 37) not at all.
+    let (_, js) = app.org_with_user("finance_office", Some("32")).await;
+    let theirs = app.get("/api/v1/stats/bridge-funds", &js).await;
+    assert!(theirs.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["fund_id"] != json!(fund_id)));
+    app.get("/api/v1/stats/bridge-funds", &w.bank)
+        .await
+        .assert_problem(403, "forbidden");
+    assert_rollups_equal_a_rebuild(&app, &[&fo]).await;
     // The bank sees the bridge of its loan; another enterprise does not.
     app.get(&format!("/api/v1/bridge-loans/{id}"), &w.bank)
         .await
@@ -240,16 +269,62 @@ async fn bridge_refusals(app: TestApp) {
     assert_eq!(available(&app, &fo, fund_id).await, "2000000.00");
 }
 
+/// `n` loans of 500,000 on one match, 100 days old, each with an approved renewal; (world,
+/// [(loan, renewal)], office).
+async fn renewed_loans(app: &TestApp, n: usize) -> (World, Vec<(i64, i64)>, String) {
+    let w = world(app).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let m = apply(app, &w).await;
+    app.post(&format!("/api/v1/matches/{m}/accept"), &w.bank, &json!({}))
+        .await
+        .assert_status(200);
+    app.post(
+        &format!("/api/v1/matches/{m}/approve"),
+        &w.bank,
+        &approval("10000000.00"),
+    )
+    .await
+    .assert_status(200);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let l = app
+            .post(
+                &format!("/api/v1/matches/{m}/disbursements"),
+                &w.bank,
+                &json!({"amount": "500000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": ago(100), "first_loan": false}),
+            )
+            .await;
+        let loan = l.assert_status(201)["id"].as_i64().unwrap();
+        let r = app
+            .post(
+                &format!("/api/v1/loans/{loan}/renewals"),
+                &w.ent,
+                &json!({"amount": "500000.00", "term_months": 12, "no_principal_repayment": true}),
+            )
+            .await;
+        let renewal = r.assert_status(201)["id"].as_i64().unwrap();
+        app.post(
+            &format!("/api/v1/renewals/{renewal}/approve"),
+            &w.bank,
+            &json!({"approved_amount": "500000.00", "annual_rate": "3.45", "term_months": 12}),
+        )
+        .await
+        .assert_status(200);
+        out.push((loan, renewal));
+    }
+    (w, out, fo)
+}
+
 async fn concurrent_approvals_never_overdraw(app: TestApp) {
-    let (w, loan, renewal, fo) = renewed(&app).await;
-    let fund_id = create_fund(&app, &fo, "10000000.00").await;
+    let (w, renewals, fo) = renewed_loans(&app, 20).await;
+    let fund_id = create_fund(&app, &fo, "4000000.00").await;
     let mut ids = Vec::new();
-    for _ in 0..20 {
+    for (loan, renewal) in renewals {
         let b = app
             .post(
                 "/api/v1/bridge-loans",
                 &w.ent,
-                &json!({"fund_id": fund_id, "loan_id": loan, "renewal_id": renewal, "amount": "1000000.00", "days": 10}),
+                &json!({"fund_id": fund_id, "loan_id": loan, "renewal_id": renewal, "amount": "400000.00", "days": 10}),
             )
             .await;
         ids.push(b.assert_status(201)["id"].as_i64().unwrap());
@@ -296,4 +371,66 @@ async fn concurrent_approvals_never_overdraw(app: TestApp) {
             .len(),
         10
     );
+}
+
+/// A renewal is bridged once: a second request while one is live is 409, however many race;
+/// after a rejection the enterprise may ask again.
+async fn one_live_bridge_per_renewal(app: TestApp) {
+    let (w, loan, renewal, fo) = renewed(&app).await;
+    let fund_id = create_fund(&app, &fo, "20000000.00").await;
+    let body = json!({"fund_id": fund_id, "loan_id": loan, "renewal_id": renewal, "amount": "1000000.00", "days": 10});
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, base, ent, body) = (
+                client.clone(),
+                app.base.clone(),
+                w.ent.clone(),
+                body.clone(),
+            );
+            tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}/api/v1/bridge-loans"))
+                    .bearer_auth(ent)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let b: Value = r.json().await.unwrap_or(Value::Null);
+                (
+                    status,
+                    b["code"].as_str().unwrap_or("").to_owned(),
+                    b["id"].as_i64(),
+                )
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (201, _, Some(id)) => created.push(id),
+            (409, code, _) => assert_eq!(code, "conflict"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    let id = created[0];
+    app.post(
+        &format!("/api/v1/bridge-loans/{id}/reject"),
+        &fo,
+        &json!({"reason": "材料不全"}),
+    )
+    .await
+    .assert_status(200);
+    app.post("/api/v1/bridge-loans", &w.ent, &body)
+        .await
+        .assert_status(201);
+    app.post("/api/v1/bridge-loans", &w.ent, &body)
+        .await
+        .assert_problem(409, "conflict");
+    let all = app
+        .get(&format!("/api/v1/bridge-loans?fund_id={fund_id}"), &fo)
+        .await;
+    assert_eq!(all.assert_status(200)["items"].as_array().unwrap().len(), 2);
 }

@@ -151,6 +151,34 @@ async fn a_renewal_from_request_to_disbursement(app: TestApp) {
     let l = &o.assert_status(200)["loans"];
     assert_eq!(l["count"], 2);
     assert_eq!(l["outstanding"], "8000000.00");
+    // 续贷 figures: asked, committed and disbursed the same day — 1 of 1 decided succeeded.
+    let f = &o.body["renewals"];
+    assert_eq!(
+        (
+            &f["requested"],
+            &f["approved"],
+            &f["rejected"],
+            &f["disbursed"]
+        ),
+        (&json!(1), &json!(1), &json!(0), &json!(1)),
+        "{f}"
+    );
+    assert_eq!(f["requested_amount"], "8000000.00");
+    assert_eq!(f["success_rate"], "1.0000");
+    assert_eq!(f["median_working_days_to_decision"], "0.0");
+    assert_eq!((&f["pending"], &f["overdue"]), (&json!(0), &json!(0)));
+    let banks = app.get("/api/v1/stats/banks", &fo).await;
+    let mine = banks.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["bank_id"] == json!(w.bank_id))
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&mine["renewals_received"], &mine["overdue_renewals"]),
+        (&json!(1), &json!(0))
+    );
     assert_rollups_equal_a_rebuild(&app, &[&fo]).await;
 }
 

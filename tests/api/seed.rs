@@ -5,6 +5,7 @@
 
 use diesel::dsl::{count_star, exists, min, not};
 use diesel::prelude::*;
+use serde_json::json;
 
 use finmatch::app::clock;
 use finmatch::app::credentials::{hash_password, HashCost};
@@ -46,7 +47,12 @@ fn stored(conn: &mut finmatch::db::DbConnection) -> Stored {
             .select(count_star())
             .first(conn)
             .unwrap(),
-        loans: loans::table.select(count_star()).first(conn).unwrap(),
+        // Loans disbursed on matches; renewal loans (续贷) refinance one of them.
+        loans: loans::table
+            .filter(loans::renewal_of.is_null())
+            .select(count_star())
+            .first(conn)
+            .unwrap(),
         fulfilled_without_loan: demands::table
             .filter(demands::status.eq(DemandStatus::Fulfilled))
             .filter(not(has_loan))
@@ -73,7 +79,7 @@ async fn the_demo_world_is_made_by_the_use_cases(app: TestApp) {
         enterprises: 40,
         demands: 80,
         enterprise_users: 5,
-        loans: 12,
+        loans: 40,
         other_matches: 15,
         seed: 7,
     };
@@ -138,6 +144,33 @@ async fn the_demo_world_is_made_by_the_use_cases(app: TestApp) {
     let mine = mine.assert_status(200)["items"].as_array().unwrap().clone();
     assert!(!mine.is_empty());
     assert!(mine.iter().all(|d| d["enterprise_id"] == ent_id));
+
+    // Renewals and the fund in the reports: every one the seed made, each waiting one overdue
+    // (asked 45 days ago), and the banks' overdue decisions adding up to the platform's.
+    let o = app.get("/api/v1/stats/overview", &app.admin_token).await;
+    let r = o.assert_status(200)["renewals"].clone();
+    assert_eq!(r["requested"], json!(report.renewals), "{r}");
+    assert_eq!(r["pending"], r["overdue"], "{r}");
+    assert!(r["overdue"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["success_rate"].is_string(), "{r}");
+    let banks = app.get("/api/v1/stats/banks", &app.admin_token).await;
+    let overdue: u64 = banks.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["overdue_renewals"].as_u64().unwrap())
+        .sum();
+    assert_eq!(json!(overdue), r["overdue"]);
+    let funds = app
+        .get("/api/v1/stats/bridge-funds", &app.admin_token)
+        .await;
+    let bridged: u64 = funds.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["bridges"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bridged, report.bridges as u64);
 
     // The report cells the use cases wrote are the ones a rebuild computes.
     let office = app.login("demo_office_1", DEMO_PASSWORD).await;

@@ -12,7 +12,7 @@ use crate::app::error::AppResult;
 use crate::db::stats::{self as repo, Slice};
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
-use crate::domain::rollup::{self, dim, Fact};
+use crate::domain::rollup::{self, dim, Fact, FundBalance, FundFigures, RenewalFigures};
 use crate::domain::stats::{
     self, BankFigures, By, DemandFigures, Group, LoanFigures, MatchFigures, Rates,
 };
@@ -58,6 +58,8 @@ pub struct Overview {
     #[serde(flatten)]
     pub rates: Rates,
     pub subsidies: SubsidyFigures,
+    /// 续贷 (SPEC §3.13), by request date.
+    pub renewals: RenewalFigures,
 }
 
 fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
@@ -73,6 +75,13 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
     let match_cells = db::rollups::load_counts(conn, Fact::Match, &[dim::STATE], &plan, prefix)?;
     let matches = rollup::match_counts(&match_cells, clock::today());
     let loans = rollup::merged(&loan_rollup(conn, s, &[dim::ALL])?);
+    let renewal_cells = db::rollups::load(
+        conn,
+        Fact::Renewal,
+        &[dim::STATE, dim::DECISION],
+        &plan,
+        prefix,
+    )?;
     let sub = repo::subsidies(conn, s)?;
     let budgets: Vec<PolicyBudgetView> = sub
         .policies
@@ -106,6 +115,7 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
             remaining_budgets: Money::from_fen(budgets.iter().map(|b| b.remaining.fen()).sum()),
             budgets,
         },
+        renewals: rollup::renewal_figures(&renewal_cells, clock::today()),
     })
 }
 
@@ -176,7 +186,8 @@ pub struct BankList {
     pub items: Vec<BankFigures>,
 }
 
-/// Per bank: matches received, accepted, rejected, median hours to respond, overdue, amounts.
+/// Per bank: matches received, accepted, rejected, median hours to respond, overdue, amounts,
+/// loans after 放款, renewals received and overdue.
 pub fn banks(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<BankList> {
     let s = slice(auth, q.from, q.to, q.region_prefix)?;
     let plan = rollup::plan(s.from, s.to);
@@ -192,12 +203,47 @@ pub fn banks(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult
         prefix,
     )?);
     let loans = db::rollups::load(conn, Fact::Loan, &[dim::BANK], &plan, prefix)?;
+    let renewals =
+        db::rollups::load_counts(conn, Fact::Renewal, &[dim::BANK_STATE], &plan, prefix)?;
     let names = db::orgs::names_of_kind(conn, "bank")?;
     let items = rollup::bank_figures(
         &matches,
         &loans,
+        &renewals,
         |id| names.get(&id).cloned().unwrap_or_default(),
         clock::today(),
     );
     Ok(BankList { items })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundList {
+    pub items: Vec<FundFigures>,
+}
+
+/// Per bridge fund (应急转贷, SPEC §3.14) covering the caller's region: capital, available and
+/// utilisation now; bridges, turnover, fees and median days of the bridges requested in the
+/// slice by enterprises of the region.
+pub fn funds(conn: &mut DbConnection, auth: &Caller, q: StatsQuery) -> AppResult<FundList> {
+    let s = slice(auth, q.from, q.to, q.region_prefix)?;
+    let cells = db::rollups::load(
+        conn,
+        Fact::Bridge,
+        &[dim::FUND, dim::FUND_DAYS],
+        &rollup::plan(s.from, s.to),
+        &s.scope,
+    )?;
+    let funds: Vec<FundBalance> = db::bridges::all_funds(conn)?
+        .into_iter()
+        .filter(|f| s.scope.covers_prefix(f.fields.region_prefix.as_deref()))
+        .map(|f| FundBalance {
+            fund_id: f.id,
+            name: f.fields.name,
+            capital_fen: f.fields.capital_fen,
+            reserved_fen: f.reserved_fen,
+        })
+        .collect();
+    Ok(FundList {
+        items: rollup::fund_figures(&cells, &funds),
+    })
 }

@@ -78,6 +78,7 @@ macro_rules! upsert {
                 stats_cells::npl_fen.eq(excluded(stats_cells::npl_fen)),
                 stats_cells::repaid.eq(excluded(stats_cells::repaid)),
                 stats_cells::written_off_fen.eq(excluded(stats_cells::written_off_fen)),
+                stats_cells::fee_fen.eq(excluded(stats_cells::fee_fen)),
             ))
             .execute($c)
     };

@@ -12,6 +12,6 @@ pub use apply::{apply, take_out};
 pub use read::{load, load_counts};
 pub use rebuild::{cell_count, ensure_built, facts_of, rebuild};
 pub use snapshot::{
-    demand_cell, hold_region, loan_fact, match_fact, region_of, snapshot, stored_loan_fact,
-    Snapshot,
+    bridge_fact, demand_cell, hold_region, loan_fact, match_fact, region_of, renewal_fact,
+    snapshot, stored_loan_fact, Snapshot,
 };

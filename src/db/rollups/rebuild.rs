@@ -7,8 +7,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::rows::{row, to_err, CellRow};
-use super::snapshot::demand_cell;
-use crate::db::schema::{demands, loans, matches, stats_cells, stats_state};
+use super::snapshot::{bridge_fact_in, demand_cell, renewal_fact_in};
+use crate::db::bridges::BridgeRow;
+use crate::db::renewals::RenewalRow;
+use crate::db::schema::{
+    bridge_loans, demands, loans, matches, renewals, stats_cells, stats_state,
+};
 use crate::db::DbConnection;
 use crate::domain::lifecycle::MatchState;
 use crate::domain::product::ProductType;
@@ -18,7 +22,8 @@ use crate::domain::size_class::SizeClass;
 
 const CHUNK: i64 = 50_000;
 
-/// Recomputes every cell from demands, matches and loans (their snapshot columns).
+/// Recomputes every cell from demands, matches, loans, renewals and bridges (their snapshot
+/// columns).
 fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
     diesel::delete(stats_cells::table).execute(conn)?;
     let r = facts(conn, None)?;
@@ -35,7 +40,7 @@ fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
     Ok(count)
 }
 
-/// What one enterprise's demands, matches and loans contribute to the cells, counted exactly
+/// What one enterprise's demands, matches, loans, renewals and bridges contribute to the cells, counted exactly
 /// as a rebuild counts them.
 pub fn facts_of(conn: &mut DbConnection, enterprise_id: i64) -> QueryResult<Rollup> {
     facts(conn, Some(enterprise_id))
@@ -221,7 +226,67 @@ fn facts(conn: &mut DbConnection, only: Option<i64>) -> QueryResult<Rollup> {
             }
         }
     }
+    renewal_facts(conn, &mut r, (lo, hi))?;
+    bridge_facts(conn, &mut r, (lo, hi))?;
     Ok(r)
+}
+
+/// Renewals of the enterprises `lo..=hi`, each in its loan's region.
+fn renewal_facts(conn: &mut DbConnection, r: &mut Rollup, (lo, hi): (i64, i64)) -> QueryResult<()> {
+    // Renewals decided before their working days were kept: counted with today's calendar.
+    let mut calendar = None;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(RenewalRow, String)> = renewals::table
+            .inner_join(loans::table.on(loans::id.eq(renewals::loan_id)))
+            .filter(renewals::id.gt(after))
+            .filter(renewals::enterprise_id.between(lo, hi))
+            .order(renewals::id.asc())
+            .limit(CHUNK)
+            .select((RenewalRow::as_select(), loans::region_code))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.id;
+        for (mut row, region) in rows {
+            if let (None, Some(at)) = (row.decision_working_days, row.decided_at) {
+                let c = match &calendar {
+                    Some(c) => c,
+                    None => calendar.insert(crate::db::calendar::load(
+                        conn,
+                        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
+                        NaiveDate::from_ymd_opt(2099, 1, 1).unwrap_or_default(),
+                    )?),
+                };
+                row.decision_working_days = Some(
+                    c.working_days_between(row.fields.created_at.date(), at.date())
+                        .into(),
+                );
+            }
+            rollup::renewal_made(r, &renewal_fact_in(region, &row));
+        }
+    }
+    Ok(())
+}
+
+/// Bridges lent to the enterprises `lo..=hi`, each in its loan's region.
+fn bridge_facts(conn: &mut DbConnection, r: &mut Rollup, (lo, hi): (i64, i64)) -> QueryResult<()> {
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(BridgeRow, String)> = bridge_loans::table
+            .inner_join(loans::table.on(loans::id.eq(bridge_loans::loan_id)))
+            .filter(bridge_loans::id.gt(after))
+            .filter(bridge_loans::enterprise_id.between(lo, hi))
+            .order(bridge_loans::id.asc())
+            .limit(CHUNK)
+            .select((BridgeRow::as_select(), loans::region_code))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.id;
+        for (row, region) in rows {
+            rollup::bridge_made(r, &bridge_fact_in(region, &row));
+        }
+    }
+    Ok(())
 }
 
 /// Rebuilds every cell in one transaction; returns the number of cells.

@@ -44,6 +44,7 @@ pub(super) struct Figures {
     npl_fen: i64,
     repaid: i64,
     written_off_fen: i64,
+    fee_fen: i64,
 }
 
 fn bytes(set: &RoaringBitmap) -> Vec<u8> {
@@ -128,6 +129,7 @@ fn figures(m: &Measures) -> Figures {
         npl_fen: m.npl_fen,
         repaid: m.repaid,
         written_off_fen: m.written_off_fen,
+        fee_fen: m.fee_fen,
     }
 }
 
@@ -167,6 +169,7 @@ pub(super) fn parse(r: CellRow, fact: Fact) -> QueryResult<(CellKey, Measures)> 
         npl_fen: f.npl_fen,
         repaid: f.repaid,
         written_off_fen: f.written_off_fen,
+        fee_fen: f.fee_fen,
     };
     let key = CellKey {
         fact,

@@ -4,10 +4,13 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{enterprises, organizations, products, qualifications};
+use crate::db::schema::{enterprises, loans, organizations, products, qualifications};
 use crate::db::{DbConnection, JsonText};
+use crate::domain::bridge::days_used;
 use crate::domain::product::{GuaranteeMethod, ProductType};
-use crate::domain::rollup::{DemandCell, LoanBalance, LoanFact, MatchFact};
+use crate::domain::rollup::{
+    BridgeFact, DemandCell, LoanBalance, LoanFact, MatchFact, RenewalDecision, RenewalFact,
+};
 use crate::domain::size_class::SizeClass;
 
 /// Takes the lock every writer of an enterprise's demands, matches and loans takes before its
@@ -152,5 +155,62 @@ pub fn match_fact(m: &crate::db::matches::MatchRow) -> MatchFact {
         product_type: m.product_type,
         size_class: m.size_class,
         qualification_kinds: m.qualification_kinds.clone(),
+    }
+}
+
+/// The region a loan is reported in.
+fn loan_region(conn: &mut DbConnection, loan_id: i64) -> QueryResult<String> {
+    loans::table
+        .find(loan_id)
+        .select(loans::region_code)
+        .first(conn)
+}
+
+/// A stored renewal as reported, in its loan's region.
+pub fn renewal_fact(
+    conn: &mut DbConnection,
+    r: &crate::db::renewals::RenewalRow,
+) -> QueryResult<RenewalFact> {
+    Ok(renewal_fact_in(loan_region(conn, r.fields.loan_id)?, r))
+}
+
+pub(super) fn renewal_fact_in(
+    region_code: String,
+    r: &crate::db::renewals::RenewalRow,
+) -> RenewalFact {
+    RenewalFact {
+        bank_id: r.fields.bank_id,
+        region_code,
+        requested_on: r.fields.created_at.date(),
+        state: r.fields.state,
+        respond_by: r.fields.respond_by,
+        amount_fen: r.fields.amount_fen,
+        decision: r.decision_working_days.map(|days| RenewalDecision {
+            approved: r.approved_amount_fen.is_some(),
+            working_days: days.clamp(0, i64::from(u32::MAX)) as u32,
+        }),
+    }
+}
+
+/// A stored bridge as reported, in the region of the loan it repays.
+pub fn bridge_fact(
+    conn: &mut DbConnection,
+    b: &crate::db::bridges::BridgeRow,
+) -> QueryResult<BridgeFact> {
+    Ok(bridge_fact_in(loan_region(conn, b.fields.loan_id)?, b))
+}
+
+pub(super) fn bridge_fact_in(region_code: String, b: &crate::db::bridges::BridgeRow) -> BridgeFact {
+    BridgeFact {
+        fund_id: b.fields.fund_id,
+        region_code,
+        requested_on: b.fields.created_at.date(),
+        state: b.fields.state,
+        amount_fen: b.fields.amount_fen,
+        disbursed: b.disbursed_on.is_some(),
+        repaid: match (b.disbursed_on, b.repaid_on) {
+            (Some(out), Some(back)) => Some((b.fee_fen.unwrap_or(0), days_used(out, back))),
+            _ => None,
+        },
     }
 }

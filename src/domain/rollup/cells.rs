@@ -15,6 +15,10 @@ pub enum Fact {
     Loan,
     /// Matches, by the day they were made.
     Match,
+    /// Renewals (续贷), by the day they were requested.
+    Renewal,
+    /// Bridges of the 转贷 funds, by the day they were requested.
+    Bridge,
 }
 
 impl Fact {
@@ -23,6 +27,8 @@ impl Fact {
             Fact::Demand => "demand",
             Fact::Loan => "loan",
             Fact::Match => "match",
+            Fact::Renewal => "renewal",
+            Fact::Bridge => "bridge",
         }
     }
 
@@ -31,6 +37,8 @@ impl Fact {
             "demand" => Some(Fact::Demand),
             "loan" => Some(Fact::Loan),
             "match" => Some(Fact::Match),
+            "renewal" => Some(Fact::Renewal),
+            "bridge" => Some(Fact::Bridge),
             _ => None,
         }
     }
@@ -73,7 +81,10 @@ pub struct CellKey {
 
 /// The figures of a cell. Loans use `n`, the amounts, `rate_amount` and both sets; demands use
 /// `n`, `amount_fen` (demanded) and `matched*`, `with_loan`, `loan_fen`; matches use `n` and
-/// `amount_fen` (approved amount of approved and disbursed matches).
+/// `amount_fen` (approved amount of approved and disbursed matches); renewals `n` and
+/// `amount_fen` (requested); bridges `n`, `amount_fen` (paid out) and `fee_fen`. Histograms
+/// (`response_times`) hold a bank's seconds to answer a match, working days to decide a
+/// renewal, days a bridge was out.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Measures {
     pub n: i64,
@@ -100,6 +111,8 @@ pub struct Measures {
     pub npl_fen: i64,
     pub repaid: i64,
     pub written_off_fen: i64,
+    /// Bridges: fees received.
+    pub fee_fen: i64,
 }
 
 impl Measures {
@@ -118,6 +131,7 @@ impl Measures {
         self.npl_fen += o.npl_fen;
         self.repaid += o.repaid;
         self.written_off_fen += o.written_off_fen;
+        self.fee_fen += o.fee_fen;
         self.enterprises |= &o.enterprises;
         self.first_loan_enterprises |= &o.first_loan_enterprises;
         for (secs, n) in &o.response_times {
@@ -147,6 +161,7 @@ impl Measures {
         self.npl_fen -= o.npl_fen;
         self.repaid -= o.repaid;
         self.written_off_fen -= o.written_off_fen;
+        self.fee_fen -= o.fee_fen;
         if o.enterprises.contains(enterprise_id) {
             self.enterprises.remove(enterprise_id);
         }
@@ -186,6 +201,7 @@ impl Measures {
             npl_fen: -self.npl_fen,
             repaid: -self.repaid,
             written_off_fen: -self.written_off_fen,
+            fee_fen: -self.fee_fen,
             ..Measures::default()
         }
     }

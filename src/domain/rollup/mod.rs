@@ -15,6 +15,7 @@ mod cells;
 mod events;
 mod plan;
 mod read;
+mod renewals;
 
 pub use cells::{month_start, CellKey, Fact, Grain, IdTooLarge, Measures, Rollup};
 pub use events::{
@@ -23,10 +24,16 @@ pub use events::{
 };
 pub use plan::{plan, Plan};
 pub use read::{bank_figures, breakdown, loan_figures, match_counts, match_figures, merged};
+pub use renewals::{
+    bridge_made, bridge_moved, fund_figures, renewal_figures, renewal_made, renewal_moved,
+    renewals_per_bank, BridgeFact, FundBalance, FundFigures, RenewalDecision, RenewalFact,
+    RenewalFigures,
+};
 
 /// Dimensions. Loans: `ALL`, `BANK`, `PRODUCT_TYPE`, `SIZE_CLASS`, `QUALIFICATION`; demands:
 /// `ALL`; matches: `STATE`, `BANK_STATE`, `BANK_RESPONSE`, and `PRODUCT_TYPE`, `SIZE_CLASS`,
-/// `QUALIFICATION` with group key `group:state[@deadline]`.
+/// `QUALIFICATION` with group key `group:state[@deadline]`; renewals: `STATE`, `BANK_STATE`,
+/// `DECISION`; bridges: `FUND`, `FUND_DAYS`.
 pub mod dim {
     pub const ALL: &str = "";
     pub const BANK: &str = "bank";
@@ -39,4 +46,11 @@ pub mod dim {
     pub const BANK_STATE: &str = "bank_state";
     /// The banks' response times: group key `bank_id`, the times in `response_times`.
     pub const BANK_RESPONSE: &str = "bank_response";
+    /// Renewals the bank decided: group key `bank_id:approved|rejected`, the working days to
+    /// decide in `response_times`.
+    pub const DECISION: &str = "decision";
+    /// Bridges per fund: group key `fund_id:state`.
+    pub const FUND: &str = "fund";
+    /// Days repaid bridges were out: group key `fund_id`, in `response_times`.
+    pub const FUND_DAYS: &str = "fund_days";
 }

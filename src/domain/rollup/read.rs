@@ -25,6 +25,20 @@ fn nth(hist: &BTreeMap<u32, u64>, rank: u64) -> u32 {
     0
 }
 
+/// The median of a histogram (the mean of the middle two for an even count); None when empty.
+pub(super) fn median(hist: &BTreeMap<u32, u64>) -> Option<Decimal> {
+    let n: u64 = hist.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let at = |rank: u64| Decimal::from(nth(hist, rank));
+    Some(if n % 2 == 1 {
+        at(n / 2)
+    } else {
+        (at(n / 2 - 1) + at(n / 2)) / Decimal::TWO
+    })
+}
+
 /// Sums cells (already restricted to a range and region) into one.
 pub fn merged<'a>(cells: impl IntoIterator<Item = &'a (CellKey, Measures)>) -> Measures {
     let mut m = Measures::default();
@@ -126,11 +140,13 @@ fn state_and_deadline(key: &str) -> (&str, Option<NaiveDate>) {
     }
 }
 
-/// Per bank (督导), from match cells of `BANK_STATE` and `BANK_RESPONSE` and loan cells of
-/// `BANK`: the same figures as `stats::banks` computes from records.
+/// Per bank (督导), from match cells of `BANK_STATE` and `BANK_RESPONSE`, loan cells of
+/// `BANK` and renewal cells of `BANK_STATE`: the same figures as `stats::banks` computes from
+/// records.
 pub fn bank_figures(
     match_cells: &[(CellKey, Measures)],
     loan_cells: &[(CellKey, Measures)],
+    renewal_cells: &[(CellKey, Measures)],
     bank_name: impl Fn(i64) -> String,
     today: NaiveDate,
 ) -> Vec<BankFigures> {
@@ -154,6 +170,8 @@ pub fn bank_figures(
             approved_amount: Money::ZERO,
             disbursed_amount: Money::ZERO,
             servicing: ServicingFigures::default(),
+            renewals_received: 0,
+            overdue_renewals: 0,
         })
     }
     for (k, m) in match_cells {
@@ -190,29 +208,25 @@ pub fn bank_figures(
         entry(&mut out, bank, &bank_name);
         disbursed.entry(bank).or_default().add(m);
     }
+    for (bank, (received, overdue)) in super::renewals_per_bank(renewal_cells, today) {
+        let b = entry(&mut out, bank, &bank_name);
+        b.renewals_received = received;
+        b.overdue_renewals = overdue;
+    }
     for (bank, b) in out.iter_mut() {
         b.approved_amount = Money::from_fen(approved.get(bank).copied().unwrap_or(0));
         if let Some(loans) = disbursed.get(bank) {
             b.disbursed_amount = Money::from_fen(loans.amount_fen);
             b.servicing = servicing_figures(loans);
         }
-        let Some(t) = times.get(bank).map(|m| &m.response_times) else {
-            continue;
-        };
-        let n: u64 = t.values().sum();
-        if n == 0 {
-            continue;
+        if let Some(secs) = times.get(bank).and_then(|m| median(&m.response_times)) {
+            b.median_hours_to_respond = Some(crate::domain::stats::hours_of(secs));
         }
-        let secs = |rank: u64| Decimal::from(nth(t, rank));
-        let median = if n % 2 == 1 {
-            secs(n / 2)
-        } else {
-            (secs(n / 2 - 1) + secs(n / 2)) / Decimal::TWO
-        };
-        b.median_hours_to_respond = Some(crate::domain::stats::hours_of(median));
     }
     out.into_values()
-        .filter(|b| b.matches_received > 0 || !b.disbursed_amount.is_zero())
+        .filter(|b| {
+            b.matches_received > 0 || !b.disbursed_amount.is_zero() || b.renewals_received > 0
+        })
         .collect()
 }
 
@@ -539,7 +553,7 @@ mod tests {
             let (mc, lc): (Vec<_>, Vec<_>) =
                 chosen.into_iter().partition(|(k, _)| k.fact == Fact::Match);
             let today = d("2025-06-01") + chrono::Days::new(today_offset);
-            let got = bank_figures(&mc, &lc, |id| format!("bank {id}"), today);
+            let got = bank_figures(&mc, &lc, &[], |id| format!("bank {id}"), today);
             let in_range = |on: NaiveDate| from.is_none_or(|f| on >= f) && to.is_none_or(|t| on <= t);
             let scanned_m: Vec<MatchRec> = ms
                 .iter()

@@ -17,7 +17,7 @@ pub async fn all_reports(app: &TestApp, fo: &str) -> Vec<Value> {
         format!("to={today}"),
         "from=2020-01-01&to=2020-12-31".to_owned(),
     ] {
-        for report in ["overview", "banks"] {
+        for report in ["overview", "banks", "bridge-funds"] {
             out.push(
                 app.get(&format!("/api/v1/stats/{report}?{range}"), fo)
                     .await
