@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Write scaling (issue 14, point 1) against a release build of finmatch.
-#   benches/writes.sh sqlite|postgres [seconds]
+#   benches/writes.sh sqlite|postgres [seconds]      (FINMATCH_BIN=path: measure that binary)
 # Seeds a small demo world (every enterprise has a login), starts one server and runs
 # benches/writes.py with 1, 4 and 16 workers: full lifecycles, then `POST /demands` alone.
 # On PostgreSQL it also samples what the busy backends wait on.
@@ -13,7 +13,8 @@ work=$(mktemp -d)
 server=""
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
-cargo build --release -q
+bin=${FINMATCH_BIN:-./target/release/finmatch}
+[ -n "${FINMATCH_BIN:-}" ] || cargo build --release -q
 export FINMATCH_DATA_DIR="$work" FINMATCH_LISTEN="127.0.0.1:$port" FINMATCH_ADMIN_PASSWORD="bench-admin-password" FINMATCH_LOG=warn
 export FINMATCH_PASSWORD_HASH_COST=test FINMATCH_DB_POOL_SIZE=${FINMATCH_DB_POOL_SIZE:-24}
 pg=""
@@ -22,8 +23,8 @@ if [ "$backend" = postgres ]; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbenchw"
   pg="postgres://postgres@127.0.0.1:5432/test"
 fi
-./target/release/finmatch seed-demo --products 200 --enterprises 40 --enterprise-users 40 --demands 40 --loans 0 --other-matches 0 > "$work/seed.log"; head -1 "$work/seed.log"
-./target/release/finmatch serve >"$work/server.log" 2>&1 &
+"$bin" seed-demo --products 200 --enterprises 40 --enterprise-users 40 --demands 40 --loans 0 --other-matches 0 > "$work/seed.log"; head -1 "$work/seed.log"
+"$bin" serve >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 for mode in lifecycle demands; do

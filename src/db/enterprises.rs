@@ -141,6 +141,8 @@ pub fn move_region(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()
     };
     // Then the catalog counter, before any demand row or report cell (the writers' order).
     super::catalog::bump_demands(conn, id)?;
+    // The enterprise's waiting report deltas are in its old region's cells before they move.
+    super::rollups::fold(conn, true)?;
     let before = super::rollups::facts_of(conn, id)?;
     diesel::update(organizations::table.find(id))
         .set(organizations::region_code.eq(Some(to)))

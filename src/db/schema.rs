@@ -363,6 +363,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Report deltas appended by writers, waiting to be folded into `stats_cells`.
+    stats_pending (id) {
+        id -> BigInt,
+        fact -> Text,
+        dim -> Text,
+        group_key -> Text,
+        grain -> Text,
+        period -> Date,
+        region_code -> Text,
+        n -> BigInt,
+        amount_fen -> BigInt,
+        first_loan_fen -> BigInt,
+        credit_fen -> BigInt,
+        rate_amount -> Text,
+        matched -> BigInt,
+        matched_fen -> BigInt,
+        with_loan -> BigInt,
+        loan_fen -> BigInt,
+        enterprises -> Binary,
+        first_loan_enterprises -> Binary,
+        response_times -> Binary,
+        outstanding_fen -> BigInt,
+        overdue_fen -> BigInt,
+        npl_fen -> BigInt,
+        repaid -> BigInt,
+        written_off_fen -> BigInt,
+        fee_fen -> BigInt,
+    }
+}
+
+diesel::table! {
     stats_state (id) {
         id -> BigInt,
         built -> Bool,

@@ -24,7 +24,18 @@ pub fn housekeeping(pool: &Pool) -> anyhow::Result<(usize, usize)> {
     Ok((expired, purged))
 }
 
-/// Spawns webhook delivery (every second) and the overdue scan (every minute).
+/// Folds the report deltas writers appended into the cells (`db::rollups::fold`); nothing to
+/// do costs one read, without taking the write lock.
+pub fn fold_reports(pool: &Pool) -> anyhow::Result<usize> {
+    let mut conn = pool.get()?;
+    if !db::rollups::pending(&mut conn)? {
+        return Ok(0);
+    }
+    Ok(conn.write_transaction(|c| db::rollups::fold(c, false))?)
+}
+
+/// Spawns report folding (every 200 ms), webhook delivery (every second) and the overdue scan
+/// (every minute).
 pub fn spawn_workers(pool: Pool, webhook_allow: Vec<ipnet::IpNet>) {
     let deliverer = match webhooks::Deliverer::standard(webhook_allow) {
         Ok(d) => d,
@@ -33,6 +44,19 @@ pub fn spawn_workers(pool: Pool, webhook_allow: Vec<ipnet::IpNet>) {
             return;
         }
     };
+    let p = pool.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            let p = p.clone();
+            match actix_web::rt::task::spawn_blocking(move || fold_reports(&p)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "folding report deltas failed"),
+                Err(e) => tracing::warn!(error = %e, "folding report deltas panicked"),
+            }
+        }
+    });
     let p = pool.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(1));

@@ -231,6 +231,7 @@ pub fn seed(
     history::seed_matches_and_loans(conn, &mut rng, opts, today, cx, &world, &mut report)?;
     servicing::seed_servicing(conn, today, &world, &mut report)?;
     seed_policies(conn, today, &world)?;
+    conn.write_transaction(|c| db::rollups::fold(c, true))?;
     report.stats_cells = db::rollups::cell_count(conn)?;
     Ok(report)
 }

@@ -697,6 +697,25 @@ async fn concurrent_writers_lose_no_rollup_update(app: TestApp) {
             .unwrap();
         ids.push(m);
     }
+    // Two folders (as two instances would run) fold the deltas while the writers append them.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let folders: Vec<_> = [false, true]
+        .into_iter()
+        .map(|wait| {
+            let (url, stop) = (app._db.url.clone(), stop.clone());
+            tokio::task::spawn_blocking(move || {
+                let mut conn = finmatch::db::DbConnection::open(&url).expect("connect");
+                let mut folded = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    folded += conn
+                        .write_transaction(|c| finmatch::db::rollups::fold(c, wait))
+                        .expect("fold");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                folded
+            })
+        })
+        .collect();
     let mut tasks = Vec::new();
     for id in ids {
         let (client, base, bank) = (app.client.clone(), app.base.clone(), w.bank.clone());
@@ -715,11 +734,18 @@ async fn concurrent_writers_lose_no_rollup_update(app: TestApp) {
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200);
     }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut folded = 0;
+    for f in folders {
+        folded += f.await.unwrap();
+    }
+    assert!(folded > 0, "the folders folded the writers' deltas");
     let o = app.get("/api/v1/stats/overview", &app.admin_token).await;
     let o = o.assert_status(200);
     assert_eq!(o["matches"]["by_state"]["accepted"], 12, "{o}");
     assert!(o["matches"]["by_state"].get("applied").is_none(), "{o}");
     assert_eq!(o["demands"]["count"], 13);
+    assert_rollups_equal_a_rebuild(&app, &[&app.admin_token]).await;
 }
 
 /// Subsidy figures: claims of the region's enterprises made in the window, by state, and the

@@ -1,5 +1,9 @@
-//! Applying deltas in the writer's transaction: `apply` adds a rollup to its cells,
-//! `take_out` removes one enterprise's facts; both go through `combine`.
+//! Writing deltas: `apply` appends a write's deltas to `stats_pending` in its transaction (no
+//! shared row touched, so concurrent writers never queue on a report cell); `fold` adds the
+//! waiting deltas to their cells, a batch at a time, from a background job on every instance
+//! (one at a time) and before a region move or a rebuild; `take_out` removes one enterprise's
+//! facts. Readers add the deltas still waiting (`read.rs`), so a report is exact the moment a
+//! write commits.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +11,10 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use super::rows::{bad, parse, row, to_err, CellRow};
-use crate::db::schema::stats_cells;
+use super::rows::{bad, to_err, CellRow, PendingRow};
+use crate::db::schema::{stats_cells, stats_pending};
 use crate::db::DbConnection;
-use crate::domain::rollup::{self, CellKey, Fact, Measures, Rollup};
+use crate::domain::rollup::{self, CellKey, Measures, Rollup};
 
 /// `WHERE` for the cells with these keys (None for no keys).
 macro_rules! cells_where {
@@ -84,12 +88,88 @@ macro_rules! upsert {
     };
 }
 
-/// Adds the deltas to their cells. Call once per transaction, after the fact rows are
-/// written. Three statements whatever the number of cells: make sure the rows exist, lock and
-/// read them (PostgreSQL: `FOR UPDATE`, in key order, so concurrent writers neither lose an
-/// update nor deadlock; SQLite already holds the writer lock), write the sums back.
+/// Appends the deltas of a write to `stats_pending`, in its transaction (one insert).
 pub fn apply(conn: &mut DbConnection, rollup: Rollup) -> QueryResult<()> {
-    combine(conn, rollup, |cell, delta| cell.add(delta))
+    let rows: Vec<PendingRow> = rollup
+        .into_cells()
+        .map(|(k, m)| PendingRow::new(&k, &m))
+        .collect();
+    for chunk in rows.chunks(500) {
+        crate::on_backend!(conn, c => diesel::insert_into(stats_pending::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Whether any delta waits to be folded.
+pub fn pending(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        stats_pending::table.select(stats_pending::id),
+    ))
+    .get_result(conn)
+}
+
+/// Deltas folded per statement: bounds a fold's memory whatever the backlog.
+const FOLD_BATCH: i64 = 5_000;
+
+/// Lets one folder at a time work across instances (PostgreSQL: a transaction-scoped advisory
+/// lock; SQLite: its writer lock already does). With `wait`, waits for it; without, false when
+/// another folder holds it.
+pub(super) fn folding(conn: &mut DbConnection, wait: bool) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Bool};
+    #[derive(QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = Bool)]
+        got: bool,
+    }
+    const KEY: i64 = 0x5354_4154_5346_4f4c; // "STATSFOL"
+    let DbConnection::Postgres(c) = conn else {
+        return Ok(true);
+    };
+    let sql = if wait {
+        "SELECT pg_advisory_xact_lock($1) IS NOT NULL AS got"
+    } else {
+        "SELECT pg_try_advisory_xact_lock($1) AS got"
+    };
+    let g: Got = diesel::sql_query(sql)
+        .bind::<BigInt, _>(KEY)
+        .get_result(c)?;
+    Ok(g.got)
+}
+
+/// Folds every waiting delta into its cell, in the caller's write transaction; returns how
+/// many. Without `wait`, returns 0 at once if another instance is folding.
+pub fn fold(conn: &mut DbConnection, wait: bool) -> QueryResult<usize> {
+    if !folding(conn, wait)? {
+        return Ok(0);
+    }
+    let mut total = 0;
+    loop {
+        let ids: Vec<i64> = stats_pending::table
+            .select(stats_pending::id)
+            .order(stats_pending::id.asc())
+            .limit(FOLD_BATCH)
+            .load(conn)?;
+        // Deleted by id, never by range: a row a writer had not committed when the ids were
+        // read is left for the next fold.
+        let rows: Vec<PendingRow> = crate::on_backend!(conn, c => diesel::delete(
+            stats_pending::table.filter(stats_pending::id.eq_any(&ids)),
+        )
+        .returning(PendingRow::as_returning())
+        .get_results(c))?;
+        let n = rows.len();
+        let mut r = Rollup::default();
+        for row in rows {
+            let (k, m) = row.parse()?;
+            r.merge(k, &m);
+        }
+        combine(conn, r, |cell, delta| cell.add(delta))?;
+        total += n;
+        if (ids.len() as i64) < FOLD_BATCH {
+            return Ok(total);
+        }
+    }
 }
 
 /// Takes one enterprise's facts (`facts_of`) out of their cells: see `Measures::take_out`.
@@ -107,7 +187,7 @@ fn combine(
     for chunk in deltas.chunks(500) {
         let zeros: Vec<CellRow> = chunk
             .iter()
-            .map(|(k, _)| row(k, &Measures::default()))
+            .map(|(k, _)| CellRow::new(k, &Measures::default()))
             .collect();
         let keys = chunk.iter().map(|(k, _)| k);
         let current: Vec<CellRow> = match conn {
@@ -145,8 +225,7 @@ fn combine(
         };
         let mut sums: BTreeMap<CellKey, Measures> = BTreeMap::new();
         for r in current {
-            let fact = Fact::parse(&r.fact).ok_or_else(|| bad(format!("bad fact {}", r.fact)))?;
-            let (k, m) = parse(r, fact)?;
+            let (k, m) = r.parse()?;
             sums.insert(k, m);
         }
         let mut rows = Vec::with_capacity(chunk.len());
@@ -155,7 +234,7 @@ fn combine(
                 .get_mut(k)
                 .ok_or_else(|| bad(format!("reporting cell {k:?} vanished")))?;
             op(m, delta);
-            rows.push(row(k, m));
+            rows.push(CellRow::new(k, m));
         }
         match conn {
             DbConnection::Postgres(c) => {

@@ -1,6 +1,7 @@
-//! Storage of the reporting rollups (`domain::rollup`): applied inside the writer's
-//! transaction, read by the reports, rebuilt from the fact tables when asked (after the
-//! migration that introduced them, by `finmatch rebuild-stats`, by `seed-demo`).
+//! Storage of the reporting rollups (`domain::rollup`): appended inside the writer's
+//! transaction, folded into the cells in the background, read by the reports with the deltas
+//! still waiting, rebuilt from the fact tables when asked (after the migration that introduced
+//! them, by `finmatch rebuild-stats`, by `seed-demo`).
 
 mod apply;
 mod read;
@@ -8,7 +9,7 @@ mod rebuild;
 mod rows;
 mod snapshot;
 
-pub use apply::{apply, take_out};
+pub use apply::{apply, fold, pending, take_out};
 pub use read::{load, load_counts};
 pub use rebuild::{cell_count, ensure_built, facts_of, rebuild};
 pub use snapshot::{

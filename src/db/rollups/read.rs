@@ -1,13 +1,15 @@
 //! Reading cells for the reports: the cells of a fact that cover a plan, whole (`load`) or
-//! as plain sums over the regions (`load_counts`).
+//! as plain sums over the regions (`load_counts`). Each adds the deltas still waiting to be
+//! folded (`stats_pending`), read by the same statement (`UNION ALL`, one snapshot), so a
+//! report counts every committed write whether or not it was folded yet.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::rows::{parse, CellRow};
-use crate::db::schema::stats_cells;
+use super::rows::CellRow;
+use crate::db::schema::{stats_cells, stats_pending};
 use crate::db::DbConnection;
 use crate::domain::rollup::{CellKey, Fact, Grain, Measures, Plan};
 use crate::domain::scope::Scope;
@@ -22,8 +24,55 @@ fn ranges(plan: &Plan) -> Vec<(Grain, NaiveDate, NaiveDate)> {
     ranges
 }
 
+/// The rows of `$table` of `fact` in `dims`, of one grain and period range, in the region
+/// `prefix` (None: everywhere), as `$select`.
+macro_rules! cells_in {
+    ($table:ident, $fact:expr, $dims:expr, $grain:expr, $a:expr, $b:expr, $prefix:expr, $select:expr) => {{
+        let q = $table::table
+            .filter($table::fact.eq($fact.as_str()))
+            .filter($table::dim.eq_any($dims))
+            .filter($table::grain.eq($grain.as_str()))
+            .filter($table::period.between($a, $b))
+            .filter($table::region_code.like(format!("{}%", $prefix.unwrap_or(""))))
+            .select($select);
+        q
+    }};
+}
+
+/// Every column of a cell row of `$table`, in `CellRow`'s order.
+macro_rules! row_columns {
+    ($table:ident) => {
+        (
+            $table::fact,
+            $table::dim,
+            $table::group_key,
+            $table::grain,
+            $table::period,
+            $table::region_code,
+            $table::n,
+            $table::amount_fen,
+            $table::first_loan_fen,
+            $table::credit_fen,
+            $table::rate_amount,
+            $table::matched,
+            $table::matched_fen,
+            $table::with_loan,
+            $table::loan_fen,
+            $table::enterprises,
+            $table::first_loan_enterprises,
+            $table::response_times,
+            $table::outstanding_fen,
+            $table::overdue_fen,
+            $table::npl_fen,
+            $table::repaid,
+            $table::written_off_fen,
+            $table::fee_fen,
+        )
+    };
+}
+
 /// The cells of `fact` in `dims` that cover the plan, in the region of `scope` (none at all
-/// for a scope without reports).
+/// for a scope without reports), the waiting deltas added: one entry per cell.
 pub fn load(
     conn: &mut DbConnection,
     fact: Fact,
@@ -31,26 +80,45 @@ pub fn load(
     plan: &Plan,
     scope: &Scope,
 ) -> QueryResult<Vec<(CellKey, Measures)>> {
-    let mut out = Vec::new();
-    let Some(region_prefix) = scope.report_region() else {
-        return Ok(out);
+    let Some(prefix) = scope.report_region() else {
+        return Ok(Vec::new());
     };
+    let mut cells: HashMap<CellKey, Measures> = HashMap::new();
     for (grain, a, b) in ranges(plan) {
-        let mut q = stats_cells::table
-            .filter(stats_cells::fact.eq(fact.as_str()))
-            .filter(stats_cells::dim.eq_any(dims))
-            .filter(stats_cells::grain.eq(grain.as_str()))
-            .filter(stats_cells::period.between(a, b))
-            .select(CellRow::as_select())
-            .into_boxed();
-        if let Some(p) = region_prefix {
-            q = q.filter(stats_cells::region_code.like(format!("{p}%")));
-        }
-        for r in q.load(conn)? {
-            out.push(parse(r, fact)?);
+        let folded = cells_in!(
+            stats_cells,
+            fact,
+            dims,
+            grain,
+            a,
+            b,
+            prefix,
+            row_columns!(stats_cells)
+        );
+        let waiting = cells_in!(
+            stats_pending,
+            fact,
+            dims,
+            grain,
+            a,
+            b,
+            prefix,
+            row_columns!(stats_pending)
+        );
+        // Two statements would let a fold commit between them and count its deltas twice
+        // or never: one query, one snapshot.
+        let rows: Vec<CellRow> = crate::on_backend!(conn, c => folded.union_all(waiting).load(c))?;
+        for r in rows {
+            let (k, m) = r.parse()?;
+            match cells.get_mut(&k) {
+                Some(have) => have.add(&m),
+                None => {
+                    cells.insert(k, m);
+                }
+            }
         }
     }
-    Ok(out)
+    Ok(cells.into_iter().collect())
 }
 
 /// Like `load`, for figures that are plain sums (`n`, `amount_fen`: match counts and approved
@@ -69,25 +137,41 @@ pub fn load_counts(
     };
     let mut sums: HashMap<(String, String, Grain, NaiveDate), (i64, i64)> = HashMap::new();
     for (grain, a, b) in ranges(plan) {
-        let mut q = stats_cells::table
-            .filter(stats_cells::fact.eq(fact.as_str()))
-            .filter(stats_cells::dim.eq_any(dims))
-            .filter(stats_cells::grain.eq(grain.as_str()))
-            .filter(stats_cells::period.between(a, b))
-            .select((
+        let folded = cells_in!(
+            stats_cells,
+            fact,
+            dims,
+            grain,
+            a,
+            b,
+            region_prefix,
+            (
                 stats_cells::dim,
                 stats_cells::group_key,
                 stats_cells::period,
                 stats_cells::n,
                 stats_cells::amount_fen,
-            ))
-            .into_boxed();
-        if let Some(p) = region_prefix {
-            q = q.filter(stats_cells::region_code.like(format!("{p}%")));
-        }
-        for (dim, group_key, period, n, amount_fen) in
-            q.load::<(String, String, NaiveDate, i64, i64)>(conn)?
-        {
+            )
+        );
+        let waiting = cells_in!(
+            stats_pending,
+            fact,
+            dims,
+            grain,
+            a,
+            b,
+            region_prefix,
+            (
+                stats_pending::dim,
+                stats_pending::group_key,
+                stats_pending::period,
+                stats_pending::n,
+                stats_pending::amount_fen,
+            )
+        );
+        let rows: Vec<(String, String, NaiveDate, i64, i64)> =
+            crate::on_backend!(conn, c => folded.union_all(waiting).load(c))?;
+        for (dim, group_key, period, n, amount_fen) in rows {
             let e = sums.entry((dim, group_key, grain, period)).or_default();
             e.0 += n;
             e.1 += amount_fen;

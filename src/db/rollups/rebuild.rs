@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::rows::{row, to_err, CellRow};
+use super::apply::folding;
+use super::rows::{to_err, CellRow};
 use super::snapshot::{bridge_fact_in, demand_cell, renewal_fact_in};
 use crate::db::bridges::BridgeRow;
 use crate::db::renewals::RenewalRow;
 use crate::db::schema::{
-    bridge_loans, demands, loans, matches, renewals, stats_cells, stats_state,
+    bridge_loans, demands, loans, matches, renewals, stats_cells, stats_pending, stats_state,
 };
 use crate::db::DbConnection;
 use crate::domain::lifecycle::MatchState;
@@ -25,9 +26,12 @@ const CHUNK: i64 = 50_000;
 /// Recomputes every cell from demands, matches, loans, renewals and bridges (their snapshot
 /// columns).
 fn rebuild_in(conn: &mut DbConnection) -> QueryResult<usize> {
+    // The waiting deltas are of facts this transaction reads: they go with the cells.
+    folding(conn, true)?;
+    diesel::delete(stats_pending::table).execute(conn)?;
     diesel::delete(stats_cells::table).execute(conn)?;
     let r = facts(conn, None)?;
-    let rows: Vec<CellRow> = r.into_cells().map(|(k, m)| row(&k, &m)).collect();
+    let rows: Vec<CellRow> = r.into_cells().map(|(k, m)| CellRow::new(&k, &m)).collect();
     let count = rows.len();
     for chunk in rows.chunks(1_000) {
         crate::on_backend!(conn, c => diesel::insert_into(stats_cells::table)
@@ -317,7 +321,7 @@ pub fn ensure_built(conn: &mut DbConnection) -> QueryResult<bool> {
     })
 }
 
-/// How many report cells there are.
+/// How many report cells there are (deltas still waiting to be folded not counted).
 pub fn cell_count(conn: &mut DbConnection) -> QueryResult<usize> {
     let n: i64 = stats_cells::table.count().get_result(conn)?;
     Ok(n as usize)

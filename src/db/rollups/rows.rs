@@ -1,5 +1,6 @@
-//! The stored form of a cell: `CellRow` and `Figures`, the encodings of the enterprise sets
-//! and response-time histograms, and the conversions between rows and `(CellKey, Measures)`.
+//! The stored form of a cell: `CellRow` (folded) and `PendingRow` (a delta waiting to be
+//! folded), the encodings of the enterprise sets and response-time histograms, and the
+//! conversions between rows and `(CellKey, Measures)`.
 
 use std::collections::BTreeMap;
 
@@ -7,45 +8,117 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use roaring::RoaringBitmap;
 
-use crate::db::schema::stats_cells;
+use crate::db::schema::{stats_cells, stats_pending};
 use crate::domain::rollup::{self, CellKey, Fact, Grain, Measures};
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = stats_cells)]
-pub(super) struct CellRow {
-    pub(super) fact: String,
-    dim: String,
-    group_key: String,
-    grain: String,
-    period: NaiveDate,
-    region_code: String,
-    #[diesel(embed)]
-    figures: Figures,
+/// A stored cell row: the key, then `Measures` with the sets serialized and the i128 as
+/// decimal text. The same columns serve the folded cells (`stats_cells`) and the deltas still
+/// waiting to be folded (`stats_pending`).
+macro_rules! cell_row {
+    ($name:ident, $table:ident) => {
+        #[derive(Queryable, Selectable, Insertable)]
+        #[diesel(table_name = $table)]
+        pub(super) struct $name {
+            pub(super) fact: String,
+            dim: String,
+            group_key: String,
+            grain: String,
+            period: NaiveDate,
+            region_code: String,
+            n: i64,
+            amount_fen: i64,
+            first_loan_fen: i64,
+            credit_fen: i64,
+            rate_amount: String,
+            matched: i64,
+            matched_fen: i64,
+            with_loan: i64,
+            loan_fen: i64,
+            enterprises: Vec<u8>,
+            first_loan_enterprises: Vec<u8>,
+            response_times: Vec<u8>,
+            outstanding_fen: i64,
+            overdue_fen: i64,
+            npl_fen: i64,
+            repaid: i64,
+            written_off_fen: i64,
+            fee_fen: i64,
+        }
+
+        impl $name {
+            pub(super) fn new(k: &CellKey, m: &Measures) -> Self {
+                $name {
+                    fact: k.fact.as_str().to_owned(),
+                    dim: k.dim.clone(),
+                    group_key: k.group_key.clone(),
+                    grain: k.grain.as_str().to_owned(),
+                    period: k.period,
+                    region_code: k.region_code.clone(),
+                    n: m.n,
+                    amount_fen: m.amount_fen,
+                    first_loan_fen: m.first_loan_fen,
+                    credit_fen: m.credit_fen,
+                    rate_amount: m.rate_amount.to_string(),
+                    matched: m.matched,
+                    matched_fen: m.matched_fen,
+                    with_loan: m.with_loan,
+                    loan_fen: m.loan_fen,
+                    enterprises: bytes(&m.enterprises),
+                    first_loan_enterprises: bytes(&m.first_loan_enterprises),
+                    response_times: histogram_bytes(&m.response_times),
+                    outstanding_fen: m.outstanding_fen,
+                    overdue_fen: m.overdue_fen,
+                    npl_fen: m.npl_fen,
+                    repaid: m.repaid,
+                    written_off_fen: m.written_off_fen,
+                    fee_fen: m.fee_fen,
+                }
+            }
+
+            pub(super) fn parse(self) -> QueryResult<(CellKey, Measures)> {
+                let fact = Fact::parse(&self.fact)
+                    .ok_or_else(|| bad(format!("bad fact {}", self.fact)))?;
+                let grain = Grain::parse(&self.grain)
+                    .ok_or_else(|| bad(format!("bad grain {}", self.grain)))?;
+                let m = Measures {
+                    n: self.n,
+                    amount_fen: self.amount_fen,
+                    first_loan_fen: self.first_loan_fen,
+                    credit_fen: self.credit_fen,
+                    rate_amount: self
+                        .rate_amount
+                        .parse()
+                        .map_err(|_| bad(format!("bad rate_amount {}", self.rate_amount)))?,
+                    matched: self.matched,
+                    matched_fen: self.matched_fen,
+                    with_loan: self.with_loan,
+                    loan_fen: self.loan_fen,
+                    enterprises: set(&self.enterprises)?,
+                    first_loan_enterprises: set(&self.first_loan_enterprises)?,
+                    response_times: histogram(&self.response_times)?,
+                    outstanding_fen: self.outstanding_fen,
+                    overdue_fen: self.overdue_fen,
+                    npl_fen: self.npl_fen,
+                    repaid: self.repaid,
+                    written_off_fen: self.written_off_fen,
+                    fee_fen: self.fee_fen,
+                };
+                let key = CellKey {
+                    fact,
+                    dim: self.dim,
+                    grain,
+                    period: self.period,
+                    region_code: self.region_code,
+                    group_key: self.group_key,
+                };
+                Ok((key, m))
+            }
+        }
+    };
 }
 
-/// The stored form of `Measures` (sets serialized, the i128 as decimal text).
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = stats_cells)]
-pub(super) struct Figures {
-    n: i64,
-    amount_fen: i64,
-    first_loan_fen: i64,
-    credit_fen: i64,
-    rate_amount: String,
-    matched: i64,
-    matched_fen: i64,
-    with_loan: i64,
-    loan_fen: i64,
-    enterprises: Vec<u8>,
-    first_loan_enterprises: Vec<u8>,
-    response_times: Vec<u8>,
-    outstanding_fen: i64,
-    overdue_fen: i64,
-    npl_fen: i64,
-    repaid: i64,
-    written_off_fen: i64,
-    fee_fen: i64,
-}
+cell_row!(CellRow, stats_cells);
+cell_row!(PendingRow, stats_pending);
 
 fn bytes(set: &RoaringBitmap) -> Vec<u8> {
     let mut out = Vec::new();
@@ -108,78 +181,6 @@ fn histogram(b: &[u8]) -> QueryResult<BTreeMap<u32, u64>> {
         out.insert(v, n);
     }
     Ok(out)
-}
-
-fn figures(m: &Measures) -> Figures {
-    Figures {
-        n: m.n,
-        amount_fen: m.amount_fen,
-        first_loan_fen: m.first_loan_fen,
-        credit_fen: m.credit_fen,
-        rate_amount: m.rate_amount.to_string(),
-        matched: m.matched,
-        matched_fen: m.matched_fen,
-        with_loan: m.with_loan,
-        loan_fen: m.loan_fen,
-        enterprises: bytes(&m.enterprises),
-        first_loan_enterprises: bytes(&m.first_loan_enterprises),
-        response_times: histogram_bytes(&m.response_times),
-        outstanding_fen: m.outstanding_fen,
-        overdue_fen: m.overdue_fen,
-        npl_fen: m.npl_fen,
-        repaid: m.repaid,
-        written_off_fen: m.written_off_fen,
-        fee_fen: m.fee_fen,
-    }
-}
-
-pub(super) fn row(k: &CellKey, m: &Measures) -> CellRow {
-    CellRow {
-        fact: k.fact.as_str().to_owned(),
-        dim: k.dim.clone(),
-        group_key: k.group_key.clone(),
-        grain: k.grain.as_str().to_owned(),
-        period: k.period,
-        region_code: k.region_code.clone(),
-        figures: figures(m),
-    }
-}
-
-pub(super) fn parse(r: CellRow, fact: Fact) -> QueryResult<(CellKey, Measures)> {
-    let grain = Grain::parse(&r.grain).ok_or_else(|| bad(format!("bad grain {}", r.grain)))?;
-    let f = r.figures;
-    let m = Measures {
-        n: f.n,
-        amount_fen: f.amount_fen,
-        first_loan_fen: f.first_loan_fen,
-        credit_fen: f.credit_fen,
-        rate_amount: f
-            .rate_amount
-            .parse()
-            .map_err(|_| bad(format!("bad rate_amount {}", f.rate_amount)))?,
-        matched: f.matched,
-        matched_fen: f.matched_fen,
-        with_loan: f.with_loan,
-        loan_fen: f.loan_fen,
-        enterprises: set(&f.enterprises)?,
-        first_loan_enterprises: set(&f.first_loan_enterprises)?,
-        response_times: histogram(&f.response_times)?,
-        outstanding_fen: f.outstanding_fen,
-        overdue_fen: f.overdue_fen,
-        npl_fen: f.npl_fen,
-        repaid: f.repaid,
-        written_off_fen: f.written_off_fen,
-        fee_fen: f.fee_fen,
-    };
-    let key = CellKey {
-        fact,
-        dim: r.dim,
-        grain,
-        period: r.period,
-        region_code: r.region_code,
-        group_key: r.group_key,
-    };
-    Ok((key, m))
 }
 
 pub(super) fn to_err(e: rollup::IdTooLarge) -> diesel::result::Error {

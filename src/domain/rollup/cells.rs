@@ -251,6 +251,11 @@ impl Rollup {
         }
     }
 
+    /// Adds `m` to the cell `key` (a delta read back from storage).
+    pub fn merge(&mut self, key: CellKey, m: &Measures) {
+        self.cells.entry(key).or_default().add(m);
+    }
+
     /// The cells that change, in lock order.
     pub fn into_cells(self) -> impl Iterator<Item = (CellKey, Measures)> {
         self.cells.into_iter().filter(|(_, m)| !m.is_zero())

@@ -1,0 +1,2 @@
+DROP TABLE stats_pending;
+UPDATE stats_state SET built = FALSE;
