@@ -16,6 +16,7 @@ both_backends!(
     concurrent_decisions_have_one_winner,
     concurrent_disbursements_never_exceed_the_approval,
     deadlines_follow_the_calendar_and_overdue_is_filterable,
+    the_2026_calendar_is_shipped_and_an_office_replaces_it,
     loans_are_scoped,
 );
 
@@ -709,4 +710,76 @@ async fn loans_are_scoped(app: TestApp) {
     app.get("/api/v1/loans?first_loan=maybe", &w.bank)
         .await
         .assert_problem(400, "invalid_query");
+}
+
+/// The 2026 法定节假日 and 调休 come with finmatch (国务院办公厅, 4 November 2025): deadlines
+/// count them without an office loading anything, and an office's own calendar replaces them.
+async fn the_2026_calendar_is_shipped_and_an_office_replaces_it(app: TestApp) {
+    let w = world(&app).await;
+    let cal = app.get("/api/v1/calendar/2026", &w.ent).await;
+    let cal = cal.assert_status(200).clone();
+    let days = |k: &str| -> Vec<String> {
+        cal[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let holidays = days("holidays");
+    assert_eq!(holidays.len(), 33, "{cal}");
+    for d in [
+        "2026-01-01",
+        "2026-02-15",
+        "2026-02-23",
+        "2026-05-05",
+        "2026-10-07",
+    ] {
+        assert!(holidays.contains(&d.to_owned()), "{d} is a holiday");
+    }
+    assert_eq!(
+        days("workdays"),
+        [
+            "2026-01-04",
+            "2026-02-14",
+            "2026-02-28",
+            "2026-05-09",
+            "2026-09-20",
+            "2026-10-10"
+        ]
+    );
+    // Deadlines as the database's calendar counts them: asked on Friday 13 February, one
+    // working day later is Saturday the 14th (调休), the next is Tuesday the 24th after 春节.
+    let url = app._db.url.clone();
+    let (one, two, national) = tokio::task::spawn_blocking(move || {
+        let mut conn = finmatch::db::DbConnection::open(&url).expect("connect");
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let c = finmatch::db::calendar::load(&mut conn, d("2026-01-01"), d("2026-12-31"))
+            .expect("calendar");
+        (
+            c.add_working_days(d("2026-02-13"), 1),
+            c.add_working_days(d("2026-02-13"), 2),
+            c.add_working_days(d("2026-09-30"), 3),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(one.to_string(), "2026-02-14");
+    assert_eq!(two.to_string(), "2026-02-24");
+    // After 国庆: Thursday 8, Friday 9, Saturday 10 (worked).
+    assert_eq!(national.to_string(), "2026-10-10");
+    // An office's calendar for the year replaces the shipped one.
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    app.request(
+        Method::PUT,
+        "/api/v1/calendar/2026",
+        Some(&fo),
+        Some(&json!({"holidays": ["2026-12-31"], "workdays": []})),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    let cal = app.get("/api/v1/calendar/2026", &w.ent).await;
+    assert_eq!(cal.assert_status(200)["holidays"], json!(["2026-12-31"]));
+    assert_eq!(cal.body["workdays"], json!([]));
 }

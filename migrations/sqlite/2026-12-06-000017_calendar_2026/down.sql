@@ -1,0 +1,2 @@
+-- Takes the shipped 2026 days out again (an office's own days for 2026 may go with them).
+DELETE FROM calendar_days WHERE day BETWEEN '2026-01-01' AND '2026-12-31';
