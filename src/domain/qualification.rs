@@ -1,13 +1,21 @@
 //! Enterprise qualifications (资质): kind, issuing level and validity dates.
 //! One helper answers "does this enterprise hold kind K at level ≥ L on date D" for matching
-//! and subsidies alike.
+//! and subsidies alike, and which certificate counted (`satisfying`).
+//!
+//! The 优质中小企业 ladder (《优质中小企业梯度培育管理办法》, 工信部企业〔2026〕2号, in force
+//! 2026-04-01): 科技和创新型中小企业 (`innovative_sme`, the entry tier: the former 创新型中小企业
+//! and, for the first time, 科技型中小企业) → 专精特新中小企业 (`specialized_sme`, recognised by
+//! provinces) → 专精特新“小巨人” (`little_giant`, national). A valid higher tier satisfies a
+//! requirement of a lower one: `little_giant` counts as `specialized_sme` at `provincial` and as
+//! `innovative_sme`; `specialized_sme` at `provincial` or above counts as `innovative_sme` at
+//! `provincial`; a `tech_sme` (科技型中小企业) registration counts as `innovative_sme` at its level.
 
 use chrono::NaiveDate;
 
 str_enum! {
     /// The qualification tags banks and policies target (优质中小企业梯度培育 and related titles).
     pub enum QualificationKind {
-        InnovativeSme = "innovative_sme" / "创新型中小企业",
+        InnovativeSme = "innovative_sme" / "科技和创新型中小企业",
         SpecializedSme = "specialized_sme" / "专精特新中小企业",
         LittleGiant = "little_giant" / "专精特新“小巨人”",
         SingleChampion = "single_champion" / "制造业单项冠军",
@@ -42,14 +50,52 @@ impl Qualification {
         self.certified_on <= date && date <= self.expires_on
     }
 
+    /// The (kind, level) pairs this certificate stands for: itself, and the lower tiers of
+    /// the 优质中小企业 ladder it implies.
+    pub fn grants(&self) -> Vec<(QualificationKind, QualificationLevel)> {
+        use QualificationKind::*;
+        use QualificationLevel::*;
+        let mut out = vec![(self.kind, self.level)];
+        match self.kind {
+            LittleGiant => {
+                out.push((SpecializedSme, Provincial));
+                out.push((InnovativeSme, Provincial));
+            }
+            SpecializedSme if self.level >= Provincial => out.push((InnovativeSme, Provincial)),
+            TechSme => out.push((InnovativeSme, self.level)),
+            _ => {}
+        }
+        out
+    }
+
     pub fn satisfies(
         &self,
         kind: QualificationKind,
         min_level: QualificationLevel,
         date: NaiveDate,
     ) -> bool {
-        self.kind == kind && self.level >= min_level && self.valid_on(date)
+        self.valid_on(date)
+            && self
+                .grants()
+                .iter()
+                .any(|(k, l)| *k == kind && *l >= min_level)
     }
+}
+
+/// The certificate among `quals` that gives `kind` at `min_level` or above on `date`: one of
+/// that kind if there is one, else a higher tier of the ladder.
+pub fn satisfying(
+    quals: &[Qualification],
+    kind: QualificationKind,
+    min_level: QualificationLevel,
+    date: NaiveDate,
+) -> Option<&Qualification> {
+    let ok = |q: &&Qualification| q.satisfies(kind, min_level, date);
+    quals
+        .iter()
+        .filter(ok)
+        .find(|q| q.kind == kind)
+        .or_else(|| quals.iter().find(ok))
 }
 
 /// Does any of `quals` give `kind` at `min_level` or above, valid on `date`?
@@ -59,7 +105,7 @@ pub fn holds(
     min_level: QualificationLevel,
     date: NaiveDate,
 ) -> bool {
-    quals.iter().any(|q| q.satisfies(kind, min_level, date))
+    satisfying(quals, kind, min_level, date).is_some()
 }
 
 #[cfg(test)]
@@ -79,6 +125,49 @@ mod tests {
             certified_on: d("2025-01-01"),
             expires_on: d("2027-12-31"),
         }
+    }
+
+    #[test]
+    fn a_higher_tier_satisfies_a_lower_one_of_the_ladder() {
+        let on = d("2026-06-01");
+        let giant = [q(LittleGiant, National)];
+        assert!(holds(&giant, SpecializedSme, Provincial, on));
+        assert!(!holds(&giant, SpecializedSme, National, on));
+        assert!(holds(&giant, InnovativeSme, Municipal, on));
+        assert!(holds(&giant, InnovativeSme, Provincial, on));
+        assert_eq!(
+            satisfying(&giant, SpecializedSme, Provincial, on).map(|c| c.kind),
+            Some(LittleGiant)
+        );
+        let provincial = [q(SpecializedSme, Provincial)];
+        assert!(holds(&provincial, InnovativeSme, Provincial, on));
+        assert!(!holds(&provincial, LittleGiant, Municipal, on));
+        // A municipal 专精特新 is below the ladder's provincial rung: no entry tier implied.
+        assert!(!holds(
+            &[q(SpecializedSme, Municipal)],
+            InnovativeSme,
+            Municipal,
+            on
+        ));
+        // Other titles are not on the ladder.
+        assert!(!holds(
+            &[q(HighTech, National)],
+            InnovativeSme,
+            Municipal,
+            on
+        ));
+        // A certificate of the kind asked is the one named, when there is one.
+        let both = [q(LittleGiant, National), q(SpecializedSme, Provincial)];
+        assert_eq!(
+            satisfying(&both, SpecializedSme, Provincial, on).map(|c| c.kind),
+            Some(SpecializedSme)
+        );
+        // An expired higher tier counts for nothing.
+        let expired = [Qualification {
+            expires_on: d("2026-05-31"),
+            ..q(LittleGiant, National)
+        }];
+        assert!(!holds(&expired, SpecializedSme, Provincial, on));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 use super::reasons::Sink;
 use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
-use crate::domain::qualification::holds;
+use crate::domain::qualification::satisfying;
 
 /// Whole years from `from` to `to` (anniversary based).
 pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
@@ -117,14 +117,17 @@ pub(super) fn criteria(
         ),
     });
     if !el.qualifications_any.is_empty() {
-        let held = el
-            .qualifications_any
-            .iter()
-            .find(|q| holds(&e.qualifications, q.kind, q.min_level, today));
+        let held = el.qualifications_any.iter().find_map(|q| {
+            satisfying(&e.qualifications, q.kind, q.min_level, today).map(|c| (q, c))
+        });
         out.criterion("qualifications", held.is_some(), || match held {
-            Some(q) => format!(
+            Some((q, c)) if c.kind == q.kind => format!(
                 "holds a valid {} qualification at {} level or above",
                 q.kind, q.min_level
+            ),
+            Some((q, c)) => format!(
+                "holds a valid {} {} certificate, which counts as {} at {} level or above (工信部企业〔2026〕2号)",
+                c.level, c.kind, q.kind, q.min_level
             ),
             None => {
                 let wanted: Vec<String> = el
@@ -228,6 +231,53 @@ mod tests {
     use crate::domain::qualification::{QualificationKind, QualificationLevel};
     use crate::domain::rate::Rate;
     use crate::domain::size_class::{Industry, SizeClass};
+
+    /// A 小巨人 certificate meets a provincial 专精特新 requirement and an entry-tier one, and
+    /// the reason names the certificate that counted (工信部企业〔2026〕2号).
+    #[test]
+    fn a_higher_tier_meets_a_lower_requirement_and_says_so() {
+        let mut p = product();
+        let mut e = enterprise();
+        e.qualifications[0].kind = QualificationKind::LittleGiant;
+        e.qualifications[0].level = QualificationLevel::National;
+        for (kind, level) in [
+            (
+                QualificationKind::SpecializedSme,
+                QualificationLevel::Provincial,
+            ),
+            (
+                QualificationKind::InnovativeSme,
+                QualificationLevel::Municipal,
+            ),
+        ] {
+            p.eligibility.qualifications_any = vec![QualificationRequirement {
+                kind,
+                min_level: level,
+            }];
+            let ev = eval(&p, &demand(), &e);
+            assert!(ev.eligible, "{:?}", failed(&ev));
+            let r = ev
+                .reasons
+                .iter()
+                .find(|r| r.criterion == "qualifications")
+                .unwrap();
+            assert!(
+                r.detail
+                    .contains("little_giant certificate, which counts as"),
+                "{}",
+                r.detail
+            );
+        }
+        // Not the other way round: a provincial 专精特新 does not meet a 小巨人 requirement.
+        p.eligibility.qualifications_any = vec![QualificationRequirement {
+            kind: QualificationKind::LittleGiant,
+            min_level: QualificationLevel::National,
+        }];
+        assert_eq!(
+            failed(&eval(&p, &demand(), &enterprise())),
+            vec!["qualifications"]
+        );
+    }
 
     /// Every hard criterion, failing alone, makes the pair ineligible and names itself.
     #[test]
