@@ -117,6 +117,7 @@ pub mod qualification;
 pub mod rate;
 pub mod region;
 pub mod renewal;
+pub mod risk;
 pub mod rollup;
 pub mod scope;
 pub mod servicing;
