@@ -17,6 +17,7 @@ both_backends!(
     recommendations_are_scoped,
     candidates_for_the_owning_bank,
     renewal_products_never_serve_a_demand,
+    a_higher_tier_meets_a_lower_requirement,
 );
 
 fn product(name: &str, min_rate: &str, eligibility: Value) -> Value {
@@ -725,4 +726,112 @@ async fn renewal_products_never_serve_a_demand(app: TestApp) {
         .get(&format!("/api/v1/products/{renewal}/candidates"), &bank)
         .await;
     assert_eq!(c.assert_status(200)["items"], json!([]));
+}
+
+/// 工信部企业〔2026〕2号: a 小巨人 certificate meets a provincial 专精特新 requirement and the entry
+/// tier's, over HTTP, and the reason names the certificate; a provincial 专精特新 does not meet
+/// a 小巨人 requirement.
+async fn a_higher_tier_meets_a_lower_requirement(app: TestApp) {
+    let (_, bank) = app.org_with_user("bank", None).await;
+    let req = |kind: &str, level: &str| json!({"qualifications_any": [{"kind": kind, "min_level": level}]});
+    let specialized = create_product(
+        &app,
+        &bank,
+        &product("专精特新贷", "3.80", req("specialized_sme", "provincial")),
+    )
+    .await;
+    let entry = create_product(
+        &app,
+        &bank,
+        &product("科创贷", "3.90", req("innovative_sme", "municipal")),
+    )
+    .await;
+    let giant = create_product(
+        &app,
+        &bank,
+        &product("小巨人贷", "3.70", req("little_giant", "national")),
+    )
+    .await;
+    let (ent_id, ent) = app.enterprise("370202").await;
+    app.post(
+        &format!("/api/v1/enterprises/{ent_id}/qualifications"),
+        &ent,
+        &json!({"kind": "little_giant", "level": "national", "certified_on": "2025-07-01",
+                "expires_on": "2028-06-30", "certificate_no": "工信部企业〔2025〕88号"}),
+    )
+    .await
+    .assert_status(201);
+    let demand_id = app
+        .post("/api/v1/demands", &ent, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let b = app
+        .get(
+            &format!("/api/v1/demands/{demand_id}/recommendations"),
+            &ent,
+        )
+        .await
+        .assert_status(200)
+        .clone();
+    let items = b["items"].as_array().unwrap();
+    let mut ids: Vec<i64> = items
+        .iter()
+        .map(|p| p["product_id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![specialized, entry, giant]);
+    let reason = |id: i64| -> String {
+        let item = items.iter().find(|p| p["product_id"] == json!(id)).unwrap();
+        item["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["criterion"] == "qualifications")
+            .unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        reason(specialized).contains("little_giant certificate"),
+        "{}",
+        reason(specialized)
+    );
+    assert!(
+        reason(entry).contains("little_giant certificate"),
+        "{}",
+        reason(entry)
+    );
+    assert!(!reason(giant).contains("counts as"), "{}", reason(giant));
+    // A provincial 专精特新 meets the entry tier, not 小巨人.
+    let (other_id, other) = app.enterprise("370202").await;
+    app.post(
+        &format!("/api/v1/enterprises/{other_id}/qualifications"),
+        &other,
+        &json!({"kind": "specialized_sme", "level": "provincial", "certified_on": "2025-07-01",
+                "expires_on": "2028-06-30", "certificate_no": "鲁工信〔2025〕118号"}),
+    )
+    .await
+    .assert_status(201);
+    let d2 = app
+        .post("/api/v1/demands", &other, &demand())
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let b = app
+        .get(&format!("/api/v1/demands/{d2}/recommendations"), &other)
+        .await
+        .assert_status(200)
+        .clone();
+    let mut ids: Vec<i64> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["product_id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![specialized, entry]);
 }
