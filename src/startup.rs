@@ -28,7 +28,7 @@ use crate::db::{self, Pool};
 use crate::domain::org::OrgKind;
 use crate::http::{
     bridges, calendar, demands, enterprises, loans, matches, matching, products, renewals, reports,
-    subsidies, webhooks,
+    risk, subsidies, webhooks,
 };
 use crate::http::{extract, fallback, health, openapi, organizations, session};
 use std::sync::Arc;
@@ -85,6 +85,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renewals::reject_renewal)
         .service(renewals::withdraw_renewal)
         .service(renewals::disburse_renewal)
+        .service(risk::create_scheme)
+        .service(risk::list_schemes)
+        .service(risk::get_scheme)
+        .service(risk::enroll)
+        .service(risk::list_enrollments)
         .service(bridges::create_fund)
         .service(bridges::list_funds)
         .service(bridges::get_fund)

@@ -84,6 +84,8 @@ str_enum! {
         NotEligible = "not_eligible" / "不符合条件",
         /// A bridge does not fit what is left of its fund.
         FundExhausted = "fund_exhausted" / "资金池额度不足",
+        /// An enrollment does not fit a risk scheme's capacity (capital × leverage).
+        SchemeCapacityExceeded = "scheme_capacity_exceeded" / "风险补偿额度不足",
         /// Disbursements would exceed the approved amount
         ExceedsApprovedAmount = "exceeds_approved_amount" / "超过授信金额",
         /// Too many failed attempts; retry after Retry-After

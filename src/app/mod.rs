@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod products;
 pub mod renewals;
 pub mod reports;
+pub mod risk;
 pub mod session;
 pub mod state;
 pub mod subsidies;

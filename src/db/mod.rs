@@ -14,6 +14,7 @@ pub mod migrations;
 pub mod orgs;
 pub mod products;
 pub mod renewals;
+pub mod risk;
 pub mod rollups;
 pub mod schema;
 pub mod stats;

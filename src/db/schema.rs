@@ -363,6 +363,47 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Risk sharing and compensation schemes (SPEC §3.15); `domain::risk` holds the rules.
+    risk_schemes (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        region_prefix -> Nullable<Text>,
+        capital_fen -> BigInt,
+        leverage_units -> BigInt,
+        capacity_fen -> BigInt,
+        government_units -> BigInt,
+        guarantor_units -> BigInt,
+        reguarantor_units -> BigInt,
+        bank_units -> BigInt,
+        bonus_first_loan_units -> BigInt,
+        bonus_credit_units -> BigInt,
+        max_compensation_units -> BigInt,
+        per_loan_cap_fen -> Nullable<BigInt>,
+        eligibility -> Text,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        enrolled_fen -> BigInt,
+        created_by_org -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risk_enrollments (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        loan_id -> BigInt,
+        enterprise_id -> BigInt,
+        bank_id -> BigInt,
+        guarantor_id -> Nullable<BigInt>,
+        principal_fen -> BigInt,
+        enrolled_by_org -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Report deltas appended by writers, waiting to be folded into `stats_cells`.
     stats_pending (id) {
         id -> BigInt,
@@ -509,6 +550,8 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     bridge_funds,
     bridge_loans,
+    risk_enrollments,
+    risk_schemes,
     revoked_tokens,
     organizations,
     enterprises,

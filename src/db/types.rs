@@ -21,6 +21,7 @@ use crate::domain::org::OrgKind;
 use crate::domain::product::{ProductStatus, ProductType};
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
 use crate::domain::renewal::{RenewalAction, RenewalState};
+use crate::domain::risk::SchemeKind;
 use crate::domain::servicing::{LoanEventKind, LoanStatus};
 use crate::domain::size_class::{Industry, SizeClass};
 use crate::domain::stats::Metric;
@@ -127,6 +128,7 @@ text_enum! {
     RenewalState in "renewals.state / renewal_events.from_state, to_state";
     RenewalAction in "renewal_events.action";
     BridgeState in "bridge_loans.state";
+    SchemeKind in "risk_schemes.kind";
 }
 
 /// A JSON document in a TEXT column (MultiConnection has no JSON type): lists of enums,

@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod products;
 pub mod renewals;
 pub mod reports;
+pub mod risk;
 pub mod session;
 pub mod subsidies;
 pub mod webhooks;

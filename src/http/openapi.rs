@@ -33,6 +33,7 @@ computes subsidies and reports to the finance office. Errors are application/pro
         (name = "loans", description = "Loans (放款) recorded by banks, and what happens to them after (贷后: repayments, overdue, 不良, write-offs)"),
         (name = "renewals", description = "Renewals (续贷 / 无还本续贷): request, 续贷承诺, rejection, withdrawal and the renewal loan"),
         (name = "bridges", description = "Bridge funds (应急转贷资金 / 过桥): funds, bridges against an approved renewal, atomic capital reservation, fees"),
+        (name = "risk", description = "Risk sharing and compensation schemes (风险分担 / 风险补偿资金池): schemes and enrollments within capacity"),
         (name = "calendar", description = "Working-day calendar (法定节假日, 调休)"),
         (name = "webhooks", description = "Signed event callbacks, delivered at least once"),
         (name = "subsidies", description = "LPR, subsidy policies (贴息, 担保费补贴), quotes, claims and budget simulation"),

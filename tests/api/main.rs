@@ -17,6 +17,7 @@ mod organizations;
 mod products;
 mod races;
 mod renewals;
+mod risk;
 mod schema;
 mod seed;
 mod servicing;

@@ -59,7 +59,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         (T::name().into_owned(), values)
     }
     use finmatch::domain::{
-        bridge, demand, event, lifecycle, org, product, qualification, renewal, servicing,
+        bridge, demand, event, lifecycle, org, product, qualification, renewal, risk, servicing,
         size_class, stats, subsidy,
     };
     let declared = [
@@ -83,6 +83,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         wire::<servicing::LoanStatus>(),
         wire::<renewal::RenewalState>(),
         wire::<bridge::BridgeState>(),
+        wire::<risk::SchemeKind>(),
         wire::<renewal::RenewalAction>(),
         wire::<servicing::LoanEventKind>(),
         wire::<stats::By>(),

@@ -1,0 +1,2 @@
+DROP TABLE risk_enrollments;
+DROP TABLE risk_schemes;

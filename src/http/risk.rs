@@ -1,0 +1,144 @@
+//! Risk schemes over HTTP (SPEC §3.15); the use cases are `app::risk`.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::Caller;
+use super::extract::JsonBody;
+use super::idempotency;
+use crate::app::error::AppResult;
+use crate::app::pagination::{page, Page, PageQuery};
+use crate::app::risk::{self, CreateScheme, Enroll, EnrollmentView, SchemeView};
+use crate::app::{self, AppState};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RiskListQuery {
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl RiskListQuery {
+    fn page(self) -> PageQuery {
+        PageQuery {
+            limit: self.limit,
+            cursor: self.cursor,
+        }
+    }
+}
+
+/// Publish a risk scheme (风险补偿资金池 / 政银担) — finance office (for its region) or admin.
+/// Every broken rule (shares not summing to 100, a ceiling of 0, …) is listed in the 422.
+#[utoipa::path(
+    tag = "risk",
+    request_body = CreateScheme,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, description = "The scheme", body = SchemeView))
+)]
+#[post("/risk-schemes")]
+pub async fn create_scheme(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Caller,
+    body: JsonBody<CreateScheme>,
+) -> AppResult<HttpResponse> {
+    let b = body.value;
+    idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
+        app::run(&state, move |conn| {
+            risk::create_scheme(conn, &auth, b, done)
+        })
+    })
+    .await
+}
+
+/// Risk schemes, with their capacity and enrolled principal.
+#[utoipa::path(
+    tag = "risk",
+    params(RiskListQuery),
+    responses((status = 200, description = "A page of schemes", body = Page<SchemeView>))
+)]
+#[get("/risk-schemes")]
+pub async fn list_schemes(
+    state: web::Data<AppState>,
+    _auth: Caller,
+    query: web::Query<RiskListQuery>,
+) -> AppResult<HttpResponse> {
+    let cursor = query.into_inner().page().cursor()?;
+    let (after, limit) = (cursor.after_id, cursor.limit);
+    let rows = app::run(&state, move |conn| risk::list_schemes(conn, after, limit)).await?;
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |s| s.id, SchemeView::new)))
+}
+
+/// One scheme: capacity (capital × leverage) and what is enrolled.
+#[utoipa::path(
+    tag = "risk",
+    params(("id" = i64, Path, description = "Scheme id")),
+    responses((status = 200, description = "The scheme", body = SchemeView))
+)]
+#[get("/risk-schemes/{id}")]
+pub async fn get_scheme(
+    state: web::Data<AppState>,
+    _auth: Caller,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let s = app::run(&state, move |conn| risk::get_scheme(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Enroll a loan — its bank or guarantor, an office of its region, the admin. The loan must be
+/// `current` and eligible (422 `not_eligible`, every reason listed); its outstanding principal
+/// must fit the scheme's capacity (409 `scheme_capacity_exceeded`, atomic).
+#[utoipa::path(
+    tag = "risk",
+    request_body = Enroll,
+    params(
+        ("id" = i64, Path, description = "Scheme id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")
+    ),
+    responses(
+        (status = 201, description = "The enrollment", body = EnrollmentView),
+        (status = 422, description = "`not_eligible`: every failing reason in `errors`", body = crate::app::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/risk-schemes/{id}/enrollments")]
+pub async fn enroll(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<Enroll>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let b = body.value;
+    idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
+        app::run(&state, move |conn| risk::enroll(conn, &auth, id, b, done))
+    })
+    .await
+}
+
+/// A scheme's enrollments the caller may see: an office or the admin all, a bank or
+/// guarantor those of its loans.
+#[utoipa::path(
+    tag = "risk",
+    params(("id" = i64, Path, description = "Scheme id"), RiskListQuery),
+    responses((status = 200, description = "A page of enrollments", body = Page<EnrollmentView>))
+)]
+#[get("/risk-schemes/{id}/enrollments")]
+pub async fn list_enrollments(
+    state: web::Data<AppState>,
+    auth: Caller,
+    path: web::Path<i64>,
+    query: web::Query<RiskListQuery>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let cursor = query.into_inner().page().cursor()?;
+    let (after, limit) = (cursor.after_id, cursor.limit);
+    let rows = app::run(&state, move |conn| {
+        risk::list_enrollments(conn, &auth, id, after, limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |e| e.id, EnrollmentView::new)))
+}

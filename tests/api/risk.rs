@@ -1,0 +1,257 @@
+//! Risk schemes over HTTP (SPEC §3.15): publishing with every broken rule listed, enrolling
+//! loans within capacity (20 concurrent enrollments never exceed it), and every refusal.
+
+use chrono::{Days, NaiveDate};
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    a_scheme_enrolls_loans_within_capacity,
+    scheme_and_enrollment_refusals,
+    concurrent_enrollments_never_exceed_capacity,
+);
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// 安徽 "4321" with a capital of `capital` and a leverage of 10.
+fn scheme(capital: &str) -> Value {
+    json!({"name": "政银担4321", "kind": "risk_sharing", "capital": capital, "leverage": "10",
+           "shares": {"government": "10", "guarantor": "40", "reguarantor": "30", "bank": "20"},
+           "max_compensation_percent": "100", "effective_from": "2020-01-01"})
+}
+
+async fn a_scheme_enrolls_loans_within_capacity(app: TestApp) {
+    let (w, loan) = loan_on(&app, today().checked_sub_days(Days::new(30)).unwrap()).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let s = app
+        .post("/api/v1/risk-schemes", &fo, &scheme("1500000.00"))
+        .await;
+    let s = s.assert_status(201).clone();
+    let id = s["id"].as_i64().unwrap();
+    assert_eq!(s["region_prefix"], "37");
+    assert_eq!(s["capacity"], "15000000.00");
+    assert_eq!(s["enrolled"], "0.00");
+    assert_eq!(s["leverage"], "10");
+    assert_eq!(s["shares"]["guarantor"], "40.00");
+    // The loan's bank enrolls it: its 10,000,000 outstanding is taken from the capacity.
+    let e = app
+        .post(
+            &format!("/api/v1/risk-schemes/{id}/enrollments"),
+            &w.bank,
+            &json!({"loan_id": loan}),
+        )
+        .await;
+    let e = e.assert_status(201).clone();
+    assert_eq!(e["principal"], "10000000.00");
+    assert_eq!(e["loan_id"].as_i64(), Some(loan));
+    let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &w.ent).await;
+    assert_eq!(g.assert_status(200)["enrolled"], "10000000.00");
+    // Once per loan.
+    app.post(
+        &format!("/api/v1/risk-schemes/{id}/enrollments"),
+        &fo,
+        &json!({"loan_id": loan}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    // A second 10,000,000 loan does not fit the 5,000,000 left.
+    let (w2, loan2) = loan_on(&app, today().checked_sub_days(Days::new(30)).unwrap()).await;
+    let r = app
+        .post(
+            &format!("/api/v1/risk-schemes/{id}/enrollments"),
+            &w2.bank,
+            &json!({"loan_id": loan2}),
+        )
+        .await;
+    r.assert_problem(409, "scheme_capacity_exceeded");
+    let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &fo).await;
+    assert_eq!(g.assert_status(200)["enrolled"], "10000000.00");
+    // Who sees the enrollments: the office and the loan's bank; another bank none.
+    for (t, n) in [(&fo, 1), (&w.bank, 1), (&w2.bank, 0)] {
+        let l = app
+            .get(&format!("/api/v1/risk-schemes/{id}/enrollments"), t)
+            .await;
+        assert_eq!(l.assert_status(200)["items"].as_array().unwrap().len(), n);
+    }
+    let all = app.get("/api/v1/risk-schemes", &w.bank).await;
+    assert!(all.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"].as_i64() == Some(id)));
+}
+
+async fn scheme_and_enrollment_refusals(app: TestApp) {
+    let (w, loan) = loan_on(&app, today().checked_sub_days(Days::new(30)).unwrap()).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    // Every broken rule at once.
+    let mut bad = scheme("1000000.00");
+    bad["shares"]["bank"] = json!("25");
+    bad["leverage"] = json!("0.5");
+    bad["max_compensation_percent"] = json!("0");
+    bad["per_loan_cap"] = json!("0.00");
+    let r = app.post("/api/v1/risk-schemes", &fo, &bad).await;
+    r.assert_problem(422, "validation_failed");
+    let mut fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "leverage",
+            "max_compensation_percent",
+            "per_loan_cap",
+            "shares"
+        ],
+        "{}",
+        r.body
+    );
+    // Only an office (in its region) or the admin publishes.
+    app.post("/api/v1/risk-schemes", &w.bank, &scheme("1.00"))
+        .await
+        .assert_problem(403, "forbidden");
+    let mut elsewhere = scheme("1000000.00");
+    elsewhere["region_prefix"] = json!("32");
+    app.post("/api/v1/risk-schemes", &fo, &elsewhere)
+        .await
+        .assert_problem(422, "validation_failed");
+    let id = app
+        .post("/api/v1/risk-schemes", &fo, &scheme("10000000.00"))
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/risk-schemes/{id}/enrollments");
+    // The enterprise does not enroll; another bank does not see the loan.
+    app.post(&path, &w.ent, &json!({"loan_id": loan}))
+        .await
+        .assert_problem(403, "forbidden");
+    let (_, other_bank) = app.org_with_user("bank", None).await;
+    app.post(&path, &other_bank, &json!({"loan_id": loan}))
+        .await
+        .assert_problem(404, "not_found");
+    app.post(
+        "/api/v1/risk-schemes/999999/enrollments",
+        &fo,
+        &json!({"loan_id": loan}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // A scheme of another region: the loan is not eligible, the reason says why.
+    let admin = app.login("admin", ADMIN_PASSWORD).await;
+    let mut far = scheme("10000000.00");
+    far["region_prefix"] = json!("32");
+    let far = app
+        .post("/api/v1/risk-schemes", &admin, &far)
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/risk-schemes/{far}/enrollments"),
+            &w.bank,
+            &json!({"loan_id": loan}),
+        )
+        .await;
+    r.assert_problem(422, "not_eligible");
+    assert_eq!(r.body["errors"][0]["field"], "loan_id");
+    // An overdue loan is not enrolled.
+    app.post(
+        &format!("/api/v1/loans/{loan}/events"),
+        &w.bank,
+        &json!({"kind": "overdue", "on": today().to_string()}),
+    )
+    .await
+    .assert_status(201);
+    let r = app.post(&path, &w.bank, &json!({"loan_id": loan})).await;
+    r.assert_problem(422, "not_eligible");
+    assert!(r.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("overdue"));
+    let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &fo).await;
+    assert_eq!(g.assert_status(200)["enrolled"], "0.00");
+}
+
+/// 20 loans of 500,000 race for a capacity of 5,000,000 (capital 500,000 × 10): exactly 10 are
+/// enrolled, on both backends.
+async fn concurrent_enrollments_never_exceed_capacity(app: TestApp) {
+    let w = world(&app).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let m = apply(&app, &w).await;
+    app.post(&format!("/api/v1/matches/{m}/accept"), &w.bank, &json!({}))
+        .await
+        .assert_status(200);
+    app.post(
+        &format!("/api/v1/matches/{m}/approve"),
+        &w.bank,
+        &approval("10000000.00"),
+    )
+    .await
+    .assert_status(200);
+    let mut loans = Vec::new();
+    for _ in 0..20 {
+        let l = app
+            .post(
+                &format!("/api/v1/matches/{m}/disbursements"),
+                &w.bank,
+                &json!({"amount": "500000.00", "annual_rate": "3.65", "term_months": 12,
+                        "disbursed_on": today().to_string(), "first_loan": false}),
+            )
+            .await;
+        loans.push(l.assert_status(201)["id"].as_i64().unwrap());
+    }
+    let id = app
+        .post("/api/v1/risk-schemes", &fo, &scheme("500000.00"))
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = loans
+        .iter()
+        .map(|loan| {
+            let (client, base, bank, loan) =
+                (client.clone(), app.base.clone(), w.bank.clone(), *loan);
+            tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}/api/v1/risk-schemes/{id}/enrollments"))
+                    .bearer_auth(bank)
+                    .json(&json!({"loan_id": loan}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                (status, body["code"].as_str().unwrap_or("").to_owned())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (201, _) => ok += 1,
+            (409, code) => assert_eq!(code, "scheme_capacity_exceeded"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ok, 10);
+    let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &fo).await;
+    assert_eq!(g.assert_status(200)["enrolled"], "5000000.00");
+    let l = app
+        .get(
+            &format!("/api/v1/risk-schemes/{id}/enrollments?limit=50"),
+            &fo,
+        )
+        .await;
+    assert_eq!(l.assert_status(200)["items"].as_array().unwrap().len(), 10);
+}
