@@ -209,21 +209,7 @@ pub fn create_fund<R: Receipt<FundView>>(
         );
     }
     v.finish()?;
-    let own = match &auth.scope {
-        crate::domain::scope::Scope::Region(p) => Some(p.clone()),
-        _ => None,
-    };
-    let region_prefix = match (own, body.region_prefix) {
-        (Some(own), Some(p)) if !p.starts_with(&own) => {
-            return Err(AppError::invalid_field(
-                ProblemCode::ValidationFailed,
-                "region_prefix",
-                format!("must lie within the office's region {own}"),
-            ))
-        }
-        (Some(own), None) => Some(own),
-        (_, p) => p,
-    };
+    let region_prefix = auth.published_region(body.region_prefix)?;
     conn.write_transaction(|conn| {
         let row = repo::insert_fund(
             conn,

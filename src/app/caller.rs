@@ -40,6 +40,20 @@ impl std::ops::Deref for Caller {
 }
 
 impl Caller {
+    /// The region a fund or scheme the caller publishes serves: a finance office's own when it
+    /// names none, and only within its own (422 otherwise); an admin's as asked.
+    pub fn published_region(&self, asked: Option<String>) -> Result<Option<String>, AppError> {
+        match (self.scope.region(), asked) {
+            (Some(own), Some(p)) if !p.starts_with(own) => Err(AppError::invalid_field(
+                super::error::ProblemCode::ValidationFailed,
+                "region_prefix",
+                format!("must lie within the office's region {own}"),
+            )),
+            (Some(own), None) => Ok(Some(own.to_owned())),
+            (_, p) => Ok(p),
+        }
+    }
+
     /// The caller a live token stands for; `supervised` is its organization's region when it
     /// is a finance office.
     pub fn new(token: Token, supervised: Option<String>) -> Self {

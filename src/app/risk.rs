@@ -19,7 +19,6 @@ use crate::domain::org::Role;
 use crate::domain::rate::Rate;
 use crate::domain::region::is_region_prefix;
 use crate::domain::risk::{capacity, terms_refusals, BonusPoints, SchemeKind, Shares, Terms};
-use crate::domain::scope::Scope;
 use crate::domain::servicing::LoanStatus;
 use crate::domain::subsidy::{policy_reasons, Beneficiary, PolicyEligibility};
 
@@ -234,21 +233,7 @@ pub fn create_scheme<R: Receipt<SchemeView>>(
     }
     v.finish()?;
     let leverage = leverage.unwrap_or(Decimal::ONE);
-    let own = match &auth.scope {
-        Scope::Region(p) => Some(p.clone()),
-        _ => None,
-    };
-    let region_prefix = match (own, body.region_prefix.clone()) {
-        (Some(own), Some(p)) if !p.starts_with(&own) => {
-            return Err(AppError::invalid_field(
-                ProblemCode::ValidationFailed,
-                "region_prefix",
-                format!("must lie within the office's region {own}"),
-            ))
-        }
-        (Some(own), None) => Some(own),
-        (_, p) => p,
-    };
+    let region_prefix = auth.published_region(body.region_prefix.clone())?;
     let units = |r: Rate| r.units();
     let row = NewScheme {
         name: body.name.clone(),
