@@ -86,6 +86,10 @@ str_enum! {
         FundExhausted = "fund_exhausted" / "资金池额度不足",
         /// An enrollment does not fit a risk scheme's capacity (capital × leverage).
         SchemeCapacityExceeded = "scheme_capacity_exceeded" / "风险补偿额度不足",
+        /// A compensation is claimed on a loan that is not `npl` or `written_off`.
+        LoanNotNpl = "loan_not_npl" / "贷款未进入不良",
+        /// An approved compensation does not fit the scheme's balance.
+        PoolExhausted = "pool_exhausted" / "资金池余额不足",
         /// Disbursements would exceed the approved amount
         ExceedsApprovedAmount = "exceeds_approved_amount" / "超过授信金额",
         /// Too many failed attempts; retry after Retry-After

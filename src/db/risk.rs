@@ -4,12 +4,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{risk_enrollments, risk_schemes};
+use super::schema::{compensation_claims, loan_events, risk_enrollments, risk_schemes};
 use super::types::JsonText;
 use super::DbConnection;
-use crate::domain::risk::SchemeKind;
+use crate::domain::risk::{CompensationState, SchemeKind};
 use crate::domain::scope::Scope;
+use crate::domain::servicing::LoanEventKind;
 use crate::domain::subsidy::PolicyEligibility;
+use crate::domain::subsidy::Step;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = risk_schemes)]
@@ -18,6 +20,11 @@ pub struct SchemeRow {
     #[diesel(embed)]
     pub fields: NewScheme,
     pub enrolled_fen: i64,
+    /// Compensation approved or paid.
+    pub committed_fen: i64,
+    pub paid_fen: i64,
+    /// What recoveries returned to the pool.
+    pub recovered_fen: i64,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -154,4 +161,206 @@ pub fn enrollments(
         .limit(limit + 1)
         .select(EnrollmentRow::as_select())
         .load(conn)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = compensation_claims)]
+pub struct ClaimRow {
+    pub id: i64,
+    #[diesel(embed)]
+    pub fields: NewClaim,
+    pub reject_reason: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub reference: Option<String>,
+    pub recovered_fen: i64,
+    pub returned_fen: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = compensation_claims)]
+pub struct NewClaim {
+    pub scheme_id: i64,
+    pub enrollment_id: i64,
+    pub loan_id: i64,
+    pub enterprise_id: i64,
+    pub bank_id: i64,
+    pub guarantor_id: Option<i64>,
+    pub claimant_org_id: i64,
+    pub state: CompensationState,
+    pub loss_principal_fen: i64,
+    pub base_fen: i64,
+    pub amount_fen: i64,
+    pub breakdown: JsonText<Vec<Step>>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn enrollment(conn: &mut DbConnection, id: i64) -> QueryResult<Option<EnrollmentRow>> {
+    risk_enrollments::table
+        .find(id)
+        .select(EnrollmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The loan's outstanding principal when it was classified `npl` (its first `npl` event).
+pub fn npl_outstanding(conn: &mut DbConnection, loan_id: i64) -> QueryResult<Option<i64>> {
+    loan_events::table
+        .filter(loan_events::loan_id.eq(loan_id))
+        .filter(loan_events::kind.eq(LoanEventKind::Npl))
+        .order(loan_events::id.asc())
+        .select(loan_events::outstanding_after_fen)
+        .first(conn)
+        .optional()
+}
+
+/// Inserts a submitted claim; `Ok(None)` when the enrollment already has one.
+pub fn insert_claim(conn: &mut DbConnection, c: &NewClaim) -> QueryResult<Option<ClaimRow>> {
+    super::unless_duplicate(
+        crate::on_backend!(conn, c2 => diesel::insert_into(compensation_claims::table)
+        .values((c, compensation_claims::updated_at.eq(c.created_at)))
+        .returning(ClaimRow::as_returning())
+        .get_result(c2)),
+    )
+}
+
+pub fn claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> {
+    compensation_claims::table
+        .find(id)
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The claims `scope` may see: the claimant's bank or guarantor, the enterprise, an office of
+/// the enterprise's region, the admin.
+pub fn visible_claims(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ClaimRow>> {
+    let mut q = compensation_claims::table
+        .filter(compensation_claims::id.gt(after_id.unwrap_or(0)))
+        .into_boxed();
+    if let Some(id) = id {
+        q = q.filter(compensation_claims::id.eq(id));
+    }
+    q = match scope {
+        Scope::Everything => q,
+        Scope::Region(p) => q.filter(
+            compensation_claims::enterprise_id.eq_any(
+                super::schema::organizations::table
+                    .filter(super::schema::organizations::region_code.like(format!("{p}%")))
+                    .select(super::schema::organizations::id),
+            ),
+        ),
+        Scope::Bank(b) => q.filter(compensation_claims::bank_id.eq(*b)),
+        Scope::Guarantor(g) => q.filter(compensation_claims::guarantor_id.eq(*g)),
+        Scope::Enterprise(e) => q.filter(compensation_claims::enterprise_id.eq(*e)),
+        Scope::Nothing => q.filter(compensation_claims::id.lt(0)),
+    };
+    q.order(compensation_claims::id.asc())
+        .limit(limit + 1)
+        .select(ClaimRow::as_select())
+        .load(conn)
+}
+
+/// What a claim's transition writes besides the state.
+#[derive(Default, AsChangeset)]
+#[diesel(table_name = compensation_claims)]
+pub struct ClaimChange {
+    pub reject_reason: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub reference: Option<String>,
+}
+
+/// Moves a claim from `from` to `to` if it is still `from`.
+pub fn move_claim(
+    conn: &mut DbConnection,
+    id: i64,
+    from: CompensationState,
+    to: CompensationState,
+    change: &ClaimChange,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        compensation_claims::table
+            .filter(compensation_claims::id.eq(id))
+            .filter(compensation_claims::state.eq(from)),
+    )
+    .set((
+        compensation_claims::state.eq(to),
+        compensation_claims::updated_at.eq(now),
+        change,
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Takes `amount_fen` from the scheme's balance if it fits: one conditional update, so two
+/// approvals never overdraw it.
+pub fn commit_from_balance(
+    conn: &mut DbConnection,
+    scheme_id: i64,
+    amount_fen: i64,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        risk_schemes::table
+            .filter(risk_schemes::id.eq(scheme_id))
+            .filter(
+                (risk_schemes::committed_fen + amount_fen)
+                    .le(risk_schemes::capital_fen + risk_schemes::recovered_fen),
+            ),
+    )
+    .set(risk_schemes::committed_fen.eq(risk_schemes::committed_fen + amount_fen))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn record_paid(conn: &mut DbConnection, scheme_id: i64, amount_fen: i64) -> QueryResult<()> {
+    diesel::update(risk_schemes::table.find(scheme_id))
+        .set(risk_schemes::paid_fen.eq(risk_schemes::paid_fen + amount_fen))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A recovery on a paid claim: the claim records it, the pool gets `returned_fen` back.
+pub fn record_recovery(
+    conn: &mut DbConnection,
+    claim: &ClaimRow,
+    recovered_fen: i64,
+    returned_fen: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(compensation_claims::table.find(claim.id))
+        .set((
+            compensation_claims::recovered_fen
+                .eq(compensation_claims::recovered_fen + recovered_fen),
+            compensation_claims::returned_fen.eq(compensation_claims::returned_fen + returned_fen),
+            compensation_claims::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(risk_schemes::table.find(claim.fields.scheme_id))
+        .set(risk_schemes::recovered_fen.eq(risk_schemes::recovered_fen + returned_fen))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Locks a claim row for the rest of the transaction (PostgreSQL; SQLite's writer lock does).
+pub fn lock_claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> {
+    match conn {
+        DbConnection::Postgres(c) => compensation_claims::table
+            .find(id)
+            .select(ClaimRow::as_select())
+            .for_no_key_update()
+            .first(c)
+            .optional(),
+        DbConnection::Sqlite(c) => compensation_claims::table
+            .find(id)
+            .select(ClaimRow::as_select())
+            .first(c)
+            .optional(),
+    }
 }

@@ -386,6 +386,34 @@ diesel::table! {
         enrolled_fen -> BigInt,
         created_by_org -> BigInt,
         created_at -> Timestamp,
+        committed_fen -> BigInt,
+        paid_fen -> BigInt,
+        recovered_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    compensation_claims (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        enrollment_id -> BigInt,
+        loan_id -> BigInt,
+        enterprise_id -> BigInt,
+        bank_id -> BigInt,
+        guarantor_id -> Nullable<BigInt>,
+        claimant_org_id -> BigInt,
+        state -> Text,
+        loss_principal_fen -> BigInt,
+        base_fen -> BigInt,
+        amount_fen -> BigInt,
+        breakdown -> Text,
+        reject_reason -> Nullable<Text>,
+        paid_on -> Nullable<Date>,
+        reference -> Nullable<Text>,
+        recovered_fen -> BigInt,
+        returned_fen -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -550,6 +578,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     bridge_funds,
     bridge_loans,
+    compensation_claims,
     risk_enrollments,
     risk_schemes,
     revoked_tokens,

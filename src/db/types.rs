@@ -21,7 +21,7 @@ use crate::domain::org::OrgKind;
 use crate::domain::product::{ProductStatus, ProductType};
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
 use crate::domain::renewal::{RenewalAction, RenewalState};
-use crate::domain::risk::SchemeKind;
+use crate::domain::risk::{CompensationState, SchemeKind};
 use crate::domain::servicing::{LoanEventKind, LoanStatus};
 use crate::domain::size_class::{Industry, SizeClass};
 use crate::domain::stats::Metric;
@@ -129,6 +129,7 @@ text_enum! {
     RenewalAction in "renewal_events.action";
     BridgeState in "bridge_loans.state";
     SchemeKind in "risk_schemes.kind";
+    CompensationState in "compensation_claims.state";
 }
 
 /// A JSON document in a TEXT column (MultiConnection has no JSON type): lists of enums,

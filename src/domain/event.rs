@@ -25,6 +25,8 @@ str_enum! {
         BridgeLoanOverdue = "bridge_loan.overdue",
         SubsidyClaimApproved = "subsidy_claim.approved",
         SubsidyClaimPaid = "subsidy_claim.paid",
+        CompensationClaimApproved = "compensation_claim.approved",
+        CompensationClaimPaid = "compensation_claim.paid",
     }
 }
 

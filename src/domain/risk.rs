@@ -27,6 +27,42 @@ str_enum! {
     }
 }
 
+str_enum! {
+    pub enum CompensationState {
+        /// Submitted by the loan's bank or guarantor; the office decides.
+        Submitted = "submitted" / "已申报",
+        /// Approved: its amount is reserved from the scheme's balance.
+        Approved = "approved" / "已批准",
+        Rejected = "rejected" / "已驳回",
+        Paid = "paid" / "已拨付",
+    }
+}
+
+str_enum! {
+    pub enum CompensationAction {
+        Approve = "approve" / "批准",
+        Reject = "reject" / "驳回",
+        Pay = "pay" / "拨付",
+    }
+}
+
+/// The claim state machine: submitted → approved | rejected; approved → paid.
+pub fn claim_transition(
+    from: CompensationState,
+    action: CompensationAction,
+) -> Result<CompensationState, String> {
+    use CompensationAction as A;
+    use CompensationState as S;
+    match (from, action) {
+        (S::Submitted, A::Approve) => Ok(S::Approved),
+        (S::Submitted, A::Reject) => Ok(S::Rejected),
+        (S::Approved, A::Pay) => Ok(S::Paid),
+        _ => Err(format!(
+            "{action} is not allowed for a claim that is {from}"
+        )),
+    }
+}
+
 /// Each party's share of a loss, percent; they sum to 100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shares {
@@ -350,6 +386,23 @@ mod tests {
         let labels: Vec<&str> = c.steps.iter().map(|s| s.step.as_str()).collect();
         assert!(labels.contains(&"per-loan cap"), "{labels:?}");
         assert!(c.steps.iter().any(|s| s.value.contains("capped at 80%")));
+    }
+
+    #[test]
+    fn claims_move_only_as_the_table_says() {
+        use CompensationAction as A;
+        use CompensationState as S;
+        for from in S::ALL {
+            for action in A::ALL {
+                let expected = match (from, action) {
+                    (S::Submitted, A::Approve) => Some(S::Approved),
+                    (S::Submitted, A::Reject) => Some(S::Rejected),
+                    (S::Approved, A::Pay) => Some(S::Paid),
+                    _ => None,
+                };
+                assert_eq!(claim_transition(*from, *action).ok(), expected);
+            }
+        }
     }
 
     #[test]

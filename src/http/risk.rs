@@ -9,7 +9,10 @@ use super::extract::JsonBody;
 use super::idempotency;
 use crate::app::error::AppResult;
 use crate::app::pagination::{page, Page, PageQuery};
-use crate::app::risk::{self, CreateScheme, Enroll, EnrollmentView, SchemeView};
+use crate::app::risk::{
+    self, CompensationClaimView, CompensationRecovery, CreateScheme, Enroll, EnrollmentView,
+    PayCompensationClaim, RejectCompensationClaim, SchemeView, SubmitCompensationClaim,
+};
 use crate::app::{self, AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -141,4 +144,147 @@ pub async fn list_enrollments(
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(rows, cursor, |e| e.id, EnrollmentView::new)))
+}
+
+/// Claim compensation (风险补偿) on an enrolled loan that is `npl` or `written_off` — the loan's
+/// bank or guarantor. The amount comes with every step of its computation.
+#[utoipa::path(
+    tag = "risk",
+    request_body = SubmitCompensationClaim,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, description = "The claim, `submitted`", body = CompensationClaimView))
+)]
+#[post("/compensation-claims")]
+pub async fn submit_claim(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Caller,
+    body: JsonBody<SubmitCompensationClaim>,
+) -> AppResult<HttpResponse> {
+    let b = body.value;
+    idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
+        app::run(&state, move |conn| risk::submit(conn, &auth, b, done))
+    })
+    .await
+}
+
+/// Compensation claims the caller may see.
+#[utoipa::path(
+    tag = "risk",
+    params(RiskListQuery),
+    responses((status = 200, description = "A page of claims", body = Page<CompensationClaimView>))
+)]
+#[get("/compensation-claims")]
+pub async fn list_claims(
+    state: web::Data<AppState>,
+    auth: Caller,
+    query: web::Query<RiskListQuery>,
+) -> AppResult<HttpResponse> {
+    let cursor = query.into_inner().page().cursor()?;
+    let (after, limit) = (cursor.after_id, cursor.limit);
+    let rows = app::run(&state, move |conn| {
+        risk::list_claims(conn, &auth, after, limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page(rows, cursor, |c| c.id, CompensationClaimView::new)))
+}
+
+#[utoipa::path(
+    tag = "risk",
+    params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, description = "The claim", body = CompensationClaimView))
+)]
+#[get("/compensation-claims/{id}")]
+pub async fn get_claim(
+    state: web::Data<AppState>,
+    auth: Caller,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let c = app::run(&state, move |conn| risk::get_claim(conn, &auth, id)).await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// Approve a claim — an office of the region or the admin. Its amount is taken from the
+/// scheme's balance atomically (409 `pool_exhausted` when it does not fit).
+#[utoipa::path(
+    tag = "risk",
+    params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, description = "The claim, `approved`", body = CompensationClaimView))
+)]
+#[post("/compensation-claims/{id}/approve")]
+pub async fn approve_claim(
+    state: web::Data<AppState>,
+    auth: Caller,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let c = app::run(&state, move |conn| risk::approve(conn, &auth, id)).await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// Reject a submitted claim, with a reason.
+#[utoipa::path(
+    tag = "risk",
+    request_body = RejectCompensationClaim,
+    params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, description = "The claim, `rejected`", body = CompensationClaimView))
+)]
+#[post("/compensation-claims/{id}/reject")]
+pub async fn reject_claim(
+    state: web::Data<AppState>,
+    auth: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<RejectCompensationClaim>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let b = body.value;
+    let c = app::run(&state, move |conn| risk::reject(conn, &auth, id, b)).await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// Record the payment of an approved claim.
+#[utoipa::path(
+    tag = "risk",
+    request_body = PayCompensationClaim,
+    params(("id" = i64, Path, description = "Claim id")),
+    responses((status = 200, description = "The claim, `paid`", body = CompensationClaimView))
+)]
+#[post("/compensation-claims/{id}/pay")]
+pub async fn pay_claim(
+    state: web::Data<AppState>,
+    auth: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<PayCompensationClaim>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let b = body.value;
+    let c = app::run(&state, move |conn| risk::pay(conn, &auth, id, b)).await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// Record a recovery after payment — the claimant; the pool gets back the share it paid.
+#[utoipa::path(
+    tag = "risk",
+    request_body = CompensationRecovery,
+    params(
+        ("id" = i64, Path, description = "Claim id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")
+    ),
+    responses((status = 201, description = "The claim with the recovery", body = CompensationClaimView))
+)]
+#[post("/compensation-claims/{id}/recoveries")]
+pub async fn recover(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<CompensationRecovery>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let b = body.value;
+    idempotency::run(&state, &req, auth.idempotency_scope(), &body.raw, |done| {
+        app::run(&state, move |conn| risk::recover(conn, &auth, id, b, done))
+    })
+    .await
 }

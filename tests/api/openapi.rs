@@ -84,6 +84,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         wire::<renewal::RenewalState>(),
         wire::<bridge::BridgeState>(),
         wire::<risk::SchemeKind>(),
+        wire::<risk::CompensationState>(),
         wire::<renewal::RenewalAction>(),
         wire::<servicing::LoanEventKind>(),
         wire::<stats::By>(),

@@ -11,6 +11,8 @@ both_backends!(
     a_scheme_enrolls_loans_within_capacity,
     scheme_and_enrollment_refusals,
     concurrent_enrollments_never_exceed_capacity,
+    a_claim_from_npl_to_recovery,
+    concurrent_approvals_never_overdraw_the_pool,
 );
 
 fn today() -> NaiveDate {
@@ -19,7 +21,11 @@ fn today() -> NaiveDate {
 
 /// 安徽 "4321" with a capital of `capital` and a leverage of 10.
 fn scheme(capital: &str) -> Value {
-    json!({"name": "政银担4321", "kind": "risk_sharing", "capital": capital, "leverage": "10",
+    scheme_levered(capital, "10")
+}
+
+fn scheme_levered(capital: &str, leverage: &str) -> Value {
+    json!({"name": "政银担4321", "kind": "risk_sharing", "capital": capital, "leverage": leverage,
            "shares": {"government": "10", "guarantor": "40", "reguarantor": "30", "bank": "20"},
            "max_compensation_percent": "100", "effective_from": "2020-01-01"})
 }
@@ -254,4 +260,250 @@ async fn concurrent_enrollments_never_exceed_capacity(app: TestApp) {
         )
         .await;
     assert_eq!(l.assert_status(200)["items"].as_array().unwrap().len(), 10);
+}
+
+/// `n` loans of 500,000 on one match, each enrolled in a new 4321 scheme of `capital` (50×),
+/// each then classified NPL; (world, office, scheme, [enrollment]).
+async fn npl_enrollments(app: &TestApp, n: usize, capital: &str) -> (World, String, i64, Vec<i64>) {
+    let w = world(app).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("37")).await;
+    let m = apply(app, &w).await;
+    app.post(&format!("/api/v1/matches/{m}/accept"), &w.bank, &json!({}))
+        .await
+        .assert_status(200);
+    app.post(
+        &format!("/api/v1/matches/{m}/approve"),
+        &w.bank,
+        &approval("10000000.00"),
+    )
+    .await
+    .assert_status(200);
+    let scheme_id = app
+        .post("/api/v1/risk-schemes", &fo, &scheme_levered(capital, "50"))
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let mut enrollments = Vec::new();
+    for _ in 0..n {
+        let l = app
+            .post(
+                &format!("/api/v1/matches/{m}/disbursements"),
+                &w.bank,
+                &json!({"amount": "500000.00", "annual_rate": "3.65", "term_months": 12,
+                        "disbursed_on": today().checked_sub_days(Days::new(60)).unwrap().to_string(),
+                        "first_loan": false}),
+            )
+            .await;
+        let loan = l.assert_status(201)["id"].as_i64().unwrap();
+        let e = app
+            .post(
+                &format!("/api/v1/risk-schemes/{scheme_id}/enrollments"),
+                &w.bank,
+                &json!({"loan_id": loan}),
+            )
+            .await;
+        enrollments.push(e.assert_status(201)["id"].as_i64().unwrap());
+        app.post(
+            &format!("/api/v1/loans/{loan}/events"),
+            &w.bank,
+            &json!({"kind": "npl", "on": today().checked_sub_days(Days::new(5)).unwrap().to_string()}),
+        )
+        .await
+        .assert_status(201);
+    }
+    (w, fo, scheme_id, enrollments)
+}
+
+async fn a_claim_from_npl_to_recovery(app: TestApp) {
+    // A current loan cannot be claimed on.
+    let (w0, loan0) = loan_on(&app, today().checked_sub_days(Days::new(30)).unwrap()).await;
+    let (_, fo0) = app.org_with_user("finance_office", Some("37")).await;
+    let s0 = app
+        .post("/api/v1/risk-schemes", &fo0, &scheme("10000000.00"))
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let e0 = app
+        .post(
+            &format!("/api/v1/risk-schemes/{s0}/enrollments"),
+            &w0.bank,
+            &json!({"loan_id": loan0}),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        "/api/v1/compensation-claims",
+        &w0.bank,
+        &json!({"enrollment_id": e0, "loss_principal": "100.00"}),
+    )
+    .await
+    .assert_problem(409, "loan_not_npl");
+
+    let (w, fo, scheme_id, enrollments) = npl_enrollments(&app, 1, "1000000.00").await;
+    let e = enrollments[0];
+    // 4321: the government's 10 % of a 500,000 loss (the NPL outstanding caps the 600,000).
+    let c = app
+        .post(
+            "/api/v1/compensation-claims",
+            &w.bank,
+            &json!({"enrollment_id": e, "loss_principal": "600000.00"}),
+        )
+        .await;
+    let c = c.assert_status(201).clone();
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(c["state"], "submitted");
+    assert_eq!(
+        (c["base"].as_str(), c["amount"].as_str()),
+        (Some("500000.00"), Some("50000.00"))
+    );
+    let steps: Vec<&str> = c["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert!(
+        steps.contains(&"guarantor's share of the base"),
+        "{steps:?}"
+    );
+    // One claim per enrollment; only the claimant's side submits; others see nothing.
+    app.post(
+        "/api/v1/compensation-claims",
+        &w.bank,
+        &json!({"enrollment_id": e, "loss_principal": "1.00"}),
+    )
+    .await
+    .assert_problem(409, "duplicate_claim");
+    app.post(
+        "/api/v1/compensation-claims",
+        &w.ent,
+        &json!({"enrollment_id": e, "loss_principal": "1.00"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let (_, other_bank) = app.org_with_user("bank", None).await;
+    app.get(&format!("/api/v1/compensation-claims/{id}"), &other_bank)
+        .await
+        .assert_problem(404, "not_found");
+    let path = |a: &str| format!("/api/v1/compensation-claims/{id}/{a}");
+    // Only an office approves; payment follows approval.
+    app.post(&path("approve"), &w.bank, &json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+    app.post(
+        &path("pay"),
+        &fo,
+        &json!({"paid_on": today().to_string(), "reference": "X1"}),
+    )
+    .await
+    .assert_problem(409, "invalid_transition");
+    let a = app.post(&path("approve"), &fo, &json!({})).await;
+    assert_eq!(a.assert_status(200)["state"], "approved");
+    let s = app
+        .get(&format!("/api/v1/risk-schemes/{scheme_id}"), &fo)
+        .await;
+    assert_eq!(s.assert_status(200)["balance"], "950000.00");
+    let p = app
+        .post(
+            &path("pay"),
+            &fo,
+            &json!({"paid_on": today().to_string(), "reference": "皖财拨〔2026〕17号"}),
+        )
+        .await;
+    assert_eq!(p.assert_status(200)["state"], "paid");
+    // A recovery of 100,000: the pool paid 10 % of the base, so 10,000 returns.
+    app.post(
+        &path("recoveries"),
+        &fo,
+        &json!({"amount": "100000.00", "on": today().to_string()}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.post(
+        &path("recoveries"),
+        &w.bank,
+        &json!({"amount": "500000.01", "on": today().to_string()}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let r = app
+        .post(
+            &path("recoveries"),
+            &w.bank,
+            &json!({"amount": "100000.00", "on": today().to_string()}),
+        )
+        .await;
+    let r = r.assert_status(201).clone();
+    assert_eq!(
+        (r["recovered"].as_str(), r["returned_to_pool"].as_str()),
+        (Some("100000.00"), Some("10000.00"))
+    );
+    let s = app
+        .get(&format!("/api/v1/risk-schemes/{scheme_id}"), &fo)
+        .await;
+    let s = s.assert_status(200);
+    assert_eq!(
+        (
+            s["balance"].as_str(),
+            s["paid"].as_str(),
+            s["recovered"].as_str()
+        ),
+        (Some("960000.00"), Some("50000.00"), Some("10000.00"))
+    );
+    let list = app.get("/api/v1/compensation-claims", &w.bank).await;
+    assert_eq!(
+        list.assert_status(200)["items"].as_array().unwrap().len(),
+        1
+    );
+}
+
+/// Ten claims of 50,000 race for a balance of 200,000: exactly four are approved.
+async fn concurrent_approvals_never_overdraw_the_pool(app: TestApp) {
+    let (w, fo, scheme_id, enrollments) = npl_enrollments(&app, 10, "200000.00").await;
+    let mut ids = Vec::new();
+    for e in enrollments {
+        let c = app
+            .post(
+                "/api/v1/compensation-claims",
+                &w.bank,
+                &json!({"enrollment_id": e, "loss_principal": "500000.00"}),
+            )
+            .await;
+        ids.push(c.assert_status(201)["id"].as_i64().unwrap());
+    }
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (client, base, fo, id) = (client.clone(), app.base.clone(), fo.clone(), *id);
+            tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}/api/v1/compensation-claims/{id}/approve"))
+                    .bearer_auth(fo)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                (status, body["code"].as_str().unwrap_or("").to_owned())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (200, _) => ok += 1,
+            (409, code) => assert_eq!(code, "pool_exhausted"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ok, 4);
+    let s = app
+        .get(&format!("/api/v1/risk-schemes/{scheme_id}"), &fo)
+        .await;
+    assert_eq!(s.assert_status(200)["balance"], "0.00");
 }
