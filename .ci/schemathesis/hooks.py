@@ -64,6 +64,14 @@ PATH_POOLS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/loans/{id}/renewals"): {"id": "loans_renewable"},
     ("GET", "/renewals/{id}"): {"id": "renewals"},
     ("GET", "/bridge-funds/{id}"): {"id": "bridge_funds"},
+    ("GET", "/risk-schemes/{id}"): {"id": "risk_schemes"},
+    ("GET", "/risk-schemes/{id}/enrollments"): {"id": "risk_schemes"},
+    ("POST", "/risk-schemes/{id}/enrollments"): {"id": "risk_schemes"},
+    ("GET", "/compensation-claims/{id}"): {"id": "compensation_claims"},
+    ("POST", "/compensation-claims/{id}/approve"): {"id": "compensation_submitted"},
+    ("POST", "/compensation-claims/{id}/reject"): {"id": "compensation_submitted"},
+    ("POST", "/compensation-claims/{id}/pay"): {"id": "compensation_approved"},
+    ("POST", "/compensation-claims/{id}/recoveries"): {"id": "compensation_paid"},
     ("GET", "/bridge-loans/{id}"): {"id": "bridges"},
     ("POST", "/renewals/{id}/approve"): {"id": "renewals_requested"},
     ("POST", "/renewals/{id}/reject"): {"id": "renewals_requested"},
@@ -335,6 +343,28 @@ def repair_body(key: tuple[str, str], body: dict, rnd: random.Random, case: Any)
         body["amount"] = rnd.choice(["100.00", "1000.00"])
         if not (isinstance(body.get("term_months"), int) and 1 <= body["term_months"] <= 360):
             body["term_months"] = 12
+    elif key == ("POST", "/risk-schemes"):
+        body["capital"] = rnd.choice(MONEY)
+        body["leverage"] = rnd.choice(["1", "5", "10"])
+        body["shares"] = {"government": "10", "guarantor": "40", "reguarantor": "30", "bank": "20"}
+        body["max_compensation_percent"] = rnd.choice(["50", "80", "100"])
+        body.pop("per_loan_cap", None)
+        body.pop("region_prefix", None)
+        body["bonus_points"] = {"first_loan": "5", "credit": "5"}
+        if isinstance(body.get("name"), str) and not body["name"].strip():
+            body["name"] = "schemathesis scheme"
+    elif key == ("POST", "/risk-schemes/{id}/enrollments"):
+        body["loan_id"] = _pick(_pool("loans"), rnd) or body.get("loan_id")
+    elif key == ("POST", "/compensation-claims"):
+        body["enrollment_id"] = _pick(_pool("enrollments"), rnd) or body.get("enrollment_id")
+        body["loss_principal"] = rnd.choice(["100.00", "1000.00"])
+    elif key == ("POST", "/compensation-claims/{id}/pay"):
+        body["paid_on"] = TODAY.isoformat()
+        if isinstance(body.get("reference"), str) and not body["reference"].strip():
+            body["reference"] = "schemathesis"
+    elif key == ("POST", "/compensation-claims/{id}/recoveries"):
+        body["amount"] = "10.00"
+        body["on"] = TODAY.isoformat()
     elif key == ("POST", "/bridge-funds"):
         body["capital"] = rnd.choice(MONEY)
         body["daily_fee_rate"] = rnd.choice(["0.01", "0.02", "0.05"])

@@ -182,6 +182,34 @@ def setup(base: str, admin_password: str, workdir: str) -> None:
         bank.ok("POST", f"/renewals/{r['id']}/approve",
                 {"approved_amount": "1000.00", "annual_rate": "3.45", "term_months": 12}, "approve renewal")
 
+    # A risk scheme of the office's region (政银担 4321, 风险补偿): the bank enrolls current
+    # loans, classifies some NPL and claims on them; claims left submitted, approved and paid so
+    # approve, reject, pay and recoveries have something to act on.
+    scheme = office.ok("POST", "/risk-schemes", {
+        "name": "schemathesis 4321", "kind": "risk_sharing", "capital": "100000000.00", "leverage": "10",
+        "shares": {"government": "10", "guarantor": "40", "reguarantor": "30", "bank": "20"},
+        "max_compensation_percent": "80", "effective_from": "2020-01-01",
+    }, "risk scheme")
+    if isinstance(scheme, dict):
+        enrolled = []
+        current = bank.items("/loans?status=current")
+        for loan in current[12:24] or current[:4]:
+            e = bank.ok("POST", f"/risk-schemes/{scheme['id']}/enrollments", {"loan_id": loan["id"]}, "enroll")
+            if isinstance(e, dict):
+                enrolled.append(e)
+        claims_made = []
+        for e in enrolled[:8]:
+            if bank.ok("POST", f"/loans/{e['loan_id']}/events", {"kind": "npl", "on": d(TODAY)}, "npl"):
+                c = bank.ok("POST", "/compensation-claims",
+                            {"enrollment_id": e["id"], "loss_principal": "1000.00"}, "compensation claim")
+                if isinstance(c, dict):
+                    claims_made.append(c)
+        for c in claims_made[2:6]:
+            office.ok("POST", f"/compensation-claims/{c['id']}/approve", None, "approve compensation")
+        for c in claims_made[4:6]:
+            office.ok("POST", f"/compensation-claims/{c['id']}/pay",
+                      {"paid_on": d(TODAY), "reference": "schemathesis"}, "pay compensation")
+
     # A bridge fund of the office's region (应急转贷).
     office.ok("POST", "/bridge-funds", {
         "name": "schemathesis 转贷基金", "capital": "50000000.00", "daily_fee_rate": "0.02",
@@ -333,6 +361,13 @@ def pools(base: str, workdir: str, role: str) -> None:
         fx[f"renewals_{state}"] = [x["id"] for x in renewals if x.get("state") == state]
     fx["loans_renewable"] = [x["id"] for x in loans if x.get("status") in ("current", "overdue")]
     fx["bridge_funds"] = [x["id"] for x in api.items("/bridge-funds")]
+    fx["risk_schemes"] = [x["id"] for x in api.items("/risk-schemes")]
+    comp = api.items("/compensation-claims")
+    fx["compensation_claims"] = [x["id"] for x in comp]
+    for state in ("submitted", "approved", "paid"):
+        fx[f"compensation_{state}"] = [x["id"] for x in comp if x.get("state") == state]
+    enrollments = [e for s in fx["risk_schemes"][:3] for e in api.items(f"/risk-schemes/{s}/enrollments")]
+    fx["enrollments"] = [e["id"] for e in enrollments]
     bridges = api.items("/bridge-loans")
     fx["bridges"] = [x["id"] for x in bridges]
     fx["products"] = [x["id"] for x in products]

@@ -210,7 +210,10 @@ pub async fn get_claim(
 #[utoipa::path(
     tag = "risk",
     params(("id" = i64, Path, description = "Claim id")),
-    responses((status = 200, description = "The claim, `approved`", body = CompensationClaimView))
+    responses(
+        (status = 200, description = "The claim, `approved`", body = CompensationClaimView),
+        (status = 409, description = "`pool_exhausted` or `invalid_transition`", body = crate::app::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/compensation-claims/{id}/approve")]
 pub async fn approve_claim(
