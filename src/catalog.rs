@@ -4,7 +4,7 @@
 //! committed since they were read), so a product or qualification change is visible to the
 //! next request, and a cached page answers without a database round trip.
 
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::NaiveDate;
@@ -16,8 +16,8 @@ use crate::db::catalog::{
 use crate::db::watch::ChangeWatch;
 use crate::db::DbConnection;
 use crate::domain::matching::{
-    assess, demand_bound, rank_key, score_bound, Assessment, DemandFacts, EnterpriseFacts,
-    ProductFacts,
+    amount_points, assess, rank_key, score_without_amount, Assessment, DemandFacts,
+    EnterpriseFacts, ProductFacts, ScoreTraits,
 };
 
 pub struct ProductSnapshot {
@@ -31,9 +31,15 @@ pub struct DemandSnapshot {
     pub day: NaiveDate,
     pub demands: Vec<CatalogDemand>,
     pub enterprises: HashMap<i64, CatalogEnterprise>,
-    /// Positions in `demands` ordered by amount, then id: `top_candidates` walks them outward
-    /// from the middle of a product's amount range.
-    by_amount: Vec<u32>,
+    /// Demands grouped by what their score depends on besides the amount (`ScoreTraits`), each
+    /// group's positions in `demands` ordered by amount, then id: `top_candidates` walks every
+    /// group outward from the middle of a product's amount range, best group first.
+    groups: Vec<TraitGroup>,
+}
+
+struct TraitGroup {
+    traits: ScoreTraits,
+    members: Vec<u32>,
 }
 
 impl DemandSnapshot {
@@ -43,17 +49,30 @@ impl DemandSnapshot {
         demands: Vec<CatalogDemand>,
         enterprises: HashMap<i64, CatalogEnterprise>,
     ) -> Self {
-        let mut by_amount: Vec<u32> = (0..demands.len() as u32).collect();
-        by_amount.sort_unstable_by_key(|&i| {
-            let d = &demands[i as usize].facts;
-            (d.amount, d.id)
-        });
+        let mut grouped: HashMap<ScoreTraits, Vec<u32>> = HashMap::new();
+        for (i, d) in demands.iter().enumerate() {
+            // A demand without its enterprise is never a candidate.
+            if let Some(e) = enterprises.get(&d.facts.enterprise_id) {
+                let traits = ScoreTraits::of(&d.facts, &e.facts, day);
+                grouped.entry(traits).or_default().push(i as u32);
+            }
+        }
+        let groups = grouped
+            .into_iter()
+            .map(|(traits, mut members)| {
+                members.sort_unstable_by_key(|&i| {
+                    let d = &demands[i as usize].facts;
+                    (d.amount, d.id)
+                });
+                TraitGroup { traits, members }
+            })
+            .collect();
         DemandSnapshot {
             version,
             day,
             demands,
             enterprises,
-            by_amount,
+            groups,
         }
     }
 }
@@ -360,67 +379,56 @@ pub fn recommend<'a>(
     ranked
 }
 
-/// The first `want` of `candidates`, without assessing every open demand: only demands whose
-/// amount is within the product's range are looked at, nearest the middle of the range first
-/// (so their amount points only fall), and the walk stops once even the best score left
-/// (`score_bound`) is below the `want`-th best found; a demand whose own bound
-/// (`demand_bound`: its term and preference counted) is below it is passed over without being
-/// assessed. Same answer as `candidates`, truncated.
+/// The first `want` of `candidates`, without assessing every open demand. Inside a group of
+/// demands with the same `ScoreTraits` the score is the amount's points plus a constant, so
+/// each group is walked outward from the middle of the product's amount range (its amount
+/// points only fall), the groups merged best-first by the score their next demand would
+/// have, and the walk stops once that is below the `want`-th best found. Same answer as
+/// `candidates`, truncated; costs the number of groups plus the demands near the top.
 pub fn top_candidates<'a>(
     product: &ProductFacts,
     snapshot: &'a DemandSnapshot,
     today: NaiveDate,
     want: usize,
 ) -> Vec<(&'a CatalogDemand, &'a CatalogEnterprise, Assessment)> {
-    let demands = &snapshot.demands;
-    let order = &snapshot.by_amount;
-    let amount_at = |k: usize| demands[order[k] as usize].facts.amount;
-    let lo = order.partition_point(|&i| demands[i as usize].facts.amount < product.min_amount);
-    let hi = order.partition_point(|&i| demands[i as usize].facts.amount <= product.max_amount);
-    // Twice the distance from the middle of the range, in fen (no rounding).
-    let twice_mid = i128::from(product.min_amount.fen()) + i128::from(product.max_amount.fen());
-    let off = |k: usize| (2 * i128::from(amount_at(k).fen()) - twice_mid).abs();
-    let start = lo
-        + order[lo..hi].partition_point(|&i| {
-            2 * i128::from(demands[i as usize].facts.amount.fen()) < twice_mid
-        });
-    let (mut left, mut right) = (start, start);
-    // The bound of the last amount seen (neighbours in the walk often share an amount).
-    let (mut amount, mut amount_bound) = (None, 0);
-    // The best `want` so far, the worst on top.
-    let mut best: std::collections::BinaryHeap<(RankKeyOf, usize)> =
-        std::collections::BinaryHeap::with_capacity(want + 1);
     if want == 0 {
         return Vec::new();
     }
-    loop {
-        let next = match (left > lo, right < hi) {
-            (false, false) => break,
-            (true, true) if off(left - 1) <= off(right) => {
-                left -= 1;
-                left
-            }
-            (true, false) => {
-                left -= 1;
-                left
-            }
-            _ => {
-                right += 1;
-                right - 1
-            }
-        };
-        let d = &demands[order[next] as usize];
-        if best.len() == want {
-            let worst = best.peek().map_or(0, |((_, score, _), _)| score.0);
-            // Equal may still outrank the worst by a lower id.
-            if amount != Some(d.facts.amount) {
-                amount = Some(d.facts.amount);
-                amount_bound = score_bound(product, d.facts.amount);
-            }
-            if amount_bound < worst {
+    if snapshot.day != today {
+        // Groups hold the qualifications valid on the snapshot's day.
+        let mut all = candidates(product, snapshot, today);
+        all.truncate(want);
+        return all;
+    }
+    let demands = &snapshot.demands;
+    let mut walks: Vec<GroupWalk> = snapshot
+        .groups
+        .iter()
+        .map(|g| GroupWalk::new(g, demands, product))
+        .collect();
+    // Groups by the score of their next demand, best on top.
+    let mut queue: BinaryHeap<(u32, usize)> = walks
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(w, walk)| Some((walk.next_score(demands, product)?, w)))
+        .collect();
+    // The best `want` so far, the worst on top.
+    let mut best: BinaryHeap<(RankKeyOf, usize)> = BinaryHeap::with_capacity(want + 1);
+    while let Some((score, w)) = queue.pop() {
+        let worst = (best.len() == want).then(|| best.peek().map(|(k, _)| (k.1 .0, k.2)));
+        if let Some(Some((worst_score, _))) = worst {
+            if score < worst_score {
                 break;
             }
-            if demand_bound(product, &d.facts) < worst {
+        }
+        let next = walks[w].take(demands, product);
+        if let Some(s) = walks[w].next_score(demands, product) {
+            queue.push((s, w));
+        }
+        let d = &demands[next];
+        // An equal score outranks the worst only by a lower id.
+        if let Some(Some((worst_score, worst_id))) = worst {
+            if score == worst_score && d.facts.id > worst_id {
                 continue;
             }
         }
@@ -429,7 +437,7 @@ pub fn top_candidates<'a>(
         };
         let a = assess(product, &d.facts, &e.facts, today);
         if a.eligible {
-            best.push((rank_key(a, d.facts.id), order[next] as usize));
+            best.push((rank_key(a, d.facts.id), next));
             if best.len() > want {
                 best.pop();
             }
@@ -443,6 +451,74 @@ pub fn top_candidates<'a>(
             (d, e, assess(product, &d.facts, &e.facts, today))
         })
         .collect()
+}
+
+/// One group's walk outward from the middle of a product's amount range: `members[left..right]`
+/// are taken, `members[lo..hi]` are within the range.
+struct GroupWalk<'g> {
+    members: &'g [u32],
+    /// What the group's traits score with the product.
+    base: u32,
+    lo: usize,
+    hi: usize,
+    left: usize,
+    right: usize,
+}
+
+impl<'g> GroupWalk<'g> {
+    fn new(group: &'g TraitGroup, demands: &[CatalogDemand], product: &ProductFacts) -> Self {
+        let members = &group.members[..];
+        let amount = |i: &u32| demands[*i as usize].facts.amount;
+        let lo = members.partition_point(|i| amount(i) < product.min_amount);
+        let hi = members.partition_point(|i| amount(i) <= product.max_amount);
+        let twice_mid = i128::from(product.min_amount.fen()) + i128::from(product.max_amount.fen());
+        let start =
+            lo + members[lo..hi].partition_point(|i| 2 * i128::from(amount(i).fen()) < twice_mid);
+        GroupWalk {
+            members,
+            base: score_without_amount(product, &group.traits),
+            lo,
+            hi,
+            left: start,
+            right: start,
+        }
+    }
+
+    /// Which side the next demand comes from (nearer the middle; left on a tie), if any left.
+    fn side(&self, demands: &[CatalogDemand], product: &ProductFacts) -> Option<bool> {
+        let twice_mid = i128::from(product.min_amount.fen()) + i128::from(product.max_amount.fen());
+        let off = |k: usize| {
+            let amount = demands[self.members[k] as usize].facts.amount;
+            (2 * i128::from(amount.fen()) - twice_mid).abs()
+        };
+        match (self.left > self.lo, self.right < self.hi) {
+            (false, false) => None,
+            (true, true) => Some(off(self.left - 1) <= off(self.right)),
+            (left, _) => Some(left),
+        }
+    }
+
+    fn next_score(&self, demands: &[CatalogDemand], product: &ProductFacts) -> Option<u32> {
+        let k = if self.side(demands, product)? {
+            self.left - 1
+        } else {
+            self.right
+        };
+        let amount = demands[self.members[k] as usize].facts.amount;
+        Some(self.base + amount_points(product, amount))
+    }
+
+    /// The next demand's position in `demands`; only after `next_score` said there is one.
+    fn take(&mut self, demands: &[CatalogDemand], product: &ProductFacts) -> usize {
+        let k = if self.side(demands, product) == Some(true) {
+            self.left -= 1;
+            self.left
+        } else {
+            self.right += 1;
+            self.right - 1
+        };
+        self.members[k] as usize
+    }
 }
 
 /// What `rank_key` orders by.
@@ -615,6 +691,14 @@ mod tests {
                         ids(&all[..want.min(all.len())]),
                         "world {world}, want {want}"
                     );
+                }
+                // Another day than the snapshot's (qualifications may lapse): the same answer.
+                let later = today + chrono::Days::new(400);
+                let all = candidates(&product, &snapshot, later);
+                let top = top_candidates(&product, &snapshot, later, 21);
+                assert_eq!(top.len(), all.len().min(21));
+                for (t, a) in top.iter().zip(&all) {
+                    assert_eq!((t.0.facts.id, t.2.score), (a.0.facts.id, a.2.score));
                 }
             }
         }

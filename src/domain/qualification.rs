@@ -98,6 +98,22 @@ pub fn satisfying(
         .or_else(|| quals.iter().find(ok))
 }
 
+/// Every (kind, level) that `quals` give on `date`, sorted and without repeats: two
+/// enterprises with the same grants meet the same qualification requirements that day.
+pub fn granted_on(
+    quals: &[Qualification],
+    date: NaiveDate,
+) -> Vec<(QualificationKind, QualificationLevel)> {
+    let mut out: Vec<_> = quals
+        .iter()
+        .filter(|q| q.valid_on(date))
+        .flat_map(|q| q.grants())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Does any of `quals` give `kind` at `min_level` or above, valid on `date`?
 pub fn holds(
     quals: &[Qualification],

@@ -27,4 +27,4 @@ pub use criteria::whole_years;
 pub use evaluate::{assess, evaluate, rank_key, Assessment, Evaluation};
 pub use facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 pub use reasons::Reason;
-pub use score::{demand_bound, score_bound};
+pub use score::{amount_points, score_without_amount, ScoreTraits};

@@ -7,7 +7,7 @@ use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 use super::reasons::Sink;
 use crate::domain::money::Money;
 use crate::domain::product::ProductType;
-use crate::domain::qualification::holds;
+use crate::domain::qualification::{granted_on, holds, QualificationKind, QualificationLevel};
 use crate::domain::rate::Rate;
 
 /// Points for where `value` sits in `[min, max]`: full at the middle, half at either end, 0 outside.
@@ -36,39 +36,93 @@ fn rate_points(min_rate: Rate) -> u32 {
     ((25 * headroom * 2 + RATE_SPAN_UNITS) / (2 * RATE_SPAN_UNITS)) as u32
 }
 
-/// The highest score any demand for `amount` can reach with product `p`: the amount's own
-/// points plus every other component at its most. Candidate search walks demands in falling
-/// amount points and stops once this bound is below the scores it has.
-pub fn score_bound(p: &ProductFacts, amount: Money) -> u32 {
-    let amount = position_points(amount.fen(), p.min_amount.fen(), p.max_amount.fen(), 20);
-    let qualification = if p.eligibility.qualifications_any.is_empty() {
-        5
-    } else {
-        15
-    };
-    let targets_first = p.product_type == ProductType::FirstLoan || p.eligibility.first_loan_only;
-    let first_loan = if targets_first { 10 } else { 5 };
-    let responsiveness = (6 - p.response_sla_days).clamp(0, 5) as u32;
-    (amount + 15 + rate_points(p.min_rate) + qualification + 10 + first_loan + responsiveness)
-        .min(100)
+/// What a demand's score depends on besides its amount: its term and preferences, and its
+/// enterprise's credit history and the qualification grants it holds on the day. Demands
+/// with the same traits score the same for a product up to their amount points, which lets a
+/// candidate search rank whole groups of demands by amount alone (`catalog::top_candidates`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScoreTraits {
+    pub term_months: i64,
+    /// Sorted and without repeats.
+    pub preferred: Vec<ProductType>,
+    pub has_prior_loan: bool,
+    /// `qualification::granted_on` the day: sorted, without repeats.
+    pub grants: Vec<(QualificationKind, QualificationLevel)>,
 }
 
-/// The highest score demand `d` can reach with product `p` whatever its enterprise: its
-/// amount, term and preference points exactly, the enterprise's components at their most.
-/// At most `score_bound` of its amount; lets a candidate search skip a demand without
-/// assessing it.
-pub fn demand_bound(p: &ProductFacts, d: &DemandFacts) -> u32 {
-    let term_max = 15;
-    let term = position_points(d.term_months, p.min_term_months, p.max_term_months, 15);
-    let pref_max = 10;
-    let pref = if d.preferred_product_types.is_empty() {
+impl ScoreTraits {
+    pub fn of(d: &DemandFacts, e: &EnterpriseFacts, today: NaiveDate) -> Self {
+        let mut preferred = d.preferred_product_types.clone();
+        preferred.sort_unstable();
+        preferred.dedup();
+        ScoreTraits {
+            term_months: d.term_months,
+            preferred,
+            has_prior_loan: e.has_prior_loan,
+            grants: granted_on(&e.qualifications, today),
+        }
+    }
+}
+
+/// The amount_fit component: 20 at the middle of the product's range, 10 at either end.
+pub fn amount_points(p: &ProductFacts, amount: Money) -> u32 {
+    position_points(amount.fen(), p.min_amount.fen(), p.max_amount.fen(), 20)
+}
+
+/// Every component but amount_fit, for a demand with traits `t`: a demand's score is exactly
+/// `amount_points + score_without_amount` (tested against `components`).
+pub fn score_without_amount(p: &ProductFacts, t: &ScoreTraits) -> u32 {
+    let quals = &p.eligibility.qualifications_any;
+    let holds_one = quals.iter().any(|q| {
+        t.grants
+            .iter()
+            .any(|(k, l)| *k == q.kind && *l >= q.min_level)
+    });
+    term_points(p, t.term_months)
+        + rate_points(p.min_rate)
+        + qualification_points(p, holds_one)
+        + preference_points(p, &t.preferred)
+        + first_loan_points(p, t.has_prior_loan)
+        + responsiveness_points(p)
+}
+
+fn term_points(p: &ProductFacts, term_months: i64) -> u32 {
+    position_points(term_months, p.min_term_months, p.max_term_months, 15)
+}
+
+/// 15 when the product targets a qualification the enterprise holds, 5 when it targets none.
+fn qualification_points(p: &ProductFacts, holds_one: bool) -> u32 {
+    match (p.eligibility.qualifications_any.is_empty(), holds_one) {
+        (true, _) => 5,
+        (false, true) => 15,
+        (false, false) => 0,
+    }
+}
+
+fn preference_points(p: &ProductFacts, preferred: &[ProductType]) -> u32 {
+    if preferred.is_empty() {
         5
-    } else if d.preferred_product_types.contains(&p.product_type) {
+    } else if preferred.contains(&p.product_type) {
         10
     } else {
         0
-    };
-    (score_bound(p, d.amount) + term + pref).saturating_sub(term_max + pref_max)
+    }
+}
+
+fn targets_first_loan(p: &ProductFacts) -> bool {
+    p.product_type == ProductType::FirstLoan || p.eligibility.first_loan_only
+}
+
+fn first_loan_points(p: &ProductFacts, has_prior_loan: bool) -> u32 {
+    match (targets_first_loan(p), has_prior_loan) {
+        (true, false) => 10,
+        (false, _) => 5,
+        (true, true) => 0,
+    }
+}
+
+fn responsiveness_points(p: &ProductFacts) -> u32 {
+    (6 - p.response_sla_days).clamp(0, 5) as u32
 }
 
 pub(super) fn components(
@@ -78,15 +132,13 @@ pub(super) fn components(
     today: NaiveDate,
     out: &mut impl Sink,
 ) {
-    let amount = position_points(d.amount.fen(), p.min_amount.fen(), p.max_amount.fen(), 20);
-    out.component("amount_fit", amount, 20, || {
+    out.component("amount_fit", amount_points(p, d.amount), 20, || {
         format!(
             "amount {} in range {}–{}",
             d.amount, p.min_amount, p.max_amount
         )
     });
-    let term = position_points(d.term_months, p.min_term_months, p.max_term_months, 15);
-    out.component("term_fit", term, 15, || {
+    out.component("term_fit", term_points(p, d.term_months), 15, || {
         format!(
             "term {} months in range {}–{}",
             d.term_months, p.min_term_months, p.max_term_months
@@ -95,46 +147,40 @@ pub(super) fn components(
     out.component("rate", rate_points(p.min_rate), 25, || {
         format!("minimum rate {}% (25 × (6.00 − rate) / 3.50)", p.min_rate)
     });
-    let quals = &p.eligibility.qualifications_any;
-    let (q_points, q_detail) = if quals.is_empty() {
-        (5, "the product targets no particular qualification")
-    } else if quals
+    let holds_one = p
+        .eligibility
+        .qualifications_any
         .iter()
-        .any(|q| holds(&e.qualifications, q.kind, q.min_level, today))
-    {
-        (
-            15,
-            "the product targets a qualification the enterprise holds",
-        )
-    } else {
-        (0, "the product targets qualifications the enterprise lacks")
-    };
+        .any(|q| holds(&e.qualifications, q.kind, q.min_level, today));
+    let q_points = qualification_points(p, holds_one);
     out.component("qualification_alignment", q_points, 15, || {
-        q_detail.to_owned()
+        match (p.eligibility.qualifications_any.is_empty(), holds_one) {
+            (true, _) => "the product targets no particular qualification",
+            (false, true) => "the product targets a qualification the enterprise holds",
+            (false, false) => "the product targets qualifications the enterprise lacks",
+        }
+        .to_owned()
     });
-    let (pref, preferred) = if d.preferred_product_types.is_empty() {
-        (5, None)
-    } else {
-        let hit = d.preferred_product_types.contains(&p.product_type);
-        (if hit { 10 } else { 0 }, Some(hit))
-    };
-    out.component("preference", pref, 10, || match preferred {
-        None => "no preferred product types".to_owned(),
-        Some(true) => format!("{} is a preferred product type", p.product_type),
-        Some(false) => format!("{} is not among the preferred types", p.product_type),
+    let preferred = &d.preferred_product_types;
+    out.component("preference", preference_points(p, preferred), 10, || {
+        if preferred.is_empty() {
+            "no preferred product types".to_owned()
+        } else if preferred.contains(&p.product_type) {
+            format!("{} is a preferred product type", p.product_type)
+        } else {
+            format!("{} is not among the preferred types", p.product_type)
+        }
     });
-    let targets_first = p.product_type == ProductType::FirstLoan || p.eligibility.first_loan_only;
-    let (fl, fl_detail) = match (targets_first, e.has_prior_loan) {
-        (true, false) => (10, "a 首贷-targeted product for a first-time borrower"),
-        (false, _) => (5, "the product does not target first-time borrowers"),
-        (true, true) => (
-            0,
-            "a 首贷-targeted product, but the enterprise has had a loan",
-        ),
-    };
-    out.component("first_loan_alignment", fl, 10, || fl_detail.to_owned());
-    let resp = (6 - p.response_sla_days).clamp(0, 5) as u32;
-    out.component("bank_responsiveness", resp, 5, || {
+    let fl = first_loan_points(p, e.has_prior_loan);
+    out.component("first_loan_alignment", fl, 10, || {
+        match (targets_first_loan(p), e.has_prior_loan) {
+            (true, false) => "a 首贷-targeted product for a first-time borrower",
+            (false, _) => "the product does not target first-time borrowers",
+            (true, true) => "a 首贷-targeted product, but the enterprise has had a loan",
+        }
+        .to_owned()
+    });
+    out.component("bank_responsiveness", responsiveness_points(p), 5, || {
         format!(
             "the bank answers within {} working days",
             p.response_sla_days
@@ -147,31 +193,81 @@ mod tests {
     use crate::domain::matching::fixtures::{demand, enterprise, eval, failed, product};
     use crate::domain::product::ProductType;
 
+    /// The score is the amount's points plus what the traits give, for every term,
+    /// preference, credit history and qualification (held, expired, a higher tier).
     #[test]
-    fn no_demand_scores_above_the_bound_of_its_amount() {
-        use crate::domain::matching::fixtures::{d, enterprise, product, TODAY};
+    fn a_score_is_its_amount_points_plus_its_traits() {
+        use crate::domain::matching::fixtures::{d, TODAY};
         use crate::domain::money::Money;
-        let p = product();
-        let e = enterprise();
-        let mut reached = false;
-        for amount in (0..=120).map(|k| Money::from_fen(k * 10_000_000)) {
-            for term in [3, 6, 12, 21, 36, 60] {
-                let mut dm = demand();
-                dm.amount = amount;
-                dm.term_months = term;
-                dm.preferred_product_types = vec![p.product_type];
-                let a = crate::domain::matching::assess(&p, &dm, &e, d(TODAY));
-                let bound = super::score_bound(&p, amount);
-                let own = super::demand_bound(&p, &dm);
-                assert!(
-                    a.score <= own && own <= bound,
-                    "{amount} {term}: {} > {own}",
-                    a.score
-                );
-                reached |= a.score == bound;
+        use crate::domain::product::QualificationRequirement;
+        use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
+        let today = d(TODAY);
+        let cert = |kind, level, expires: &str| Qualification {
+            kind,
+            level,
+            certified_on: d("2024-01-01"),
+            expires_on: d(expires),
+        };
+        let qual_sets = [
+            vec![],
+            vec![cert(
+                QualificationKind::LittleGiant,
+                QualificationLevel::National,
+                "2030-01-01",
+            )],
+            vec![cert(
+                QualificationKind::SpecializedSme,
+                QualificationLevel::Provincial,
+                "2020-01-01",
+            )],
+            vec![cert(
+                QualificationKind::TechSme,
+                QualificationLevel::Municipal,
+                "2030-01-01",
+            )],
+        ];
+        let mut checked = 0;
+        for (first, targets) in [
+            (false, vec![]),
+            (true, vec![QualificationKind::SpecializedSme]),
+        ] {
+            let mut p = product();
+            p.eligibility.first_loan_only = first;
+            p.eligibility.qualifications_any = targets
+                .iter()
+                .map(|&kind| QualificationRequirement {
+                    kind,
+                    min_level: QualificationLevel::Provincial,
+                })
+                .collect();
+            for quals in &qual_sets {
+                for prior in [false, true] {
+                    let mut e = enterprise();
+                    e.qualifications = quals.clone();
+                    e.has_prior_loan = prior;
+                    for prefs in [vec![], vec![p.product_type], vec![ProductType::Credit]] {
+                        for term in [3, 6, 12, 21, 36, 60] {
+                            for amount in (0..=12).map(|k| Money::from_fen(k * 100_000_000)) {
+                                let mut dm = demand();
+                                dm.amount = amount;
+                                dm.term_months = term;
+                                dm.preferred_product_types = prefs.clone();
+                                let a = crate::domain::matching::assess(&p, &dm, &e, today);
+                                let t = super::ScoreTraits::of(&dm, &e, today);
+                                assert_eq!(
+                                    a.score,
+                                    super::amount_points(&p, amount)
+                                        + super::score_without_amount(&p, &t),
+                                    "{amount} {term} {prefs:?} {quals:?} {prior}"
+                                );
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
             }
         }
-        assert!(reached, "the bound is reached by some demand");
+        assert_eq!(checked, 2 * 4 * 2 * 3 * 6 * 13);
     }
 
     #[test]
