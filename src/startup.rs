@@ -122,6 +122,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(subsidies::suspend_policy)
         .service(subsidies::quote)
         .service(subsidies::simulate)
+        .service(subsidies::eligible_policies)
+        .service(subsidies::batch_claims)
         .service(subsidies::create_claim)
         .service(subsidies::list_claims)
         .service(subsidies::get_claim)

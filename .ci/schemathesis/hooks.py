@@ -58,6 +58,7 @@ PATH_POOLS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/enterprises/{id}"): {"id": "enterprises"},
     ("PUT", "/enterprises/{id}"): {"id": "enterprises_editable"},
     ("GET", "/enterprises/{id}/qualifications"): {"id": "enterprises"},
+    ("GET", "/enterprises/{id}/eligible-policies"): {"id": "enterprises"},
     ("POST", "/enterprises/{id}/qualifications"): {"id": "enterprises_editable"},
     ("GET", "/loans/{id}"): {"id": "loans"},
     ("POST", "/loans/{id}/events"): {"id": "loans"},
@@ -219,6 +220,8 @@ def _fix_enterprise(e: dict, rnd: random.Random, region: str | None) -> None:
         e["region_code"] = region
     elif not (isinstance(e.get("region_code"), str) and len(e["region_code"]) == 6):
         e["region_code"] = rnd.choice(["370202", "320505"])
+    if isinstance(e.get("sector_code"), str):
+        e["sector_code"] = rnd.choice(["C34", "C3411", "I65", "F51"])
 
 
 def _fix_eligibility(e: Any, rnd: random.Random) -> None:
@@ -257,6 +260,10 @@ def _fix_policy(b: dict, rnd: random.Random) -> None:
             el["region_prefixes"] = [FX["region"]] if FX.get("region") and rnd.random() < 0.5 else []
         if isinstance(el.get("min_term_months"), int):
             el["min_term_months"] = rnd.choice([None, 6])
+        if isinstance(el.get("sector_prefixes"), list):
+            el["sector_prefixes"] = rnd.choice([[], ["C"], ["C34", "I65"]])
+        if isinstance(el.get("exclusive_group"), str):
+            el["exclusive_group"] = rnd.choice(["central", "贴息"])
 
 
 def _claim_period(loan_id: Any, rnd: random.Random, first_month: int = 2) -> tuple[str, str]:

@@ -24,7 +24,7 @@ use crate::domain::rate::Rate;
 use crate::domain::region::is_region_prefix;
 use crate::domain::renewal::RenewalState;
 use crate::domain::rollup::{self, Rollup};
-use crate::domain::subsidy::{policy_reasons, Beneficiary, PolicyEligibility, Step};
+use crate::domain::subsidy::{policy_reasons, PolicyEligibility, Step};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -300,12 +300,7 @@ pub fn request<R: Receipt<BridgeView>>(
         let mut facts = case.loan.clone();
         // Qualifications count as of today, not as of the old loan's disbursement.
         facts.disbursed_on = clock::today();
-        let who = Beneficiary {
-            region_code: &case.region_code,
-            size_class: case.size_class,
-            qualifications: &case.qualifications,
-            product_type: case.product_type,
-        };
+        let who = case.beneficiary();
         for reason in policy_reasons(
             &fund.fields.eligibility,
             NaiveDate::MIN,
@@ -313,6 +308,7 @@ pub fn request<R: Receipt<BridgeView>>(
             fund.fields.region_prefix.as_deref(),
             &facts,
             &who,
+            None,
         ) {
             refuse("fund_id", reason);
         }

@@ -19,6 +19,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
+use crate::domain::profile::Ownership;
 use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 use crate::domain::size_class::{classify, Industry, SizeClass, SizeInputs};
 
@@ -54,6 +55,9 @@ pub struct EnterpriseView {
     pub has_prior_loan: bool,
     /// Derived per 工信部联企业〔2011〕300号.
     pub size_class: SizeClass,
+    pub ownership: Option<Ownership>,
+    /// GB/T 4754 code.
+    pub sector_code: Option<String>,
     pub qualifications: Vec<QualificationView>,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -77,6 +81,13 @@ pub struct UpdateEnterprise {
     pub total_assets: Money,
     #[serde(deserialize_with = "crate::domain::date::strict")]
     pub established_on: NaiveDate,
+    /// 所有制 (read by policies that target it).
+    #[serde(default)]
+    pub ownership: Option<Ownership>,
+    /// 国民经济行业分类 (GB/T 4754-2017) code: a section letter and 2–4 digits, e.g. `C34`.
+    #[serde(default)]
+    #[schema(example = "C34", pattern = "^[A-T]([0-9]{2,4})?$")]
+    pub sector_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -134,6 +145,8 @@ impl EnterpriseView {
             established_on: e.established_on,
             has_prior_loan: e.has_prior_loan,
             size_class: e.size_class,
+            ownership: e.ownership,
+            sector_code: e.sector_code,
             qualifications: quals.into_iter().map(QualificationView::new).collect(),
             created_at: rfc3339(org.created_at),
             updated_at: rfc3339(org.updated_at.max(e.updated_at)),
@@ -215,6 +228,7 @@ pub fn update(
             &b.region_code,
             b.employees,
             b.established_on,
+            b.sector_code.as_deref(),
         );
         v.finish()?;
         // The region decides which finance office supervises the enterprise and where
@@ -257,6 +271,8 @@ pub fn update(
             total_assets_fen: b.total_assets.fen(),
             established_on: b.established_on,
             size_class: size.as_str(),
+            ownership: b.ownership.map(|o| o.as_str()),
+            sector_code: b.sector_code.as_deref(),
         };
         repo::update_profile(conn, id, &update, clock::now())?;
         let (org, e) = visible(conn, auth, id)?;

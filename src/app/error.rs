@@ -90,6 +90,11 @@ str_enum! {
         LoanNotNpl = "loan_not_npl" / "贷款未进入不良",
         /// An approved compensation does not fit the scheme's balance.
         PoolExhausted = "pool_exhausted" / "资金池余额不足",
+        /// Another approved or paid claim for an overlapping period of the loan is under a
+        /// policy of the same `exclusive_group` (no stacking).
+        StackingNotAllowed = "stacking_not_allowed" / "不可叠加享受",
+        /// The claim's amount depends on an LPR that is not published yet.
+        LprNotPublished = "lpr_not_published" / "LPR尚未公布",
         /// Disbursements would exceed the approved amount
         ExceedsApprovedAmount = "exceeds_approved_amount" / "超过授信金额",
         /// Too many failed attempts; retry after Retry-After

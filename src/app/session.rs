@@ -18,6 +18,7 @@ use crate::db::{self, orgs, throttle, users};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::money::Money;
 use crate::domain::org::{OrgKind, Role};
+use crate::domain::profile::Ownership;
 use crate::domain::region;
 use crate::domain::size_class::{self, Industry, SizeInputs};
 use std::sync::Arc;
@@ -50,6 +51,13 @@ pub struct EnterpriseInput {
     /// Has the enterprise ever had a loan? (false = 首贷 candidate; default false)
     #[serde(default)]
     pub has_prior_loan: bool,
+    /// 所有制 (read by policies that target it).
+    #[serde(default)]
+    pub ownership: Option<Ownership>,
+    /// 国民经济行业分类 (GB/T 4754-2017) code: a section letter and 2–4 digits, e.g. `C34`.
+    #[serde(default)]
+    #[schema(example = "C34", pattern = "^[A-T]([0-9]{2,4})?$")]
+    pub sector_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -99,8 +107,16 @@ pub fn check_profile(
     region_code: &str,
     employees: i64,
     established_on: NaiveDate,
+    sector_code: Option<&str>,
 ) {
     v.name(&format!("{prefix}name"), name);
+    if let Some(code) = sector_code {
+        v.check(
+            crate::domain::profile::is_sector_code(code),
+            &format!("{prefix}sector_code"),
+            "must be a GB/T 4754 code: a section letter A–T and 2, 3 or 4 digits (e.g. C34)",
+        );
+    }
     v.check(
         region::is_region_code(region_code),
         &format!("{prefix}region_code"),
@@ -131,6 +147,7 @@ fn validate_registration(r: &RegisterRequest) -> AppResult<CreditCode> {
         &e.region_code,
         e.employees,
         e.established_on,
+        e.sector_code.as_deref(),
     );
     let code = CreditCode::parse(&e.credit_code);
     match (code, v.finish()) {
@@ -232,6 +249,8 @@ pub fn enroll(
             has_prior_loan: e.has_prior_loan,
             size_class: size,
             updated_at: now,
+            ownership: e.ownership,
+            sector_code: e.sector_code.clone(),
         };
         orgs::insert_enterprise(conn, &ent)?;
         let user = super::users::add(conn, org.id, &r.username, hash, now)?;

@@ -348,3 +348,12 @@ pub fn apply_event(
     ))
     .execute(conn)
 }
+
+/// A demand's purpose (every loan has the demand it fulfilled).
+pub fn purpose(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Purpose>> {
+    demands::table
+        .find(id)
+        .select(demands::purpose)
+        .first(conn)
+        .optional()
+}

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::orgs::{EnterpriseRow, OrgRow};
 use super::schema::{demands, enterprises, loans, matches, organizations, qualifications};
 use super::DbConnection;
+use crate::domain::profile::Ownership;
 use crate::domain::qualification::{Qualification, QualificationKind, QualificationLevel};
 use crate::domain::scope::Scope;
 
@@ -98,6 +99,8 @@ pub struct ProfileUpdate<'a> {
     pub total_assets_fen: i64,
     pub established_on: NaiveDate,
     pub size_class: &'a str,
+    pub ownership: Option<&'a str>,
+    pub sector_code: Option<&'a str>,
 }
 
 pub fn update_profile(
@@ -122,6 +125,8 @@ pub fn update_profile(
             enterprises::total_assets_fen.eq(u.total_assets_fen),
             enterprises::established_on.eq(u.established_on),
             enterprises::size_class.eq(u.size_class),
+            enterprises::ownership.eq(u.ownership),
+            enterprises::sector_code.eq(u.sector_code),
             enterprises::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -293,4 +298,17 @@ pub fn delete_qualification(
             .filter(qualifications::enterprise_id.eq(enterprise_id)),
     )
     .execute(conn)
+}
+
+/// The profile facts policies read: 所有制 and the GB/T 4754 code.
+pub fn policy_profile(
+    conn: &mut DbConnection,
+    id: i64,
+) -> QueryResult<(Option<Ownership>, Option<String>)> {
+    Ok(enterprises::table
+        .find(id)
+        .select((enterprises::ownership, enterprises::sector_code))
+        .first(conn)
+        .optional()?
+        .unwrap_or((None, None)))
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{enterprises, organizations};
 use super::DbConnection;
 use crate::domain::org::OrgKind;
+use crate::domain::profile::Ownership;
 use crate::domain::scope::Scope;
 use crate::domain::size_class::{Industry, SizeClass};
 
@@ -44,6 +45,8 @@ pub struct EnterpriseRow {
     pub has_prior_loan: bool,
     pub size_class: SizeClass,
     pub updated_at: NaiveDateTime,
+    pub ownership: Option<Ownership>,
+    pub sector_code: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewOrg) -> QueryResult<OrgRow> {

@@ -24,6 +24,8 @@ diesel::table! {
         has_prior_loan -> Bool,
         size_class -> Text,
         updated_at -> Timestamp,
+        ownership -> Nullable<Text>,
+        sector_code -> Nullable<Text>,
     }
 }
 
@@ -513,6 +515,7 @@ diesel::joinable!(loans -> matches (match_id));
 diesel::joinable!(loan_events -> loans (loan_id));
 diesel::joinable!(renewal_events -> renewals (renewal_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(subsidy_claims -> policies (policy_id));
 diesel::table! {
     lpr_rates (effective_on) {
         effective_on -> Date,

@@ -261,6 +261,51 @@ pub fn overlapping_claim(
     .get_result(conn)
 }
 
+/// A claim (not rejected) of the loan under the policy overlapping `[start, end)`: its id
+/// and period.
+pub fn overlapping_claim_of(
+    conn: &mut DbConnection,
+    policy_id: i64,
+    loan_id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> QueryResult<Option<(i64, NaiveDate, NaiveDate)>> {
+    sc::table
+        .filter(sc::policy_id.eq(policy_id))
+        .filter(sc::loan_id.eq(loan_id))
+        .filter(sc::state.ne("rejected"))
+        .filter(sc::period_start.lt(end))
+        .filter(sc::period_end.gt(start))
+        .order(sc::id.asc())
+        .select((sc::id, sc::period_start, sc::period_end))
+        .first(conn)
+        .optional()
+}
+
+/// A granted claim under another policy: (claim id, policy id, policy name, its eligibility).
+pub type GrantedClaim = (i64, i64, String, JsonText<PolicyEligibility>);
+
+/// Approved or paid claims of a loan for a period overlapping `[start, end)` under another
+/// policy than `policy_id`.
+pub fn other_granted_claims(
+    conn: &mut DbConnection,
+    policy_id: i64,
+    loan_id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> QueryResult<Vec<GrantedClaim>> {
+    sc::table
+        .inner_join(policies::table)
+        .filter(sc::policy_id.ne(policy_id))
+        .filter(sc::loan_id.eq(loan_id))
+        .filter(sc::state.eq_any(["approved", "paid"]))
+        .filter(sc::period_start.lt(end))
+        .filter(sc::period_end.gt(start))
+        .order(sc::id.asc())
+        .select((sc::id, policies::id, policies::name, policies::eligibility))
+        .load(conn)
+}
+
 /// Sum approved + paid for a payee under a policy; optionally only for one enterprise and one
 /// calendar year of period end.
 pub fn paid_or_approved(

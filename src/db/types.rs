@@ -19,6 +19,7 @@ use crate::domain::event::{DeliveryStatus, WebhookEvent};
 use crate::domain::lifecycle::{EventAction, MatchState, Party};
 use crate::domain::org::OrgKind;
 use crate::domain::product::{ProductStatus, ProductType};
+use crate::domain::profile::Ownership;
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
 use crate::domain::renewal::{RenewalAction, RenewalState};
 use crate::domain::risk::{CompensationState, SchemeKind};
@@ -130,6 +131,7 @@ text_enum! {
     BridgeState in "bridge_loans.state";
     SchemeKind in "risk_schemes.kind";
     CompensationState in "compensation_claims.state";
+    Ownership in "enterprises.ownership";
 }
 
 /// A JSON document in a TEXT column (MultiConnection has no JSON type): lists of enums,

@@ -113,6 +113,7 @@ pub mod money;
 pub mod network;
 pub mod org;
 pub mod product;
+pub mod profile;
 pub mod qualification;
 pub mod rate;
 pub mod region;

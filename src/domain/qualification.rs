@@ -114,6 +114,23 @@ pub fn granted_on(
     out
 }
 
+/// How certificate `c` met a requirement of `kind` at `min_level`: itself, or as a higher
+/// tier of the ladder — the words matching and policies both use.
+pub fn counted_as(
+    c: &Qualification,
+    kind: QualificationKind,
+    min_level: QualificationLevel,
+) -> String {
+    if c.kind == kind {
+        format!("holds a valid {kind} qualification at {min_level} level or above")
+    } else {
+        format!(
+            "holds a valid {} {} certificate, which counts as {kind} at {min_level} level or above (工信部企业〔2026〕2号)",
+            c.level, c.kind
+        )
+    }
+}
+
 /// Does any of `quals` give `kind` at `min_level` or above, valid on `date`?
 pub fn holds(
     quals: &[Qualification],

@@ -44,6 +44,7 @@ use crate::domain::demand::Purpose;
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
 use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
+use crate::domain::profile::Ownership;
 use crate::domain::qualification::{QualificationKind, QualificationLevel};
 use crate::domain::rate::Rate;
 use crate::domain::size_class::Industry;
@@ -108,6 +109,37 @@ pub struct SeedReport {
 pub struct SeedContext<'a> {
     pub matching: &'a MatchingCache,
     pub decide_working_days: u32,
+}
+
+/// Mostly 民营, as on the platforms' rolls.
+fn demo_ownership(n: usize) -> Ownership {
+    [Ownership::Private; 7]
+        .into_iter()
+        .chain([Ownership::State, Ownership::Collective, Ownership::Foreign])
+        .nth(n % 10)
+        .unwrap_or(Ownership::Private)
+}
+
+/// A GB/T 4754 division of the enterprise's 划型 industry.
+fn demo_sector(industry: Industry, n: usize) -> &'static str {
+    let divisions: &[&str] = match industry {
+        Industry::Agriculture => &["A01", "A03"],
+        Industry::Industry => &["C34", "C35", "C38", "C39", "C26", "C27"],
+        Industry::Construction => &["E47", "E48"],
+        Industry::Wholesale => &["F51"],
+        Industry::Retail => &["F52"],
+        Industry::Transport => &["G54", "G55"],
+        Industry::Warehousing => &["G59"],
+        Industry::Postal => &["G60"],
+        Industry::Accommodation => &["H61"],
+        Industry::Catering => &["H62"],
+        Industry::InformationTransmission => &["I63", "I64"],
+        Industry::SoftwareIt => &["I65"],
+        Industry::RealEstateDevelopment | Industry::PropertyManagement => &["K70"],
+        Industry::LeasingBusinessServices => &["L71", "L72"],
+        Industry::Other => &["M75", "O81"],
+    };
+    divisions[n % divisions.len()]
 }
 
 fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
@@ -440,6 +472,9 @@ fn seed_enterprises(
                 total_assets: Money::from_fen(rng.gen_range(50..30_000i64) * 1_000_000),
                 established_on: today - Days::new(rng.gen_range(900..9000u64)),
                 has_prior_loan: rng.gen_bool(0.6),
+                // From the index, not the generator, so the rest of the world stays as it was.
+                ownership: Some(demo_ownership(n)),
+                sector_code: Some(demo_sector(industry, n).into()),
             },
         };
         let id = clock::at(registered, || app::session::enroll(conn, &request, hash))

@@ -14,6 +14,7 @@ mod lifecycle;
 mod matching;
 mod openapi;
 mod organizations;
+mod policies_v2;
 mod products;
 mod races;
 mod renewals;

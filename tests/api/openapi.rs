@@ -59,8 +59,8 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         (T::name().into_owned(), values)
     }
     use finmatch::domain::{
-        bridge, demand, event, lifecycle, org, product, qualification, renewal, risk, servicing,
-        size_class, stats, subsidy,
+        bridge, demand, event, lifecycle, org, product, profile, qualification, renewal, risk,
+        servicing, size_class, stats, subsidy,
     };
     let declared = [
         wire::<demand::Purpose>(),
@@ -76,6 +76,7 @@ fn every_enum_is_published_as_it_is_on_the_wire() {
         wire::<product::ProductType>(),
         wire::<product::GuaranteeMethod>(),
         wire::<product::ProductStatus>(),
+        wire::<profile::Ownership>(),
         wire::<qualification::QualificationKind>(),
         wire::<qualification::QualificationLevel>(),
         wire::<size_class::Industry>(),

@@ -27,7 +27,7 @@ use crate::domain::rate::Rate;
 use crate::domain::region::is_region_prefix;
 use crate::domain::risk::{capacity, terms_refusals, BonusPoints, SchemeKind, Shares, Terms};
 use crate::domain::servicing::LoanStatus;
-use crate::domain::subsidy::{policy_reasons, Beneficiary, PolicyEligibility};
+use crate::domain::subsidy::{policy_reasons, PolicyEligibility};
 
 /// Each party's share of a loss, percent (summing to 100).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -343,12 +343,7 @@ pub fn enroll<R: Receipt<EnrollmentView>>(
             });
         }
         let case = crate::app::subsidies::quote::case_from_loan(conn, &loan)?;
-        let who = Beneficiary {
-            region_code: &case.region_code,
-            size_class: case.size_class,
-            qualifications: &case.qualifications,
-            product_type: case.product_type,
-        };
+        let who = case.beneficiary();
         let s = &scheme.fields;
         for reason in policy_reasons(
             &s.eligibility,
@@ -357,6 +352,7 @@ pub fn enroll<R: Receipt<EnrollmentView>>(
             s.region_prefix.as_deref(),
             &case.loan,
             &who,
+            None,
         ) {
             errors.push(FieldError {
                 field: "loan_id".into(),

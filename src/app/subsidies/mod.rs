@@ -4,6 +4,7 @@
 //! and simulation compute through it too).
 
 pub mod claims;
+pub mod eligible;
 pub mod lpr;
 pub mod policies;
 pub mod quote;

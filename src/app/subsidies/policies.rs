@@ -62,7 +62,7 @@ pub struct PolicyView {
     pub created_at: String,
 }
 
-fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<PolicyView> {
+pub(super) fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<PolicyView> {
     let used = repo::budget_used(conn, p.id)?;
     let (_, rule) = super::stored_rule(&p)?;
     Ok(PolicyView {
@@ -107,6 +107,21 @@ fn validate_policy(b: &CreatePolicy) -> AppResult<StoredRule> {
             region::is_region_prefix(p),
             &format!("eligibility.region_prefixes[{i}]"),
             "must be 2, 4 or 6 digits",
+        );
+    }
+    for (i, p) in b.eligibility.sector_prefixes.iter().enumerate() {
+        v.check(
+            crate::domain::profile::is_sector_code(p),
+            &format!("eligibility.sector_prefixes[{i}]"),
+            "must be a GB/T 4754 code or prefix: a section letter A–T and 0, 2, 3 or 4 digits",
+        );
+    }
+    if let Some(g) = &b.eligibility.exclusive_group {
+        let n = g.trim().chars().count();
+        v.check(
+            (1..=100).contains(&n) && n == g.chars().count(),
+            "eligibility.exclusive_group",
+            "must be 1 to 100 characters without surrounding spaces",
         );
     }
     let rule = match b.rule.to_rule(b.kind) {

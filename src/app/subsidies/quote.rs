@@ -12,14 +12,16 @@ use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
 use crate::db::matches::LoanRow;
 use crate::db::subsidies::{self as repo, PolicyRow};
 use crate::db::{self, DbConnection};
+use crate::domain::demand::Purpose;
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
 use crate::domain::product::ProductType;
+use crate::domain::profile::Ownership;
 use crate::domain::rate::Rate;
 use crate::domain::size_class::SizeClass;
 use crate::domain::subsidy::{
-    self, Beneficiary, Computation, CounterGuarantee, GuaranteeFacts, LoanFacts, PolicyKind,
-    PriorAmounts, Step,
+    self, Applicant, Beneficiary, Computation, CounterGuarantee, GuaranteeFacts, LoanFacts,
+    PolicyKind, PriorAmounts, Step,
 };
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -50,6 +52,9 @@ pub struct HypotheticalLoan {
     pub enterprise_id: i64,
     pub product_type: ProductType,
     pub guarantee: Option<HypotheticalGuarantee>,
+    /// The purpose of the demand behind it (policies with `loan_purposes` need it).
+    #[serde(default)]
+    pub purpose: Option<Purpose>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -70,6 +75,11 @@ pub struct QuoteRequest {
 pub struct Quote {
     pub eligible: bool,
     pub reasons: Vec<String>,
+    /// The amount reads an LPR not published yet (the December print of the period end's
+    /// year, before 20 December): it will change, and a claim for it cannot be approved yet.
+    pub provisional: bool,
+    /// Why it is provisional.
+    pub provisional_reason: Option<String>,
     #[schema(value_type = Money)]
     pub amount: Money,
     pub breakdown: Vec<Step>,
@@ -84,6 +94,27 @@ pub(crate) struct Case {
     pub(crate) qualifications: Vec<crate::domain::qualification::Qualification>,
     pub(crate) product_type: ProductType,
     pub(crate) guarantor_id: Option<i64>,
+    pub(crate) ownership: Option<Ownership>,
+    pub(crate) sector_code: Option<String>,
+    /// The purpose of the loan's demand.
+    pub(crate) purpose: Option<Purpose>,
+}
+
+impl Case {
+    /// What a policy's eligibility reads about this case.
+    pub(crate) fn beneficiary(&self) -> Beneficiary<'_> {
+        Beneficiary {
+            applicant: Applicant {
+                region_code: &self.region_code,
+                size_class: self.size_class,
+                qualifications: &self.qualifications,
+                ownership: self.ownership,
+                sector_code: self.sector_code.as_deref(),
+            },
+            product_type: self.product_type,
+            purpose: self.purpose,
+        }
+    }
 }
 
 pub(crate) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<Case> {
@@ -100,6 +131,8 @@ pub(crate) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<
             .collect(),
         None => Vec::new(),
     };
+    let (ownership, sector_code) = db::enterprises::policy_profile(conn, l.fields.enterprise_id)?;
+    let purpose = db::demands::purpose(conn, l.fields.demand_id)?;
     Ok(Case {
         loan: LoanFacts {
             principal: Money::from_fen(l.fields.amount_fen),
@@ -125,6 +158,9 @@ pub(crate) fn case_from_loan(conn: &mut DbConnection, l: &LoanRow) -> AppResult<
         qualifications: ent.facts.qualifications,
         product_type: product.facts.product_type,
         guarantor_id: l.fields.guarantor_id,
+        ownership,
+        sector_code,
+        purpose,
     })
 }
 
@@ -148,19 +184,14 @@ pub(super) fn compute(
 ) -> AppResult<Computation> {
     let (kind, rule) = stored_rule(p)?;
     let eligibility = &p.fields.eligibility.0;
-    let who = Beneficiary {
-        region_code: &c.region_code,
-        size_class: c.size_class,
-        qualifications: &c.qualifications,
-        product_type: c.product_type,
-    };
     let mut reasons = subsidy::policy_reasons(
         eligibility,
         p.fields.effective_from,
         p.fields.effective_to,
         p.fields.region_prefix.as_deref(),
         &c.loan,
-        &who,
+        &c.beneficiary(),
+        Some((start, end)),
     );
     if !p.fields.status.takes_claims() {
         reasons.insert(0, "the policy is suspended".into());
@@ -195,12 +226,26 @@ pub(super) fn compute(
     };
     let lpr = repo::lpr_series(conn)?;
     let mut result = subsidy::compute(&rule, &c.loan, start, end, &lpr, prior);
+    if let Some(why) = provisional(p, end)? {
+        result.breakdown.push(Step {
+            step: "provisional".into(),
+            value: why,
+        });
+    }
     if !reasons.is_empty() {
         result.reasons.splice(0..0, reasons);
         result.eligible = false;
         result.amount = Money::ZERO;
     }
     Ok(result)
+}
+
+/// Why an amount of `p` for a period ending `end` is provisional today, if it is.
+pub(crate) fn provisional(p: &PolicyRow, end: NaiveDate) -> AppResult<Option<String>> {
+    Ok(match stored_rule(p)?.1 {
+        subsidy::Rule::Interest(r) => r.provisional(end, crate::app::clock::today()),
+        subsidy::Rule::Guarantee(_) => None,
+    })
 }
 
 pub(super) fn check_period(start: NaiveDate, end: NaiveDate) -> AppResult<()> {
@@ -250,9 +295,12 @@ pub fn quote(
         Subject::Hypothetical(h) => hypothetical_case(conn, auth, h)?,
     };
     let c = compute(conn, &p, &case, cmd.period_start, cmd.period_end, None)?;
+    let provisional_reason = provisional(&p, cmd.period_end)?;
     Ok(Quote {
         eligible: c.eligible,
         reasons: c.reasons,
+        provisional: provisional_reason.is_some(),
+        provisional_reason,
         amount: c.amount,
         breakdown: c.breakdown,
     })
@@ -307,5 +355,8 @@ fn hypothetical_case(
         qualifications: quals,
         product_type: h.product_type,
         guarantor_id,
+        ownership: e.ownership,
+        sector_code: e.sector_code,
+        purpose: h.purpose,
     })
 }

@@ -16,7 +16,7 @@ use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
-use crate::domain::subsidy::{self, Beneficiary, PriorAmounts};
+use crate::domain::subsidy::{self, PriorAmounts};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -103,12 +103,7 @@ pub fn simulate(
         after = Some(last.id);
         for l in &loans {
             let case = case_from_loan(conn, l)?;
-            let who = Beneficiary {
-                region_code: &case.region_code,
-                size_class: case.size_class,
-                qualifications: &case.qualifications,
-                product_type: case.product_type,
-            };
+            let who = case.beneficiary();
             if !subsidy::policy_reasons(
                 &eligibility,
                 p.fields.effective_from,
@@ -116,6 +111,7 @@ pub fn simulate(
                 p.fields.region_prefix.as_deref(),
                 &case.loan,
                 &who,
+                None,
             )
             .is_empty()
             {

@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 use super::reasons::Sink;
 use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
-use crate::domain::qualification::satisfying;
+use crate::domain::qualification::{counted_as, satisfying};
 
 /// Whole years from `from` to `to` (anniversary based).
 pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
@@ -121,14 +121,7 @@ pub(super) fn criteria(
             satisfying(&e.qualifications, q.kind, q.min_level, today).map(|c| (q, c))
         });
         out.criterion("qualifications", held.is_some(), || match held {
-            Some((q, c)) if c.kind == q.kind => format!(
-                "holds a valid {} qualification at {} level or above",
-                q.kind, q.min_level
-            ),
-            Some((q, c)) => format!(
-                "holds a valid {} {} certificate, which counts as {} at {} level or above (工信部企业〔2026〕2号)",
-                c.level, c.kind, q.kind, q.min_level
-            ),
+            Some((q, c)) => counted_as(c, q.kind, q.min_level),
             None => {
                 let wanted: Vec<String> = el
                     .qualifications_any

@@ -1,36 +1,321 @@
-//! Who a policy is for: `PolicyEligibility`, the `Beneficiary` facts it reads, and the reasons
-//! a loan falls outside it.
+//! Who a policy is for: `PolicyEligibility`, the `Beneficiary` facts it reads, and every
+//! criterion as `{criterion, passed, detail}` — the enterprise's own (`enterprise_criteria`,
+//! what 政策找企业 answers before any loan) and a loan's (`loan_criteria`).
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::facts::LoanFacts;
+use crate::domain::demand::Purpose;
+use crate::domain::profile::{self, Ownership};
+use crate::domain::servicing::{self, LoanStatus};
 use crate::domain::{product, qualification, size_class};
 
 /// Who a policy is for. Empty lists and absent values mean "no constraint".
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyEligibility {
-    /// One of these, valid on the disbursement date.
+    /// One of these, valid on the disbursement date (a higher tier of the 优质中小企业 ladder
+    /// counts for a lower one).
     pub qualifications_any: Vec<product::QualificationRequirement>,
     pub size_classes: Vec<size_class::SizeClass>,
     pub product_types: Vec<product::ProductType>,
     pub region_prefixes: Vec<String>,
     pub first_loan_only: bool,
     pub min_term_months: Option<u32>,
+    /// 所有制 covered (e.g. only 民营).
+    pub ownership: Vec<Ownership>,
+    /// GB/T 4754 code prefixes covered (e.g. `C` for 制造业, `C34`).
+    pub sector_prefixes: Vec<String>,
+    /// The purposes (of the loan's demand) covered.
+    pub loan_purposes: Vec<Purpose>,
+    /// A loan `overdue` or `npl` on the last day of the claim's period is not covered.
+    #[schema(default = true)]
+    pub exclude_overdue: bool,
+    /// Within one group, a loan has at most one approved or paid claim for any overlapping
+    /// period across the group's policies (e.g. central and provincial 贴息 not stacked).
+    #[schema(min_length = 1, max_length = 100)]
+    pub exclusive_group: Option<String>,
 }
 
-/// The facts a policy's eligibility reads.
+impl Default for PolicyEligibility {
+    fn default() -> Self {
+        PolicyEligibility {
+            qualifications_any: Vec::new(),
+            size_classes: Vec::new(),
+            product_types: Vec::new(),
+            region_prefixes: Vec::new(),
+            first_loan_only: false,
+            min_term_months: None,
+            ownership: Vec::new(),
+            sector_prefixes: Vec::new(),
+            loan_purposes: Vec::new(),
+            exclude_overdue: true,
+            exclusive_group: None,
+        }
+    }
+}
+
+/// The facts a policy's eligibility reads about the enterprise.
 #[derive(Clone, Debug)]
-pub struct Beneficiary<'a> {
+pub struct Applicant<'a> {
     pub region_code: &'a str,
     pub size_class: size_class::SizeClass,
     pub qualifications: &'a [qualification::Qualification],
-    pub product_type: product::ProductType,
+    pub ownership: Option<Ownership>,
+    pub sector_code: Option<&'a str>,
 }
 
-/// Reasons the loan does not qualify (empty when it does).
+/// The facts a policy's eligibility reads about the enterprise and one loan's product and
+/// purpose.
+#[derive(Clone, Debug)]
+pub struct Beneficiary<'a> {
+    pub applicant: Applicant<'a>,
+    pub product_type: product::ProductType,
+    /// The purpose of the loan's demand (unknown for a hypothetical loan without one).
+    pub purpose: Option<Purpose>,
+}
+
+/// One criterion of a policy and how it went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyCriterion {
+    pub criterion: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+fn add(out: &mut Vec<PolicyCriterion>, criterion: &str, passed: bool, detail: String) {
+    out.push(PolicyCriterion {
+        criterion: criterion.to_owned(),
+        passed,
+        detail,
+    });
+}
+
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The criteria about the enterprise itself, qualifications counted on `on`; only those the
+/// policy sets (and its region, when it has one).
+pub fn enterprise_criteria(
+    e: &PolicyEligibility,
+    scope_prefix: Option<&str>,
+    who: &Applicant,
+    on: NaiveDate,
+) -> Vec<PolicyCriterion> {
+    let mut out = Vec::new();
+    if let Some(p) = scope_prefix {
+        let ok = who.region_code.starts_with(p);
+        add(
+            &mut out,
+            "region",
+            ok,
+            if ok {
+                format!(
+                    "region {} is within the policy's region {p}",
+                    who.region_code
+                )
+            } else {
+                format!(
+                    "the enterprise's region {} is outside the policy's region {p}",
+                    who.region_code
+                )
+            },
+        );
+    }
+    if !e.region_prefixes.is_empty() {
+        let ok = e
+            .region_prefixes
+            .iter()
+            .any(|p| who.region_code.starts_with(p.as_str()));
+        add(
+            &mut out,
+            "region_prefixes",
+            ok,
+            if ok {
+                format!("region {} is among the policy's regions", who.region_code)
+            } else {
+                format!(
+                    "region {} is not among the policy's regions",
+                    who.region_code
+                )
+            },
+        );
+    }
+    if !e.qualifications_any.is_empty() {
+        let held = e.qualifications_any.iter().find_map(|q| {
+            qualification::satisfying(who.qualifications, q.kind, q.min_level, on).map(|c| (q, c))
+        });
+        let detail = match held {
+            Some((q, c)) => format!(
+                "{} (on {on})",
+                qualification::counted_as(c, q.kind, q.min_level)
+            ),
+            None => {
+                let wanted: Vec<String> = e
+                    .qualifications_any
+                    .iter()
+                    .map(|q| format!("{} {}", q.min_level, q.kind))
+                    .collect();
+                format!(
+                    "needs a {} qualification valid on {on}",
+                    wanted.join(" or ")
+                )
+            }
+        };
+        add(&mut out, "qualifications", held.is_some(), detail);
+    }
+    if !e.size_classes.is_empty() {
+        let ok = e.size_classes.contains(&who.size_class);
+        add(
+            &mut out,
+            "size_classes",
+            ok,
+            if ok {
+                format!("size class {} is covered", who.size_class)
+            } else {
+                format!("size class {} is not covered", who.size_class)
+            },
+        );
+    }
+    if !e.ownership.is_empty() {
+        let ok = who.ownership.is_some_and(|o| e.ownership.contains(&o));
+        let detail = match who.ownership {
+            Some(o) if ok => format!("ownership {o} is covered"),
+            Some(o) => format!("ownership {o} is not among {}", list(&e.ownership)),
+            None => format!(
+                "the profile gives no ownership; the policy covers {}",
+                list(&e.ownership)
+            ),
+        };
+        add(&mut out, "ownership", ok, detail);
+    }
+    if !e.sector_prefixes.is_empty() {
+        let ok = profile::in_sectors(who.sector_code, &e.sector_prefixes);
+        let detail = match who.sector_code {
+            Some(c) if ok => format!("sector {c} is covered"),
+            Some(c) => format!("sector {c} is not under {}", list(&e.sector_prefixes)),
+            None => format!(
+                "the profile gives no sector_code; the policy covers {}",
+                list(&e.sector_prefixes)
+            ),
+        };
+        add(&mut out, "sector_prefixes", ok, detail);
+    }
+    out
+}
+
+/// The criteria about one loan: when it was disbursed, its product, term and purpose, and —
+/// for a claim's `period` (`[start, end)`) — its status on the period's last day.
+pub fn loan_criteria(
+    e: &PolicyEligibility,
+    effective_from: NaiveDate,
+    effective_to: Option<NaiveDate>,
+    loan: &LoanFacts,
+    who: &Beneficiary,
+    period: Option<(NaiveDate, NaiveDate)>,
+) -> Vec<PolicyCriterion> {
+    let mut out = Vec::new();
+    let on = loan.disbursed_on;
+    let in_force = on >= effective_from && effective_to.is_none_or(|to| on <= to);
+    add(
+        &mut out,
+        "effective_period",
+        in_force,
+        if in_force {
+            format!("disbursed on {on}, within the policy's effective period")
+        } else {
+            format!("the loan was disbursed on {on}, outside the policy's effective period")
+        },
+    );
+    if !e.product_types.is_empty() {
+        let ok = e.product_types.contains(&who.product_type);
+        add(
+            &mut out,
+            "product_types",
+            ok,
+            if ok {
+                format!("product type {} is covered", who.product_type)
+            } else {
+                format!("product type {} is not covered", who.product_type)
+            },
+        );
+    }
+    if e.first_loan_only {
+        add(
+            &mut out,
+            "first_loan_only",
+            loan.first_loan,
+            if loan.first_loan {
+                "a first loan (首贷)".into()
+            } else {
+                "only first loans (首贷) are covered".into()
+            },
+        );
+    }
+    if let Some(min) = e.min_term_months {
+        let ok = loan.term_months >= min;
+        add(
+            &mut out,
+            "min_term_months",
+            ok,
+            if ok {
+                format!("the term of {} months is at least {min}", loan.term_months)
+            } else {
+                format!(
+                    "the term of {} months is below the minimum {min}",
+                    loan.term_months
+                )
+            },
+        );
+    }
+    if !e.loan_purposes.is_empty() {
+        let ok = who.purpose.is_some_and(|p| e.loan_purposes.contains(&p));
+        let detail = match who.purpose {
+            Some(p) if ok => format!("purpose {p} is covered"),
+            Some(p) => format!("purpose {p} is not among {}", list(&e.loan_purposes)),
+            None => format!(
+                "the loan's purpose is not known; the policy covers {}",
+                list(&e.loan_purposes)
+            ),
+        };
+        add(&mut out, "loan_purposes", ok, detail);
+    }
+    if let (true, Some((_, end))) = (e.exclude_overdue, period) {
+        let last = end.checked_sub_days(Days::new(1)).unwrap_or(end);
+        let status = status_on(loan, last);
+        let ok = !matches!(status, LoanStatus::Overdue | LoanStatus::Npl);
+        add(
+            &mut out,
+            "exclude_overdue",
+            ok,
+            if ok {
+                format!("the loan is {status} on {last}, the period's last day")
+            } else {
+                format!("the loan is {status} on {last}, the period's last day: overdue and non-performing loans are not covered")
+            },
+        );
+    }
+    out
+}
+
+/// The loan's status on `day` from its reported events.
+fn status_on(loan: &LoanFacts, day: NaiveDate) -> LoanStatus {
+    servicing::spells(loan.principal, loan.disbursed_on, &loan.events)
+        .iter()
+        .rev()
+        .find(|s| s.from <= day)
+        .map_or(LoanStatus::Current, |s| s.status)
+}
+
+/// Why the loan does not qualify (empty when it does): every failed criterion, the
+/// enterprise's counted on the disbursement date.
 pub fn policy_reasons(
     e: &PolicyEligibility,
     effective_from: NaiveDate,
@@ -38,65 +323,130 @@ pub fn policy_reasons(
     scope_prefix: Option<&str>,
     loan: &LoanFacts,
     who: &Beneficiary,
+    period: Option<(NaiveDate, NaiveDate)>,
 ) -> Vec<String> {
-    let mut r = Vec::new();
-    let on = loan.disbursed_on;
-    if on < effective_from || effective_to.is_some_and(|to| on > to) {
-        r.push(format!(
-            "the loan was disbursed on {on}, outside the policy's effective period"
-        ));
+    let mut all = loan_criteria(e, effective_from, effective_to, loan, who, period);
+    // The disbursement first, then the enterprise, then the rest of the loan: as before.
+    let rest = all.split_off(1);
+    all.extend(enterprise_criteria(
+        e,
+        scope_prefix,
+        &who.applicant,
+        loan.disbursed_on,
+    ));
+    all.extend(rest);
+    all.into_iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.detail)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Money;
+    use crate::domain::rate::Rate;
+    use crate::domain::servicing::{LoanEvent, LoanEventKind};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
     }
-    if let Some(p) = scope_prefix {
-        if !who.region_code.starts_with(p) {
-            r.push(format!(
-                "the enterprise's region {} is outside the policy's region {p}",
-                who.region_code
-            ));
+
+    fn loan(events: Vec<LoanEvent>) -> LoanFacts {
+        LoanFacts {
+            principal: Money::from_fen(100_000_000),
+            annual_rate: Rate::from_units(35_000),
+            disbursed_on: d("2026-01-10"),
+            term_months: 12,
+            first_loan: true,
+            guarantee: None,
+            events,
         }
     }
-    if !e.region_prefixes.is_empty()
-        && !e
-            .region_prefixes
-            .iter()
-            .any(|p| who.region_code.starts_with(p.as_str()))
-    {
-        r.push(format!(
-            "region {} is not among the policy's regions",
-            who.region_code
-        ));
-    }
-    if !e.qualifications_any.is_empty()
-        && !e
-            .qualifications_any
-            .iter()
-            .any(|q| qualification::holds(who.qualifications, q.kind, q.min_level, on))
-    {
-        let wanted: Vec<String> = e
-            .qualifications_any
-            .iter()
-            .map(|q| format!("{} {}", q.min_level, q.kind))
-            .collect();
-        r.push(format!(
-            "needs a {} qualification valid on {on}",
-            wanted.join(" or ")
-        ));
-    }
-    if !e.size_classes.is_empty() && !e.size_classes.contains(&who.size_class) {
-        r.push(format!("size class {} is not covered", who.size_class));
-    }
-    if !e.product_types.is_empty() && !e.product_types.contains(&who.product_type) {
-        r.push(format!("product type {} is not covered", who.product_type));
-    }
-    if e.first_loan_only && !loan.first_loan {
-        r.push("only first loans (首贷) are covered".into());
-    }
-    if let Some(min) = e.min_term_months {
-        if loan.term_months < min {
-            r.push(format!(
-                "the term of {} months is below the minimum {min}",
-                loan.term_months
-            ));
+
+    fn who() -> Beneficiary<'static> {
+        Beneficiary {
+            applicant: Applicant {
+                region_code: "370202",
+                size_class: size_class::SizeClass::Small,
+                qualifications: &[],
+                ownership: Some(Ownership::Private),
+                sector_code: Some("C3411"),
+            },
+            product_type: product::ProductType::Credit,
+            purpose: Some(Purpose::Equipment),
         }
     }
-    r
+
+    #[test]
+    fn stored_eligibility_without_the_new_fields_excludes_overdue_loans() {
+        let e: PolicyEligibility = serde_json::from_str("{\"first_loan_only\":true}").unwrap();
+        assert!(e.exclude_overdue);
+        assert!(e.ownership.is_empty() && e.exclusive_group.is_none());
+    }
+
+    #[test]
+    fn ownership_sector_and_purpose_are_checked_and_explained() {
+        let mut e = PolicyEligibility {
+            ownership: vec![Ownership::Private],
+            sector_prefixes: vec!["C34".into()],
+            loan_purposes: vec![Purpose::Equipment, Purpose::TechnologyUpgrade],
+            ..Default::default()
+        };
+        let l = loan(vec![]);
+        let none = policy_reasons(&e, d("2026-01-01"), None, None, &l, &who(), None);
+        assert!(none.is_empty(), "{none:?}");
+        e.ownership = vec![Ownership::State];
+        e.sector_prefixes = vec!["C35".into()];
+        e.loan_purposes = vec![Purpose::Rnd];
+        let why = policy_reasons(&e, d("2026-01-01"), None, None, &l, &who(), None);
+        assert_eq!(
+            why,
+            [
+                "ownership private is not among state",
+                "sector C3411 is not under C35",
+                "purpose equipment is not among rnd",
+            ]
+        );
+        let mut unknown = who();
+        unknown.applicant.ownership = None;
+        unknown.applicant.sector_code = None;
+        unknown.purpose = None;
+        let why = policy_reasons(&e, d("2026-01-01"), None, None, &l, &unknown, None);
+        assert_eq!(why.len(), 3, "an unknown fact does not pass: {why:?}");
+    }
+
+    #[test]
+    fn a_loan_overdue_on_the_periods_last_day_is_not_covered_unless_the_policy_says_so() {
+        let ev = |on: &str, kind| LoanEvent {
+            on: d(on),
+            kind,
+            principal: None,
+        };
+        let l = loan(vec![
+            ev("2026-03-01", LoanEventKind::Overdue),
+            ev("2026-04-01", LoanEventKind::Cured),
+        ]);
+        let mut e = PolicyEligibility::default();
+        let reasons = |e: &PolicyEligibility, end: &str| {
+            policy_reasons(
+                e,
+                d("2026-01-01"),
+                None,
+                None,
+                &l,
+                &who(),
+                Some((d("2026-01-10"), d(end))),
+            )
+        };
+        // Period [01-10, 03-02): its last day 03-01 is overdue.
+        assert_eq!(reasons(&e, "2026-03-02").len(), 1);
+        // Period [01-10, 03-01): last day 02-28, current.
+        assert!(reasons(&e, "2026-03-01").is_empty());
+        // Cured on 04-01: a period ending 04-02 is covered, one ending 04-01 (last day 03-31) is not.
+        assert!(reasons(&e, "2026-04-02").is_empty());
+        assert_eq!(reasons(&e, "2026-04-01").len(), 1);
+        e.exclude_overdue = false;
+        assert!(reasons(&e, "2026-03-02").is_empty());
+    }
 }

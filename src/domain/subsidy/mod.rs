@@ -24,7 +24,10 @@ mod rule;
 pub use claim::{ClaimAction, ClaimState};
 pub use compute::compute;
 pub use day_count::whole_months;
-pub use eligibility::{policy_reasons, Beneficiary, PolicyEligibility};
+pub use eligibility::{
+    enterprise_criteria, loan_criteria, policy_reasons, Applicant, Beneficiary, PolicyCriterion,
+    PolicyEligibility,
+};
 pub use facts::{round_fen, Computation, GuaranteeFacts, LoanFacts, PriorAmounts, Step};
 pub use rule::{
     lpr_as_of, CounterGuarantee, DayCount, GuaranteeRule, InterestBase, InterestRule, LprPoint,

@@ -1,7 +1,7 @@
 //! What a policy is and what its rule says: the policy enums, the interest and guarantee-fee
 //! rule types, and the LPR series the interest rule reads.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -133,6 +133,25 @@ pub struct InterestRule {
     pub include_overdue_days: bool,
 }
 
+impl InterestRule {
+    /// Why an amount for a period ending `end` is provisional on `today`: its base reads the
+    /// December LPR of the period end's year, and that print comes out on 20 December
+    /// (SPEC §3.16). Approving such a claim waits for it (`lpr_not_published`).
+    pub fn provisional(&self, end: NaiveDate, today: NaiveDate) -> Option<String> {
+        let reads_lpr = matches!(self.base, InterestBase::LprShare | InterestBase::LprSpread);
+        let published = NaiveDate::from_ymd_opt(end.year(), 12, 20)?;
+        (reads_lpr
+            && self.lpr_reference == LprReference::DecemberOfPeriodEndYear
+            && today < published)
+            .then(|| {
+                format!(
+                    "the December {} LPR is published on {published}; until then the amount uses the latest print and is provisional",
+                    end.year()
+                )
+            })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuaranteeRule {
@@ -189,6 +208,23 @@ mod tests {
         assert_eq!(lpr_as_of(&s, d("2024-10-21")).unwrap().one_year, r("3.10"));
         assert_eq!(lpr_as_of(&s, d("2026-11-22")).unwrap().one_year, r("3.00"));
         assert!(lpr_as_of(&s, d("2019-08-19")).is_none());
+    }
+
+    #[test]
+    fn a_december_lpr_amount_is_provisional_until_the_20th() {
+        use crate::domain::subsidy::fixtures::interest_rule;
+        let mut rule = interest_rule(InterestBase::LprShare);
+        rule.lpr_reference = LprReference::DecemberOfPeriodEndYear;
+        let end = d("2026-12-31");
+        assert!(rule.provisional(end, d("2026-12-19")).is_some());
+        assert!(rule.provisional(end, d("2026-12-20")).is_none());
+        // A period ending early next year reads next December's print.
+        assert!(rule.provisional(d("2027-01-01"), d("2026-12-21")).is_some());
+        rule.lpr_reference = LprReference::DisbursementDate;
+        assert!(rule.provisional(end, d("2026-12-19")).is_none());
+        let mut fixed = interest_rule(InterestBase::FixedPoints);
+        fixed.lpr_reference = LprReference::DecemberOfPeriodEndYear;
+        assert!(fixed.provisional(end, d("2026-12-19")).is_none());
     }
 }
 

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use crate::app::error::AppResult;
 use crate::app::pagination::{page, Page, PageQuery};
 use crate::app::subsidies::claims::{
-    self, ClaimQuery, ClaimView, CreateClaim, PayClaim, RejectClaim,
+    self, BatchClaims, BatchClaimsResult, ClaimQuery, ClaimView, CreateClaim, PayClaim, RejectClaim,
 };
 use crate::app::{self, AppState};
 use crate::domain::subsidy::ClaimState;
@@ -90,13 +90,37 @@ pub async fn get_claim(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// 免申即享 / 总对总: file a `submitted` claim for the period on every eligible loan in scope
+/// (the policy's finance office: its region, optionally one bank; a bank: its own loans).
+/// Repeating it files nothing new and lists those claims as `existing`.
+#[utoipa::path(
+    tag = "subsidies",
+    request_body = BatchClaims,
+    params(("id" = i64, Path, description = "Policy id")),
+    responses(
+        (status = 200, description = "Claims created, already existing, and loans skipped with their reasons", body = BatchClaimsResult),
+        (status = 409, description = "Conflicts with the current state", body = crate::app::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/policies/{id}/batch-claims")]
+pub async fn batch_claims(
+    state: web::Data<AppState>,
+    auth: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<BatchClaims>,
+) -> AppResult<HttpResponse> {
+    let (id, cmd) = (path.into_inner(), body.value);
+    let out = app::run(&state, move |conn| claims::batch(conn, &auth, id, cmd)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 /// Approve: recompute against what the payee already has, check the budget, atomically.
 #[utoipa::path(
     tag = "subsidies",
     params(("id" = i64, Path, description = "Claim id")),
     responses(
         (status = 200, description = "The approved claim (its amount may be lowered by a cap)", body = ClaimView),
-        (status = 409, description = "`budget_exceeded` (the claim stays submitted) or `invalid_transition`", body = crate::app::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`budget_exceeded` (the claim stays submitted), `stacking_not_allowed` (a claim under a policy of the same `exclusive_group` is granted for an overlapping period), `lpr_not_published` (the December LPR the amount reads is not out yet) or `invalid_transition`", body = crate::app::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`not_eligible`: the loan no longer qualifies (e.g. the policy was suspended since the claim was filed)", body = crate::app::error::Problem, content_type = "application/problem+json"),
     )
 )]

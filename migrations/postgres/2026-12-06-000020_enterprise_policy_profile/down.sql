@@ -1,0 +1,2 @@
+ALTER TABLE enterprises DROP COLUMN sector_code;
+ALTER TABLE enterprises DROP COLUMN ownership;
