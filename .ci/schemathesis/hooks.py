@@ -91,6 +91,7 @@ PATH_POOLS: dict[tuple[str, str], dict[str, str]] = {
     ("PUT", "/policies/{id}"): {"id": "policies_mutable"},
     ("POST", "/policies/{id}/quote"): {"id": "policies_interest"},
     ("POST", "/policies/{id}/simulate"): {"id": "policies"},
+    ("POST", "/policies/{id}/batch-claims"): {"id": "policies_batch"},
     ("POST", "/policies/{id}/suspend"): {"id": "policies_suspendable"},
     ("GET", "/products/{id}"): {"id": "products"},
     ("PATCH", "/products/{id}"): {"id": "products_own"},
@@ -429,6 +430,12 @@ def repair_body(key: tuple[str, str], body: dict, rnd: random.Random, case: Any)
                     hyp["guarantee"]["fee_rate"] = "1.00"
             elif loan is not None:
                 body["loan_id"] = loan
+    elif key == ("POST", "/policies/{id}/batch-claims"):
+        start = TODAY - dt.timedelta(days=rnd.randrange(0, 400))
+        body["period_start"] = start.isoformat()
+        body["period_end"] = (start + dt.timedelta(days=rnd.randrange(28, 366))).isoformat()
+        # A bank claims for its own loans only; an arbitrary bank id would only be refused.
+        body.pop("bank_id", None)
     elif key == ("POST", "/policies/{id}/simulate"):
         start = TODAY - dt.timedelta(days=rnd.randrange(60, 700))
         body["from"], body["to"] = start.isoformat(), (start + dt.timedelta(days=rnd.randrange(1, 400))).isoformat()

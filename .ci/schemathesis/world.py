@@ -399,6 +399,9 @@ def pools(base: str, workdir: str, role: str) -> None:
     put_pool, suspend_pool = split(unclaimed, 2)
     fx["policies_mutable"] = put_pool
     fx["policies_suspendable"] = suspend_pool
+    # Batch claims: a finance office under its own policies, a bank or an admin under any.
+    fx["policies_batch"] = [x["id"] for x in policies if x.get("status") == "active"
+                            and (role in ("bank", "admin") or x.get("owner_organization_id") == org)]
     fx["policies_interest"] = [x["id"] for x in policies if x.get("kind") == "interest_subsidy"
                                and x.get("status") == "active" and x["id"] not in suspend_pool]
     fx["policy_kind"] = {str(x["id"]): x.get("kind") for x in policies}
