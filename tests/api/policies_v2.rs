@@ -16,6 +16,7 @@ both_backends!(
     overdue_loans_are_excluded_unless_the_policy_says_so,
     december_lpr_amounts_are_provisional_until_published,
     batch_claims_file_each_eligible_loan_once,
+    a_higher_tier_qualifies_for_a_lower_tier_policy,
 );
 
 fn today() -> chrono::NaiveDate {
@@ -507,4 +508,62 @@ async fn batch_claims_file_each_eligible_loan_once(app: TestApp) {
     assert_eq!(r.body["skipped"][0]["loan_id"], loan2);
     let r = app.post(&path, &w1.bank, &period).await;
     assert_eq!(ids(&r, "existing"), created);
+}
+
+/// 工信部企业〔2026〕2号: a 小巨人 certificate meets a policy for 科技和创新型中小企业, and the
+/// reason names the certificate that counted.
+async fn a_higher_tier_qualifies_for_a_lower_tier_policy(app: TestApp) {
+    let (w, loan_id) = loan_on(&app, today() - chrono::Days::new(10)).await;
+    let (_, fo) = app.org_with_user("finance_office", Some("3702")).await;
+    let pid = create_policy(
+        &app,
+        &fo,
+        &policy_with(
+            json!({"qualifications_any": [{"kind": "innovative_sme", "min_level": "provincial"}]}),
+        ),
+    )
+    .await;
+    let claim = json!({"policy_id": pid, "loan_id": loan_id, "period_start": month(0), "period_end": month(3)});
+    let r = app.post("/api/v1/subsidy-claims", &w.ent, &claim).await;
+    r.assert_problem(422, "not_eligible");
+    let certified = (today() - chrono::Days::new(400)).to_string();
+    app.post(
+        &format!("/api/v1/enterprises/{}/qualifications", w.ent_id),
+        &w.ent,
+        &json!({"kind": "little_giant", "level": "national", "certified_on": certified, "expires_on": month(24), "certificate_no": "工信部小巨人-0001"}),
+    )
+    .await
+    .assert_status(201);
+    app.post("/api/v1/subsidy-claims", &w.ent, &claim)
+        .await
+        .assert_status(201);
+    let r = app
+        .get(
+            &format!("/api/v1/enterprises/{}/eligible-policies", w.ent_id),
+            &w.ent,
+        )
+        .await;
+    let item = r.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["policy"]["id"] == pid)
+        .cloned()
+        .unwrap();
+    assert_eq!(item["eligible"], true);
+    let q = item["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["criterion"] == "qualifications")
+        .cloned()
+        .unwrap();
+    assert_eq!(q["passed"], true);
+    let detail = q["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(
+            "national little_giant certificate, which counts as innovative_sme at provincial"
+        ),
+        "{detail}"
+    );
 }
