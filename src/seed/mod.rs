@@ -21,6 +21,7 @@ use rand::{Rng, SeedableRng};
 
 mod data;
 mod history;
+mod risk;
 mod servicing;
 
 use data::{
@@ -101,6 +102,10 @@ pub struct SeedReport {
     pub loan_events: usize,
     pub renewals: usize,
     pub bridges: usize,
+    /// Risk schemes, enrollments and compensation claims (`risk`).
+    pub risk_schemes: usize,
+    pub enrollments: usize,
+    pub compensation_claims: usize,
     pub stats_cells: usize,
     pub users: Vec<(String, String)>,
 }
@@ -261,7 +266,9 @@ pub fn seed(
     )?;
     seed_demands(conn, &mut rng, opts, today, cx, &mut world, &mut report)?;
     history::seed_matches_and_loans(conn, &mut rng, opts, today, cx, &world, &mut report)?;
+    let enrolled = risk::seed_schemes(conn, today, &world, &mut report)?;
     servicing::seed_servicing(conn, today, &world, &mut report)?;
+    risk::seed_claims(conn, today, &world, &enrolled, &mut report)?;
     seed_policies(conn, today, &world)?;
     conn.write_transaction(|c| db::rollups::fold(c, true))?;
     report.stats_cells = db::rollups::cell_count(conn)?;

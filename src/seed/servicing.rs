@@ -27,7 +27,7 @@ use crate::domain::servicing::LoanEventKind;
 use crate::domain::subsidy::PolicyEligibility;
 
 /// Every loan of the demo world, oldest first.
-fn all_loans(conn: &mut DbConnection) -> anyhow::Result<Vec<LoanRow>> {
+pub(super) fn all_loans(conn: &mut DbConnection) -> anyhow::Result<Vec<LoanRow>> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
@@ -52,7 +52,7 @@ fn all_loans(conn: &mut DbConnection) -> anyhow::Result<Vec<LoanRow>> {
 
 /// One event by the loan's bank on `on` (skipped when `on` is after today).
 #[allow(clippy::too_many_arguments)]
-fn event(
+pub(super) fn event(
     conn: &mut DbConnection,
     bank: &Caller,
     loan: i64,

@@ -172,6 +172,37 @@ async fn the_demo_world_is_made_by_the_use_cases(app: TestApp) {
         .sum();
     assert_eq!(bridged, report.bridges as u64);
 
+    // Risk sharing: both schemes, their enrollments, claims in every state, a recovery.
+    let schemes = app.get("/api/v1/risk-schemes", &app.admin_token).await;
+    let schemes = schemes.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(schemes.len(), report.risk_schemes);
+    let kinds: Vec<&str> = schemes
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["risk_sharing", "compensation_pool"]);
+    let claims = app
+        .get("/api/v1/compensation-claims?limit=200", &app.admin_token)
+        .await;
+    let claims = claims.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(claims.len(), report.compensation_claims);
+    for state in ["submitted", "approved", "paid", "rejected"] {
+        assert!(
+            claims.iter().any(|c| c["state"] == state),
+            "no {state} claim"
+        );
+    }
+    assert!(
+        schemes.iter().any(|s| s["recovered"] != "0.00"),
+        "a recovery returned to a pool: {schemes:?}"
+    );
+
     // The report cells the use cases wrote are the ones a rebuild computes.
     let office = app.login("demo_office_1", DEMO_PASSWORD).await;
     assert_rollups_equal_a_rebuild(&app, &[&app.admin_token, &office]).await;
