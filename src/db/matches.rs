@@ -446,6 +446,7 @@ pub struct LoanFilter {
     pub match_id: Option<i64>,
     pub bank_id: Option<i64>,
     pub enterprise_id: Option<i64>,
+    pub guarantor_id: Option<i64>,
     pub first_loan: Option<bool>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -470,6 +471,9 @@ pub fn list_loans(
     }
     if let Some(e) = f.enterprise_id {
         q = q.filter(loans::enterprise_id.eq(e));
+    }
+    if let Some(g) = f.guarantor_id {
+        q = q.filter(loans::guarantor_id.eq(g));
     }
     if let Some(fl) = f.first_loan {
         q = q.filter(loans::first_loan.eq(fl));

@@ -364,3 +364,73 @@ pub fn lock_claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimR
             .optional(),
     }
 }
+
+/// The loans enrolled in `scheme_id` whose enterprise lies in `scope`'s report region,
+/// disbursed within `[from, to]` (both optional).
+pub fn enrolled_loans(
+    conn: &mut DbConnection,
+    scheme_id: i64,
+    scope: &Scope,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> QueryResult<Vec<crate::db::matches::LoanRow>> {
+    use super::schema::{loans, organizations};
+    let mut q = risk_enrollments::table
+        .inner_join(loans::table.on(loans::id.eq(risk_enrollments::loan_id)))
+        .filter(risk_enrollments::scheme_id.eq(scheme_id))
+        .select(crate::db::matches::LoanRow::as_select())
+        .into_boxed();
+    match scope.report_region() {
+        Some(None) => {}
+        Some(Some(p)) => {
+            q = q.filter(
+                risk_enrollments::enterprise_id.eq_any(
+                    organizations::table
+                        .filter(organizations::region_code.like(format!("{p}%")))
+                        .select(organizations::id),
+                ),
+            )
+        }
+        None => q = q.filter(risk_enrollments::id.lt(0)),
+    }
+    if let Some(f) = from {
+        q = q.filter(loans::disbursed_on.ge(f));
+    }
+    if let Some(t) = to {
+        q = q.filter(loans::disbursed_on.le(t));
+    }
+    q.order(loans::id.asc()).load(conn)
+}
+
+/// Per compensation claim of `scheme_id` in `scope`'s report region: (state, base, amount,
+/// what its recoveries returned to the pool).
+pub fn claim_amounts(
+    conn: &mut DbConnection,
+    scheme_id: i64,
+    scope: &Scope,
+) -> QueryResult<Vec<(CompensationState, i64, i64, i64)>> {
+    use super::schema::organizations;
+    let mut q = compensation_claims::table
+        .filter(compensation_claims::scheme_id.eq(scheme_id))
+        .select((
+            compensation_claims::state,
+            compensation_claims::base_fen,
+            compensation_claims::amount_fen,
+            compensation_claims::returned_fen,
+        ))
+        .into_boxed();
+    match scope.report_region() {
+        Some(None) => {}
+        Some(Some(p)) => {
+            q = q.filter(
+                compensation_claims::enterprise_id.eq_any(
+                    organizations::table
+                        .filter(organizations::region_code.like(format!("{p}%")))
+                        .select(organizations::id),
+                ),
+            )
+        }
+        None => q = q.filter(compensation_claims::id.lt(0)),
+    }
+    q.load(conn)
+}

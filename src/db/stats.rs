@@ -10,7 +10,7 @@ use crate::domain::scope::Scope;
 use crate::domain::servicing::LoanStatus;
 use crate::domain::size_class::SizeClass;
 use crate::domain::stats::{LoanRec, Metric};
-use crate::domain::subsidy::PolicyStatus;
+use crate::domain::subsidy::{PolicyKind, PolicyStatus};
 
 /// What a report covers: whose records (the scope) and which dates.
 #[derive(Clone, Debug)]
@@ -151,6 +151,7 @@ pub fn loans(conn: &mut DbConnection, s: &Slice) -> QueryResult<Vec<ExportedLoan
 pub struct PolicyBudget {
     pub id: i64,
     pub name: String,
+    pub kind: PolicyKind,
     pub status: PolicyStatus,
     pub budget_fen: i64,
     pub used_fen: i64,
@@ -171,15 +172,7 @@ pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotal
         .into_boxed();
     match s.scope.report_region() {
         Some(None) => {}
-        Some(Some(p)) => {
-            q = q.filter(
-                subsidy_claims::enterprise_id.eq_any(
-                    organizations::table
-                        .filter(organizations::region_code.like(format!("{p}%")))
-                        .select(organizations::id),
-                ),
-            )
-        }
+        Some(Some(p)) => q = q.filter(super::subsidies::in_region(p)),
         None => q = q.filter(subsidy_claims::id.lt(0)),
     }
     if let Some(f) = s.from {
@@ -203,23 +196,25 @@ pub fn subsidies(conn: &mut DbConnection, s: &Slice) -> QueryResult<SubsidyTotal
         }
     }
     use super::schema::policies;
-    type P = (i64, String, PolicyStatus, i64, Option<String>);
+    type P = (i64, String, PolicyKind, PolicyStatus, i64, Option<String>);
     let all: Vec<P> = policies::table
         .select((
             policies::id,
             policies::name,
+            policies::kind,
             policies::status,
             policies::budget_fen,
             policies::region_prefix,
         ))
         .order(policies::id.asc())
         .load(conn)?;
-    for (id, name, status, budget_fen, policy_prefix) in all {
+    for (id, name, kind, status, budget_fen, policy_prefix) in all {
         let covers = s.scope.covers_prefix(policy_prefix.as_deref());
         if covers {
             out.policies.push(PolicyBudget {
                 id,
                 name,
+                kind,
                 status,
                 budget_fen,
                 used_fen: super::subsidies::budget_used(conn, id)?,

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::conn::MultiBackend;
 use super::schema::{lpr_rates, organizations, policies, subsidy_claims as sc};
 use super::types::JsonText;
 use super::DbConnection;
@@ -12,6 +13,7 @@ use crate::domain::subsidy::LprPoint;
 use crate::domain::subsidy::{
     ClaimState, PolicyEligibility, PolicyKind, PolicyStatus, Step, StoredRule,
 };
+use diesel::expression::BoxableExpression;
 
 pub fn lpr_series(conn: &mut DbConnection) -> QueryResult<Vec<LprPoint>> {
     let rows: Vec<(NaiveDate, i64, i64)> = lpr_rates::table
@@ -215,11 +217,14 @@ pub struct ClaimRow {
 #[diesel(table_name = sc)]
 pub struct NewClaim {
     pub policy_id: i64,
-    pub loan_id: i64,
-    pub enterprise_id: i64,
+    /// Absent for an award (`lump_sum_award`, `guarantor_award`).
+    pub loan_id: Option<i64>,
+    /// Absent for a guarantor award.
+    pub enterprise_id: Option<i64>,
     pub payee_org_id: i64,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
+    /// Absent for a lump-sum award.
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
     pub state: ClaimState,
     pub amount_fen: i64,
     pub breakdown: JsonText<Vec<Step>>,
@@ -278,6 +283,44 @@ pub fn overlapping_claim_of(
         .filter(sc::period_end.gt(start))
         .order(sc::id.asc())
         .select((sc::id, sc::period_start, sc::period_end))
+        .first::<(i64, Option<NaiveDate>, Option<NaiveDate>)>(conn)
+        .optional()
+        .map(|o| o.map(|(id, s, e)| (id, s.unwrap_or(start), e.unwrap_or(end))))
+}
+
+/// The live (not rejected) lump-sum claim of an enterprise under a policy.
+pub fn lump_sum_claim(
+    conn: &mut DbConnection,
+    policy_id: i64,
+    enterprise_id: i64,
+) -> QueryResult<Option<i64>> {
+    sc::table
+        .filter(sc::policy_id.eq(policy_id))
+        .filter(sc::loan_id.is_null())
+        .filter(sc::enterprise_id.eq(enterprise_id))
+        .filter(sc::state.ne("rejected"))
+        .select(sc::id)
+        .first(conn)
+        .optional()
+}
+
+/// A live (not rejected) award claim of a payee under a policy for a period overlapping
+/// `[start, end)`.
+pub fn overlapping_award(
+    conn: &mut DbConnection,
+    policy_id: i64,
+    payee: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> QueryResult<Option<i64>> {
+    sc::table
+        .filter(sc::policy_id.eq(policy_id))
+        .filter(sc::loan_id.is_null())
+        .filter(sc::payee_org_id.eq(payee))
+        .filter(sc::state.ne("rejected"))
+        .filter(sc::period_start.lt(end))
+        .filter(sc::period_end.gt(start))
+        .select(sc::id)
         .first(conn)
         .optional()
 }
@@ -371,22 +414,32 @@ pub fn find_visible_claim(
 fn claim_visible(conn: &mut DbConnection, c: &ClaimRow, scope: &Scope) -> QueryResult<bool> {
     Ok(match scope {
         Scope::Everything => true,
-        Scope::Enterprise(e) => c.fields.enterprise_id == *e,
+        Scope::Enterprise(e) => c.fields.enterprise_id == Some(*e),
         Scope::Guarantor(p) => c.fields.payee_org_id == *p,
         Scope::Nothing => false,
-        Scope::Bank(b) => {
-            use super::schema::loans;
-            loans::table
-                .find(c.fields.loan_id)
-                .select(loans::bank_id)
-                .first::<i64>(conn)?
-                == *b
+        Scope::Bank(b) => match c.fields.loan_id {
+            Some(loan) => {
+                use super::schema::loans;
+                loans::table
+                    .find(loan)
+                    .select(loans::bank_id)
+                    .first::<i64>(conn)?
+                    == *b
+            }
+            None => false,
+        },
+        // An enterprise's claims follow its region; a guarantor award, its policy's.
+        Scope::Region(prefix) => match c.fields.enterprise_id {
+            Some(e) => organizations::table
+                .find(e)
+                .select(organizations::region_code)
+                .first::<Option<String>>(conn)?,
+            None => policies::table
+                .find(c.fields.policy_id)
+                .select(policies::region_prefix)
+                .first::<Option<String>>(conn)?,
         }
-        Scope::Region(prefix) => organizations::table
-            .find(c.fields.enterprise_id)
-            .select(organizations::region_code)
-            .first::<Option<String>>(conn)?
-            .is_some_and(|r| r.starts_with(prefix.as_str())),
+        .is_some_and(|r| r.starts_with(prefix.as_str())),
     })
 }
 
@@ -406,15 +459,13 @@ pub fn list_claims(
         Scope::Guarantor(p) => q.filter(sc::payee_org_id.eq(*p)),
         Scope::Nothing => q.filter(sc::id.lt(0)),
         Scope::Bank(b) => q.filter(
-            sc::loan_id.eq_any(loans::table.filter(loans::bank_id.eq(*b)).select(loans::id)),
-        ),
-        Scope::Region(p) => q.filter(
-            sc::enterprise_id.eq_any(
-                organizations::table
-                    .filter(organizations::region_code.like(format!("{p}%")))
-                    .select(organizations::id),
+            sc::loan_id.eq_any(
+                loans::table
+                    .filter(loans::bank_id.eq(*b))
+                    .select(loans::id.nullable()),
             ),
         ),
+        Scope::Region(p) => q.filter(in_region(p)),
     };
     if let Some(p) = policy_id {
         q = q.filter(sc::policy_id.eq(p));
@@ -426,6 +477,30 @@ pub fn list_claims(
         q = q.filter(sc::id.gt(a));
     }
     q.order(sc::id.asc()).limit(limit + 1).load(conn)
+}
+
+/// Claims in region `prefix`: an enterprise's by its region, a guarantor award (no enterprise)
+/// by its policy's region.
+pub fn in_region(
+    prefix: &str,
+) -> Box<dyn BoxableExpression<sc::table, MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    let like = format!("{prefix}%");
+    Box::new(
+        sc::enterprise_id
+            .eq_any(
+                organizations::table
+                    .filter(organizations::region_code.like(like.clone()))
+                    .select(organizations::id.nullable()),
+            )
+            .or(sc::enterprise_id.is_null().and(
+                sc::policy_id.eq_any(
+                    policies::table
+                        .filter(policies::region_prefix.like(like))
+                        .select(policies::id),
+                ),
+            ))
+            .assume_not_null(),
+    )
 }
 
 /// Moves a claim from `from` to `to` with the given fields; false if it was no longer in `from`.

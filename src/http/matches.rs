@@ -284,6 +284,7 @@ pub async fn list_loans(
     let filter = LoanFilter {
         match_id: q.match_id,
         bank_id: q.bank_id,
+        guarantor_id: None,
         enterprise_id: q.enterprise_id,
         first_loan: q.first_loan,
         from: q.from,

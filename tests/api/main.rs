@@ -5,6 +5,7 @@ mod contract;
 mod helpers;
 
 mod auth;
+mod awards;
 mod bridges;
 mod demands;
 mod enterprises;

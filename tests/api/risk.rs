@@ -459,6 +459,66 @@ async fn a_claim_from_npl_to_recovery(app: TestApp) {
         list.assert_status(200)["items"].as_array().unwrap().len(),
         1
     );
+    // The office's reports: per scheme in the overview, and the enrolled loans by scheme.
+    let o = app.get("/api/v1/stats/overview", &fo).await;
+    let schemes = o.assert_status(200)["risk_schemes"].clone();
+    let f = schemes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["scheme_id"] == scheme_id)
+        .cloned()
+        .unwrap();
+    for (k, v) in [
+        ("enrolled_loans", json!(1)),
+        ("enrolled_principal", json!("500000.00")),
+        ("npl_loans", json!(1)),
+        ("compensation_submitted", json!("0.00")),
+        ("compensation_paid", json!("50000.00")),
+        ("recovered", json!("10000.00")),
+        ("balance", json!("960000.00")),
+        ("capacity", json!("50000000.00")),
+        ("enrolled", s["enrolled"].clone()),
+        // The recognised loss (the base, 500,000) over the principal enrolled.
+        ("loss_rate", json!("1.0000")),
+    ] {
+        assert_eq!(f[k], v, "{k}");
+    }
+    let other = schemes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["scheme_id"] == s0)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (other["npl_loans"].clone(), other["loss_rate"].clone()),
+        (json!(0), json!("0.0000"))
+    );
+    // Another region's office sees neither scheme's loans.
+    let (_, fo_js) = app.org_with_user("finance_office", Some("32")).await;
+    let o = app.get("/api/v1/stats/overview", &fo_js).await;
+    assert_eq!(o.assert_status(200)["risk_schemes"], json!([]));
+    let b = app.get("/api/v1/stats/breakdown?by=risk_scheme", &fo).await;
+    let b = b.assert_status(200).clone();
+    let g = b["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == format!("政银担4321 (#{scheme_id})"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{b}"));
+    assert_eq!(
+        (
+            g["loans"]["count"].clone(),
+            g["loans"]["amount"].clone(),
+            g["loans"]["npl_amount"].clone()
+        ),
+        (json!(1), json!("500000.00"), json!("500000.00"))
+    );
+    assert_eq!(b["groups"].as_array().unwrap().len(), 2);
+    assert_eq!(b["total"]["count"], 2);
+    assert_eq!(b["total"]["amount"], "10500000.00");
 }
 
 /// Ten claims of 50,000 race for a balance of 200,000: exactly four are approved.

@@ -186,7 +186,7 @@ fn group_label(by: By, key: &str) -> String {
             Some((y, q)) => format!("{y}年第{q}季度"),
             None => key.to_owned(),
         },
-        By::Region => key.to_owned(),
+        By::Region | By::RiskScheme => key.to_owned(),
     }
 }
 

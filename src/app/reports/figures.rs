@@ -16,7 +16,7 @@ use crate::domain::rollup::{self, dim, Fact, FundBalance, FundFigures, RenewalFi
 use crate::domain::stats::{
     self, BankFigures, By, DemandFigures, Group, LoanFigures, MatchFigures, Rates,
 };
-use crate::domain::subsidy::PolicyStatus;
+use crate::domain::subsidy::{PolicyKind, PolicyStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubsidyFigures {
@@ -38,6 +38,8 @@ pub struct SubsidyFigures {
 pub struct PolicyBudgetView {
     pub policy_id: i64,
     pub name: String,
+    /// 贴息, 担保费补贴, or an award.
+    pub kind: PolicyKind,
     pub status: PolicyStatus,
     #[schema(value_type = Money)]
     pub budget: Money,
@@ -60,6 +62,8 @@ pub struct Overview {
     pub subsidies: SubsidyFigures,
     /// 续贷 (SPEC §3.13), by request date.
     pub renewals: RenewalFigures,
+    /// Each risk scheme covering the region (SPEC §3.15).
+    pub risk_schemes: Vec<super::risk::SchemeFigures>,
 }
 
 fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
@@ -90,6 +94,7 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
             Ok(PolicyBudgetView {
                 policy_id: p.id,
                 name: p.name,
+                kind: p.kind,
                 status: p.status,
                 budget: Money::from_fen(p.budget_fen),
                 used: Money::from_fen(p.used_fen),
@@ -116,6 +121,7 @@ fn overview_of(conn: &mut DbConnection, s: &Slice) -> AppResult<Overview> {
             budgets,
         },
         renewals: rollup::renewal_figures(&renewal_cells, clock::today()),
+        risk_schemes: super::risk::scheme_figures(conn, s)?,
     })
 }
 
@@ -142,6 +148,15 @@ pub fn breakdown(
 ) -> AppResult<Breakdown> {
     let by = q.by;
     let s = slice(auth, q.from, q.to, q.region_prefix)?;
+    if by == By::RiskScheme {
+        let (groups, total) = super::risk::scheme_groups(conn, &s)?;
+        return Ok(Breakdown {
+            by,
+            groups,
+            total,
+            total_matches: MatchFigures::default(),
+        });
+    }
     let cells = loan_rollup(conn, &s, &[dim::ALL, by.dim()])?;
     // Match figures are plain sums: the database adds up the regions, unless grouping by them.
     let load_matches = if by == By::Region {

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod figures;
+pub mod risk;
 pub mod targets;
 
 use chrono::NaiveDate;

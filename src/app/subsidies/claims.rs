@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::awards;
 use super::quote::{case_from_loan, check_period, compute, payee, provisional};
 use crate::app::caller::Caller;
 use crate::app::effects::{Effects, Keep, Receipt};
@@ -20,30 +21,92 @@ use crate::domain::date::rfc3339;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::scope::Scope;
-use crate::domain::subsidy::{ClaimAction, ClaimState, Step};
+use crate::domain::subsidy::{ClaimAction, ClaimState, Computation, PolicyKind, Step};
 
+/// A claim: for a loan's period (贴息, 担保费补贴), for an enterprise (`lump_sum_award`), or for
+/// a guarantor's period (`guarantor_award`) — exactly one of `loan_id`, `enterprise_id`,
+/// `guarantor_id`, the one the policy's kind takes.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClaim {
     pub policy_id: i64,
-    pub loan_id: i64,
-    #[serde(deserialize_with = "crate::domain::date::strict")]
-    pub period_start: NaiveDate,
+    /// 贴息 and 担保费补贴: the loan.
+    pub loan_id: Option<i64>,
+    /// Lump-sum award: the enterprise (no period: it is paid once).
+    pub enterprise_id: Option<i64>,
+    /// Guarantor award: the guarantor, paid on its volume in the period.
+    pub guarantor_id: Option<i64>,
+    /// Required with `loan_id` and `guarantor_id`.
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub period_start: Option<NaiveDate>,
     /// Exclusive (算头不算尾).
-    #[serde(deserialize_with = "crate::domain::date::strict")]
-    pub period_end: NaiveDate,
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub period_end: Option<NaiveDate>,
+}
+
+/// What a claim is for, from its body's shape.
+#[derive(Clone, Copy, Debug)]
+enum Subject {
+    Loan(i64, (NaiveDate, NaiveDate)),
+    Enterprise(i64),
+    Guarantor(i64, (NaiveDate, NaiveDate)),
+}
+
+impl CreateClaim {
+    /// The subject, or 422 naming the fields that are missing or do not belong.
+    fn subject(&self) -> AppResult<Subject> {
+        let period = match (self.period_start, self.period_end) {
+            (Some(s), Some(e)) => {
+                check_period(s, e)?;
+                Some((s, e))
+            }
+            _ => None,
+        };
+        let bad = |field: &str, message: &str| {
+            Err(AppError::invalid_field(
+                ProblemCode::ValidationFailed,
+                field,
+                message,
+            ))
+        };
+        match (self.loan_id, self.enterprise_id, self.guarantor_id) {
+            (Some(l), None, None) => match period {
+                Some(p) => Ok(Subject::Loan(l, p)),
+                None => bad("period_start", "period_start and period_end are required with loan_id"),
+            },
+            (None, Some(e), None) => match (self.period_start, self.period_end) {
+                (None, None) => Ok(Subject::Enterprise(e)),
+                _ => bad("period_start", "a lump-sum award (enterprise_id) has no period"),
+            },
+            (None, None, Some(g)) => match period {
+                Some(p) => Ok(Subject::Guarantor(g, p)),
+                None => bad(
+                    "period_start",
+                    "period_start and period_end are required with guarantor_id",
+                ),
+            },
+            _ => bad(
+                "loan_id",
+                "give exactly one of loan_id (贴息, 担保费补贴), enterprise_id (lump_sum_award) or guarantor_id (guarantor_award)",
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClaimView {
     pub id: i64,
     pub policy_id: i64,
-    pub loan_id: i64,
-    pub enterprise_id: i64,
-    /// Who is paid: the enterprise (贴息) or the guarantor (担保费补贴).
+    /// The loan (absent for an award).
+    pub loan_id: Option<i64>,
+    /// The enterprise (absent for a guarantor award).
+    pub enterprise_id: Option<i64>,
+    /// Who is paid: the enterprise (贴息, a lump-sum award) or the guarantor (担保费补贴, a
+    /// guarantor award).
     pub payee_id: i64,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
+    /// Absent for a lump-sum award.
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
     pub state: ClaimState,
     #[schema(value_type = Money)]
     pub amount: Money,
@@ -119,21 +182,38 @@ pub struct ClaimQuery {
     pub limit: i64,
 }
 
-/// Who may claim: the loan's enterprise or bank, the finance office in scope, an admin.
-const CLAIMANTS: [Role; 4] = [
-    Role::Enterprise,
-    Role::Bank,
-    Role::FinanceOffice,
-    Role::Admin,
-];
+/// Who may claim for a subject: for a loan, its enterprise or bank; for a lump-sum award, the
+/// enterprise; for a guarantor award, the guarantor; and the finance office in scope, an admin.
+fn claimants(s: Subject) -> &'static [Role] {
+    match s {
+        Subject::Loan(..) => &[
+            Role::Enterprise,
+            Role::Bank,
+            Role::FinanceOffice,
+            Role::Admin,
+        ],
+        Subject::Enterprise(_) => &[Role::Enterprise, Role::FinanceOffice, Role::Admin],
+        Subject::Guarantor(..) => &[Role::Guarantor, Role::FinanceOffice, Role::Admin],
+    }
+}
 
-/// Checks the caller's role and the period before anything is written (the HTTP layer calls
-/// it ahead of the `Idempotency-Key` lookup).
+/// Checks the body's shape, the caller's role and the period before anything is written (the
+/// HTTP layer calls it ahead of the `Idempotency-Key` lookup).
 pub async fn admit(state: &AppState, auth: &Caller, cmd: &CreateClaim) -> AppResult<()> {
-    if let Err(forbidden) = auth.require(&CLAIMANTS) {
+    let subject = cmd.subject()?;
+    let Subject::Loan(loan_id, _) = subject else {
+        auth.require(claimants(subject))?;
+        return match subject {
+            Subject::Guarantor(g, _) if auth.role == Role::Guarantor && g != auth.org_id => {
+                Err(AppError::forbidden("a guarantor claims its own award"))
+            }
+            _ => Ok(()),
+        };
+    };
+    if let Err(forbidden) = auth.require(claimants(subject)) {
         // A loan the caller cannot see does not exist for it (404); one it sees (a
         // guarantor's own guarantee), it may not claim for (403).
-        let (scope, loan_id) = (auth.scope.clone(), cmd.loan_id);
+        let scope = auth.scope.clone();
         let visible = run(state, move |conn| {
             Ok(db::matches::find_loan(conn, loan_id, &scope)?.is_some())
         })
@@ -144,74 +224,219 @@ pub async fn admit(state: &AppState, auth: &Caller, cmd: &CreateClaim) -> AppRes
             AppError::not_found("loan")
         });
     }
-    check_period(cmd.period_start, cmd.period_end)
+    Ok(())
 }
 
-/// Files a claim, `submitted`, with the amount and breakdown computed now; one claim per
-/// period of a loan under a policy (409 `duplicate_claim`).
-#[tracing::instrument(skip_all, fields(user = auth.user_id, policy = cmd.policy_id, loan = cmd.loan_id))]
+/// 422 for a body whose subject is not the one the policy's kind takes.
+fn wrong_subject(kind: PolicyKind) -> AppError {
+    let (field, how) = match kind {
+        PolicyKind::InterestSubsidy | PolicyKind::GuaranteeFeeSubsidy => {
+            ("loan_id", "loan_id, period_start and period_end")
+        }
+        PolicyKind::LumpSumAward => ("enterprise_id", "enterprise_id (and no period)"),
+        PolicyKind::GuarantorAward => ("guarantor_id", "guarantor_id, period_start and period_end"),
+    };
+    AppError::invalid_field(
+        ProblemCode::ValidationFailed,
+        field,
+        format!("a claim under a {kind} policy gives {how}"),
+    )
+}
+
+/// 422 `not_eligible`, each reason on `field`.
+fn not_eligible(field: &str, reasons: Vec<String>) -> AppError {
+    let errors = reasons
+        .into_iter()
+        .map(|m| FieldError {
+            field: field.into(),
+            message: m,
+        })
+        .collect();
+    AppError::invalid(ProblemCode::NotEligible, errors)
+}
+
+/// A new `submitted` claim.
+fn submitted(
+    auth: &Caller,
+    policy_id: i64,
+    (loan_id, enterprise_id, payee_org_id): (Option<i64>, Option<i64>, i64),
+    period: Option<(NaiveDate, NaiveDate)>,
+    c: &Computation,
+) -> NewClaim {
+    let now = clock::now();
+    NewClaim {
+        policy_id,
+        loan_id,
+        enterprise_id,
+        payee_org_id,
+        period_start: period.map(|p| p.0),
+        period_end: period.map(|p| p.1),
+        state: ClaimState::Submitted,
+        amount_fen: c.amount.fen(),
+        breakdown: db::JsonText(c.breakdown.clone()),
+        submitted_by: auth.user_id,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Files a claim, `submitted`, with the amount and breakdown computed now: one claim per
+/// period of a loan under a policy, one lump-sum award per enterprise, one guarantor award
+/// per guarantor per period (409 `duplicate_claim`).
+#[tracing::instrument(skip_all, fields(user = auth.user_id, policy = cmd.policy_id))]
 pub fn create<R: Receipt<ClaimView>>(
     conn: &mut DbConnection,
     auth: &Caller,
     cmd: CreateClaim,
     receipt: R,
 ) -> AppResult<R::Out> {
-    auth.require(&CLAIMANTS)?;
-    check_period(cmd.period_start, cmd.period_end)?;
+    let subject = cmd.subject()?;
+    auth.require(claimants(subject))?;
     conn.write_transaction(|conn| {
-        let scope = &auth.scope;
-        let loan = db::matches::find_loan(conn, cmd.loan_id, scope)?
-            .ok_or_else(|| AppError::not_found("loan"))?;
-        // Taken before the overlap check below: one claim per period, under concurrency.
-        repo::lock_claims_of_loan(conn, loan.id)?;
         let p =
             repo::find_policy(conn, cmd.policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
-        let case = case_from_loan(conn, &loan)?;
-        let c = compute(conn, &p, &case, cmd.period_start, cmd.period_end, None)?;
-        if !c.eligible {
-            let errors = c
-                .reasons
-                .into_iter()
-                .map(|m| FieldError {
-                    field: "loan_id".into(),
-                    message: m,
-                })
-                .collect();
-            return Err(AppError::invalid(ProblemCode::NotEligible, errors));
-        }
-        let payee = payee(p.fields.kind, &case).ok_or_else(|| {
-            AppError::invalid_field(
-                ProblemCode::NotEligible,
-                "loan_id",
-                "the loan has no guarantor",
-            )
-        })?;
-        if repo::overlapping_claim(conn, p.id, loan.id, cmd.period_start, cmd.period_end)? {
-            return Err(AppError::conflict(
-                ProblemCode::DuplicateClaim,
-                "a claim for an overlapping period of this loan under this policy exists",
-            ));
-        }
-        let now = clock::now();
-        let row = repo::insert_claim(
-            conn,
-            &NewClaim {
-                policy_id: p.id,
-                loan_id: loan.id,
-                enterprise_id: case.enterprise_id,
-                payee_org_id: payee,
-                period_start: cmd.period_start,
-                period_end: cmd.period_end,
-                state: ClaimState::Submitted,
-                amount_fen: c.amount.fen(),
-                breakdown: db::JsonText(c.breakdown.clone()),
-                submitted_by: auth.user_id,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
+        let row = match subject {
+            Subject::Loan(loan_id, period) => file_for_loan(conn, auth, &p, loan_id, period)?,
+            Subject::Enterprise(e) => file_lump_sum(conn, auth, &p, e)?,
+            Subject::Guarantor(g, period) => file_guarantor_award(conn, auth, &p, g, period)?,
+        };
         receipt.record(conn, claim_view(row)?)
     })
+}
+
+fn file_for_loan(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    p: &repo::PolicyRow,
+    loan_id: i64,
+    (start, end): (NaiveDate, NaiveDate),
+) -> AppResult<ClaimRow> {
+    let loan = db::matches::find_loan(conn, loan_id, &auth.scope)?
+        .ok_or_else(|| AppError::not_found("loan"))?;
+    if !p.fields.kind.per_loan() {
+        return Err(wrong_subject(p.fields.kind));
+    }
+    // Taken before the overlap check below: one claim per period, under concurrency.
+    repo::lock_claims_of_loan(conn, loan.id)?;
+    let case = case_from_loan(conn, &loan)?;
+    let c = compute(conn, p, &case, start, end, None)?;
+    if !c.eligible {
+        return Err(not_eligible("loan_id", c.reasons));
+    }
+    let payee = payee(p.fields.kind, &case).ok_or_else(|| {
+        AppError::invalid_field(
+            ProblemCode::NotEligible,
+            "loan_id",
+            "the loan has no guarantor",
+        )
+    })?;
+    if repo::overlapping_claim(conn, p.id, loan.id, start, end)? {
+        return Err(AppError::conflict(
+            ProblemCode::DuplicateClaim,
+            "a claim for an overlapping period of this loan under this policy exists",
+        ));
+    }
+    let new = submitted(
+        auth,
+        p.id,
+        (Some(loan.id), Some(case.enterprise_id), payee),
+        Some((start, end)),
+        &c,
+    );
+    Ok(repo::insert_claim(conn, &new)?)
+}
+
+/// A lump-sum award for enterprise `e` (the enterprise itself, the office in scope, an
+/// admin), once per enterprise: every writer takes the policy's lock, and a unique index
+/// backs it.
+fn file_lump_sum(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    p: &repo::PolicyRow,
+    e: i64,
+) -> AppResult<ClaimRow> {
+    db::enterprises::find_visible(conn, e, &auth.scope)?
+        .ok_or_else(|| AppError::not_found("enterprise"))?;
+    if p.fields.kind != PolicyKind::LumpSumAward {
+        return Err(wrong_subject(p.fields.kind));
+    }
+    repo::lock_policy(conn, p.id)?;
+    if let Some(id) = repo::lump_sum_claim(conn, p.id, e)? {
+        return Err(AppError::conflict(
+            ProblemCode::DuplicateClaim,
+            format!("claim {id} already claims this award for the enterprise; it is paid once"),
+        ));
+    }
+    let c = awards::lump_sum(conn, p, e, None)?;
+    if !c.eligible {
+        return Err(not_eligible("enterprise_id", c.reasons));
+    }
+    let new = submitted(auth, p.id, (None, Some(e), e), None, &c);
+    Ok(repo::insert_claim(conn, &new)?)
+}
+
+/// A guarantor award for guarantor `g`'s volume in `period` (the guarantor itself, the office
+/// whose region holds the policy, an admin), once per guarantor per period.
+fn file_guarantor_award(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    p: &repo::PolicyRow,
+    g: i64,
+    period: (NaiveDate, NaiveDate),
+) -> AppResult<ClaimRow> {
+    if p.fields.kind != PolicyKind::GuarantorAward {
+        return Err(wrong_subject(p.fields.kind));
+    }
+    match auth.role {
+        Role::Guarantor if g != auth.org_id => {
+            return Err(AppError::forbidden("a guarantor claims its own award"))
+        }
+        Role::FinanceOffice if p.fields.owner_org_id != auth.org_id => {
+            return Err(AppError::forbidden(
+                "a finance office files award claims under its own policies",
+            ))
+        }
+        _ => {}
+    }
+    awards::check_guarantor(conn, g)?;
+    repo::lock_policy(conn, p.id)?;
+    if let Some(id) = repo::overlapping_award(conn, p.id, g, period.0, period.1)? {
+        return Err(AppError::conflict(
+            ProblemCode::DuplicateClaim,
+            format!("claim {id} of this guarantor under this policy covers an overlapping period"),
+        ));
+    }
+    let c = awards::guarantor_award(conn, p, g, period, None)?;
+    if !c.eligible {
+        return Err(not_eligible("guarantor_id", c.reasons));
+    }
+    let new = submitted(auth, p.id, (None, None, g), Some(period), &c);
+    Ok(repo::insert_claim(conn, &new)?)
+}
+
+/// What a stored claim comes to now, computed as it was filed (except that what the payee
+/// already has approved or paid now counts), and the request field its reasons belong to.
+fn recompute(
+    conn: &mut DbConnection,
+    p: &repo::PolicyRow,
+    c: &ClaimRow,
+) -> AppResult<(Computation, &'static str)> {
+    let f = &c.fields;
+    let period = f.period_start.zip(f.period_end);
+    match (f.loan_id, f.enterprise_id, period) {
+        (Some(loan_id), _, Some((start, end))) => {
+            let loan = db::matches::find_loan(conn, loan_id, &Scope::Everything)?
+                .ok_or_else(|| AppError::not_found("loan"))?;
+            let case = case_from_loan(conn, &loan)?;
+            Ok((compute(conn, p, &case, start, end, Some(c.id))?, "loan_id"))
+        }
+        (None, Some(e), None) => Ok((awards::lump_sum(conn, p, e, Some(c.id))?, "enterprise_id")),
+        (None, None, Some(period)) => Ok((
+            awards::guarantor_award(conn, p, f.payee_org_id, period, Some(c.id))?,
+            "guarantor_id",
+        )),
+        _ => Err(AppError::internal(format!("claim {} has no subject", c.id))),
+    }
 }
 
 /// Claims in the caller's scope, by id.
@@ -249,42 +474,25 @@ pub fn approve(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Cla
         }
         let p = repo::find_policy(conn, c.fields.policy_id)?
             .ok_or_else(|| AppError::not_found("policy"))?;
-        let loan = db::matches::find_loan(conn, c.fields.loan_id, &Scope::Everything)?
-            .ok_or_else(|| AppError::not_found("loan"))?;
-        let case = case_from_loan(conn, &loan)?;
-        let result = compute(
-            conn,
-            &p,
-            &case,
-            c.fields.period_start,
-            c.fields.period_end,
-            Some(c.id),
-        )?;
+        let (result, field) = recompute(conn, &p, &c)?;
         if !result.eligible {
-            let errors = result
-                .reasons
-                .into_iter()
-                .map(|m| FieldError {
-                    field: "loan_id".into(),
-                    message: m,
-                })
-                .collect();
-            return Err(AppError::invalid(ProblemCode::NotEligible, errors));
+            return Err(not_eligible(field, result.reasons));
         }
-        if let Some(why) = provisional(&p, c.fields.period_end)? {
-            return Err(AppError::conflict(ProblemCode::LprNotPublished, why));
+        if let Some(end) = c.fields.period_end.filter(|_| p.fields.kind.per_loan()) {
+            if let Some(why) = provisional(&p, end)? {
+                return Err(AppError::conflict(ProblemCode::LprNotPublished, why));
+            }
         }
-        if let Some(group) = p.fields.eligibility.0.exclusive_group.as_deref() {
+        let stacking = p.fields.eligibility.0.exclusive_group.as_deref().zip(
+            c.fields
+                .loan_id
+                .zip(c.fields.period_start.zip(c.fields.period_end)),
+        );
+        if let Some((group, (loan_id, (start, end)))) = stacking {
             // Every approval in a group takes the loan's lock first: of two claims racing
             // for one loan, the second sees the first.
-            repo::lock_claims_of_loan(conn, loan.id)?;
-            let granted = repo::other_granted_claims(
-                conn,
-                p.id,
-                loan.id,
-                c.fields.period_start,
-                c.fields.period_end,
-            )?;
+            repo::lock_claims_of_loan(conn, loan_id)?;
+            let granted = repo::other_granted_claims(conn, p.id, loan_id, start, end)?;
             if let Some((other, policy, name, _)) = granted
                 .into_iter()
                 .find(|g| g.3.exclusive_group.as_deref() == Some(group))
@@ -410,7 +618,12 @@ pub fn pay(conn: &mut DbConnection, auth: &Caller, id: i64, cmd: PayClaim) -> Ap
 /// The claim as it now is, queued as `event` for its enterprise and its payee.
 fn notify(conn: &mut DbConnection, fx: &mut Effects, id: i64, event: &str) -> AppResult<ClaimView> {
     let row = repo::reread_claim(conn, id)?.ok_or_else(|| AppError::not_found("subsidy claim"))?;
-    let recipients = [row.fields.enterprise_id, row.fields.payee_org_id];
+    let mut recipients = vec![row.fields.payee_org_id];
+    recipients.extend(
+        row.fields
+            .enterprise_id
+            .filter(|e| *e != row.fields.payee_org_id),
+    );
     let view = claim_view(row)?;
     fx.notify(&recipients, event, &view)?;
     Ok(view)
@@ -462,6 +675,16 @@ pub fn batch(
     auth.require(&[Role::FinanceOffice, Role::Bank, Role::Admin])?;
     check_period(cmd.period_start, cmd.period_end)?;
     let p = repo::find_policy(conn, policy_id)?.ok_or_else(|| AppError::not_found("policy"))?;
+    if !p.fields.kind.per_loan() {
+        return Err(AppError::invalid_field(
+            ProblemCode::ValidationFailed,
+            "policy_id",
+            format!(
+                "batch claims are filed per loan; a {} policy is claimed with POST /subsidy-claims",
+                p.fields.kind
+            ),
+        ));
+    }
     if auth.role == Role::FinanceOffice && p.fields.owner_org_id != auth.org_id {
         return Err(AppError::forbidden(
             "a finance office files batch claims under its own policies",
@@ -548,24 +771,14 @@ fn file_in_batch(
             out.skipped.push(SkippedLoan { loan_id, reasons });
             return Ok(());
         };
-        let now = clock::now();
-        let row = repo::insert_claim(
-            conn,
-            &NewClaim {
-                policy_id: p.id,
-                loan_id,
-                enterprise_id: case.enterprise_id,
-                payee_org_id: payee,
-                period_start: start,
-                period_end: end,
-                state: ClaimState::Submitted,
-                amount_fen: c.amount.fen(),
-                breakdown: db::JsonText(c.breakdown),
-                submitted_by: auth.user_id,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
+        let new = submitted(
+            auth,
+            p.id,
+            (Some(loan_id), Some(case.enterprise_id), payee),
+            Some((start, end)),
+            &c,
+        );
+        let row = repo::insert_claim(conn, &new)?;
         out.created.push(row.id);
         Ok(())
     })

@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::awards;
 use super::policies::{policy_view, PolicyView};
 use super::quote::{case_from_loan, compute, provisional};
 use crate::app::caller::Caller;
@@ -16,7 +17,9 @@ use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
-use crate::domain::subsidy::{enterprise_criteria, Applicant, PolicyCriterion, PolicyStatus};
+use crate::domain::subsidy::{
+    enterprise_criteria, Applicant, PolicyCriterion, PolicyKind, PolicyStatus,
+};
 
 /// The policies read at most (active ones are few; a region publishes tens).
 const POLICIES_READ: i64 = 500;
@@ -36,7 +39,11 @@ pub struct EligiblePolicy {
     pub eligible: bool,
     /// Every criterion of the policy about the enterprise, passed or not.
     pub reasons: Vec<PolicyCriterion>,
+    /// Per loan, for 贴息 and 担保费补贴 (empty for an award).
     pub loans: Vec<LoanAmount>,
+    /// For a lump-sum award: what a claim filed today would come to (0 once granted).
+    #[schema(value_type = Option<Money>)]
+    pub award: Option<Money>,
 }
 
 /// What a claim for the current year on one loan would come to.
@@ -104,7 +111,27 @@ pub fn list(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Eligib
             .as_deref()
             .is_none_or(|pre| region.starts_with(pre));
         let in_force = f.effective_to.is_none_or(|to| to >= year_start);
-        if !(in_region && in_force) {
+        // A guarantor award is for guarantors, not for the enterprise.
+        if !(in_region && in_force) || f.kind == PolicyKind::GuarantorAward {
+            continue;
+        }
+        if f.kind == PolicyKind::LumpSumAward {
+            let mut reasons = awards::lump_sum_criteria(conn, &p, id, today)?;
+            let c = awards::lump_sum(conn, &p, id, None)?;
+            if let Some(claim) = repo::lump_sum_claim(conn, p.id, id)? {
+                reasons.push(PolicyCriterion {
+                    criterion: "once_per_enterprise".into(),
+                    passed: false,
+                    detail: format!("claim {claim} already claims this award; it is paid once"),
+                });
+            }
+            items.push(EligiblePolicy {
+                eligible: reasons.iter().all(|r| r.passed),
+                reasons,
+                loans: Vec::new(),
+                award: Some(c.amount),
+                policy: policy_view(conn, p)?,
+            });
             continue;
         }
         let reasons = enterprise_criteria(
@@ -134,6 +161,7 @@ pub fn list(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Eligib
             eligible: reasons.iter().all(|r| r.passed),
             reasons,
             loans: quoted,
+            award: None,
             policy: policy_view(conn, p)?,
         });
     }

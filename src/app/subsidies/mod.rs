@@ -3,6 +3,7 @@
 //! checks a policy's rule and fills its defaults, `quote` computes what one loan gets (claims
 //! and simulation compute through it too).
 
+mod awards;
 pub mod claims;
 pub mod eligible;
 pub mod lpr;

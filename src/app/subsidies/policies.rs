@@ -133,6 +133,13 @@ fn validate_policy(b: &CreatePolicy) -> AppResult<StoredRule> {
             None
         }
     };
+    if let Some(crate::domain::subsidy::Rule::LumpSum(l)) = &rule {
+        v.check(
+            l.certified_from.is_none() || !b.eligibility.qualifications_any.is_empty(),
+            "rule.certified_from",
+            "needs eligibility.qualifications_any: the qualification that must be newly certified",
+        );
+    }
     v.finish()?;
     rule.map(StoredRule::new)
         .ok_or_else(|| AppError::internal("a rule that failed no check was not built"))

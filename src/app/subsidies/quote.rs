@@ -168,6 +168,7 @@ pub(super) fn payee(kind: PolicyKind, c: &Case) -> Option<i64> {
     match kind {
         PolicyKind::InterestSubsidy => Some(c.enterprise_id),
         PolicyKind::GuaranteeFeeSubsidy => c.guarantor_id,
+        PolicyKind::LumpSumAward | PolicyKind::GuarantorAward => None,
     }
 }
 
@@ -244,8 +245,25 @@ pub(super) fn compute(
 pub(crate) fn provisional(p: &PolicyRow, end: NaiveDate) -> AppResult<Option<String>> {
     Ok(match stored_rule(p)?.1 {
         subsidy::Rule::Interest(r) => r.provisional(end, crate::app::clock::today()),
-        subsidy::Rule::Guarantee(_) => None,
+        subsidy::Rule::Guarantee(_)
+        | subsidy::Rule::LumpSum(_)
+        | subsidy::Rule::GuarantorAward(_) => None,
     })
+}
+
+/// 422 unless `p` is computed per loan: an award has no loan to quote or simulate.
+pub(super) fn per_loan(p: &PolicyRow) -> AppResult<()> {
+    if p.fields.kind.per_loan() {
+        return Ok(());
+    }
+    Err(AppError::invalid_field(
+        ProblemCode::ValidationFailed,
+        "policy_id",
+        format!(
+            "a {} policy is not computed per loan; its amount shows on a claim (POST /subsidy-claims)",
+            p.fields.kind
+        ),
+    ))
 }
 
 pub(super) fn check_period(start: NaiveDate, end: NaiveDate) -> AppResult<()> {
@@ -285,6 +303,7 @@ pub fn quote(
         }
     };
     let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
+    per_loan(&p)?;
     let case = match subject {
         Subject::Stored(loan_id) => {
             let scope = &auth.scope;

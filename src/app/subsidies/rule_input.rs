@@ -9,8 +9,8 @@ use crate::app::error::FieldError;
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 use crate::domain::subsidy::{
-    CounterGuarantee, DayCount, GuaranteeRule, InterestBase, InterestRule, LprReference, LprTerm,
-    PolicyKind, Rule,
+    AwardTier, CounterGuarantee, DayCount, GuaranteeRule, GuarantorAwardRule, InterestBase,
+    InterestRule, LprReference, LprTerm, LumpSumRule, PolicyKind, Rule,
 };
 
 /// A policy's rule. Which parameters apply depends on the policy kind and (for interest
@@ -49,6 +49,31 @@ pub struct RuleInput {
     pub max_fee_rate: Option<Rate>,
     pub counter_guarantee: Option<Vec<CounterGuarantee>>,
     pub cap_at_fee_paid: Option<bool>,
+    /// Lump-sum award: the amount paid once per enterprise.
+    #[schema(value_type = Option<Money>)]
+    pub amount: Option<Money>,
+    /// Lump-sum award: only a qualification certified on or after this day counts (an award
+    /// for newly certified firms).
+    #[serde(default, deserialize_with = "crate::domain::date::strict_opt")]
+    pub certified_from: Option<chrono::NaiveDate>,
+    /// Guarantor award: higher percents from a share of 小微 volume up (e.g. 重庆: 1.2 from
+    /// 80, 1.3 from 90); `subsidy_percent` applies below every tier.
+    pub tiers: Option<Vec<AwardTierInput>>,
+    /// Guarantor award: at most this much per guarantor under the policy (重庆: 3000万).
+    #[schema(value_type = Option<Money>)]
+    pub per_guarantor_cap: Option<Money>,
+}
+
+/// One tier of a guarantor award.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardTierInput {
+    /// Percent of the guarantor's volume in the period lent to 小型 and 微型 enterprises.
+    #[schema(value_type = Rate, example = "80")]
+    pub min_small_micro_share: Rate,
+    /// Percent of the eligible volume paid from this share up.
+    #[schema(value_type = Rate, example = "1.2")]
+    pub subsidy_percent: Rate,
 }
 
 impl RuleInput {
@@ -75,7 +100,11 @@ impl RuleInput {
             subsidy_percent,
             max_fee_rate,
             counter_guarantee,
-            cap_at_fee_paid
+            cap_at_fee_paid,
+            amount,
+            certified_from,
+            tiers,
+            per_guarantor_cap
         )
     }
 
@@ -83,6 +112,29 @@ impl RuleInput {
     /// shows. `from_rule(&input.to_rule(kind)?)` is `input` normalised.
     pub fn from_rule(rule: &Rule) -> RuleInput {
         match rule {
+            Rule::LumpSum(l) => RuleInput {
+                amount: Some(l.amount),
+                certified_from: l.certified_from,
+                ..RuleInput::default()
+            },
+            Rule::GuarantorAward(g) => RuleInput {
+                subsidy_percent: Rate::from_percent(g.subsidy_percent),
+                max_fee_rate: g.max_fee_rate,
+                counter_guarantee: Some(g.counter_guarantee.clone()),
+                tiers: Some(
+                    g.tiers
+                        .iter()
+                        .filter_map(|t| {
+                            Some(AwardTierInput {
+                                min_small_micro_share: Rate::from_percent(t.min_small_micro_share)?,
+                                subsidy_percent: Rate::from_percent(t.subsidy_percent)?,
+                            })
+                        })
+                        .collect(),
+                ),
+                per_guarantor_cap: g.per_guarantor_cap,
+                ..RuleInput::default()
+            },
             Rule::Guarantee(g) => RuleInput {
                 subsidy_percent: Rate::from_percent(g.subsidy_percent),
                 max_fee_rate: g.max_fee_rate,
@@ -144,13 +196,32 @@ impl RuleInput {
             ("max_fee_rate", self.max_fee_rate.is_some()),
             ("counter_guarantee", self.counter_guarantee.is_some()),
             ("cap_at_fee_paid", self.cap_at_fee_paid.is_some()),
+            ("amount", self.amount.is_some()),
+            ("certified_from", self.certified_from.is_some()),
+            ("tiers", self.tiers.is_some()),
+            ("per_guarantor_cap", self.per_guarantor_cap.is_some()),
+            ("day_count", self.day_count.is_some()),
+            (
+                "per_enterprise_annual_cap",
+                self.per_enterprise_annual_cap.is_some(),
+            ),
         ];
         let allowed: &[&str] = match (kind, self.base) {
+            (PolicyKind::LumpSumAward, _) => &["amount", "certified_from"],
+            (PolicyKind::GuarantorAward, _) => &[
+                "subsidy_percent",
+                "max_fee_rate",
+                "counter_guarantee",
+                "tiers",
+                "per_guarantor_cap",
+            ],
             (PolicyKind::GuaranteeFeeSubsidy, _) => &[
                 "subsidy_percent",
                 "max_fee_rate",
                 "counter_guarantee",
                 "cap_at_fee_paid",
+                "day_count",
+                "per_enterprise_annual_cap",
             ],
             (PolicyKind::InterestSubsidy, None) => &["base"],
             (PolicyKind::InterestSubsidy, Some(b)) => {
@@ -160,8 +231,10 @@ impl RuleInput {
                     InterestBase::ActualRateShare => &["share_percent"],
                     InterestBase::LprSpread => &["spread_bp", "lpr_term", "lpr_reference"],
                 };
-                const COMMON: [&str; 6] = [
+                const COMMON: [&str; 8] = [
                     "base",
+                    "day_count",
+                    "per_enterprise_annual_cap",
                     "max_points",
                     "max_months",
                     "principal_cap",
@@ -183,12 +256,77 @@ impl RuleInput {
             );
             return Err(errors);
         }
+        if kind == PolicyKind::LumpSumAward {
+            return match self.amount {
+                None => {
+                    err("amount", "is required");
+                    Err(errors)
+                }
+                Some(a) if a.fen() <= 0 => {
+                    err("amount", "must be greater than 0");
+                    Err(errors)
+                }
+                Some(amount) if errors.is_empty() => Ok(Rule::LumpSum(LumpSumRule {
+                    amount,
+                    certified_from: self.certified_from,
+                })),
+                Some(_) => Err(errors),
+            };
+        }
         let Some(sp) = self.subsidy_percent else {
             err("subsidy_percent", "is required");
             return Err(errors);
         };
         if sp.units() == 0 {
             err("subsidy_percent", "must be greater than 0");
+        }
+        if kind == PolicyKind::GuarantorAward {
+            let tiers = self.tiers.clone().unwrap_or_default();
+            for (i, t) in tiers.iter().enumerate() {
+                let share = t.min_small_micro_share.percent();
+                if share <= rust_decimal::Decimal::ZERO
+                    || share > rust_decimal::Decimal::ONE_HUNDRED
+                {
+                    err(
+                        &format!("tiers[{i}].min_small_micro_share"),
+                        "must be above 0 and at most 100",
+                    );
+                }
+                if t.subsidy_percent.units() == 0 {
+                    err(
+                        &format!("tiers[{i}].subsidy_percent"),
+                        "must be greater than 0",
+                    );
+                }
+                if i > 0 && t.min_small_micro_share <= tiers[i - 1].min_small_micro_share {
+                    err(
+                        &format!("tiers[{i}].min_small_micro_share"),
+                        "must be above the previous tier's",
+                    );
+                }
+            }
+            if tiers.len() > 20 {
+                err("tiers", "must have at most 20 tiers");
+            }
+            if self.per_guarantor_cap.is_some_and(|c| c.fen() <= 0) {
+                err("per_guarantor_cap", "must be greater than 0");
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            return Ok(Rule::GuarantorAward(GuarantorAwardRule {
+                subsidy_percent: sp.percent(),
+                max_fee_rate: self.max_fee_rate,
+                counter_guarantee: self.counter_guarantee.clone().unwrap_or_default(),
+                tiers: tiers
+                    .iter()
+                    .map(|t| AwardTier {
+                        min_small_micro_share: t.min_small_micro_share.percent(),
+                        subsidy_percent: t.subsidy_percent.percent(),
+                    })
+                    .collect(),
+                per_guarantor_cap: self.per_guarantor_cap,
+            }));
         }
         if !errors.is_empty() {
             return Err(errors);

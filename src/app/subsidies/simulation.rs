@@ -62,6 +62,7 @@ pub fn simulate(
     v.check(cmd.to >= cmd.from, "to", "must not be before from");
     v.finish()?;
     let p = repo::find_policy(conn, id)?.ok_or_else(|| AppError::not_found("policy"))?;
+    super::quote::per_loan(&p)?;
     let (kind, stored) = stored_rule(&p)?;
     let input = RuleInput::from_rule(&stored);
     let input = match &cmd.overrides {

@@ -23,7 +23,9 @@ pub use events::{
     MatchFact,
 };
 pub use plan::{plan, Plan};
-pub use read::{bank_figures, breakdown, loan_figures, match_counts, match_figures, merged};
+pub use read::{
+    bank_figures, breakdown, loan_figures, loan_figures_of, match_counts, match_figures, merged,
+};
 pub use renewals::{
     bridge_made, bridge_moved, fund_figures, renewal_figures, renewal_made, renewal_moved,
     renewals_per_bank, BridgeFact, FundBalance, FundFigures, RenewalDecision, RenewalFact,

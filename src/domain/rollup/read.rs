@@ -79,11 +79,27 @@ fn group_label(by: By, k: &CellKey, group: &str, bank_name: &impl Fn(i64) -> Str
             let id: i64 = group.parse().unwrap_or_default();
             format!("{id} {}", bank_name(id))
         }
-        By::ProductType | By::SizeClass | By::Qualification => group.to_owned(),
+        By::ProductType | By::SizeClass | By::Qualification | By::RiskScheme => group.to_owned(),
         By::Region => k.region_code.chars().take(4).collect(),
         By::Month => format!("{}-{:02}", k.period.year(), k.period.month()),
         By::Quarter => format!("{}-Q{}", k.period.year(), (k.period.month() - 1) / 3 + 1),
     }
+}
+
+/// The loan figures of `facts` themselves (a set no cell dimension holds, e.g. the loans
+/// enrolled in a risk scheme): each disbursed into a scratch rollup, its day cells summed.
+pub fn loan_figures_of<'a>(
+    facts: impl IntoIterator<Item = &'a super::LoanFact>,
+) -> Result<LoanFigures, super::IdTooLarge> {
+    let mut r = super::Rollup::default();
+    for f in facts {
+        super::loan_disbursed(&mut r, f)?;
+    }
+    let days: Vec<_> = r
+        .into_cells()
+        .filter(|(k, _)| k.dim == dim::ALL && k.grain == super::Grain::Day)
+        .collect();
+    Ok(loan_figures(&merged(&days)))
 }
 
 /// Groups as `by` asks, from loan cells (of `ALL` and `by.dim()`) and match cells (of

@@ -44,6 +44,10 @@ pub fn compute(
             &mut t,
             &mut reasons,
         ),
+        Rule::LumpSum(_) | Rule::GuarantorAward(_) => {
+            reasons.push("an award policy is not computed per loan".into());
+            Money::ZERO
+        }
     };
     let eligible = reasons.is_empty();
     let amount = if eligible { amount } else { Money::ZERO };

@@ -7,8 +7,10 @@
 //! own rate and is never negative. A loan with events follows its balance (积数法): Σ each
 //! day's outstanding (after `principal_cap`, 0 on days that earn nothing) × subsidy rate / 360. Guarantee-fee subsidy: guaranteed amount × `subsidy_percent`
 //! × year fraction, at most the fee charged for the period when `cap_at_fee_paid`.
-//! Caps against what the payee already has approved or paid apply afterwards.
+//! Caps against what the payee already has approved or paid apply afterwards. Awards (a lump
+//! sum per enterprise, a guarantor's 降费奖补 over its volume) are in `award`.
 
+mod award;
 mod balance;
 mod claim;
 mod compute;
@@ -21,6 +23,9 @@ mod guarantee;
 mod interest;
 mod rule;
 
+pub use award::{
+    guarantor_award, lump_sum, AwardTier, GuaranteedLoan, GuarantorAwardRule, LumpSumRule,
+};
 pub use claim::{ClaimAction, ClaimState};
 pub use compute::compute;
 pub use day_count::whole_months;

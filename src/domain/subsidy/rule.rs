@@ -5,6 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::award::{GuarantorAwardRule, LumpSumRule};
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 
@@ -12,6 +13,8 @@ str_enum! {
     pub enum PolicyKind {
         InterestSubsidy = "interest_subsidy" / "贷款贴息",
         GuaranteeFeeSubsidy = "guarantee_fee_subsidy" / "担保费补贴",
+        LumpSumAward = "lump_sum_award" / "一次性奖励",
+        GuarantorAward = "guarantor_award" / "融资担保降费奖补",
     }
 }
 
@@ -29,6 +32,16 @@ str_enum! {
 pub enum PolicyAction {
     /// No new claims or approvals (its finance office, an admin).
     Suspend,
+}
+
+impl PolicyKind {
+    /// Computed per loan and period (贴息, 担保费补贴); the awards are claimed without a loan.
+    pub fn per_loan(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::InterestSubsidy | PolicyKind::GuaranteeFeeSubsidy
+        )
+    }
 }
 
 impl PolicyStatus {
@@ -168,6 +181,8 @@ pub struct GuaranteeRule {
 pub enum Rule {
     Interest(InterestRule),
     Guarantee(GuaranteeRule),
+    LumpSum(LumpSumRule),
+    GuarantorAward(GuarantorAwardRule),
 }
 
 /// A policy's rule as stored (`policies.rule`): the domain rule under a format version, so

@@ -98,7 +98,15 @@ pub async fn loan(app: &TestApp) -> (World, i64) {
 /// Like `loan`, disbursed on `on`.
 pub async fn loan_on(app: &TestApp, on: chrono::NaiveDate) -> (World, i64) {
     let w = world(app).await;
-    let id = apply(app, &w).await;
+    let body = json!({"amount": "10000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": on.to_string(), "first_loan": true});
+    let loan_id = disbursed(app, &w, &body).await;
+    (w, loan_id)
+}
+
+/// Applies for the world's product, accepts and approves 10,000,000, and disburses `body`;
+/// returns the loan id.
+pub async fn disbursed(app: &TestApp, w: &World, body: &Value) -> i64 {
+    let id = apply(app, w).await;
     app.post(&format!("/api/v1/matches/{id}/accept"), &w.bank, &json!({}))
         .await
         .assert_status(200);
@@ -109,14 +117,12 @@ pub async fn loan_on(app: &TestApp, on: chrono::NaiveDate) -> (World, i64) {
     )
     .await
     .assert_status(200);
-    let body = json!({"amount": "10000000.00", "annual_rate": "3.65", "term_months": 12, "disbursed_on": on.to_string(), "first_loan": true});
     let l = app
         .post(
             &format!("/api/v1/matches/{id}/disbursements"),
             &w.bank,
-            &body,
+            body,
         )
         .await;
-    let loan_id = l.assert_status(201)["id"].as_i64().unwrap();
-    (w, loan_id)
+    l.assert_status(201)["id"].as_i64().unwrap()
 }
