@@ -90,7 +90,7 @@ PATH_POOLS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/policies/{id}"): {"id": "policies"},
     ("PUT", "/policies/{id}"): {"id": "policies_mutable"},
     ("POST", "/policies/{id}/quote"): {"id": "policies_interest"},
-    ("POST", "/policies/{id}/simulate"): {"id": "policies"},
+    ("POST", "/policies/{id}/simulate"): {"id": "policies_per_loan"},
     ("POST", "/policies/{id}/batch-claims"): {"id": "policies_batch"},
     ("POST", "/policies/{id}/suspend"): {"id": "policies_suspendable"},
     ("GET", "/products/{id}"): {"id": "products"},
@@ -468,6 +468,9 @@ def repair_body(key: tuple[str, str], body: dict, rnd: random.Random, case: Any)
         if pair:
             body["policy_id"], body["loan_id"] = pair
             body["period_start"], body["period_end"] = _claim_period(pair[1], rnd)
+            # A loan claim names only the loan (awards name an enterprise or a guarantor).
+            body.pop("enterprise_id", None)
+            body.pop("guarantor_id", None)
     elif key == ("POST", "/subsidy-claims/{id}/pay"):
         body["paid_on"] = _day(-rnd.randrange(0, 10))
         body["reference"] = f"ST-PAY-{rnd.randrange(10**6)}"

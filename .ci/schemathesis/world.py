@@ -400,7 +400,10 @@ def pools(base: str, workdir: str, role: str) -> None:
     fx["policies_mutable"] = put_pool
     fx["policies_suspendable"] = suspend_pool
     # Batch claims: a finance office under its own policies, a bank or an admin under any.
-    fx["policies_batch"] = [x["id"] for x in policies if x.get("status") == "active"
+    # Awards are claimed one by one, not per loan: no batch, quote or simulation.
+    per_loan = [x for x in policies if x.get("kind") in ("interest_subsidy", "guarantee_fee_subsidy")]
+    fx["policies_per_loan"] = [x["id"] for x in per_loan]
+    fx["policies_batch"] = [x["id"] for x in per_loan if x.get("status") == "active"
                             and (role in ("bank", "admin") or x.get("owner_organization_id") == org)]
     fx["policies_interest"] = [x["id"] for x in policies if x.get("kind") == "interest_subsidy"
                                and x.get("status") == "active" and x["id"] not in suspend_pool]

@@ -219,6 +219,12 @@ fn apply_one(
         applied.written_off.fen(),
     )?;
     let moved = applied.status != s.status;
+    // Risk schemes count the enrolled loans' outstanding principal (SPEC §3.15).
+    db::risk::follow_outstanding(
+        conn,
+        loan.id,
+        applied.outstanding.fen() - loan.servicing.outstanding_fen,
+    )?;
     // The report cells of the loan (by disbursement date) follow, in the same transaction.
     let before = db::rollups::stored_loan_fact(loan);
     loan.servicing.status = applied.status;

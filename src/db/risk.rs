@@ -117,6 +117,29 @@ pub fn take_capacity(
     Ok(n == 1)
 }
 
+/// A loan's outstanding principal moved by `delta_fen` (a repayment, a write-off, a renewal):
+/// every scheme it is enrolled in follows, so repaid principal frees capacity.
+pub fn follow_outstanding(
+    conn: &mut DbConnection,
+    loan_id: i64,
+    delta_fen: i64,
+) -> QueryResult<usize> {
+    if delta_fen == 0 {
+        return Ok(0);
+    }
+    diesel::update(
+        risk_schemes::table.filter(
+            risk_schemes::id.eq_any(
+                risk_enrollments::table
+                    .filter(risk_enrollments::loan_id.eq(loan_id))
+                    .select(risk_enrollments::scheme_id),
+            ),
+        ),
+    )
+    .set(risk_schemes::enrolled_fen.eq(risk_schemes::enrolled_fen + delta_fen))
+    .execute(conn)
+}
+
 /// Inserts an enrollment; `Ok(None)` when the loan is already enrolled in the scheme.
 pub fn insert_enrollment(
     conn: &mut DbConnection,

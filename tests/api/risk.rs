@@ -76,8 +76,27 @@ async fn a_scheme_enrolls_loans_within_capacity(app: TestApp) {
     r.assert_problem(409, "scheme_capacity_exceeded");
     let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &fo).await;
     assert_eq!(g.assert_status(200)["enrolled"], "10000000.00");
+    // A repayment of 5,000,000 frees that much: now the second loan fits.
+    app.post(
+        &format!("/api/v1/loans/{loan}/events"),
+        &w.bank,
+        &json!({"kind": "repayment", "on": today().to_string(), "principal": "5000000.00"}),
+    )
+    .await
+    .assert_status(201);
+    let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &fo).await;
+    assert_eq!(g.assert_status(200)["enrolled"], "5000000.00");
+    app.post(
+        &format!("/api/v1/risk-schemes/{id}/enrollments"),
+        &w2.bank,
+        &json!({"loan_id": loan2}),
+    )
+    .await
+    .assert_status(201);
+    let g = app.get(&format!("/api/v1/risk-schemes/{id}"), &fo).await;
+    assert_eq!(g.assert_status(200)["enrolled"], "15000000.00");
     // Who sees the enrollments: the office and the loan's bank; another bank none.
-    for (t, n) in [(&fo, 1), (&w.bank, 1), (&w2.bank, 0)] {
+    for (t, n) in [(&fo, 2), (&w.bank, 1), (&w2.bank, 1)] {
         let l = app
             .get(&format!("/api/v1/risk-schemes/{id}/enrollments"), t)
             .await;

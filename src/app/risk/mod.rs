@@ -97,7 +97,8 @@ pub struct SchemeView {
     /// capital × leverage.
     #[schema(value_type = Money)]
     pub capacity: Money,
-    /// Principal of the loans enrolled, each counted as it was outstanding when enrolled.
+    /// Outstanding principal of the loans enrolled: each counted as outstanding when enrolled,
+    /// less what was repaid, written off or renewed since (which frees capacity).
     #[schema(value_type = Money)]
     pub enrolled: Money,
     /// capital − compensation approved or paid + what recoveries returned.
