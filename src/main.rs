@@ -157,7 +157,7 @@ fn main() -> anyhow::Result<()> {
                 &cx,
             )?;
             println!(
-                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans ({} servicing events, {} renewals, {} bridges), {} risk schemes ({} enrollments, {} compensation claims), {} reporting cells",
+                "seeded in {:.1}s: {} finance offices, {} banks, {} guarantors, {} products, {} enterprises ({} qualifications), {} demands, {} matches, {} loans ({} servicing events, {} renewals, {} bridges), {} risk schemes ({} enrollments, {} compensation claims), {} award claims, {} reporting cells",
                 started.elapsed().as_secs_f64(),
                 report.finance_offices,
                 report.banks,
@@ -174,6 +174,7 @@ fn main() -> anyhow::Result<()> {
                 report.risk_schemes,
                 report.enrollments,
                 report.compensation_claims,
+                report.award_claims,
                 report.stats_cells
             );
             println!("demo users (password '{}'):", finmatch::seed::DEMO_PASSWORD);

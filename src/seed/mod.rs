@@ -19,6 +19,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+mod awards;
 mod data;
 mod history;
 mod risk;
@@ -106,6 +107,8 @@ pub struct SeedReport {
     pub risk_schemes: usize,
     pub enrollments: usize,
     pub compensation_claims: usize,
+    /// Lump-sum and guarantor award claims (`awards`).
+    pub award_claims: usize,
     pub stats_cells: usize,
     pub users: Vec<(String, String)>,
 }
@@ -270,6 +273,7 @@ pub fn seed(
     servicing::seed_servicing(conn, today, &world, &mut report)?;
     risk::seed_claims(conn, today, &world, &enrolled, &mut report)?;
     seed_policies(conn, today, &world)?;
+    awards::seed_awards(conn, today, &world, &mut report)?;
     conn.write_transaction(|c| db::rollups::fold(c, true))?;
     report.stats_cells = db::rollups::cell_count(conn)?;
     Ok(report)

@@ -5,7 +5,7 @@
 
 use diesel::dsl::{count_star, exists, min, not};
 use diesel::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use finmatch::app::clock;
 use finmatch::app::credentials::{hash_password, HashCost};
@@ -202,6 +202,33 @@ async fn the_demo_world_is_made_by_the_use_cases(app: TestApp) {
         schemes.iter().any(|s| s["recovered"] != "0.00"),
         "a recovery returned to a pool: {schemes:?}"
     );
+
+    // Awards: a lump sum per newly certified enterprise and a guarantor award, in every
+    // state but rejected, with no loan.
+    let awards = app
+        .get("/api/v1/subsidy-claims?limit=200", &app.admin_token)
+        .await;
+    let awards: Vec<Value> = awards.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["loan_id"].is_null())
+        .cloned()
+        .collect();
+    assert_eq!(awards.len(), report.award_claims);
+    for state in ["submitted", "approved", "paid"] {
+        assert!(
+            awards.iter().any(|c| c["state"] == state),
+            "no {state} award"
+        );
+    }
+    assert!(
+        awards.iter().any(|c| c["enterprise_id"].is_null()),
+        "a guarantor award: {awards:?}"
+    );
+    assert!(awards
+        .iter()
+        .all(|c| c["enterprise_id"].is_null() || c["enterprise_id"] == c["payee_id"]));
 
     // The report cells the use cases wrote are the ones a rebuild computes.
     let office = app.login("demo_office_1", DEMO_PASSWORD).await;
