@@ -417,6 +417,25 @@ async fn guarantor_awards_follow_the_small_micro_tiers(app: TestApp) {
     )
     .await
     .assert_status(200);
+    // Under a second policy capped at 200,000 per guarantor, the same volume comes to 200,000.
+    policy["rule"]["per_guarantor_cap"] = json!("200000.00");
+    let capped = app
+        .post("/api/v1/policies", &fo, &policy)
+        .await
+        .assert_status(201)["id"]
+        .as_i64()
+        .unwrap();
+    let mut second = claim.clone();
+    second["policy_id"] = json!(capped);
+    let r = app.post("/api/v1/subsidy-claims", &fo, &second).await;
+    let c2 = r.assert_status(201).clone();
+    assert_eq!(c2["amount"], "200000.00");
+    assert!(c2["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["step"] == "per-guarantor cap"
+            && s["value"] == "200000.00 − already approved/paid 0.00 = 200000.00"));
     // The overview counts what was paid in the office's region.
     let o = app.get("/api/v1/stats/overview", &fo).await;
     assert_eq!(o.assert_status(200)["subsidies"]["paid"], "264000.00");
