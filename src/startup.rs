@@ -188,6 +188,7 @@ async fn security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let docs = req.path().starts_with("/docs");
+    let console = req.path() == "/" || req.path().starts_with("/assets/");
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     let mut set = |name: &'static str, value: &'static str| {
@@ -198,7 +199,14 @@ async fn security_headers(
     };
     set("referrer-policy", "no-referrer");
     set("x-frame-options", "DENY");
-    if docs {
+    if console {
+        // Everything from finmatch itself; the console keeps its own cache headers.
+        set(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        );
+    } else if docs {
         set(
             "content-security-policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -257,6 +265,7 @@ impl Application {
                 ("/openapi.json", Method::GET),
                 ("/api/v1/openapi.json", Method::GET),
                 ("/docs", Method::GET),
+                ("/", Method::GET),
             ],
         ));
         let metrics = match &settings.metrics_listen {
@@ -292,6 +301,11 @@ impl Application {
                         .insert_header(("Location", "/docs/"))
                         .finish()
                 }),
+            )
+            .route("/", web::get().to(crate::http::console::index))
+            .route(
+                "/assets/{file:.*}",
+                web::get().to(crate::http::console::asset),
             )
             .default_service(web::to(fallback::no_route))
             .wrap(from_fn(fallback::problem_bodies))

@@ -59,10 +59,24 @@ macro_rules! str_enum {
                     }
                 )+
                 let description = description.trim();
+                // The Chinese labels, for front ends (the console's are generated from these).
+                let mut labels = serde_json::Map::new();
+                $(
+                    let zh: &str = str_enum!(@opt $($zh)?);
+                    if !zh.is_empty() {
+                        labels.insert($s.to_owned(), zh.into());
+                    }
+                )+
+                let extensions = (!labels.is_empty()).then(|| {
+                    utoipa::openapi::extensions::ExtensionsBuilder::new()
+                        .add("x-labels-zh", serde_json::Value::Object(labels))
+                        .build()
+                });
                 utoipa::openapi::schema::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
                     .enum_values(Some([$($s),+]))
                     .description((!description.is_empty()).then(|| description.to_owned()))
+                    .extensions(extensions)
                     .into()
             }
         }

@@ -14,20 +14,20 @@ str_enum! {
 str_enum! {
     /// A user's role follows from its organization's kind.
     pub enum Role {
-        Admin = "admin",
-        Bank = "bank",
-        Guarantor = "guarantor",
-        FinanceOffice = "finance_office",
-        Enterprise = "enterprise",
+        Admin = "admin" / "平台管理员",
+        Bank = "bank" / "银行",
+        Guarantor = "guarantor" / "担保机构",
+        FinanceOffice = "finance_office" / "金融办",
+        Enterprise = "enterprise" / "企业",
     }
 }
 
 str_enum! {
     /// Kinds an admin may create (enterprises self-register).
     pub enum CreatableKind {
-        Bank = "bank",
-        Guarantor = "guarantor",
-        FinanceOffice = "finance_office",
+        Bank = "bank" / "银行",
+        Guarantor = "guarantor" / "担保机构",
+        FinanceOffice = "finance_office" / "金融办",
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bridges;
 pub mod calendar;
+pub mod console;
 pub mod demands;
 pub mod enterprises;
 pub mod error;

@@ -149,6 +149,7 @@ pub async fn list_enrollments(
 /// Claim compensation (风险补偿) on an enrolled loan that is `npl` or `written_off` — the loan's
 /// bank or guarantor. The amount comes with every step of its computation.
 #[utoipa::path(
+    operation_id = "submit_compensation_claim",
     tag = "risk",
     request_body = SubmitCompensationClaim,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
@@ -170,6 +171,7 @@ pub async fn submit_claim(
 
 /// Compensation claims the caller may see.
 #[utoipa::path(
+    operation_id = "list_compensation_claims",
     tag = "risk",
     params(RiskListQuery),
     responses((status = 200, description = "A page of claims", body = Page<CompensationClaimView>))
@@ -190,6 +192,7 @@ pub async fn list_claims(
 }
 
 #[utoipa::path(
+    operation_id = "get_compensation_claim",
     tag = "risk",
     params(("id" = i64, Path, description = "Claim id")),
     responses((status = 200, description = "The claim", body = CompensationClaimView))
@@ -208,6 +211,7 @@ pub async fn get_claim(
 /// Approve a claim — an office of the region or the admin. Its amount is taken from the
 /// scheme's balance atomically (409 `pool_exhausted` when it does not fit).
 #[utoipa::path(
+    operation_id = "approve_compensation_claim",
     tag = "risk",
     params(("id" = i64, Path, description = "Claim id")),
     responses(
@@ -228,6 +232,7 @@ pub async fn approve_claim(
 
 /// Reject a submitted claim, with a reason.
 #[utoipa::path(
+    operation_id = "reject_compensation_claim",
     tag = "risk",
     request_body = RejectCompensationClaim,
     params(("id" = i64, Path, description = "Claim id")),
@@ -248,6 +253,7 @@ pub async fn reject_claim(
 
 /// Record the payment of an approved claim.
 #[utoipa::path(
+    operation_id = "pay_compensation_claim",
     tag = "risk",
     request_body = PayCompensationClaim,
     params(("id" = i64, Path, description = "Claim id")),

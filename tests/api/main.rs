@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP. Every test runs on SQLite and, with `TEST_DATABASE_URL`, on
 //! PostgreSQL (`FINMATCH_REQUIRE_POSTGRES=1` makes the PostgreSQL half mandatory, as CI does).
 
+mod console;
 mod contract;
 mod helpers;
 

@@ -180,3 +180,21 @@ async fn the_docs_page_references_nothing_outside_finmatch() {
         }
     }
 }
+
+/// Generated clients name their functions after `operationId`: two operations with one id
+/// collide (the console's typed client once read compensation claims as subsidy claims).
+#[test]
+fn operation_ids_are_unique() {
+    let doc: serde_json::Value = serde_json::from_str(&finmatch::startup::openapi_json()).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                    panic!("operationId {id} is used by {other} and {method} {path}");
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 50);
+}

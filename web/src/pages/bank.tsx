@@ -1,0 +1,207 @@
+// The bank's console: an inbox of matches sorted by deadline with overdue marks, accept /
+// approve / reject (a reason required) and disburse; its products and loans.
+import { useState } from "preact/hooks";
+import { api, call, type Schemas } from "../api";
+import { day, label, percent, wan } from "../format";
+import { Empty, ErrorNote, Field, Loading, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
+import { Loans } from "./enterprise";
+
+type Me = Schemas["MeResponse"];
+type Match = Schemas["MatchView"];
+
+export function BankHome({ me, route }: { me: Me; route: string }) {
+  switch (route) {
+    case "/products":
+      return <Products bankId={me.organization.id} />;
+    case "/loans":
+      return <Loans />;
+    default:
+      return <Inbox />;
+  }
+}
+
+/// The deadline a match waits on: the bank's answer (`respond_by`) or its decision (`decide_by`).
+function deadline(m: Match): string {
+  return (m.state === "applied" ? m.respond_by : m.decide_by) ?? "9999-12-31";
+}
+
+function Inbox() {
+  const load = async () => {
+    const states = ["applied", "accepted", "approved"] as const;
+    const pages = await Promise.all(
+      states.map((state) => call(api.GET("/api/v1/matches", { params: { query: { state, limit: 100 } } }))),
+    );
+    return pages.flatMap((p) => p.items).sort((a, b) => deadline(a).localeCompare(deadline(b)));
+  };
+  const inbox = useLoad(load, []);
+  const [open, setOpen] = useState<number | null>(null);
+  return (
+    <Section title="待办（按期限排序）">
+      <ErrorNote message={inbox.error} />
+      {!inbox.data ? (
+        <Loading />
+      ) : inbox.data.length === 0 ? (
+        <Empty>没有待处理的对接。企业申请您的产品后会出现在这里。</Empty>
+      ) : (
+        <ul class="inbox">
+          {inbox.data.map((m) => (
+            <li class={m.overdue ? "overdue" : ""} data-match={m.id}>
+              <div class="rec-head">
+                <strong>对接 {m.id}</strong>（需求 {m.demand_id}，产品 {m.product_id}） · {label("MatchState", m.state)}
+                {m.overdue && <span class="badge warn">已逾期</span>}
+                <span class="muted">期限 {day(deadline(m) === "9999-12-31" ? null : deadline(m))}</span>
+              </div>
+              {m.approved_amount && (
+                <div class="muted">
+                  授信 {wan(m.approved_amount)}，年利率 {percent(m.approved_rate)}，{m.approved_term_months} 个月
+                </div>
+              )}
+              {open === m.id ? (
+                <Actions match={m} onDone={() => (setOpen(null), inbox.reload())} />
+              ) : (
+                <button type="button" onClick={() => setOpen(m.id)}>
+                  处理
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function Actions({ match, onDone }: { match: Match; onDone: () => void }) {
+  const f = useForm({
+    approved_amount: "",
+    annual_rate: "",
+    term_months: "12",
+    reason_code: "",
+    reason: "",
+    amount: match.approved_amount ?? "",
+    disbursed_on: new Date().toISOString().slice(0, 10),
+  });
+  const id = match.id;
+  const path = { params: { path: { id } } };
+  const accept = () => f.run(async () => (await call(api.POST("/api/v1/matches/{id}/accept", { ...path, body: {} })), onDone()));
+  const approve = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(
+        api.POST("/api/v1/matches/{id}/approve", {
+          ...path,
+          body: {
+            approved_amount: f.values.approved_amount,
+            annual_rate: f.values.annual_rate,
+            term_months: Number.parseInt(f.values.term_months, 10),
+          },
+        }),
+      );
+      onDone();
+    });
+  };
+  const reject = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(api.POST("/api/v1/matches/{id}/reject", { ...path, body: { reason_code: f.values.reason_code, reason: f.values.reason } }));
+      onDone();
+    });
+  };
+  const disburse = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(
+        api.POST("/api/v1/matches/{id}/disbursements", {
+          ...path,
+          body: {
+            amount: f.values.amount,
+            annual_rate: match.approved_rate ?? "",
+            term_months: match.approved_term_months ?? 12,
+            disbursed_on: f.values.disbursed_on,
+            first_loan: false,
+          },
+        }),
+      );
+      onDone();
+    });
+  };
+  return (
+    <div class="actions">
+      <ProblemNote problem={f.problem} />
+      {match.state === "applied" && (
+        <button type="button" onClick={accept} disabled={f.busy}>
+          接单
+        </button>
+      )}
+      {match.state === "accepted" && (
+        <form class="grid-form" onSubmit={approve} aria-label="授信">
+          <Field id={`amt-${id}`} label="授信金额（元）" error={f.problem?.field("approved_amount")}>
+            <input id={`amt-${id}`} inputMode="decimal" value={f.values.approved_amount} onInput={f.set("approved_amount")} />
+          </Field>
+          <Field id={`rate-${id}`} label="年利率（%）" error={f.problem?.field("annual_rate")}>
+            <input id={`rate-${id}`} inputMode="decimal" value={f.values.annual_rate} onInput={f.set("annual_rate")} />
+          </Field>
+          <Field id={`term-${id}`} label="期限（月）" error={f.problem?.field("term_months")}>
+            <input id={`term-${id}`} inputMode="numeric" value={f.values.term_months} onInput={f.set("term_months")} />
+          </Field>
+          <button type="submit" disabled={f.busy}>
+            授信
+          </button>
+        </form>
+      )}
+      {match.state === "approved" && (
+        <form class="grid-form" onSubmit={disburse} aria-label="放款">
+          <Field id={`disb-${id}`} label="放款金额（元）" error={f.problem?.field("amount")}>
+            <input id={`disb-${id}`} inputMode="decimal" value={f.values.amount} onInput={f.set("amount")} />
+          </Field>
+          <Field id={`on-${id}`} label="放款日期" error={f.problem?.field("disbursed_on")}>
+            <input id={`on-${id}`} type="date" value={f.values.disbursed_on} onInput={f.set("disbursed_on")} />
+          </Field>
+          <button type="submit" disabled={f.busy}>
+            放款
+          </button>
+        </form>
+      )}
+      {(match.state === "applied" || match.state === "accepted") && (
+        <form class="grid-form" onSubmit={reject} aria-label="拒绝">
+          <Field id={`code-${id}`} label="拒绝原因代码" error={f.problem?.field("reason_code")}>
+            <input id={`code-${id}`} placeholder="insufficient_cash_flow" value={f.values.reason_code} onInput={f.set("reason_code")} />
+          </Field>
+          <Field id={`reason-${id}`} label="拒绝原因（企业可见）" error={f.problem?.field("reason")}>
+            <input id={`reason-${id}`} value={f.values.reason} onInput={f.set("reason")} />
+          </Field>
+          <button type="submit" class="danger" disabled={f.busy}>
+            拒绝
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+function Products({ bankId }: { bankId: number }) {
+  const list = useLoad(() => call(api.GET("/api/v1/products", { params: { query: { limit: 100 } } })), []);
+  return (
+    <Section title="我的产品">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>还没有产品。通过 API 发布产品后会显示在这里。</Empty>
+      ) : (
+        <Table
+          head={["产品", "类型", "额度", "期限", "年利率", "响应时限", "状态"]}
+          rows={list.data.items.filter((p) => p.bank_id === bankId).map((p) => [
+            p.name,
+            label("ProductType", p.product_type),
+            `${wan(p.min_amount)}–${wan(p.max_amount)}`,
+            `${p.min_term_months}–${p.max_term_months} 个月`,
+            `${percent(p.min_rate)}–${percent(p.max_rate)}`,
+            `${p.response_sla_days} 个工作日`,
+            label("ProductStatus", p.status),
+          ])}
+        />
+      )}
+    </Section>
+  );
+}

@@ -1,0 +1,346 @@
+// The enterprise's console: its profile (划型, qualifications), its demands and what fits them
+// (every reason and near miss), applying, and following matches, loans and policies.
+import { useState } from "preact/hooks";
+import { api, call, type Schemas } from "../api";
+import { day, label, options, percent, wan, yuan } from "../format";
+import { Empty, ErrorNote, Field, Loading, Pager, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
+
+type Me = Schemas["MeResponse"];
+
+export function EnterpriseHome({ me, route }: { me: Me; route: string }) {
+  const id = me.organization.id;
+  const m = /^\/demands\/(\d+)$/.exec(route);
+  if (m) return <Recommendations demandId={Number(m[1])} />;
+  switch (route) {
+    case "/demands":
+      return <Demands />;
+    case "/matches":
+      return <Matches />;
+    case "/loans":
+      return <Loans />;
+    case "/policies":
+      return <Policies enterpriseId={id} />;
+    default:
+      return (
+        <>
+          <Profile enterpriseId={id} />
+          <Matches />
+        </>
+      );
+  }
+}
+
+function Profile({ enterpriseId }: { enterpriseId: number }) {
+  const { data, error } = useLoad(
+    () => call(api.GET("/api/v1/enterprises/{id}", { params: { path: { id: enterpriseId } } })),
+    [enterpriseId],
+  );
+  const quals = useLoad(
+    () => call(api.GET("/api/v1/enterprises/{id}/qualifications", { params: { path: { id: enterpriseId } } })),
+    [enterpriseId],
+  );
+  if (error) return <ErrorNote message={error} />;
+  if (!data) return <Loading />;
+  return (
+    <Section title="企业信息">
+      <dl class="facts">
+        <dt>企业名称</dt>
+        <dd>{data.name}</dd>
+        <dt>统一社会信用代码</dt>
+        <dd>{data.credit_code}</dd>
+        <dt>所在地区</dt>
+        <dd>{data.region_code}</dd>
+        <dt>企业划型</dt>
+        <dd data-testid="size-class">{label("SizeClass", data.size_class)}</dd>
+        <dt>从业人员</dt>
+        <dd>{data.employees} 人</dd>
+        <dt>营业收入</dt>
+        <dd>{wan(data.annual_revenue)}</dd>
+      </dl>
+      <h3>资质认定</h3>
+      {!quals.data ? (
+        <Loading />
+      ) : quals.data.items.length === 0 ? (
+        <Empty>暂无资质。专精特新等认定由所在地金融办登记后显示在这里。</Empty>
+      ) : (
+        <Table
+          head={["资质", "级别", "认定日期", "有效期至", "当前有效"]}
+          rows={quals.data.items.map((q) => [
+            label("QualificationKind", q.kind),
+            label("QualificationLevel", q.level),
+            day(q.certified_on),
+            day(q.expires_on),
+            q.valid_today ? "有效" : "已失效",
+          ])}
+        />
+      )}
+    </Section>
+  );
+}
+
+function Demands() {
+  const [cursor, setCursor] = useState<string | undefined>();
+  const list = useLoad(() => call(api.GET("/api/v1/demands", { params: { query: { cursor, limit: 20 } } })), [cursor]);
+  return (
+    <>
+      <NewDemand onDone={list.reload} />
+      <Section title="我的融资需求">
+        <ErrorNote message={list.error} />
+        {!list.data ? (
+          <Loading />
+        ) : list.data.items.length === 0 ? (
+          <Empty>还没有融资需求。填写上方表单发布第一条需求，平台会为您匹配银行产品。</Empty>
+        ) : (
+          <>
+            <Table
+              head={["编号", "金额", "期限", "用途", "状态", "发布日期", ""]}
+              rows={list.data.items.map((d) => [
+                d.id,
+                wan(d.amount),
+                `${d.term_months} 个月`,
+                label("Purpose", d.purpose),
+                label("DemandStatus", d.status),
+                day(d.created_at),
+                <a href={`#/demands/${d.id}`}>查看匹配产品</a>,
+              ])}
+            />
+            <Pager next={list.data.next_cursor} onNext={setCursor} onFirst={cursor ? () => setCursor(undefined) : undefined} />
+          </>
+        )}
+      </Section>
+    </>
+  );
+}
+
+function NewDemand({ onDone }: { onDone: () => void }) {
+  const f = useForm({ amount: "", term_months: "12", purpose: "working_capital", guarantee: "credit", description: "" });
+  const [ok, setOk] = useState<string | null>(null);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    const done = await f.run(async () => {
+      const d = await call(
+        api.POST("/api/v1/demands", {
+          body: {
+            amount: f.values.amount,
+            term_months: Number.parseInt(f.values.term_months, 10),
+            purpose: f.values.purpose as Schemas["Purpose"],
+            guarantee_methods: [f.values.guarantee as Schemas["GuaranteeMethod"]],
+            description: f.values.description,
+          },
+        }),
+      );
+      setOk(`需求 ${d.id} 已发布`);
+    });
+    if (done) {
+      f.setValues({ ...f.values, amount: "", description: "" });
+      onDone();
+    }
+  }
+  return (
+    <Section title="发布融资需求">
+      <form class="grid-form" onSubmit={submit} aria-label="发布融资需求">
+        <Field id="amount" label="金额（元）" error={f.problem?.field("amount")}>
+          <input id="amount" inputMode="decimal" placeholder="5000000.00" value={f.values.amount} onInput={f.set("amount")} />
+        </Field>
+        <Field id="term_months" label="期限（月）" error={f.problem?.field("term_months")}>
+          <input id="term_months" inputMode="numeric" value={f.values.term_months} onInput={f.set("term_months")} />
+        </Field>
+        <Field id="purpose" label="用途" error={f.problem?.field("purpose")}>
+          <select id="purpose" value={f.values.purpose} onChange={f.set("purpose")}>
+            {options("Purpose").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        <Field id="guarantee" label="担保方式" error={f.problem?.field("guarantee_methods")}>
+          <select id="guarantee" value={f.values.guarantee} onChange={f.set("guarantee")}>
+            {options("GuaranteeMethod").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        <Field id="description" label="说明" error={f.problem?.field("description")}>
+          <input id="description" value={f.values.description} onInput={f.set("description")} />
+        </Field>
+        <ProblemNote problem={f.problem} />
+        {ok && (
+          <p class="ok" role="status">
+            {ok}
+          </p>
+        )}
+        <button type="submit" disabled={f.busy}>
+          发布
+        </button>
+      </form>
+    </Section>
+  );
+}
+
+function Recommendations({ demandId }: { demandId: number }) {
+  const rec = useLoad(
+    () =>
+      call(
+        api.GET("/api/v1/demands/{id}/recommendations", {
+          params: { path: { id: demandId }, query: { include_ineligible: true, limit: 20 } },
+        }),
+      ),
+    [demandId],
+  );
+  const [applied, setApplied] = useState<Record<number, string>>({});
+  async function apply(productId: number) {
+    try {
+      const m = await call(api.POST("/api/v1/matches", { body: { demand_id: demandId, product_id: productId } }));
+      setApplied({ ...applied, [productId]: `已申请（对接编号 ${m.id}）` });
+    } catch (e) {
+      setApplied({ ...applied, [productId]: (e as Error).message });
+    }
+  }
+  return (
+    <Section title={`需求 ${demandId} 的匹配产品`} actions={<a href="#/demands">返回需求列表</a>}>
+      <ErrorNote message={rec.error} />
+      {!rec.data ? (
+        <Loading />
+      ) : rec.data.items.length === 0 ? (
+        <Empty>暂无匹配的产品。可调整金额、期限或担保方式后再看。</Empty>
+      ) : (
+        <ol class="recs">
+          {rec.data.items.map((p) => (
+            <li class={p.eligible ? "rec" : "rec near-miss"}>
+              <div class="rec-head">
+                <strong>{p.product_name}</strong> · {p.bank_name} · {label("ProductType", p.product_type)}
+                <span class="score">匹配度 {p.score}</span>
+              </div>
+              <div class="muted">
+                {wan(p.min_amount)}–{wan(p.max_amount)}，{p.min_term_months}–{p.max_term_months} 个月，年利率{" "}
+                {percent(p.min_rate)}–{percent(p.max_rate)}
+              </div>
+              <ul class="reasons">
+                {p.reasons.map((r) => (
+                  <li class={r.passed ? "pass" : "fail"}>
+                    <span aria-hidden="true">{r.passed ? "✓" : "✗"}</span> {r.detail}
+                    {r.points != null && <span class="muted">（{r.points} 分）</span>}
+                  </li>
+                ))}
+              </ul>
+              {p.eligible ? (
+                applied[p.product_id] ? (
+                  <p role="status">{applied[p.product_id]}</p>
+                ) : (
+                  <button type="button" onClick={() => apply(p.product_id)}>
+                    申请
+                  </button>
+                )
+              ) : (
+                <p class="muted">暂不符合条件（见上方 ✗ 项）</p>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </Section>
+  );
+}
+
+export function Matches() {
+  const [cursor, setCursor] = useState<string | undefined>();
+  const list = useLoad(() => call(api.GET("/api/v1/matches", { params: { query: { cursor, limit: 20 } } })), [cursor]);
+  return (
+    <Section title="对接进度">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>还没有对接记录。在“融资需求”中查看匹配产品并申请。</Empty>
+      ) : (
+        <>
+          <Table
+            head={["编号", "需求", "状态", "银行响应期限", "审批期限", "授信金额", "逾期"]}
+            rows={list.data.items.map((m) => [
+              m.id,
+              m.demand_id,
+              label("MatchState", m.state),
+              day(m.respond_by),
+              day(m.decide_by),
+              m.approved_amount ? wan(m.approved_amount) : "—",
+              m.overdue ? <span class="badge warn">已逾期</span> : "",
+            ])}
+          />
+          <Pager next={list.data.next_cursor} onNext={setCursor} onFirst={cursor ? () => setCursor(undefined) : undefined} />
+        </>
+      )}
+    </Section>
+  );
+}
+
+export function Loans() {
+  const [cursor, setCursor] = useState<string | undefined>();
+  const list = useLoad(() => call(api.GET("/api/v1/loans", { params: { query: { cursor, limit: 20 } } })), [cursor]);
+  return (
+    <Section title="贷款">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>暂无贷款。银行放款后会显示在这里。</Empty>
+      ) : (
+        <>
+          <Table
+            head={["编号", "金额", "年利率", "放款日", "到期日", "余额", "状态", "首贷"]}
+            rows={list.data.items.map((l) => [
+              l.id,
+              yuan(l.amount),
+              percent(l.annual_rate),
+              day(l.disbursed_on),
+              day(l.maturity_on),
+              yuan(l.outstanding),
+              label("LoanStatus", l.status),
+              l.first_loan ? "是" : "否",
+            ])}
+          />
+          <Pager next={list.data.next_cursor} onNext={setCursor} onFirst={cursor ? () => setCursor(undefined) : undefined} />
+        </>
+      )}
+    </Section>
+  );
+}
+
+function Policies({ enterpriseId }: { enterpriseId: number }) {
+  const list = useLoad(
+    () => call(api.GET("/api/v1/enterprises/{id}/eligible-policies", { params: { path: { id: enterpriseId } } })),
+    [enterpriseId],
+  );
+  return (
+    <Section title="可享政策（政策找企业）">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>当前没有覆盖本地区的有效政策。</Empty>
+      ) : (
+        <ul class="policies">
+          {list.data.items.map((p) => (
+            <li>
+              <strong>{p.policy.name}</strong>（{label("PolicyKind", p.policy.kind)}）
+              <span class={p.eligible ? "badge ok" : "badge"}>{p.eligible ? "符合条件" : "暂不符合"}</span>
+              <ul class="reasons">
+                {p.reasons.map((r) => (
+                  <li class={r.passed ? "pass" : "fail"}>
+                    <span aria-hidden="true">{r.passed ? "✓" : "✗"}</span> {r.detail}
+                  </li>
+                ))}
+              </ul>
+              {p.award != null && <p>可获奖励：{yuan(p.award)}</p>}
+              {p.loans.length > 0 && (
+                <Table
+                  head={["贷款", "本年可申请金额", "说明"]}
+                  rows={p.loans.map((l) => [l.loan_id, yuan(l.amount), l.eligible ? "可申报" : l.reasons.join("；")])}
+                />
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}

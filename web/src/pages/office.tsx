@@ -1,0 +1,354 @@
+// The finance office's console: the dashboard of its region (disbursed by month as a chart,
+// the funnel, 首贷 and 信用贷 shares, rate, targets, bank supervision, budgets, NPLs, risk
+// schemes), breakdowns by every `by`, subsidy claims to decide, and the exports.
+import { useEffect, useRef, useState } from "preact/hooks";
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  Tooltip,
+} from "chart.js";
+import { api, call, download, type Schemas } from "../api";
+import { day, label, options, percent, ratio, wan, wanInteger, yuan } from "../format";
+import { Empty, ErrorNote, Field, Loading, ProblemNote, Section, Stat, Table, useForm, useLoad } from "../ui";
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+
+type Me = Schemas["MeResponse"];
+type By = Schemas["By"];
+
+export function OfficeHome({ route }: { me: Me; route: string }) {
+  switch (route) {
+    case "/breakdown":
+      return <Breakdowns />;
+    case "/claims":
+      return <Claims />;
+    case "/exports":
+      return <Exports />;
+    default:
+      return <Dashboard />;
+  }
+}
+
+/// A bar chart of amounts (exact whole 万元 as bar heights; the tooltip shows the exact
+/// decimal string) and counts.
+function AmountChart(props: { title: string; labels: string[]; amounts: string[]; counts: number[] }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (!canvas.current) return;
+    const chart = new Chart(canvas.current, {
+      type: "bar",
+      data: {
+        labels: props.labels,
+        datasets: [
+          { label: "放款金额（万元）", data: props.amounts.map(wanInteger), yAxisID: "y", backgroundColor: "#1d5fa8" },
+          { label: "笔数", data: props.counts, yAxisID: "n", backgroundColor: "#e08a1e" },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { y: { position: "left" }, n: { position: "right", grid: { drawOnChartArea: false } } },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: (c) => (c.datasetIndex === 0 ? `放款金额 ${wan(props.amounts[c.dataIndex])}` : `${c.raw} 笔`),
+            },
+          },
+        },
+      },
+    });
+    return () => chart.destroy();
+  }, [props.labels.join(), props.amounts.join(), props.counts.join()]);
+  return (
+    <figure class="chart">
+      <div class="chart-box">
+        <canvas ref={canvas} role="img" aria-label={props.title} />
+      </div>
+      <figcaption>{props.title}</figcaption>
+    </figure>
+  );
+}
+
+function Dashboard() {
+  const overview = useLoad(() => call(api.GET("/api/v1/stats/overview")), []);
+  const months = useLoad(() => call(api.GET("/api/v1/stats/breakdown", { params: { query: { by: "month" } } })), []);
+  const banks = useLoad(() => call(api.GET("/api/v1/stats/banks")), []);
+  const targets = useLoad(() => call(api.GET("/api/v1/targets", { params: { query: { limit: 50 } } })), []);
+  const funds = useLoad(() => call(api.GET("/api/v1/stats/bridge-funds")), []);
+  const o = overview.data;
+  if (overview.error) return <ErrorNote message={overview.error} />;
+  if (!o) return <Loading />;
+  const groups = months.data?.groups ?? [];
+  return (
+    <>
+      <Section title="辖区总览">
+        <div class="stats">
+          <Stat label="放款金额" value={wan(o.loans.amount)} hint={`${o.loans.count} 笔`} />
+          <Stat label="服务企业" value={`${o.loans.enterprises_served} 家`} />
+          <Stat label="首贷户" value={`${o.loans.first_loan_enterprises} 家`} hint={wan(o.loans.first_loan_amount)} />
+          <Stat label="信用贷款占比" value={ratio(o.loans.credit_loan_share)} />
+          <Stat label="加权平均利率" value={percent(o.loans.weighted_average_rate)} />
+          <Stat label="贷款余额" value={wan(o.loans.outstanding)} />
+          <Stat label="不良率" value={ratio(o.loans.npl_ratio)} hint={wan(o.loans.npl_amount)} />
+          <Stat label="对接成功率" value={ratio(o.match_success_rate)} />
+        </div>
+        <h3>对接漏斗</h3>
+        <ol class="funnel" aria-label="对接漏斗">
+          <li>
+            融资需求 <strong>{o.demands.count}</strong> 笔（{wan(o.demands.amount)}）
+          </li>
+          <li>
+            对接 <strong>{o.matches.total}</strong> 笔
+          </li>
+          <li>
+            授信 <strong>{(o.matches.by_state["approved"] ?? 0) + (o.matches.by_state["disbursed"] ?? 0)}</strong> 笔（
+            {wan(o.matches.approved_amount)}）
+          </li>
+          <li>
+            放款 <strong>{o.loans.count}</strong> 笔
+          </li>
+        </ol>
+      </Section>
+      <Section title="按月放款">
+        {groups.length === 0 ? (
+          <Empty>暂无放款数据。</Empty>
+        ) : (
+          <AmountChart
+            title="按月放款金额与笔数"
+            labels={groups.map((g) => g.key)}
+            amounts={groups.map((g) => g.loans.amount)}
+            counts={groups.map((g) => g.loans.count)}
+          />
+        )}
+      </Section>
+      <Section title="目标进度">
+        {!targets.data ? (
+          <Loading />
+        ) : targets.data.items.length === 0 ? (
+          <Empty>还没有目标。可通过 POST /targets 设定本年放款目标。</Empty>
+        ) : (
+          <ul class="targets">
+            {targets.data.items.map((t) => (
+              <li>
+                {t.name}（{label("Metric", t.metric)}）：{t.actual} / {t.value}
+                <progress max={1} value={Number(t.progress ?? "0")} aria-label={`${t.name} 进度`} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+      <Section title="银行督导">
+        {!banks.data ? (
+          <Loading />
+        ) : banks.data.items.length === 0 ? (
+          <Empty>暂无银行数据。</Empty>
+        ) : (
+          <Table
+            head={["银行", "收到对接", "接单", "拒绝", "响应中位数（小时）", "逾期", "授信金额", "放款金额", "不良率"]}
+            rows={banks.data.items.map((b) => [
+              b.bank_name,
+              b.matches_received,
+              b.accepted,
+              b.rejected,
+              b.median_hours_to_respond ?? "—",
+              b.overdue ? <span class="badge warn">{b.overdue}</span> : 0,
+              wan(b.approved_amount),
+              wan(b.disbursed_amount),
+              ratio(b.npl_ratio),
+            ])}
+          />
+        )}
+      </Section>
+      <Section title="补贴预算">
+        <div class="stats">
+          <Stat label="已申报" value={wan(o.subsidies.submitted)} />
+          <Stat label="已批准" value={wan(o.subsidies.approved)} />
+          <Stat label="已拨付" value={wan(o.subsidies.paid)} />
+          <Stat label="剩余预算" value={wan(o.subsidies.remaining_budgets)} />
+        </div>
+        <Table
+          head={["政策", "类型", "预算", "已用", "剩余", "状态"]}
+          rows={o.subsidies.budgets.map((b) => [
+            b.name,
+            label("PolicyKind", b.kind),
+            wan(b.budget),
+            wan(b.used),
+            wan(b.remaining),
+            label("PolicyStatus", b.status),
+          ])}
+        />
+      </Section>
+      <Section title="风险补偿与转贷资金">
+        {o.risk_schemes.length === 0 ? (
+          <Empty>辖区暂无风险补偿方案。</Empty>
+        ) : (
+          <Table
+            head={["方案", "类型", "放大容量", "在保余额", "资金池余额", "代偿已拨付", "追偿返还", "损失率"]}
+            rows={o.risk_schemes.map((s) => [
+              s.name,
+              label("SchemeKind", s.kind),
+              wan(s.capacity),
+              wan(s.enrolled),
+              wan(s.balance),
+              wan(s.compensation_paid),
+              wan(s.recovered),
+              ratio(s.loss_rate),
+            ])}
+          />
+        )}
+        {funds.data && funds.data.items.length > 0 && (
+          <Table
+            head={["转贷资金", "资本金", "可用余额", "使用率"]}
+            rows={funds.data.items.map((f) => [f.name, wan(f.capital), wan(f.available), ratio(f.utilisation)])}
+          />
+        )}
+      </Section>
+    </>
+  );
+}
+
+function Breakdowns() {
+  const [by, setBy] = useState<By>("bank");
+  const b = useLoad(() => call(api.GET("/api/v1/stats/breakdown", { params: { query: { by } } })), [by]);
+  const groups = b.data?.groups ?? [];
+  const keyLabel = (k: string) =>
+    by === "product_type" ? label("ProductType", k) : by === "size_class" ? label("SizeClass", k) : by === "qualification" ? label("QualificationKind", k) : k;
+  return (
+    <Section
+      title="分组统计"
+      actions={
+        <label>
+          分组{" "}
+          <select value={by} onChange={(e) => setBy(e.currentTarget.value as By)}>
+            {options("By").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </label>
+      }
+    >
+      <ErrorNote message={b.error} />
+      {!b.data ? (
+        <Loading />
+      ) : groups.length === 0 ? (
+        <Empty>该分组下暂无数据。</Empty>
+      ) : (
+        <>
+          <AmountChart
+            title={`按${label("By", by)}放款金额与笔数`}
+            labels={groups.map((g) => keyLabel(g.key))}
+            amounts={groups.map((g) => g.loans.amount)}
+            counts={groups.map((g) => g.loans.count)}
+          />
+          <Table
+            head={[label("By", by), "放款笔数", "放款金额", "首贷户", "信用贷款占比", "加权平均利率", "不良率", "对接"]}
+            rows={groups.map((g) => [
+              keyLabel(g.key),
+              g.loans.count,
+              wan(g.loans.amount),
+              g.loans.first_loan_enterprises,
+              ratio(g.loans.credit_loan_share),
+              percent(g.loans.weighted_average_rate),
+              ratio(g.loans.npl_ratio),
+              g.matches.total,
+            ])}
+          />
+        </>
+      )}
+    </Section>
+  );
+}
+
+function Claims() {
+  const list = useLoad(() => call(api.GET("/api/v1/subsidy-claims", { params: { query: { state: "submitted", limit: 50 } } })), []);
+  return (
+    <Section title="待审批的补贴申报">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>没有待审批的申报。</Empty>
+      ) : (
+        <ul class="inbox">
+          {list.data.items.map((c) => (
+            <ClaimItem claim={c} onDone={list.reload} />
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function ClaimItem({ claim, onDone }: { claim: Schemas["ClaimView"]; onDone: () => void }) {
+  const f = useForm({ reason: "" });
+  const path = { params: { path: { id: claim.id } } };
+  const approve = () => f.run(async () => (await call(api.POST("/api/v1/subsidy-claims/{id}/approve", path)), onDone()));
+  const reject = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => (await call(api.POST("/api/v1/subsidy-claims/{id}/reject", { ...path, body: { reason: f.values.reason } })), onDone()));
+  };
+  return (
+    <li data-claim={claim.id}>
+      <div class="rec-head">
+        <strong>申报 {claim.id}</strong> 政策 {claim.policy_id}
+        {claim.loan_id != null && <> · 贷款 {claim.loan_id}</>} · {yuan(claim.amount)}
+        {claim.period_start && (
+          <span class="muted">
+            {" "}
+            {day(claim.period_start)} 至 {day(claim.period_end)}
+          </span>
+        )}
+      </div>
+      <details>
+        <summary>计算过程</summary>
+        <Table head={["步骤", "值"]} rows={claim.breakdown.map((s) => [s.step, s.value])} />
+      </details>
+      <ProblemNote problem={f.problem} />
+      <button type="button" onClick={approve} disabled={f.busy}>
+        批准
+      </button>
+      <form class="inline-form" onSubmit={reject} aria-label={`驳回申报 ${claim.id}`}>
+        <Field id={`reason-${claim.id}`} label="驳回原因" error={f.problem?.field("reason")}>
+          <input id={`reason-${claim.id}`} value={f.values.reason} onInput={f.set("reason")} />
+        </Field>
+        <button type="submit" class="danger" disabled={f.busy}>
+          驳回
+        </button>
+      </form>
+    </li>
+  );
+}
+
+function Exports() {
+  const [error, setError] = useState<string | null>(null);
+  const get = (path: string, name: string) => download(path, name).catch((e: Error) => setError(e.message));
+  return (
+    <Section title="导出（Excel / WPS 可直接打开）">
+      <ErrorNote message={error} />
+      <ul class="exports">
+        <li>
+          <button type="button" onClick={() => get("/api/v1/reports/loans.xlsx", "贷款明细.xlsx")}>
+            贷款明细（xlsx）
+          </button>
+        </li>
+        <li>
+          <button type="button" onClick={() => get("/api/v1/reports/loans.csv", "贷款明细.csv")}>
+            贷款明细（csv）
+          </button>
+        </li>
+        {options("By").map(([v, t]) => (
+          <li>
+            <button type="button" onClick={() => get(`/api/v1/reports/breakdown.xlsx?by=${v}`, `按${t}统计.xlsx`)}>
+              按{t}统计（xlsx）
+            </button>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
