@@ -1,0 +1,178 @@
+// The console in a real browser (Debian's chromium through playwright-core), against a
+// finmatch serving a seeded world: each role's main flow, asserting what the page shows, a
+// bad input per form shown next to its field, and a screenshot of each home.
+//
+//   node e2e/console.mjs BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR
+//
+// The world comes from `finmatch seed-demo` (password demo-password). Exits non-zero on the
+// first failed expectation, naming it.
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const [base, adminPassword, shots] = process.argv.slice(2);
+if (!base || !adminPassword || !shots) {
+  console.error("usage: node e2e/console.mjs BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const PASSWORD = "demo-password";
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+let failures = 0;
+function expect(ok, what) {
+  if (!ok) {
+    failures += 1;
+    console.error(`FAIL ${what}`);
+    throw new Error(what);
+  }
+  console.log(`ok   ${what}`);
+}
+
+/// The API, as a bank's system would call it: used only to find which bank got the match.
+async function apiLogin(username, password) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  return r.ok ? (await r.json()).access_token : null;
+}
+async function apiGet(token, path) {
+  const r = await fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
+  return r.json();
+}
+
+/// "1,234.56 万元" → hundredths of a 万 as a BigInt (exact).
+function wanHundredths(text) {
+  const m = /([\d,]+)\.(\d{2}) 万元/.exec(text);
+  if (!m) throw new Error(`not an amount in 万元: ${text}`);
+  return BigInt(m[1].replaceAll(",", "")) * 100n + BigInt(m[2]);
+}
+
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+
+async function session(username, password, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, locale: "zh-CN" });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => {
+    failures += 1;
+    console.error(`FAIL page error: ${e.message}`);
+  });
+  await page.goto(`${base}/`);
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill(password);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.getByRole("button", { name: "退出" }).waitFor();
+  return { context, page };
+}
+
+try {
+  // --- the office's dashboard before the new loan -------------------------------------------
+  const office = await session("demo_office_1", PASSWORD);
+  const total = office.page.locator('[data-stat="放款金额"]');
+  await total.waitFor();
+  const before = wanHundredths(await total.innerText());
+  expect(before > 0n, `the office's dashboard shows the seeded disbursements (${await total.innerText()})`);
+  await office.page.locator("canvas").first().waitFor();
+  await office.page.screenshot({ path: `${shots}/office-dashboard.png`, fullPage: true });
+
+  // --- the enterprise posts a demand (a bad amount first) and applies -------------------------
+  const ent = await session("demo_ent_1", PASSWORD);
+  await ent.page.locator('[data-testid="size-class"]').waitFor();
+  const size = await ent.page.locator('[data-testid="size-class"]').innerText();
+  expect(/型/.test(size), `the enterprise's home shows its 划型 in Chinese (${size})`);
+  await ent.page.screenshot({ path: `${shots}/enterprise-home.png`, fullPage: true });
+  await ent.page.getByRole("link", { name: "融资需求" }).click();
+  await ent.page.getByLabel("金额（元）").fill("abc");
+  await ent.page.getByLabel("说明").fill("浏览器测试：采购设备");
+  await ent.page.getByRole("button", { name: "发布" }).click();
+  const amountError = ent.page.locator("#amount-error");
+  await amountError.waitFor();
+  expect((await amountError.innerText()).length > 0, `a bad amount shows the API's error next to the field: ${await amountError.innerText()}`);
+  await ent.page.getByLabel("金额（元）").fill("5000000.00");
+  await ent.page.getByRole("button", { name: "发布" }).click();
+  const posted = ent.page.getByRole("status").filter({ hasText: "已发布" });
+  await posted.waitFor();
+  const demandId = Number(/需求 (\d+)/.exec(await posted.innerText())[1]);
+  expect(demandId > 0, `the demand is posted (${demandId})`);
+  await ent.page.goto(`${base}/#/demands/${demandId}`);
+  const apply = ent.page.getByRole("button", { name: "申请" }).first();
+  await apply.waitFor();
+  const reasons = await ent.page.locator(".reasons li").count();
+  expect(reasons > 0, `recommendations show their reasons (${reasons})`);
+  await apply.click();
+  const applied = ent.page.getByRole("status").filter({ hasText: "已申请" });
+  await applied.waitFor();
+  const matchId = Number(/对接编号 (\d+)/.exec(await applied.innerText())[1]);
+  expect(matchId > 0, `the enterprise applied (match ${matchId})`);
+
+  // --- the bank that got it accepts, approves (a bad amount first) and disburses --------------
+  let bankUser = null;
+  for (let n = 1; n <= 20 && !bankUser; n++) {
+    const t = await apiLogin(`demo_bank_${n}`, PASSWORD);
+    if (!t) continue;
+    const page = await apiGet(t, `/matches?demand_id=${demandId}`);
+    if (page.items.some((m) => m.id === matchId)) bankUser = `demo_bank_${n}`;
+  }
+  expect(bankUser !== null, `the match is in a demo bank's inbox (${bankUser})`);
+  const bank = await session(bankUser, PASSWORD);
+  const item = bank.page.locator(`[data-match="${matchId}"]`);
+  await item.waitFor();
+  await bank.page.screenshot({ path: `${shots}/bank-inbox.png`, fullPage: true });
+  await item.getByRole("button", { name: "处理" }).click();
+  await item.getByRole("button", { name: "接单" }).click();
+  await bank.page.locator(`[data-match="${matchId}"]`).filter({ hasText: "已接单" }).waitFor();
+  await item.getByRole("button", { name: "处理" }).click();
+  await item.getByLabel("授信金额（元）").fill("-1");
+  await item.getByLabel("年利率（%）").fill("3.65");
+  await item.getByRole("button", { name: "授信" }).click();
+  const approveError = item.locator(`#amt-${matchId}-error`);
+  await approveError.waitFor();
+  expect(true, `a bad approved amount shows the API's error next to the field: ${await approveError.innerText()}`);
+  await item.getByLabel("授信金额（元）").fill("5000000.00");
+  await item.getByRole("button", { name: "授信" }).click();
+  await bank.page.locator(`[data-match="${matchId}"]`).filter({ hasText: "已授信" }).waitFor();
+  await item.getByRole("button", { name: "处理" }).click();
+  await item.getByLabel("放款金额（元）").fill("5000000.00");
+  await item.getByRole("button", { name: "放款" }).click();
+  await bank.page.locator(`[data-match="${matchId}"]`).waitFor({ state: "detached" });
+  expect(true, "the bank disbursed: the match left its inbox");
+
+  // --- the office sees the new loan in its total and decides a claim --------------------------
+  await office.page.reload();
+  await total.waitFor();
+  const after = wanHundredths(await total.innerText());
+  expect(after - before === 50000n, `the dashboard total grew by 500.00 万元 (${before} → ${after} hundredths of 万)`);
+  await office.page.getByRole("link", { name: "补贴审批" }).click();
+  const claim = office.page.locator("[data-claim]").first();
+  await claim.waitFor();
+  const claimId = await claim.getAttribute("data-claim");
+  await claim.getByRole("button", { name: "驳回" }).click();
+  const reasonError = office.page.locator(`#reason-${claimId}-error`);
+  await reasonError.waitFor();
+  expect(true, `rejecting without a reason shows the API's error next to the field: ${await reasonError.innerText()}`);
+  await claim.getByRole("button", { name: "批准" }).click();
+  await office.page.locator(`[data-claim="${claimId}"]`).waitFor({ state: "detached" });
+  expect(true, `the office approved claim ${claimId}`);
+
+  // --- the admin's home, and a phone-width dashboard -------------------------------------------
+  const admin = await session("admin", adminPassword);
+  await admin.page.locator("table").first().waitFor();
+  await admin.page.screenshot({ path: `${shots}/admin-home.png`, fullPage: true });
+  const phone = await session("demo_office_1", PASSWORD, { width: 390, height: 844 });
+  await phone.page.locator('[data-stat="放款金额"]').waitFor();
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  expect(!overflow, "the dashboard fits a phone's width");
+  await phone.page.screenshot({ path: `${shots}/office-phone.png`, fullPage: true });
+} catch (e) {
+  if (failures === 0) failures = 1;
+  console.error(String(e?.stack ?? e));
+} finally {
+  await browser.close();
+}
+if (failures > 0) {
+  console.error(`console: ${failures} failure(s)`);
+  process.exit(1);
+}
+console.log("console: every flow passed");
