@@ -16,6 +16,7 @@ use crate::catalog::{self, CachedPage, MatchingCache};
 use crate::db::catalog::Versions;
 use crate::db::{self, DbConnection};
 use crate::domain::demand::Purpose;
+use crate::domain::lang::Lang;
 use crate::domain::matching::{evaluate, DemandFacts, EnterpriseFacts, Reason};
 use crate::domain::money::Money;
 use crate::domain::org::Role;
@@ -81,23 +82,28 @@ pub struct Candidates {
     pub next_cursor: Option<String>,
 }
 
+/// What a page of recommendations is asked for: near misses or not, the cursor's window, and
+/// the language its reasons are written in.
+#[derive(Clone, Copy, Debug)]
+pub struct PageAsk {
+    pub include_ineligible: bool,
+    pub limit: i64,
+    pub offset: usize,
+    pub lang: Lang,
+}
+
 /// Which cached page answers a request, for the catalog as of `versions`.
-fn page_key(
-    versions: Versions,
-    id: i64,
-    include_ineligible: bool,
-    limit: i64,
-    offset: usize,
-) -> catalog::ResultKey {
+fn page_key(versions: Versions, id: i64, ask: PageAsk) -> catalog::ResultKey {
     catalog::ResultKey {
         rank: catalog::RankKey {
             demand_id: id,
-            include_ineligible,
+            include_ineligible: ask.include_ineligible,
             versions,
             day: clock::today(),
         },
-        limit,
-        offset,
+        limit: ask.limit,
+        offset: ask.offset,
+        lang: ask.lang,
     }
 }
 
@@ -121,15 +127,13 @@ pub async fn remembered_recommendations(
     auth: &Caller,
     cache: &MatchingCache,
     id: i64,
-    include_ineligible: bool,
-    limit: i64,
-    offset: usize,
+    ask: PageAsk,
 ) -> Option<AppResult<Arc<CachedPage>>> {
     let versions = match auth.counters {
         Some(counters) => counters.catalog,
         None => cache.known_versions().await?,
     };
-    let key = page_key(versions, id, include_ineligible, limit, offset);
+    let key = page_key(versions, id, ask);
     // Misses are counted by `recommendations`, which a miss here leads to.
     if let Some(page) = cache.first_look_result(&key) {
         return Some(visible(auth, page));
@@ -138,10 +142,10 @@ pub async fn remembered_recommendations(
     if !covers(auth, &ranking) {
         return Some(Err(AppError::not_found("demand")));
     }
-    let ids = ranking.page(offset, limit as usize)?;
+    let ids = ranking.page(ask.offset, ask.limit as usize)?;
     let snapshot = cache.products_in_memory(versions.products)?;
     Some(
-        render(&snapshot, &ranking, &ids, offset, limit, key.rank.day)
+        render(&snapshot, &ranking, &ids, ask, key.rank.day)
             .inspect(|page| cache.store_result(key, page.clone())),
     )
 }
@@ -160,16 +164,15 @@ pub fn recommendations(
     auth: &Caller,
     cache: &MatchingCache,
     id: i64,
-    include_ineligible: bool,
-    limit: i64,
-    offset: usize,
+    ask: PageAsk,
 ) -> AppResult<Arc<CachedPage>> {
+    let (include_ineligible, limit, offset) = (ask.include_ineligible, ask.limit, ask.offset);
     // The counters the caller's token was checked under are as of this request too.
     let versions = match auth.counters {
         Some(counters) => counters.catalog,
         None => cache.versions(conn)?,
     };
-    let key = page_key(versions, id, include_ineligible, limit, offset);
+    let key = page_key(versions, id, ask);
     let (rank, today) = (key.rank, key.rank.day);
     if let Some(page) = cache.cached_result(&key) {
         return visible(auth, page);
@@ -210,19 +213,12 @@ pub fn recommendations(
         }
     };
     let page = match ranking.page(offset, limit as usize) {
-        Some(ids) => render(&snapshot, &ranking, &ids, offset, limit, today)?,
+        Some(ids) => render(&snapshot, &ranking, &ids, ask, today)?,
         // Deeper than the kept ids: rank again in full for this page.
         None => {
             let all = rank_all(&ranking.demand, &ranking.enterprise);
             let end = offset.saturating_add(limit as usize).min(all.len());
-            render(
-                &snapshot,
-                &ranking,
-                &all[offset.min(end)..end],
-                offset,
-                limit,
-                today,
-            )?
+            render(&snapshot, &ranking, &all[offset.min(end)..end], ask, today)?
         }
     };
     cache.store_result(key, page.clone());
@@ -235,10 +231,10 @@ fn render(
     snapshot: &catalog::ProductSnapshot,
     ranking: &catalog::Ranking,
     ids: &[i64],
-    offset: usize,
-    limit: i64,
+    ask: PageAsk,
     today: NaiveDate,
 ) -> AppResult<Arc<CachedPage>> {
+    let (offset, limit) = (ask.offset, ask.limit);
     // Products are sorted by id in the snapshot.
     let product = |pid: i64| {
         snapshot
@@ -268,7 +264,7 @@ fn render(
                 guarantee_methods: f.guarantee_methods.clone(),
                 eligible: ev.eligible,
                 score: ev.score,
-                reasons: ev.reasons,
+                reasons: in_lang(ev.reasons, ask.lang),
             }
         })
         .collect();
@@ -286,6 +282,10 @@ fn render(
     }))
 }
 
+fn in_lang(reasons: Vec<Reason>, lang: Lang) -> Vec<Reason> {
+    reasons.into_iter().map(|r| r.in_lang(lang)).collect()
+}
+
 /// Open demands eligible for a product, ranked, with reasons (the owning bank, admin).
 #[tracing::instrument(skip(conn, auth, cache))]
 pub fn candidates(
@@ -295,6 +295,7 @@ pub fn candidates(
     id: i64,
     limit: i64,
     offset: usize,
+    lang: Lang,
 ) -> AppResult<Candidates> {
     // Invisible → 404; visible but another bank's (or the caller is no bank) → 403.
     let (row, _) = db::products::find_visible(conn, id, &auth.scope)?
@@ -327,7 +328,7 @@ pub fn candidates(
                 needed_by: d.needed_by,
                 eligible: ev.eligible,
                 score: ev.score,
-                reasons: ev.reasons,
+                reasons: in_lang(ev.reasons, lang),
             }
         })
         .collect();

@@ -94,6 +94,8 @@ pub struct ResultKey {
     pub rank: RankKey,
     pub limit: i64,
     pub offset: usize,
+    /// The language of the page's reasons.
+    pub lang: crate::domain::lang::Lang,
 }
 
 /// Products for one demand in rank order (ids, the first `RANKING_KEPT`), with the facts a
@@ -395,6 +397,7 @@ mod tests {
             },
             limit: 200,
             offset,
+            lang: Default::default(),
         }
     }
 

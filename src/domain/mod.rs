@@ -121,6 +121,7 @@ pub mod credit_code;
 pub mod date;
 pub mod demand;
 pub mod event;
+pub mod lang;
 pub mod lifecycle;
 pub mod matching;
 pub mod money;

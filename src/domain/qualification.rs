@@ -131,6 +131,29 @@ pub fn counted_as(
     }
 }
 
+/// `counted_as` in Chinese.
+pub fn counted_as_zh(
+    c: &Qualification,
+    kind: QualificationKind,
+    min_level: QualificationLevel,
+) -> String {
+    if c.kind == kind {
+        format!(
+            "持有有效的{}及以上{}认定",
+            min_level.label_zh(),
+            kind.label_zh()
+        )
+    } else {
+        format!(
+            "持有有效的{}{}证书，按工信部企业〔2026〕2号视同{}及以上{}",
+            c.level.label_zh(),
+            c.kind.label_zh(),
+            min_level.label_zh(),
+            kind.label_zh()
+        )
+    }
+}
+
 /// Does any of `quals` give `kind` at `min_level` or above, valid on `date`?
 pub fn holds(
     quals: &[Qualification],

@@ -12,6 +12,15 @@ use serde::de::DeserializeOwned;
 use crate::app::error::ProblemCode;
 use crate::app::error::{AppError, FieldError};
 
+/// The language a request asks its explanations in (`Accept-Language`).
+pub fn lang(req: &actix_web::HttpRequest) -> crate::domain::lang::Lang {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::domain::lang::Lang::from_accept_language(header)
+}
+
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 

@@ -14,6 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::app::error::{AppError, ProblemCode};
+use crate::domain::lang::Lang;
 
 /// The problem a bare status stands for, when the code that answered did not say more.
 pub fn for_status(status: StatusCode) -> AppError {
@@ -53,6 +54,7 @@ pub async fn problem_bodies(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let lang = super::extract::lang(req.request());
     // Handlers' and extractors' errors arrive here as responses; only a middleware could
     // return `Err`, and none inside this one does.
     let res = next.call(req).await?.map_into_boxed_body();
@@ -61,6 +63,9 @@ pub async fn problem_bodies(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem && lang == Lang::Zh {
+        return Ok(in_chinese(res).await);
+    }
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return Ok(res);
     }
@@ -72,6 +77,18 @@ pub async fn problem_bodies(
         }
     }
     Ok(ServiceResponse::new(req, problem))
+}
+
+/// A problem answer with its messages in Chinese (`super::zh`); bodies are small.
+async fn in_chinese(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let (req, res) = res.into_parts();
+    let (mut head, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    let zh = super::zh::problem(&bytes).unwrap_or_else(|| bytes.to_vec());
+    head.headers_mut().remove(header::CONTENT_LENGTH);
+    head.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    ServiceResponse::new(req, head.set_body(BoxBody::new(zh)))
 }
 
 /// The route templates and their methods, from the OpenAPI document (the same registration

@@ -1,10 +1,11 @@
 //! Matching endpoints over HTTP (SPEC §3.5); the use cases are `app::matching`.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::extract::lang;
 use crate::app::error::AppResult;
 use crate::app::matching::{self, Candidates, Recommendations};
 use crate::app::pagination::{offset_cursor, PageQuery};
@@ -25,7 +26,7 @@ pub struct RecommendationQuery {
 /// Products ranked for a demand, with reasons (the demand's enterprise, its finance office, admin).
 #[utoipa::path(
     tag = "matching",
-    params(("id" = i64, Path, description = "Demand id"), RecommendationQuery),
+    params(("id" = i64, Path, description = "Demand id"), RecommendationQuery, ("Accept-Language" = Option<String>, Header, description = "`zh-CN` for reasons in Chinese; English when absent")),
     responses((status = 200, description = "Ranked products", body = Recommendations))
 )]
 #[get("/demands/{id}/recommendations")]
@@ -34,51 +35,45 @@ pub async fn recommendations(
     auth: Caller,
     path: web::Path<i64>,
     query: web::Query<RecommendationQuery>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let q = query.into_inner();
-    let include_ineligible = q.include_ineligible.unwrap_or(false);
     let (limit, offset) = offset_cursor(&PageQuery {
         limit: q.limit,
         cursor: q.cursor,
     })?;
-    // A cached page answers without a connection or a blocking thread.
-    if let Some(page) = matching::remembered_recommendations(
-        &auth,
-        &state.matching,
-        id,
-        include_ineligible,
+    let ask = matching::PageAsk {
+        include_ineligible: q.include_ineligible.unwrap_or(false),
         limit,
         offset,
-    )
-    .await
+        lang: lang(&req),
+    };
+    // A cached page answers without a connection or a blocking thread.
+    if let Some(page) = matching::remembered_recommendations(&auth, &state.matching, id, ask).await
     {
-        return Ok(HttpResponse::Ok()
-            .content_type("application/json")
-            .body(page?.body.clone()));
+        return Ok(json_in_lang(page?.body.clone()));
     }
     let st = state.clone();
     let page = app::run(&state, move |conn| {
-        matching::recommendations(
-            conn,
-            &auth,
-            &st.matching,
-            id,
-            include_ineligible,
-            limit,
-            offset,
-        )
+        matching::recommendations(conn, &auth, &st.matching, id, ask)
     })
     .await?;
-    Ok(HttpResponse::Ok()
+    Ok(json_in_lang(page.body.clone()))
+}
+
+/// A JSON answer whose text depends on `Accept-Language`.
+fn json_in_lang(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type("application/json")
-        .body(page.body.clone()))
+        .insert_header((actix_web::http::header::VARY, "Accept-Language"))
+        .body(body)
 }
 
 /// Open demands eligible for a product, ranked, with reasons (the owning bank, admin).
 #[utoipa::path(
     tag = "matching",
-    params(("id" = i64, Path, description = "Product id"), PageQuery),
+    params(("id" = i64, Path, description = "Product id"), PageQuery, ("Accept-Language" = Option<String>, Header, description = "`zh-CN` for reasons in Chinese; English when absent")),
     responses((status = 200, description = "Ranked open demands", body = Candidates))
 )]
 #[get("/products/{id}/candidates")]
@@ -87,13 +82,17 @@ pub async fn candidates(
     auth: Caller,
     path: web::Path<i64>,
     query: web::Query<PageQuery>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (limit, offset) = offset_cursor(&query)?;
+    let lang = lang(&req);
     let st = state.clone();
     let body = app::run(&state, move |conn| {
-        matching::candidates(conn, &auth, &st.matching, id, limit, offset)
+        matching::candidates(conn, &auth, &st.matching, id, limit, offset, lang)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(json_in_lang(
+        serde_json::to_vec(&body).map_err(crate::app::error::AppError::internal)?,
+    ))
 }

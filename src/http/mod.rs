@@ -26,3 +26,4 @@ pub mod risk;
 pub mod session;
 pub mod subsidies;
 pub mod webhooks;
+pub mod zh;

@@ -158,9 +158,19 @@ fn open_match<'w>(
     by_bank: bool,
     cx: &SeedContext,
 ) -> anyhow::Result<Option<(i64, &'w Published)>> {
-    let page =
-        app::matching::recommendations(conn, enterprise, cx.matching, demand_id, false, 20, 0)
-            .map_err(fail)?;
+    let page = app::matching::recommendations(
+        conn,
+        enterprise,
+        cx.matching,
+        demand_id,
+        app::matching::PageAsk {
+            include_ineligible: false,
+            limit: 20,
+            offset: 0,
+            lang: Default::default(),
+        },
+    )
+    .map_err(fail)?;
     let page: serde_json::Value = serde_json::from_slice(&page.body)?;
     let mut fits: Vec<&Published> = page["items"]
         .as_array()

@@ -156,6 +156,48 @@ async fn recommendations_rank_and_explain(app: TestApp) {
             .contains("obtain a provincial specialized_sme qualification"),
         "{q}"
     );
+    assert_eq!(q["params"]["qualifications"], "specialized_sme:provincial");
+
+    // The same page in Chinese (`Accept-Language: zh-CN`), cached apart from the English one;
+    // the params are the same values.
+    let zh = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/demands/{demand_id}/recommendations?include_ineligible=true"),
+            Some(&ent),
+            None,
+            &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")],
+        )
+        .await;
+    assert_eq!(zh.headers["vary"], "Accept-Language");
+    let zh_items = zh.assert_status(200)["items"].as_array().unwrap().clone();
+    let zh_miss = zh_items.iter().find(|i| i["product_id"] == gated).unwrap();
+    let zq = zh_miss["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["criterion"] == "qualifications")
+        .unwrap();
+    assert_eq!(zq["detail"], "取得省级专精特新中小企业认定后可申请");
+    assert_eq!(zq["params"], q["params"]);
+    let amount = zh_items[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["criterion"] == "amount_range")
+        .unwrap();
+    assert!(
+        amount["detail"].as_str().unwrap().starts_with("需求金额 "),
+        "{amount}"
+    );
+    // And English again, unchanged by the Chinese page.
+    let en = app
+        .get(
+            &format!("/api/v1/demands/{demand_id}/recommendations?include_ineligible=true"),
+            &ent,
+        )
+        .await;
+    assert_eq!(en.assert_status(200)["items"], json!(items));
 
     // Paging.
     let r = app

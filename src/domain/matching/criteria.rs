@@ -4,9 +4,10 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
-use super::reasons::Sink;
+use super::reasons::{said, Sink};
 use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
-use crate::domain::qualification::{counted_as, satisfying};
+use crate::domain::qualification::{counted_as, counted_as_zh, satisfying};
+use crate::domain::size_class::{Industry, SizeClass};
 
 /// Whole years from `from` to `to` (anniversary based).
 pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
@@ -15,6 +16,15 @@ pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
         years -= 1;
     }
     years.max(0)
+}
+
+/// Chinese labels joined with 、.
+fn list_zh<T: Copy>(items: &[T], label: fn(T) -> &'static str) -> String {
+    items
+        .iter()
+        .map(|i| label(*i))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
@@ -37,52 +47,71 @@ pub(super) fn criteria(
     let active = p.status == ProductStatus::Active;
     out.criterion("product_active", active, || {
         if active {
-            "the product is active".into()
+            said("the product is active", "产品在售")
         } else {
-            format!("the product is {}, not accepting applications", p.status)
+            said(
+                format!("the product is {}, not accepting applications", p.status),
+                format!("产品{}，暂不受理申请", p.status.label_zh()),
+            )
         }
+        .with("status", p.status)
     });
     // 无还本续贷 renews a loan the bank already made (§3.13); it never serves a new demand.
     let serves_demands = p.product_type != ProductType::Renewal;
     out.criterion("product_type", serves_demands, || {
         if serves_demands {
-            format!("a {} product serves new demands", p.product_type)
+            said(
+                format!("a {} product serves new demands", p.product_type),
+                format!("{}产品受理新的融资需求", p.product_type.label_zh()),
+            )
         } else {
-            "a renewal (无还本续贷) product renews an existing loan of its bank: request a renewal of that loan instead".into()
+            said(
+                "a renewal (无还本续贷) product renews an existing loan of its bank: request a renewal of that loan instead",
+                "无还本续贷产品只为本行已发放的贷款续贷：请对该笔贷款申请续贷",
+            )
         }
+        .with("product_type", p.product_type)
     });
     let amount_ok = p.min_amount <= d.amount && d.amount <= p.max_amount;
     out.criterion("amount_range", amount_ok, || {
+        let (a, lo, hi) = (d.amount, p.min_amount, p.max_amount);
         if amount_ok {
-            format!(
-                "amount {} is within {}–{}",
-                d.amount, p.min_amount, p.max_amount
+            said(
+                format!("amount {a} is within {lo}–{hi}"),
+                format!("需求金额 {a} 元在产品额度 {lo}–{hi} 元之内"),
             )
-        } else if d.amount < p.min_amount {
-            format!(
-                "amount {} is below the minimum {}: request at least {}",
-                d.amount, p.min_amount, p.min_amount
+        } else if a < lo {
+            said(
+                format!("amount {a} is below the minimum {lo}: request at least {lo}"),
+                format!("需求金额 {a} 元低于最低额度 {lo} 元：申请金额至少 {lo} 元"),
             )
         } else {
-            format!(
-                "amount {} is above the maximum {}: request at most {}",
-                d.amount, p.max_amount, p.max_amount
+            said(
+                format!("amount {a} is above the maximum {hi}: request at most {hi}"),
+                format!("需求金额 {a} 元高于最高额度 {hi} 元：申请金额至多 {hi} 元"),
             )
         }
+        .with("amount", a)
+        .with("min_amount", lo)
+        .with("max_amount", hi)
     });
     let term_ok = p.min_term_months <= d.term_months && d.term_months <= p.max_term_months;
     out.criterion("term_range", term_ok, || {
+        let (t, lo, hi) = (d.term_months, p.min_term_months, p.max_term_months);
         if term_ok {
-            format!(
-                "term {} months is within {}–{}",
-                d.term_months, p.min_term_months, p.max_term_months
+            said(
+                format!("term {t} months is within {lo}–{hi}"),
+                format!("期限 {t} 个月在 {lo}–{hi} 个月之内"),
             )
         } else {
-            format!(
-                "term {} months is outside {}–{} months: choose a term in that range",
-                d.term_months, p.min_term_months, p.max_term_months
+            said(
+                format!("term {t} months is outside {lo}–{hi} months: choose a term in that range"),
+                format!("期限 {t} 个月不在 {lo}–{hi} 个月之内：请选择该范围内的期限"),
             )
         }
+        .with("term_months", t)
+        .with("min_term_months", lo)
+        .with("max_term_months", hi)
     });
     let overlap = d
         .guarantee_methods
@@ -96,39 +125,85 @@ pub(super) fn criteria(
                 .copied()
                 .filter(|m| p.guarantee_methods.contains(m))
                 .collect();
-            format!("both accept {}", list(&common))
-        } else {
-            format!(
-                "the product accepts {}; offer one of them",
-                list(&p.guarantee_methods)
+            said(
+                format!("both accept {}", list(&common)),
+                format!("双方均接受{}", list_zh(&common, GuaranteeMethod::label_zh)),
             )
+            .with("guarantee_methods", list(&common))
+        } else {
+            said(
+                format!(
+                    "the product accepts {}; offer one of them",
+                    list(&p.guarantee_methods)
+                ),
+                format!(
+                    "产品接受{}：请提供其中一种担保方式",
+                    list_zh(&p.guarantee_methods, GuaranteeMethod::label_zh)
+                ),
+            )
+            .with("guarantee_methods", list(&p.guarantee_methods))
         }
     });
     let rate_ok = d.max_rate.is_none_or(|m| m >= p.min_rate);
-    out.criterion("max_rate", rate_ok, || match d.max_rate {
-        None => "no maximum rate was set".into(),
-        Some(m) if rate_ok => format!(
-            "the product's minimum rate {}% is within the maximum {}%",
-            p.min_rate, m
-        ),
-        Some(m) => format!(
-            "the product's minimum rate {}% exceeds the maximum {}%: accept at least {}%",
-            p.min_rate, m, p.min_rate
-        ),
+    out.criterion("max_rate", rate_ok, || {
+        match d.max_rate {
+            None => said("no maximum rate was set", "需求未设最高利率"),
+            Some(m) if rate_ok => said(
+                format!(
+                    "the product's minimum rate {}% is within the maximum {}%",
+                    p.min_rate, m
+                ),
+                format!("产品最低利率 {}% 不高于可接受的最高利率 {}%", p.min_rate, m),
+            )
+            .with("max_rate", m),
+            Some(m) => said(
+                format!(
+                    "the product's minimum rate {}% exceeds the maximum {}%: accept at least {}%",
+                    p.min_rate, m, p.min_rate
+                ),
+                format!(
+                    "产品最低利率 {}% 高于可接受的最高利率 {}%：可接受利率需至少 {}%",
+                    p.min_rate, m, p.min_rate
+                ),
+            )
+            .with("max_rate", m),
+        }
+        .with("min_rate", p.min_rate)
     });
     if !el.qualifications_any.is_empty() {
         let held = el.qualifications_any.iter().find_map(|q| {
             satisfying(&e.qualifications, q.kind, q.min_level, today).map(|c| (q, c))
         });
         out.criterion("qualifications", held.is_some(), || match held {
-            Some((q, c)) => counted_as(c, q.kind, q.min_level),
+            Some((q, c)) => said(
+                counted_as(c, q.kind, q.min_level),
+                counted_as_zh(c, q.kind, q.min_level),
+            )
+            .with("kind", q.kind)
+            .with("min_level", q.min_level)
+            .with("certificate_kind", c.kind)
+            .with("certificate_level", c.level),
             None => {
                 let wanted: Vec<String> = el
                     .qualifications_any
                     .iter()
                     .map(|q| format!("a {} {} qualification", q.min_level, q.kind))
                     .collect();
-                format!("obtain {} (valid today) to qualify", wanted.join(" or "))
+                let wanted_zh: Vec<String> = el
+                    .qualifications_any
+                    .iter()
+                    .map(|q| format!("{}{}", q.min_level.label_zh(), q.kind.label_zh()))
+                    .collect();
+                let kinds: Vec<String> = el
+                    .qualifications_any
+                    .iter()
+                    .map(|q| format!("{}:{}", q.kind, q.min_level))
+                    .collect();
+                said(
+                    format!("obtain {} (valid today) to qualify", wanted.join(" or ")),
+                    format!("取得{}认定后可申请", wanted_zh.join("或")),
+                )
+                .with("qualifications", kinds.join(", "))
             }
         });
     }
@@ -136,14 +211,26 @@ pub(super) fn criteria(
         let ok = el.size_classes.contains(&e.size_class);
         out.criterion("size_class", ok, || {
             if ok {
-                format!("size class {} is accepted", e.size_class)
+                said(
+                    format!("size class {} is accepted", e.size_class),
+                    format!("企业划型为{}，符合要求", e.size_class.label_zh()),
+                )
             } else {
-                format!(
-                    "size class {} is not among {}",
-                    e.size_class,
-                    list(&el.size_classes)
+                said(
+                    format!(
+                        "size class {} is not among {}",
+                        e.size_class,
+                        list(&el.size_classes)
+                    ),
+                    format!(
+                        "企业划型为{}，产品仅面向{}",
+                        e.size_class.label_zh(),
+                        list_zh(&el.size_classes, SizeClass::label_zh)
+                    ),
                 )
             }
+            .with("size_class", e.size_class)
+            .with("size_classes", list(&el.size_classes))
         });
     }
     if !el.region_prefixes.is_empty() {
@@ -153,28 +240,52 @@ pub(super) fn criteria(
             .any(|pre| e.region_code.starts_with(pre.as_str()));
         out.criterion("region", ok, || {
             if ok {
-                format!("region {} is served", e.region_code)
+                said(
+                    format!("region {} is served", e.region_code),
+                    format!("所在地区 {} 在服务范围内", e.region_code),
+                )
             } else {
-                format!(
-                    "region {} is outside the served regions {}",
-                    e.region_code,
-                    list(&el.region_prefixes)
+                said(
+                    format!(
+                        "region {} is outside the served regions {}",
+                        e.region_code,
+                        list(&el.region_prefixes)
+                    ),
+                    format!(
+                        "所在地区 {} 不在服务范围 {} 内",
+                        e.region_code,
+                        el.region_prefixes.join("、")
+                    ),
                 )
             }
+            .with("region_code", &e.region_code)
+            .with("region_prefixes", list(&el.region_prefixes))
         });
     }
     if !el.industries.is_empty() {
         let ok = el.industries.contains(&e.industry);
         out.criterion("industry", ok, || {
             if ok {
-                format!("industry {} is accepted", e.industry)
+                said(
+                    format!("industry {} is accepted", e.industry),
+                    format!("所属行业{}符合要求", e.industry.label_zh()),
+                )
             } else {
-                format!(
-                    "industry {} is not among {}",
-                    e.industry,
-                    list(&el.industries)
+                said(
+                    format!(
+                        "industry {} is not among {}",
+                        e.industry,
+                        list(&el.industries)
+                    ),
+                    format!(
+                        "所属行业{}不在{}之列",
+                        e.industry.label_zh(),
+                        list_zh(&el.industries, Industry::label_zh)
+                    ),
                 )
             }
+            .with("industry", e.industry)
+            .with("industries", list(&el.industries))
         });
     }
     if let Some(min_years) = el.min_years_established {
@@ -182,35 +293,53 @@ pub(super) fn criteria(
         let ok = years >= i64::from(min_years);
         out.criterion("years_established", ok, || {
             if ok {
-                format!("established {years} full years ago (at least {min_years} required)")
+                said(
+                    format!("established {years} full years ago (at least {min_years} required)"),
+                    format!("成立满 {years} 年（要求至少 {min_years} 年）"),
+                )
             } else {
-                format!("established {years} full years ago; {min_years} required")
+                said(
+                    format!("established {years} full years ago; {min_years} required"),
+                    format!("成立满 {years} 年，要求至少 {min_years} 年"),
+                )
             }
+            .with("years", years)
+            .with("min_years", min_years)
         });
     }
     if let Some(min_revenue) = el.min_annual_revenue {
         let ok = e.annual_revenue >= min_revenue;
         out.criterion("annual_revenue", ok, || {
+            let r = e.annual_revenue;
             if ok {
-                format!(
-                    "annual revenue {} meets the minimum {}",
-                    e.annual_revenue, min_revenue
+                said(
+                    format!("annual revenue {r} meets the minimum {min_revenue}"),
+                    format!("年营业收入 {r} 元达到最低要求 {min_revenue} 元"),
                 )
             } else {
-                format!(
-                    "annual revenue {} is below the minimum {}",
-                    e.annual_revenue, min_revenue
+                said(
+                    format!("annual revenue {r} is below the minimum {min_revenue}"),
+                    format!("年营业收入 {r} 元低于最低要求 {min_revenue} 元"),
                 )
             }
+            .with("annual_revenue", r)
+            .with("min_annual_revenue", min_revenue)
         });
     }
     if el.first_loan_only {
         out.criterion("first_loan_only", !e.has_prior_loan, || {
             if e.has_prior_loan {
-                "the product is only for first-time borrowers (首贷户) and the enterprise has had a loan".into()
+                said(
+                    "the product is only for first-time borrowers (首贷户) and the enterprise has had a loan",
+                    "产品仅面向首贷户，企业已有贷款记录",
+                )
             } else {
-                "a first-time borrower (首贷户), as the product requires".into()
+                said(
+                    "a first-time borrower (首贷户), as the product requires",
+                    "企业为首贷户，符合产品要求",
+                )
             }
+            .with("has_prior_loan", e.has_prior_loan)
         });
     }
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
-use super::reasons::Sink;
+use super::reasons::{said, Sink};
 use crate::domain::money::Money;
 use crate::domain::product::ProductType;
 use crate::domain::qualification::{granted_on, holds, QualificationKind, QualificationLevel};
@@ -133,19 +133,31 @@ pub(super) fn components(
     out: &mut impl Sink,
 ) {
     out.component("amount_fit", amount_points(p, d.amount), 20, || {
-        format!(
-            "amount {} in range {}–{}",
-            d.amount, p.min_amount, p.max_amount
+        let (a, lo, hi) = (d.amount, p.min_amount, p.max_amount);
+        said(
+            format!("amount {a} in range {lo}–{hi}"),
+            format!("金额 {a} 元，产品额度 {lo}–{hi} 元"),
         )
+        .with("amount", a)
+        .with("min_amount", lo)
+        .with("max_amount", hi)
     });
     out.component("term_fit", term_points(p, d.term_months), 15, || {
-        format!(
-            "term {} months in range {}–{}",
-            d.term_months, p.min_term_months, p.max_term_months
+        let (t, lo, hi) = (d.term_months, p.min_term_months, p.max_term_months);
+        said(
+            format!("term {t} months in range {lo}–{hi}"),
+            format!("期限 {t} 个月，产品期限 {lo}–{hi} 个月"),
         )
+        .with("term_months", t)
+        .with("min_term_months", lo)
+        .with("max_term_months", hi)
     });
     out.component("rate", rate_points(p.min_rate), 25, || {
-        format!("minimum rate {}% (25 × (6.00 − rate) / 3.50)", p.min_rate)
+        said(
+            format!("minimum rate {}% (25 × (6.00 − rate) / 3.50)", p.min_rate),
+            format!("最低利率 {}%（25 × (6.00 − 利率) / 3.50）", p.min_rate),
+        )
+        .with("min_rate", p.min_rate)
     });
     let holds_one = p
         .eligibility
@@ -155,36 +167,63 @@ pub(super) fn components(
     let q_points = qualification_points(p, holds_one);
     out.component("qualification_alignment", q_points, 15, || {
         match (p.eligibility.qualifications_any.is_empty(), holds_one) {
-            (true, _) => "the product targets no particular qualification",
-            (false, true) => "the product targets a qualification the enterprise holds",
-            (false, false) => "the product targets qualifications the enterprise lacks",
+            (true, _) => said(
+                "the product targets no particular qualification",
+                "产品不针对特定资质",
+            ),
+            (false, true) => said(
+                "the product targets a qualification the enterprise holds",
+                "产品面向企业已取得的资质",
+            ),
+            (false, false) => said(
+                "the product targets qualifications the enterprise lacks",
+                "产品面向企业尚未取得的资质",
+            ),
         }
-        .to_owned()
     });
     let preferred = &d.preferred_product_types;
     out.component("preference", preference_points(p, preferred), 10, || {
         if preferred.is_empty() {
-            "no preferred product types".to_owned()
+            said("no preferred product types", "需求未指定偏好的产品类型")
         } else if preferred.contains(&p.product_type) {
-            format!("{} is a preferred product type", p.product_type)
+            said(
+                format!("{} is a preferred product type", p.product_type),
+                format!("{}是偏好的产品类型", p.product_type.label_zh()),
+            )
         } else {
-            format!("{} is not among the preferred types", p.product_type)
+            said(
+                format!("{} is not among the preferred types", p.product_type),
+                format!("{}不在偏好的产品类型之列", p.product_type.label_zh()),
+            )
         }
+        .with("product_type", p.product_type)
     });
     let fl = first_loan_points(p, e.has_prior_loan);
     out.component("first_loan_alignment", fl, 10, || {
         match (targets_first_loan(p), e.has_prior_loan) {
-            (true, false) => "a 首贷-targeted product for a first-time borrower",
-            (false, _) => "the product does not target first-time borrowers",
-            (true, true) => "a 首贷-targeted product, but the enterprise has had a loan",
+            (true, false) => said(
+                "a 首贷-targeted product for a first-time borrower",
+                "面向首贷户的产品，企业为首贷户",
+            ),
+            (false, _) => said(
+                "the product does not target first-time borrowers",
+                "产品不专门面向首贷户",
+            ),
+            (true, true) => said(
+                "a 首贷-targeted product, but the enterprise has had a loan",
+                "面向首贷户的产品，但企业已有贷款记录",
+            ),
         }
-        .to_owned()
     });
     out.component("bank_responsiveness", responsiveness_points(p), 5, || {
-        format!(
-            "the bank answers within {} working days",
-            p.response_sla_days
+        said(
+            format!(
+                "the bank answers within {} working days",
+                p.response_sla_days
+            ),
+            format!("银行承诺 {} 个工作日内响应", p.response_sla_days),
         )
+        .with("response_sla_days", p.response_sla_days)
     });
 }
 

@@ -3219,7 +3219,13 @@ export interface components {
         /** @description One explained criterion or score component. */
         Reason: {
             criterion: string;
+            /** @description In the language of `Accept-Language` (`en` when absent, `zh-CN`). */
             detail: string;
+            /** @description The values `detail` names (amounts, terms, rates, enum values as on the wire), so that
+             *     any front end can render its own sentence. */
+            params: {
+                [key: string]: string;
+            };
             passed: boolean;
             /**
              * Format: int32
@@ -6480,7 +6486,10 @@ export interface operations {
                 include_ineligible?: boolean;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description `zh-CN` for reasons in Chinese; English when absent */
+                "Accept-Language"?: string | null;
+            };
             path: {
                 /** @description Demand id */
                 id: number;
@@ -10705,7 +10714,10 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description `zh-CN` for reasons in Chinese; English when absent */
+                "Accept-Language"?: string | null;
+            };
             path: {
                 /** @description Product id */
                 id: number;

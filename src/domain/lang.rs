@@ -1,0 +1,56 @@
+//! The language an explanation is rendered in: English (the default, what integrators read)
+//! or Chinese (`Accept-Language: zh-CN`, what the console asks for).
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// The first language of an `Accept-Language` header that finmatch speaks (q-values
+    /// respected); English when there is none.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(h) = header else {
+            return Lang::En;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in h.split(',') {
+            let mut it = part.trim().split(';');
+            let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let lang = if tag == "zh" || tag.starts_with("zh-") {
+                Lang::Zh
+            } else if tag == "en" || tag.starts_with("en-") {
+                Lang::En
+            } else {
+                continue;
+            };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::En, |(_, l)| l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn accept_language_picks_the_preferred_one_we_speak() {
+        let l = |h| Lang::from_accept_language(h);
+        assert_eq!(l(None), Lang::En);
+        assert_eq!(l(Some("zh-CN")), Lang::Zh);
+        assert_eq!(l(Some("zh-CN,zh;q=0.9,en;q=0.8")), Lang::Zh);
+        assert_eq!(l(Some("en-US,zh;q=0.5")), Lang::En);
+        assert_eq!(l(Some("fr-FR,zh-Hans;q=0.7")), Lang::Zh);
+        assert_eq!(l(Some("de")), Lang::En);
+        assert_eq!(l(Some("zh;q=0")), Lang::En);
+    }
+}
