@@ -64,6 +64,13 @@ pub fn message(en: &str) -> Option<String> {
             return Some(zh.replace("{}", mid));
         }
     }
+    if let Some((lo, hi)) = en
+        .strip_prefix("must be ")
+        .and_then(|r| r.strip_suffix(" characters"))
+        .and_then(|r| r.split_once(" to "))
+    {
+        return Some(format!("须为 {lo} 到 {hi} 个字符"));
+    }
     if let Some(rest) = en.strip_prefix("must be between ") {
         if let Some((lo, hi)) = rest.split_once(" and ") {
             return Some(format!("须在 {lo} 到 {hi} 之间"));

@@ -101,6 +101,8 @@ try {
   await apply.waitFor();
   const reasons = await ent.page.locator(".reasons li").count();
   expect(reasons > 0, `recommendations show their reasons (${reasons})`);
+  const firstReason = await ent.page.locator(".reasons li").first().innerText();
+  expect(/[\u4e00-\u9fff]/.test(firstReason), `reasons read in Chinese: ${firstReason}`);
   await apply.click();
   const applied = ent.page.getByRole("status").filter({ hasText: "已申请" });
   await applied.waitFor();
@@ -156,9 +158,30 @@ try {
   await office.page.locator(`[data-claim="${claimId}"]`).waitFor({ state: "detached" });
   expect(true, `the office approved claim ${claimId}`);
 
+  // --- the other pages of each role open and show their content --------------------------------
+  for (const [who, link, text] of [
+    [ent, "续贷", "续贷"],
+    [ent, "政策与申报", "补贴申报"],
+    [bank, "产品与潜在客户", "我的产品"],
+    [office, "政策与利率", "贷款市场报价利率"],
+    [office, "分组统计", "分组统计"],
+  ]) {
+    await who.page.getByRole("link", { name: link }).click();
+    await who.page.getByRole("heading", { name: text }).first().waitFor();
+    expect(true, `the ${link} page opens`);
+  }
+  await bank.page.getByRole("link", { name: "潜在客户", exact: true }).first().click();
+  await bank.page.getByRole("heading", { name: /潜在客户/ }).waitFor();
+  expect(true, "a product's candidates open");
+
   // --- the admin's home, and a phone-width dashboard -------------------------------------------
   const admin = await session("admin", adminPassword);
   await admin.page.locator("table").first().waitFor();
+  await admin.page.getByRole("button", { name: "用户" }).first().click();
+  await admin.page.getByRole("button", { name: "新增用户" }).click();
+  const userError = admin.page.locator("#new-username-error");
+  await userError.waitFor();
+  expect(true, `adding a user without a name shows the API's error next to the field: ${await userError.innerText()}`);
   await admin.page.screenshot({ path: `${shots}/admin-home.png`, fullPage: true });
   const phone = await session("demo_office_1", PASSWORD, { width: 390, height: 844 });
   await phone.page.locator('[data-stat="放款金额"]').waitFor();

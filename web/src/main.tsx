@@ -68,21 +68,24 @@ const NAV: Record<string, [string, string][]> = {
     ["/demands", "融资需求"],
     ["/matches", "对接进度"],
     ["/loans", "贷款"],
-    ["/policies", "可享政策"],
+    ["/renewals", "续贷"],
+    ["/policies", "政策与申报"],
   ],
   bank: [
     ["/", "待办"],
-    ["/products", "产品"],
+    ["/products", "产品与潜在客户"],
     ["/loans", "贷款"],
+    ["/renewals", "续贷"],
   ],
   finance_office: [
     ["/", "看板"],
     ["/breakdown", "分组统计"],
     ["/claims", "补贴审批"],
+    ["/policies", "政策与利率"],
     ["/exports", "导出"],
   ],
   admin: [
-    ["/", "机构"],
+    ["/", "机构与用户"],
   ],
   guarantor: [["/", "首页"]],
 };

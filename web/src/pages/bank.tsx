@@ -5,12 +5,17 @@ import { api, call, type Schemas } from "../api";
 import { day, label, percent, wan } from "../format";
 import { Empty, ErrorNote, Field, Loading, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
 import { Loans } from "./enterprise";
+import { Renewals } from "./shared";
 
 type Me = Schemas["MeResponse"];
 type Match = Schemas["MatchView"];
 
 export function BankHome({ me, route }: { me: Me; route: string }) {
+  const m = /^\/products\/(\d+)$/.exec(route);
+  if (m) return <Candidates productId={Number(m[1])} />;
   switch (route) {
+    case "/renewals":
+      return <Renewals />;
     case "/products":
       return <Products bankId={me.organization.id} />;
     case "/loans":
@@ -180,17 +185,27 @@ function Actions({ match, onDone }: { match: Match; onDone: () => void }) {
 }
 
 function Products({ bankId }: { bankId: number }) {
-  const list = useLoad(() => call(api.GET("/api/v1/products", { params: { query: { limit: 100 } } })), []);
+  const list = useLoad(() => call(api.GET("/api/v1/products", { params: { query: { limit: 200 } } })), []);
+  const [error, setError] = useState<string | null>(null);
+  async function toggle(id: number, status: "active" | "paused") {
+    setError(null);
+    try {
+      await call(api.PATCH("/api/v1/products/{id}", { params: { path: { id } }, body: { status } }));
+      list.reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
   return (
     <Section title="我的产品">
-      <ErrorNote message={list.error} />
+      <ErrorNote message={list.error ?? error} />
       {!list.data ? (
         <Loading />
       ) : list.data.items.length === 0 ? (
         <Empty>还没有产品。通过 API 发布产品后会显示在这里。</Empty>
       ) : (
         <Table
-          head={["产品", "类型", "额度", "期限", "年利率", "响应时限", "状态"]}
+          head={["产品", "类型", "额度", "期限", "年利率", "响应时限", "状态", ""]}
           rows={list.data.items.filter((p) => p.bank_id === bankId).map((p) => [
             p.name,
             label("ProductType", p.product_type),
@@ -199,8 +214,53 @@ function Products({ bankId }: { bankId: number }) {
             `${percent(p.min_rate)}–${percent(p.max_rate)}`,
             `${p.response_sla_days} 个工作日`,
             label("ProductStatus", p.status),
+            <span class="row-actions">
+              <a href={`#/products/${p.id}`}>潜在客户</a>
+              {(p.status === "active" || p.status === "paused") && (
+                <button type="button" class="link" onClick={() => toggle(p.id, p.status === "active" ? "paused" : "active")}>
+                  {p.status === "active" ? "暂停" : "恢复上架"}
+                </button>
+              )}
+            </span>,
           ])}
         />
+      )}
+    </Section>
+  );
+}
+
+/// Open demands that fit a product, ranked, with every reason (潜在客户).
+function Candidates({ productId }: { productId: number }) {
+  const list = useLoad(
+    () => call(api.GET("/api/v1/products/{id}/candidates", { params: { path: { id: productId }, query: { limit: 50 } } })),
+    [productId],
+  );
+  return (
+    <Section title={`产品 ${productId} 的潜在客户`} actions={<a href="#/products">返回产品列表</a>}>
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>暂无符合该产品条件的融资需求。</Empty>
+      ) : (
+        <ol class="recs">
+          {list.data.items.map((d) => (
+            <li class="rec">
+              <div class="rec-head">
+                <strong>{d.enterprise_name}</strong>（{label("SizeClass", d.size_class)}，{d.region_code}） · 需求 {d.demand_id}：
+                {wan(d.amount)}，{d.term_months} 个月，{label("Purpose", d.purpose)}
+                <span class="score">匹配度 {d.score}</span>
+              </div>
+              <ul class="reasons">
+                {d.reasons.map((r) => (
+                  <li class={r.passed ? "pass" : "fail"}>
+                    <span aria-hidden="true">{r.passed ? "✓" : "✗"}</span> {r.detail}
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ol>
       )}
     </Section>
   );

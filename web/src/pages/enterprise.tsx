@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api";
 import { day, label, options, percent, wan, yuan } from "../format";
+import { Renewals, SubsidyClaims } from "./shared";
 import { Empty, ErrorNote, Field, Loading, Pager, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
 
 type Me = Schemas["MeResponse"];
@@ -19,7 +20,14 @@ export function EnterpriseHome({ me, route }: { me: Me; route: string }) {
     case "/loans":
       return <Loans />;
     case "/policies":
-      return <Policies enterpriseId={id} />;
+      return (
+        <>
+          <Policies enterpriseId={id} />
+          <SubsidyClaims />
+        </>
+      );
+    case "/renewals":
+      return <Renewals />;
     default:
       return (
         <>

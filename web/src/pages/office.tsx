@@ -28,6 +28,13 @@ export function OfficeHome({ route }: { me: Me; route: string }) {
       return <Claims />;
     case "/exports":
       return <Exports />;
+    case "/policies":
+      return (
+        <>
+          <Policies />
+          <Lpr />
+        </>
+      );
     default:
       return <Dashboard />;
   }
@@ -349,6 +356,53 @@ function Exports() {
           </li>
         ))}
       </ul>
+    </Section>
+  );
+}
+
+function Policies() {
+  const list = useLoad(() => call(api.GET("/api/v1/policies", { params: { query: { limit: 100 } } })), []);
+  return (
+    <Section title="补贴政策">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>还没有政策。可通过 POST /policies 发布贴息、担保费补贴或奖补政策。</Empty>
+      ) : (
+        <Table
+          head={["政策", "类型", "地区", "生效日", "截止日", "预算", "已用", "剩余", "状态"]}
+          rows={list.data.items.map((p) => [
+            p.name,
+            label("PolicyKind", p.kind),
+            p.region_prefix ?? "全国",
+            day(p.effective_from),
+            day(p.effective_to),
+            wan(p.budget),
+            wan(p.budget_used),
+            wan(p.budget_remaining),
+            label("PolicyStatus", p.status),
+          ])}
+        />
+      )}
+    </Section>
+  );
+}
+
+function Lpr() {
+  const list = useLoad(() => call(api.GET("/api/v1/lpr", { params: { query: { limit: 200 } } })), []);
+  const rows = (list.data?.items ?? []).slice().reverse().slice(0, 12);
+  return (
+    <Section title="贷款市场报价利率（LPR）">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : (
+        <Table
+          head={["生效日", "1年期", "5年期以上"]}
+          rows={rows.map((l) => [day(l.effective_on), percent(l.one_year), percent(l.five_year)])}
+        />
+      )}
     </Section>
   );
 }
