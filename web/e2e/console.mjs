@@ -157,6 +157,16 @@ try {
   await claim.getByRole("button", { name: "批准" }).click();
   await office.page.locator(`[data-claim="${claimId}"]`).waitFor({ state: "detached" });
   expect(true, `the office approved claim ${claimId}`);
+  const toPay = office.page.locator(`[data-pay="${claimId}"]`);
+  await toPay.waitFor();
+  await toPay.getByRole("button", { name: "拨付" }).click();
+  const refError = office.page.locator(`#ref-${claimId}-error`);
+  await refError.waitFor();
+  expect(true, `paying without a reference shows the API's error next to the field: ${await refError.innerText()}`);
+  await toPay.getByLabel("支付凭证号").fill("国库支付-E2E-0001");
+  await toPay.getByRole("button", { name: "拨付" }).click();
+  await toPay.waitFor({ state: "detached" });
+  expect(true, `the office paid claim ${claimId}`);
 
   // --- the other pages of each role open and show their content --------------------------------
   for (const [who, link, text] of [

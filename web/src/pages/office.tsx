@@ -25,7 +25,7 @@ export function OfficeHome({ route }: { me: Me; route: string }) {
     case "/breakdown":
       return <Breakdowns />;
     case "/claims":
-      return <Claims />;
+      return <ClaimsPage />;
     case "/exports":
       return <Exports />;
     case "/policies":
@@ -271,8 +271,23 @@ function Breakdowns() {
   );
 }
 
-function Claims() {
-  const list = useLoad(() => call(api.GET("/api/v1/subsidy-claims", { params: { query: { state: "submitted", limit: 50 } } })), []);
+/// Claims to decide, then approved ones to pay: a decision refreshes both lists.
+function ClaimsPage() {
+  const [tick, setTick] = useState(0);
+  const bump = () => setTick((t) => t + 1);
+  return (
+    <>
+      <Claims tick={tick} onChange={bump} />
+      <ToPay tick={tick} onChange={bump} />
+    </>
+  );
+}
+
+function Claims({ tick, onChange }: { tick: number; onChange: () => void }) {
+  const list = useLoad(
+    () => call(api.GET("/api/v1/subsidy-claims", { params: { query: { state: "submitted", limit: 50 } } })),
+    [tick],
+  );
   return (
     <Section title="待审批的补贴申报">
       <ErrorNote message={list.error} />
@@ -283,7 +298,7 @@ function Claims() {
       ) : (
         <ul class="inbox">
           {list.data.items.map((c) => (
-            <ClaimItem claim={c} onDone={list.reload} />
+            <ClaimItem claim={c} onDone={onChange} />
           ))}
         </ul>
       )}
@@ -404,5 +419,59 @@ function Lpr() {
         />
       )}
     </Section>
+  );
+}
+
+/// Approved claims waiting for payment (拨付): the date and the payment's reference.
+function ToPay({ tick, onChange }: { tick: number; onChange: () => void }) {
+  const list = useLoad(
+    () => call(api.GET("/api/v1/subsidy-claims", { params: { query: { state: "approved", limit: 50 } } })),
+    [tick],
+  );
+  return (
+    <Section title="待拨付">
+      <ErrorNote message={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty>没有待拨付的申报。</Empty>
+      ) : (
+        <ul class="inbox">
+          {list.data.items.map((c) => (
+            <PayItem claim={c} onDone={onChange} />
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function PayItem({ claim, onDone }: { claim: Schemas["ClaimView"]; onDone: () => void }) {
+  const f = useForm({ paid_on: new Date().toISOString().slice(0, 10), reference: "" });
+  const pay = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(api.POST("/api/v1/subsidy-claims/{id}/pay", { params: { path: { id: claim.id } }, body: { ...f.values } }));
+      onDone();
+    });
+  };
+  return (
+    <li data-pay={claim.id}>
+      <div class="rec-head">
+        <strong>申报 {claim.id}</strong> 政策 {claim.policy_id} · {yuan(claim.amount)}
+      </div>
+      <ProblemNote problem={f.problem} />
+      <form class="inline-form" onSubmit={pay} aria-label={`拨付申报 ${claim.id}`}>
+        <Field id={`paid-on-${claim.id}`} label="拨付日期" error={f.problem?.field("paid_on")}>
+          <input id={`paid-on-${claim.id}`} type="date" value={f.values.paid_on} onInput={f.set("paid_on")} />
+        </Field>
+        <Field id={`ref-${claim.id}`} label="支付凭证号" error={f.problem?.field("reference")}>
+          <input id={`ref-${claim.id}`} value={f.values.reference} onInput={f.set("reference")} />
+        </Field>
+        <button type="submit" disabled={f.busy}>
+          拨付
+        </button>
+      </form>
+    </li>
   );
 }
