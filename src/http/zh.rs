@@ -37,6 +37,14 @@ const PHRASES: &[(&str, &str)] = &[
         "amount must be a decimal string such as \"1500000.00\" (yuan, at most 2 decimals)",
         "金额须为十进制字符串，如 \"1500000.00\"（单位元，最多两位小数）",
     ),
+    (
+        "rate must be a decimal string of percent per year such as \"3.45\" (at most 4 decimals)",
+        "利率须为年化百分比的十进制字符串，如 \"3.45\"（最多四位小数）",
+    ),
+    (
+        "must be a decimal string of percent per year such as \"3.45\" (at most 4 decimals)",
+        "须为年化百分比的十进制字符串，如 \"3.45\"（最多四位小数）",
+    ),
     ("invalid username or password", "用户名或密码错误"),
     ("no such route", "请求的地址不存在"),
     ("no such resource", "资源不存在"),

@@ -180,6 +180,21 @@ try {
     await who.page.getByRole("heading", { name: text }).first().waitFor();
     expect(true, `the ${link} page opens`);
   }
+  // Each remaining form shows the API's field error next to the field.
+  for (const [who, link, fill, submit, errorId] of [
+    [bank, "产品与潜在客户", [["产品名称", "浏览器测试贷"], ["最低额度（元）", "x"]], "发布", "#np-min_amount-error"],
+    [bank, "贷款", [["贷款编号", "1"], ["本金（元，还款/清收/核销时填写）", "-5"]], "报告", "#ev-principal-error"],
+    [office, "目标", [["名称", ""]], "设定", "#t-name-error"],
+    [office, "政策与利率", [["生效日", "2026-12-01"], ["1年期（%）", "abc"]], "录入", "#lpr-1y-error"],
+  ]) {
+    await who.page.getByRole("link", { name: link, exact: true }).click();
+    for (const [fieldLabel, value] of fill) await who.page.getByLabel(fieldLabel, { exact: true }).fill(value);
+    await who.page.getByRole("button", { name: submit, exact: true }).click();
+    const err = who.page.locator(errorId);
+    await err.waitFor();
+    expect(true, `the ${submit} form on ${link} shows a field error: ${await err.innerText()}`);
+  }
+  await bank.page.getByRole("link", { name: "产品与潜在客户", exact: true }).click();
   await bank.page.getByRole("link", { name: "潜在客户", exact: true }).first().click();
   await bank.page.getByRole("heading", { name: /潜在客户/ }).waitFor();
   expect(true, "a product's candidates open");

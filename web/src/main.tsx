@@ -82,6 +82,7 @@ const NAV: Record<string, [string, string][]> = {
     ["/breakdown", "分组统计"],
     ["/claims", "补贴审批"],
     ["/policies", "政策与利率"],
+    ["/targets", "目标"],
     ["/exports", "导出"],
   ],
   admin: [

@@ -1,7 +1,7 @@
 // The admin's console: organizations, and the users of each (add one, disable or enable).
 import { useState } from "preact/hooks";
 import { api, call } from "../api";
-import { day, label } from "../format";
+import { day, label, options } from "../format";
 import { Empty, ErrorNote, Field, Loading, Pager, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
 
 export function AdminHome(_: { route: string }) {
@@ -10,6 +10,7 @@ export function AdminHome(_: { route: string }) {
   const list = useLoad(() => call(api.GET("/api/v1/organizations", { params: { query: { cursor, limit: 50 } } })), [cursor]);
   return (
     <>
+      <NewOrganization onDone={list.reload} />
       {open != null && <Users orgId={open} onClose={() => setOpen(null)} />}
       <Section title="机构">
         <ErrorNote message={list.error} />
@@ -96,6 +97,52 @@ function Users({ orgId, onClose }: { orgId: number; onClose: () => void }) {
         <ProblemNote problem={f.problem} />
         <button type="submit" disabled={f.busy}>
           新增用户
+        </button>
+      </form>
+    </Section>
+  );
+}
+
+/// A bank, guarantor or finance office (enterprises register themselves).
+function NewOrganization({ onDone }: { onDone: () => void }) {
+  const f = useForm({ kind: "bank", name: "", region_code: "" });
+  async function submit(e: Event) {
+    e.preventDefault();
+    const ok = await f.run(() =>
+      call(
+        api.POST("/api/v1/organizations", {
+          body: {
+            kind: f.values.kind as never,
+            name: f.values.name,
+            region_code: f.values.region_code === "" ? null : f.values.region_code,
+          },
+        }),
+      ),
+    );
+    if (ok) {
+      f.setValues({ ...f.values, name: "", region_code: "" });
+      onDone();
+    }
+  }
+  return (
+    <Section title="新增机构">
+      <form class="grid-form" onSubmit={submit} aria-label="新增机构">
+        <Field id="org-kind" label="类型" error={f.problem?.field("kind")}>
+          <select id="org-kind" value={f.values.kind} onChange={f.set("kind")}>
+            {options("CreatableKind").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        <Field id="org-name" label="名称" error={f.problem?.field("name")}>
+          <input id="org-name" value={f.values.name} onInput={f.set("name")} />
+        </Field>
+        <Field id="org-region" label="地区代码（金融办必填）" error={f.problem?.field("region_code")}>
+          <input id="org-region" inputMode="numeric" value={f.values.region_code} onInput={f.set("region_code")} />
+        </Field>
+        <ProblemNote problem={f.problem} />
+        <button type="submit" disabled={f.busy}>
+          新增
         </button>
       </form>
     </Section>

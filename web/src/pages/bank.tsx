@@ -2,7 +2,7 @@
 // approve / reject (a reason required) and disburse; its products and loans.
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api";
-import { day, label, percent, wan } from "../format";
+import { day, label, options, percent, wan, yuan } from "../format";
 import { Empty, ErrorNote, Field, Loading, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
 import { Loans } from "./enterprise";
 import { Renewals } from "./shared";
@@ -17,11 +17,26 @@ export function BankHome({ me, route }: { me: Me; route: string }) {
     case "/renewals":
       return <Renewals />;
     case "/products":
-      return <Products bankId={me.organization.id} />;
+      return (
+        <>
+          <NewProduct />
+          <Products bankId={me.organization.id} />
+        </>
+      );
     case "/loans":
-      return <Loans />;
+      return (
+        <>
+          <ReportEvent />
+          <Loans />
+        </>
+      );
     default:
-      return <Inbox />;
+      return (
+        <>
+          <Inbox />
+          <RenewalInbox />
+        </>
+      );
   }
 }
 
@@ -262,6 +277,294 @@ function Candidates({ productId }: { productId: number }) {
           ))}
         </ol>
       )}
+    </Section>
+  );
+}
+
+type Renewal = Schemas["RenewalView"];
+
+/// Renewals (续贷) waiting for the bank: answer a request by `respond_by`, disburse a commitment.
+function RenewalInbox() {
+  const load = async () => {
+    const pages = await Promise.all(
+      (["requested", "approved"] as const).map((state) =>
+        call(api.GET("/api/v1/renewals", { params: { query: { state, limit: 100 } } })),
+      ),
+    );
+    return pages.flatMap((p) => p.items).sort((a, b) => a.respond_by.localeCompare(b.respond_by));
+  };
+  const inbox = useLoad(load, []);
+  const [open, setOpen] = useState<number | null>(null);
+  return (
+    <Section title="续贷待办">
+      <ErrorNote message={inbox.error} />
+      {!inbox.data ? (
+        <Loading />
+      ) : inbox.data.length === 0 ? (
+        <Empty>没有待处理的续贷申请。</Empty>
+      ) : (
+        <ul class="inbox">
+          {inbox.data.map((r) => (
+            <li class={r.overdue ? "overdue" : ""} data-renewal={r.id}>
+              <div class="rec-head">
+                <strong>续贷 {r.id}</strong>（贷款 {r.loan_id}）· {label("RenewalState", r.state)} · {wan(r.amount)}，{r.term_months} 个月
+                {r.no_principal_repayment && <span class="badge">无还本续贷</span>}
+                {r.overdue && <span class="badge warn">已逾期</span>}
+                <span class="muted">答复期限 {day(r.respond_by)}</span>
+              </div>
+              {open === r.id ? (
+                <RenewalActions renewal={r} onDone={() => (setOpen(null), inbox.reload())} />
+              ) : (
+                <button type="button" onClick={() => setOpen(r.id)}>
+                  处理
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+function RenewalActions({ renewal, onDone }: { renewal: Renewal; onDone: () => void }) {
+  const id = renewal.id;
+  const f = useForm({
+    approved_amount: renewal.amount,
+    annual_rate: "",
+    term_months: String(renewal.term_months),
+    reason_code: "",
+    reason: "",
+    disbursed_on: new Date().toISOString().slice(0, 10),
+  });
+  const path = { params: { path: { id } } };
+  const months = () => Number.parseInt(f.values.term_months, 10);
+  const approve = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(
+        api.POST("/api/v1/renewals/{id}/approve", {
+          ...path,
+          body: { approved_amount: f.values.approved_amount, annual_rate: f.values.annual_rate, term_months: months() },
+        }),
+      );
+      onDone();
+    });
+  };
+  const reject = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(api.POST("/api/v1/renewals/{id}/reject", { ...path, body: { reason_code: f.values.reason_code, reason: f.values.reason } }));
+      onDone();
+    });
+  };
+  const disburse = (e: Event) => {
+    e.preventDefault();
+    return f.run(async () => {
+      await call(
+        api.POST("/api/v1/renewals/{id}/disburse", {
+          ...path,
+          body: {
+            amount: renewal.approved_amount ?? f.values.approved_amount,
+            annual_rate: renewal.approved_rate ?? f.values.annual_rate,
+            term_months: renewal.approved_term_months ?? months(),
+            disbursed_on: f.values.disbursed_on,
+          },
+        }),
+      );
+      onDone();
+    });
+  };
+  return (
+    <div class="actions">
+      <ProblemNote problem={f.problem} />
+      {renewal.state === "requested" && (
+        <>
+          <form class="grid-form" onSubmit={approve} aria-label="续贷承诺">
+            <Field id={`ramt-${id}`} label="续贷金额（元）" error={f.problem?.field("approved_amount")}>
+              <input id={`ramt-${id}`} inputMode="decimal" value={f.values.approved_amount} onInput={f.set("approved_amount")} />
+            </Field>
+            <Field id={`rrate-${id}`} label="年利率（%）" error={f.problem?.field("annual_rate")}>
+              <input id={`rrate-${id}`} inputMode="decimal" value={f.values.annual_rate} onInput={f.set("annual_rate")} />
+            </Field>
+            <Field id={`rterm-${id}`} label="期限（月）" error={f.problem?.field("term_months")}>
+              <input id={`rterm-${id}`} inputMode="numeric" value={f.values.term_months} onInput={f.set("term_months")} />
+            </Field>
+            <button type="submit" disabled={f.busy}>
+              承诺续贷
+            </button>
+          </form>
+          <form class="grid-form" onSubmit={reject} aria-label="拒绝续贷">
+            <Field id={`rcode-${id}`} label="拒绝原因代码" error={f.problem?.field("reason_code")}>
+              <input id={`rcode-${id}`} value={f.values.reason_code} onInput={f.set("reason_code")} />
+            </Field>
+            <Field id={`rreason-${id}`} label="拒绝原因（企业可见）" error={f.problem?.field("reason")}>
+              <input id={`rreason-${id}`} value={f.values.reason} onInput={f.set("reason")} />
+            </Field>
+            <button type="submit" class="danger" disabled={f.busy}>
+              拒绝
+            </button>
+          </form>
+        </>
+      )}
+      {renewal.state === "approved" && (
+        <form class="grid-form" onSubmit={disburse} aria-label="发放续贷">
+          <Field id={`ron-${id}`} label="放款日期" error={f.problem?.field("disbursed_on")}>
+            <input id={`ron-${id}`} type="date" value={f.values.disbursed_on} onInput={f.set("disbursed_on")} />
+          </Field>
+          <button type="submit" disabled={f.busy}>
+            发放续贷（{wan(renewal.approved_amount)}）
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+/// A new product; it starts as a draft unless published at once.
+function NewProduct() {
+  const f = useForm({
+    name: "",
+    product_type: "credit",
+    min_amount: "",
+    max_amount: "",
+    min_term_months: "6",
+    max_term_months: "36",
+    min_rate: "",
+    max_rate: "",
+    guarantee: "credit",
+    response_sla_days: "3",
+    status: "active",
+  });
+  const [ok, setOk] = useState<string | null>(null);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    const v = f.values;
+    await f.run(async () => {
+      const p = await call(
+        api.POST("/api/v1/products", {
+          body: {
+            name: v.name,
+            product_type: v.product_type as Schemas["ProductType"],
+            min_amount: v.min_amount,
+            max_amount: v.max_amount,
+            min_term_months: Number.parseInt(v.min_term_months, 10),
+            max_term_months: Number.parseInt(v.max_term_months, 10),
+            min_rate: v.min_rate,
+            max_rate: v.max_rate,
+            guarantee_methods: [v.guarantee as Schemas["GuaranteeMethod"]],
+            response_sla_days: Number.parseInt(v.response_sla_days, 10),
+            status: v.status as Schemas["ProductStatus"],
+          },
+        }),
+      );
+      setOk(`产品 ${p.id} 已创建`);
+    });
+  }
+  const text = (k: keyof typeof f.values, lbl: string, mode: "decimal" | "numeric" | "text" = "decimal") => (
+    <Field id={`np-${k}`} label={lbl} error={f.problem?.field(k)}>
+      <input id={`np-${k}`} inputMode={mode} value={f.values[k]} onInput={f.set(k)} />
+    </Field>
+  );
+  return (
+    <Section title="发布产品">
+      <form class="grid-form" onSubmit={submit} aria-label="发布产品">
+        {text("name", "产品名称", "text")}
+        <Field id="np-type" label="产品类型" error={f.problem?.field("product_type")}>
+          <select id="np-type" value={f.values.product_type} onChange={f.set("product_type")}>
+            {options("ProductType").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        {text("min_amount", "最低额度（元）")}
+        {text("max_amount", "最高额度（元）")}
+        {text("min_term_months", "最短期限（月）", "numeric")}
+        {text("max_term_months", "最长期限（月）", "numeric")}
+        {text("min_rate", "最低年利率（%）")}
+        {text("max_rate", "最高年利率（%）")}
+        <Field id="np-guarantee" label="担保方式" error={f.problem?.field("guarantee_methods")}>
+          <select id="np-guarantee" value={f.values.guarantee} onChange={f.set("guarantee")}>
+            {options("GuaranteeMethod").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        {text("response_sla_days", "响应时限（工作日）", "numeric")}
+        <Field id="np-status" label="状态" error={f.problem?.field("status")}>
+          <select id="np-status" value={f.values.status} onChange={f.set("status")}>
+            <option value="active">{label("ProductStatus", "active")}</option>
+            <option value="draft">{label("ProductStatus", "draft")}</option>
+          </select>
+        </Field>
+        <ProblemNote problem={f.problem} />
+        {ok && (
+          <p class="ok" role="status">
+            {ok}
+          </p>
+        )}
+        <button type="submit" disabled={f.busy}>
+          发布
+        </button>
+      </form>
+    </Section>
+  );
+}
+
+/// What happened to a loan after 放款 (贷后): a repayment, an overdue spell and its cure, an NPL …
+function ReportEvent() {
+  const f = useForm({ loan_id: "", kind: "repayment", on: new Date().toISOString().slice(0, 10), principal: "" });
+  const [ok, setOk] = useState<string | null>(null);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    const v = f.values;
+    await f.run(async () => {
+      const l = await call(
+        api.POST("/api/v1/loans/{id}/events", {
+          params: { path: { id: Number.parseInt(v.loan_id, 10) || 0 } },
+          body: {
+            kind: v.kind as Schemas["LoanEventKind"],
+            on: v.on,
+            principal: v.principal === "" ? null : v.principal,
+          },
+        }),
+      );
+      setOk(`贷款 ${l.id}：${label("LoanStatus", l.status)}，余额 ${yuan(l.outstanding)}`);
+    });
+  }
+  return (
+    <Section title="报告贷后事件">
+      <form class="grid-form" onSubmit={submit} aria-label="报告贷后事件">
+        <Field id="ev-loan" label="贷款编号" error={f.problem?.field("loan_id")}>
+          <input id="ev-loan" inputMode="numeric" value={f.values.loan_id} onInput={f.set("loan_id")} />
+        </Field>
+        <Field id="ev-kind" label="事件" error={f.problem?.field("kind")}>
+          <select id="ev-kind" value={f.values.kind} onChange={f.set("kind")}>
+            {options("LoanEventKind")
+              .filter(([v]) => v !== "renewed")
+              .map(([v, t]) => (
+                <option value={v}>{t}</option>
+              ))}
+          </select>
+        </Field>
+        <Field id="ev-on" label="日期" error={f.problem?.field("on")}>
+          <input id="ev-on" type="date" value={f.values.on} onInput={f.set("on")} />
+        </Field>
+        <Field id="ev-principal" label="本金（元，还款/清收/核销时填写）" error={f.problem?.field("principal")}>
+          <input id="ev-principal" inputMode="decimal" value={f.values.principal} onInput={f.set("principal")} />
+        </Field>
+        <ProblemNote problem={f.problem} />
+        {ok && (
+          <p class="ok" role="status">
+            {ok}
+          </p>
+        )}
+        <button type="submit" disabled={f.busy}>
+          报告
+        </button>
+      </form>
     </Section>
   );
 }

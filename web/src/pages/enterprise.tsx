@@ -89,11 +89,21 @@ function Profile({ enterpriseId }: { enterpriseId: number }) {
 function Demands() {
   const [cursor, setCursor] = useState<string | undefined>();
   const list = useLoad(() => call(api.GET("/api/v1/demands", { params: { query: { cursor, limit: 20 } } })), [cursor]);
+  const [closeError, setCloseError] = useState<string | null>(null);
+  async function close(id: number) {
+    setCloseError(null);
+    try {
+      await call(api.POST("/api/v1/demands/{id}/close", { params: { path: { id } } }));
+      list.reload();
+    } catch (e) {
+      setCloseError((e as Error).message);
+    }
+  }
   return (
     <>
       <NewDemand onDone={list.reload} />
       <Section title="我的融资需求">
-        <ErrorNote message={list.error} />
+        <ErrorNote message={list.error ?? closeError} />
         {!list.data ? (
           <Loading />
         ) : list.data.items.length === 0 ? (
@@ -101,7 +111,7 @@ function Demands() {
         ) : (
           <>
             <Table
-              head={["编号", "金额", "期限", "用途", "状态", "发布日期", ""]}
+              head={["编号", "金额", "期限", "用途", "状态", "发布日期", "", ""]}
               rows={list.data.items.map((d) => [
                 d.id,
                 wan(d.amount),
@@ -110,6 +120,13 @@ function Demands() {
                 label("DemandStatus", d.status),
                 day(d.created_at),
                 <a href={`#/demands/${d.id}`}>查看匹配产品</a>,
+                d.status === "open" ? (
+                  <button type="button" class="link" onClick={() => close(d.id)}>
+                    关闭需求
+                  </button>
+                ) : (
+                  ""
+                ),
               ])}
             />
             <Pager next={list.data.next_cursor} onNext={setCursor} onFirst={cursor ? () => setCursor(undefined) : undefined} />

@@ -33,8 +33,11 @@ export function OfficeHome({ route }: { me: Me; route: string }) {
         <>
           <Policies />
           <Lpr />
+          <Calendar />
         </>
       );
+    case "/targets":
+      return <NewTarget />;
     default:
       return <Dashboard />;
   }
@@ -407,8 +410,28 @@ function Policies() {
 function Lpr() {
   const list = useLoad(() => call(api.GET("/api/v1/lpr", { params: { query: { limit: 200 } } })), []);
   const rows = (list.data?.items ?? []).slice().reverse().slice(0, 12);
+  const f = useForm({ effective_on: "", one_year: "", five_year: "" });
+  async function add(e: Event) {
+    e.preventDefault();
+    if (await f.run(() => call(api.POST("/api/v1/lpr", { body: { ...f.values } })))) list.reload();
+  }
   return (
     <Section title="贷款市场报价利率（LPR）">
+      <form class="grid-form" onSubmit={add} aria-label="录入LPR">
+        <Field id="lpr-on" label="生效日" error={f.problem?.field("effective_on")}>
+          <input id="lpr-on" type="date" value={f.values.effective_on} onInput={f.set("effective_on")} />
+        </Field>
+        <Field id="lpr-1y" label="1年期（%）" error={f.problem?.field("one_year")}>
+          <input id="lpr-1y" inputMode="decimal" value={f.values.one_year} onInput={f.set("one_year")} />
+        </Field>
+        <Field id="lpr-5y" label="5年期以上（%）" error={f.problem?.field("five_year")}>
+          <input id="lpr-5y" inputMode="decimal" value={f.values.five_year} onInput={f.set("five_year")} />
+        </Field>
+        <ProblemNote problem={f.problem} />
+        <button type="submit" disabled={f.busy}>
+          录入
+        </button>
+      </form>
       <ErrorNote message={list.error} />
       {!list.data ? (
         <Loading />
@@ -473,5 +496,77 @@ function PayItem({ claim, onDone }: { claim: Schemas["ClaimView"]; onDone: () =>
         </button>
       </form>
     </li>
+  );
+}
+
+/// The working-day calendar of the year (法定节假日 and 调休), which every deadline counts on.
+function Calendar() {
+  const year = new Date().getFullYear();
+  const cal = useLoad(() => call(api.GET("/api/v1/calendar/{year}", { params: { path: { year } } })), [year]);
+  return (
+    <Section title={`${year} 年工作日历`}>
+      <ErrorNote message={cal.error} />
+      {!cal.data ? (
+        <Loading />
+      ) : (
+        <dl class="facts">
+          <dt>法定节假日（{cal.data.holidays.length} 天）</dt>
+          <dd>{cal.data.holidays.join("、") || "—"}</dd>
+          <dt>调休上班（{cal.data.workdays.length} 天）</dt>
+          <dd>{cal.data.workdays.join("、") || "—"}</dd>
+        </dl>
+      )}
+    </Section>
+  );
+}
+
+/// A target for the region (e.g. the year's disbursements); its progress shows on the dashboard.
+function NewTarget() {
+  const year = new Date().getFullYear();
+  const f = useForm({ name: "", metric: "disbursed_amount", value: "", from: `${year}-01-01`, to: `${year}-12-31` });
+  const [ok, setOk] = useState<string | null>(null);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    await f.run(async () => {
+      const t = await call(
+        api.POST("/api/v1/targets", { body: { ...f.values, metric: f.values.metric as Schemas["Metric"] } }),
+      );
+      setOk(`目标 ${t.id} 已设定，进度见看板`);
+    });
+  }
+  return (
+    <Section title="设定目标">
+      <form class="grid-form" onSubmit={submit} aria-label="设定目标">
+        <Field id="t-name" label="名称" error={f.problem?.field("name")}>
+          <input id="t-name" value={f.values.name} onInput={f.set("name")} />
+        </Field>
+        <Field id="t-metric" label="指标" error={f.problem?.field("metric")}>
+          <select id="t-metric" value={f.values.metric} onChange={f.set("metric")}>
+            {options("Metric").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        <Field id="t-value" label="目标值（金额填元，其余填个数）" error={f.problem?.field("value")}>
+          <input id="t-value" inputMode="decimal" value={f.values.value} onInput={f.set("value")} />
+        </Field>
+        <Field id="t-from" label="开始" error={f.problem?.field("from")}>
+          <input id="t-from" type="date" value={f.values.from} onInput={f.set("from")} />
+        </Field>
+        <Field id="t-to" label="结束" error={f.problem?.field("to")}>
+          <input id="t-to" type="date" value={f.values.to} onInput={f.set("to")} />
+        </Field>
+        <ProblemNote problem={f.problem} />
+        {ok && (
+          <p class="ok" role="status">
+            {ok}
+          </p>
+        )}
+        <button type="submit" disabled={f.busy}>
+          设定
+        </button>
+      </form>
+    </Section>
   );
 }
