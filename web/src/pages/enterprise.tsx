@@ -27,7 +27,12 @@ export function EnterpriseHome({ me, route }: { me: Me; route: string }) {
         </>
       );
     case "/renewals":
-      return <Renewals />;
+      return (
+        <>
+          <RequestRenewal />
+          <Renewals />
+        </>
+      );
     default:
       return (
         <>
@@ -366,6 +371,64 @@ function Policies({ enterpriseId }: { enterpriseId: number }) {
           ))}
         </ul>
       )}
+    </Section>
+  );
+}
+
+/// Asks the bank to renew a maturing loan (续贷), with or without repaying principal first.
+function RequestRenewal() {
+  const f = useForm({ loan_id: "", amount: "", term_months: "12", no_principal: "yes", note: "" });
+  const [ok, setOk] = useState<string | null>(null);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    const v = f.values;
+    await f.run(async () => {
+      const r = await call(
+        api.POST("/api/v1/loans/{id}/renewals", {
+          params: { path: { id: Number.parseInt(v.loan_id, 10) || 0 } },
+          body: {
+            amount: v.amount,
+            term_months: Number.parseInt(v.term_months, 10),
+            no_principal_repayment: v.no_principal === "yes",
+            note: v.note === "" ? null : v.note,
+          },
+        }),
+      );
+      setOk(`续贷申请 ${r.id} 已提交，银行须在 ${day(r.respond_by)} 前答复`);
+    });
+  }
+  return (
+    <Section title="申请续贷">
+      <form class="grid-form" onSubmit={submit} aria-label="申请续贷">
+        <Field id="rn-loan" label="贷款编号" error={f.problem?.field("loan_id")}>
+          <input id="rn-loan" inputMode="numeric" value={f.values.loan_id} onInput={f.set("loan_id")} />
+        </Field>
+        <Field id="rn-amount" label="续贷金额（元）" error={f.problem?.field("amount")}>
+          <input id="rn-amount" inputMode="decimal" value={f.values.amount} onInput={f.set("amount")} />
+        </Field>
+        <Field id="rn-term" label="期限（月）" error={f.problem?.field("term_months")}>
+          <input id="rn-term" inputMode="numeric" value={f.values.term_months} onInput={f.set("term_months")} />
+        </Field>
+        <Field id="rn-mode" label="方式" error={f.problem?.field("no_principal_repayment")}>
+          <select id="rn-mode" value={f.values.no_principal} onChange={f.set("no_principal")}>
+            <option value="yes">无还本续贷</option>
+            <option value="no">先还后贷</option>
+          </select>
+        </Field>
+        <Field id="rn-note" label="说明" error={f.problem?.field("note")}>
+          <input id="rn-note" value={f.values.note} onInput={f.set("note")} />
+        </Field>
+        <ProblemNote problem={f.problem} />
+        {ok && (
+          <p class="ok" role="status">
+            {ok}
+          </p>
+        )}
+        <button type="submit" disabled={f.busy}>
+          提交
+        </button>
+      </form>
     </Section>
   );
 }
