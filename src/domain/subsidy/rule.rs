@@ -63,43 +63,43 @@ impl PolicyStatus {
 str_enum! {
     pub enum InterestBase {
         /// subsidy rate = `points` (or `first_loan_points` for a 首贷 loan)
-        FixedPoints = "fixed_points",
+        FixedPoints = "fixed_points" / "固定贴息点数",
         /// subsidy rate = `share_percent` % of the LPR `lpr_term` as of `lpr_reference`
-        LprShare = "lpr_share",
+        LprShare = "lpr_share" / "按LPR比例",
         /// subsidy rate = `share_percent` % of the loan's annual rate
-        ActualRateShare = "actual_rate_share",
+        ActualRateShare = "actual_rate_share" / "按实际利率比例",
         /// subsidy rate = loan rate − (LPR − `spread_bp`/100)
-        LprSpread = "lpr_spread",
+        LprSpread = "lpr_spread" / "超出LPR加点部分",
     }
 }
 
 str_enum! {
     pub enum LprTerm {
-        OneYear = "1y",
-        FiveYear = "5y",
+        OneYear = "1y" / "1年期",
+        FiveYear = "5y" / "5年期以上",
     }
 }
 
 str_enum! {
     pub enum LprReference {
         /// the LPR in force on the disbursement date
-        DisbursementDate = "disbursement_date",
+        DisbursementDate = "disbursement_date" / "放款日LPR",
         /// the last LPR effective on or before 31 December of the year before disbursement
-        LastOfPreviousYear = "last_of_previous_year",
+        LastOfPreviousYear = "last_of_previous_year" / "上年末LPR",
         /// the LPR in force in December of the year the period ends
-        DecemberOfPeriodEndYear = "december_of_period_end_year",
+        DecemberOfPeriodEndYear = "december_of_period_end_year" / "期末当年12月LPR",
     }
 }
 
 str_enum! {
     pub enum DayCount {
         /// actual days / 360 (the RMB loan convention; default for interest)
-        Act360 = "act_360",
+        Act360 = "act_360" / "实际天数/360",
         /// actual days / 365
-        Act365 = "act_365",
+        Act365 = "act_365" / "实际天数/365",
         /// whole months / 12 (default for guarantee fees); when the subsidised balance changes
         /// inside the period, each balance's days count 30/360 over the whole months
-        Months30_360 = "months_30_360",
+        Months30_360 = "months_30_360" / "整月/12",
     }
 }
 

@@ -40,6 +40,11 @@ export const LABELS: Record<string, Record<string, string>> = {
     "finance_office": "金融办",
     "guarantor": "担保机构"
   },
+  "DayCount": {
+    "act_360": "实际天数/360",
+    "act_365": "实际天数/365",
+    "months_30_360": "整月/12"
+  },
   "DemandStatus": {
     "closed": "已关闭",
     "expired": "已过期",
@@ -80,6 +85,12 @@ export const LABELS: Record<string, Record<string, string>> = {
     "warehousing": "仓储业",
     "wholesale": "批发业"
   },
+  "InterestBase": {
+    "actual_rate_share": "按实际利率比例",
+    "fixed_points": "固定贴息点数",
+    "lpr_share": "按LPR比例",
+    "lpr_spread": "超出LPR加点部分"
+  },
   "LoanEventKind": {
     "cured": "恢复正常",
     "npl": "不良",
@@ -96,6 +107,15 @@ export const LABELS: Record<string, Record<string, string>> = {
     "renewed": "续贷结清",
     "repaid": "结清",
     "written_off": "核销"
+  },
+  "LprReference": {
+    "december_of_period_end_year": "期末当年12月LPR",
+    "disbursement_date": "放款日LPR",
+    "last_of_previous_year": "上年末LPR"
+  },
+  "LprTerm": {
+    "1y": "1年期",
+    "5y": "5年期以上"
   },
   "MatchState": {
     "accepted": "已接单",

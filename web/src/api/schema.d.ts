@@ -2012,9 +2012,9 @@ export interface components {
          */
         DatabaseKind: "sqlite" | "postgres";
         /**
-         * @description - `act_360`: actual days / 360 (the RMB loan convention; default for interest)
-         *     - `act_365`: actual days / 365
-         *     - `months_30_360`: whole months / 12 (default for guarantee fees); when the subsidised balance changes inside the period, each balance's days count 30/360 over the whole months
+         * @description - `act_360` 实际天数/360: actual days / 360 (the RMB loan convention; default for interest)
+         *     - `act_365` 实际天数/365: actual days / 365
+         *     - `months_30_360` 整月/12: whole months / 12 (default for guarantee fees); when the subsidised balance changes inside the period, each balance's days count 30/360 over the whole months
          * @enum {string}
          */
         DayCount: "act_360" | "act_365" | "months_30_360";
@@ -2411,10 +2411,10 @@ export interface components {
          */
         Industry: "agriculture" | "industry" | "construction" | "wholesale" | "retail" | "transport" | "warehousing" | "postal" | "accommodation" | "catering" | "information_transmission" | "software_it" | "real_estate_development" | "property_management" | "leasing_business_services" | "other";
         /**
-         * @description - `fixed_points`: subsidy rate = `points` (or `first_loan_points` for a 首贷 loan)
-         *     - `lpr_share`: subsidy rate = `share_percent` % of the LPR `lpr_term` as of `lpr_reference`
-         *     - `actual_rate_share`: subsidy rate = `share_percent` % of the loan's annual rate
-         *     - `lpr_spread`: subsidy rate = loan rate − (LPR − `spread_bp`/100)
+         * @description - `fixed_points` 固定贴息点数: subsidy rate = `points` (or `first_loan_points` for a 首贷 loan)
+         *     - `lpr_share` 按LPR比例: subsidy rate = `share_percent` % of the LPR `lpr_term` as of `lpr_reference`
+         *     - `actual_rate_share` 按实际利率比例: subsidy rate = `share_percent` % of the loan's annual rate
+         *     - `lpr_spread` 超出LPR加点部分: subsidy rate = loan rate − (LPR − `spread_bp`/100)
          * @enum {string}
          */
         InterestBase: "fixed_points" | "lpr_share" | "actual_rate_share" | "lpr_spread";
@@ -2574,13 +2574,17 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
-         * @description - `disbursement_date`: the LPR in force on the disbursement date
-         *     - `last_of_previous_year`: the last LPR effective on or before 31 December of the year before disbursement
-         *     - `december_of_period_end_year`: the LPR in force in December of the year the period ends
+         * @description - `disbursement_date` 放款日LPR: the LPR in force on the disbursement date
+         *     - `last_of_previous_year` 上年末LPR: the last LPR effective on or before 31 December of the year before disbursement
+         *     - `december_of_period_end_year` 期末当年12月LPR: the LPR in force in December of the year the period ends
          * @enum {string}
          */
         LprReference: "disbursement_date" | "last_of_previous_year" | "december_of_period_end_year";
-        /** @enum {string} */
+        /**
+         * @description - `1y` 1年期
+         *     - `5y` 5年期以上
+         * @enum {string}
+         */
         LprTerm: "1y" | "5y";
         LprView: {
             /** Format: date */
