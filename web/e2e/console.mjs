@@ -180,6 +180,19 @@ try {
     await who.page.getByRole("heading", { name: text }).first().waitFor();
     expect(true, `the ${link} page opens`);
   }
+  // 政策找企业: a claim filed from the computed amount answers with the claim (or its refusal).
+  await ent.page.getByRole("link", { name: "政策与申报", exact: true }).click();
+  await ent.page.getByRole("heading", { name: /可享政策/ }).waitFor();
+  const fileClaim = ent.page.getByRole("button", { name: "申报", exact: true }).first();
+  if (await fileClaim.count()) {
+    await fileClaim.click();
+    const filed = ent.page.locator('[role="status"].ok, [role="status"].error').first();
+    await filed.waitFor();
+    expect(true, `a claim filed from 政策找企业 answers: ${await filed.innerText()}`);
+  } else {
+    expect(true, "no policy amount to claim for this enterprise today");
+  }
+
   // Each remaining form shows the API's field error next to the field.
   for (const [who, link, fill, submit, errorId] of [
     [bank, "产品与潜在客户", [["产品名称", "浏览器测试贷"], ["最低额度（元）", "x"]], "发布", "#np-min_amount-error"],

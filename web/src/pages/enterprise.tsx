@@ -360,11 +360,29 @@ function Policies({ enterpriseId }: { enterpriseId: number }) {
                   </li>
                 ))}
               </ul>
-              {p.award != null && <p>可获奖励：{yuan(p.award)}</p>}
+              {p.award != null && (
+                <p>
+                  可获奖励：{yuan(p.award)}{" "}
+                  {p.eligible && p.award !== "0.00" && (
+                    <ClaimButton body={{ policy_id: p.policy.id, enterprise_id: enterpriseId }} />
+                  )}
+                </p>
+              )}
               {p.loans.length > 0 && (
                 <Table
-                  head={["贷款", "本年可申请金额", "说明"]}
-                  rows={p.loans.map((l) => [l.loan_id, yuan(l.amount), l.eligible ? "可申报" : l.reasons.join("；")])}
+                  head={["贷款", "期间", "本年可申请金额", "说明"]}
+                  rows={p.loans.map((l) => [
+                    l.loan_id,
+                    `${day(l.period_start)} 至 ${day(l.period_end)}`,
+                    yuan(l.amount),
+                    l.eligible && l.amount !== "0.00" ? (
+                      <ClaimButton
+                        body={{ policy_id: p.policy.id, loan_id: l.loan_id, period_start: l.period_start, period_end: l.period_end }}
+                      />
+                    ) : (
+                      l.reasons.join("；") || "—"
+                    ),
+                  ])}
                 />
               )}
             </li>
@@ -430,5 +448,34 @@ function RequestRenewal() {
         </button>
       </form>
     </Section>
+  );
+}
+
+/// Files a claim (申报) as 政策找企业 computed it; shows the claim or the API's refusal.
+function ClaimButton({ body }: { body: Schemas["CreateClaim"] }) {
+  const [state, setState] = useState<{ busy: boolean; text: string | null; error: boolean }>({
+    busy: false,
+    text: null,
+    error: false,
+  });
+  async function file() {
+    setState({ busy: true, text: null, error: false });
+    try {
+      const c = await call(api.POST("/api/v1/subsidy-claims", { body }));
+      setState({ busy: false, text: `已申报（编号 ${c.id}，${yuan(c.amount)}）`, error: false });
+    } catch (e) {
+      setState({ busy: false, text: (e as Error).message, error: true });
+    }
+  }
+  if (state.text)
+    return (
+      <span class={state.error ? "error" : "ok"} role="status">
+        {state.text}
+      </span>
+    );
+  return (
+    <button type="button" onClick={file} disabled={state.busy}>
+      申报
+    </button>
   );
 }
