@@ -40,9 +40,11 @@ export function BankHome({ me, route }: { me: Me; route: string }) {
   }
 }
 
-/// The deadline a match waits on: the bank's answer (`respond_by`) or its decision (`decide_by`).
+/// The deadline a match waits on: the bank's answer (`respond_by`) or its decision
+/// (`decide_by`); an approved match waits for 放款 with no deadline, so it sorts last.
 function deadline(m: Match): string {
-  return (m.state === "applied" ? m.respond_by : m.decide_by) ?? "9999-12-31";
+  const d = m.state === "applied" ? m.respond_by : m.state === "accepted" ? m.decide_by : null;
+  return d ?? "9999-12-31";
 }
 
 function Inbox() {
@@ -69,7 +71,9 @@ function Inbox() {
               <div class="rec-head">
                 <strong>对接 {m.id}</strong>（需求 {m.demand_id}，产品 {m.product_id}） · {label("MatchState", m.state)}
                 {m.overdue && <span class="badge warn">已逾期</span>}
-                <span class="muted">期限 {day(deadline(m) === "9999-12-31" ? null : deadline(m))}</span>
+                <span class="muted">
+                  {deadline(m) === "9999-12-31" ? "待放款" : `期限 ${day(deadline(m))}`}
+                </span>
               </div>
               {m.approved_amount && (
                 <div class="muted">
