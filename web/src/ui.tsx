@@ -168,3 +168,24 @@ export function Pager(props: { next: string | null | undefined; onNext: (c: stri
     </div>
   );
 }
+
+/// The end of a form: the API's problem (if any), what succeeded (if anything), the button.
+export function FormEnd(props: {
+  form: { problem: ApiError | null; busy: boolean };
+  ok?: string | null;
+  label: string;
+}) {
+  return (
+    <>
+      <ProblemNote problem={props.form.problem} />
+      {props.ok && (
+        <p class="ok" role="status">
+          {props.ok}
+        </p>
+      )}
+      <button type="submit" disabled={props.form.busy}>
+        {props.label}
+      </button>
+    </>
+  );
+}

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api";
 import { day, label, options } from "../format";
-import { Empty, ErrorNote, Field, Loading, Pager, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
+import { Empty, FormEnd, ErrorNote, Field, Loading, Pager, Section, Table, useForm, useLoad } from "../ui";
 
 export function AdminHome(_: { route: string }) {
   const [cursor, setCursor] = useState<string | undefined>();
@@ -94,10 +94,7 @@ function Users({ orgId, onClose }: { orgId: number; onClose: () => void }) {
         <Field id="new-password" label="初始密码" error={f.problem?.field("password")}>
           <input id="new-password" type="password" autocomplete="new-password" value={f.values.password} onInput={f.set("password")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        <button type="submit" disabled={f.busy}>
-          新增用户
-        </button>
+        <FormEnd form={f} label="新增用户" />
       </form>
     </Section>
   );
@@ -140,10 +137,7 @@ function NewOrganization({ onDone }: { onDone: () => void }) {
         <Field id="org-region" label="地区代码（金融办必填）" error={f.problem?.field("region_code")}>
           <input id="org-region" inputMode="numeric" value={f.values.region_code} onInput={f.set("region_code")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        <button type="submit" disabled={f.busy}>
-          新增
-        </button>
+        <FormEnd form={f} label="新增" />
       </form>
     </Section>
   );

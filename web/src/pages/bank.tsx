@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api";
 import { day, label, options, percent, wan, yuan } from "../format";
-import { Empty, ErrorNote, Field, Loading, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
+import { Empty, FormEnd, ErrorNote, Field, Loading, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
 import { Loans } from "./enterprise";
 import { Renewals } from "./shared";
 
@@ -502,15 +502,7 @@ function NewProduct() {
             <option value="draft">{label("ProductStatus", "draft")}</option>
           </select>
         </Field>
-        <ProblemNote problem={f.problem} />
-        {ok && (
-          <p class="ok" role="status">
-            {ok}
-          </p>
-        )}
-        <button type="submit" disabled={f.busy}>
-          发布
-        </button>
+        <FormEnd form={f} ok={ok} label="发布" />
       </form>
     </Section>
   );
@@ -559,15 +551,7 @@ function ReportEvent() {
         <Field id="ev-principal" label="本金（元，还款/清收/核销时填写）" error={f.problem?.field("principal")}>
           <input id="ev-principal" inputMode="decimal" value={f.values.principal} onInput={f.set("principal")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        {ok && (
-          <p class="ok" role="status">
-            {ok}
-          </p>
-        )}
-        <button type="submit" disabled={f.busy}>
-          报告
-        </button>
+        <FormEnd form={f} ok={ok} label="报告" />
       </form>
     </Section>
   );

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api";
 import { day, label, options, percent, wan, yuan } from "../format";
 import { Renewals, SubsidyClaims } from "./shared";
-import { Empty, ErrorNote, Field, Loading, Pager, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
+import { Empty, FormEnd, ErrorNote, Field, Loading, Pager, Section, Table, useForm, useLoad } from "../ui";
 
 type Me = Schemas["MeResponse"];
 
@@ -193,15 +193,7 @@ function NewDemand({ onDone }: { onDone: () => void }) {
         <Field id="description" label="说明" error={f.problem?.field("description")}>
           <input id="description" value={f.values.description} onInput={f.set("description")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        {ok && (
-          <p class="ok" role="status">
-            {ok}
-          </p>
-        )}
-        <button type="submit" disabled={f.busy}>
-          发布
-        </button>
+        <FormEnd form={f} ok={ok} label="发布" />
       </form>
     </Section>
   );
@@ -437,15 +429,7 @@ function RequestRenewal() {
         <Field id="rn-note" label="说明" error={f.problem?.field("note")}>
           <input id="rn-note" value={f.values.note} onInput={f.set("note")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        {ok && (
-          <p class="ok" role="status">
-            {ok}
-          </p>
-        )}
-        <button type="submit" disabled={f.busy}>
-          提交
-        </button>
+        <FormEnd form={f} ok={ok} label="提交" />
       </form>
     </Section>
   );

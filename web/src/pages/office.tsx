@@ -13,7 +13,7 @@ import {
 } from "chart.js";
 import { api, call, download, type Schemas } from "../api";
 import { day, label, options, percent, ratio, wan, wanInteger, yuan } from "../format";
-import { Empty, ErrorNote, Field, Loading, ProblemNote, Section, Stat, Table, useForm, useLoad } from "../ui";
+import { Empty, FormEnd, ErrorNote, Field, Loading, ProblemNote, Section, Stat, Table, useForm, useLoad } from "../ui";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
@@ -427,10 +427,7 @@ function Lpr() {
         <Field id="lpr-5y" label="5年期以上（%）" error={f.problem?.field("five_year")}>
           <input id="lpr-5y" inputMode="decimal" value={f.values.five_year} onInput={f.set("five_year")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        <button type="submit" disabled={f.busy}>
-          录入
-        </button>
+        <FormEnd form={f} label="录入" />
       </form>
       <ErrorNote message={list.error} />
       {!list.data ? (
@@ -557,15 +554,7 @@ function NewTarget() {
         <Field id="t-to" label="结束" error={f.problem?.field("to")}>
           <input id="t-to" type="date" value={f.values.to} onInput={f.set("to")} />
         </Field>
-        <ProblemNote problem={f.problem} />
-        {ok && (
-          <p class="ok" role="status">
-            {ok}
-          </p>
-        )}
-        <button type="submit" disabled={f.busy}>
-          设定
-        </button>
+        <FormEnd form={f} ok={ok} label="设定" />
       </form>
     </Section>
   );
