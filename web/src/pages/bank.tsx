@@ -31,12 +31,7 @@ export function BankHome({ me, route }: { me: Me; route: string }) {
         </>
       );
     default:
-      return (
-        <>
-          <Inbox />
-          <RenewalInbox />
-        </>
-      );
+      return <Inbox />;
   }
 }
 
@@ -47,48 +42,80 @@ function deadline(m: Match): string {
   return d ?? "9999-12-31";
 }
 
+/// A match or a renewal waiting for the bank, with the deadline it waits on.
+type Task = { kind: "match"; m: Match; due: string } | { kind: "renewal"; r: Renewal; due: string };
+
+/// One inbox of matches and renewals, sorted by deadline (overdue first), then those without one.
 function Inbox() {
-  const load = async () => {
-    const states = ["applied", "accepted", "approved"] as const;
-    const pages = await Promise.all(
-      states.map((state) => call(api.GET("/api/v1/matches", { params: { query: { state, limit: 100 } } }))),
+  const load = async (): Promise<Task[]> => {
+    const matchPages = await Promise.all(
+      (["applied", "accepted", "approved"] as const).map((state) =>
+        call(api.GET("/api/v1/matches", { params: { query: { state, limit: 100 } } })),
+      ),
     );
-    return pages.flatMap((p) => p.items).sort((a, b) => deadline(a).localeCompare(deadline(b)));
+    const renewalPages = await Promise.all(
+      (["requested", "approved"] as const).map((state) =>
+        call(api.GET("/api/v1/renewals", { params: { query: { state, limit: 100 } } })),
+      ),
+    );
+    const tasks: Task[] = [
+      ...matchPages.flatMap((p) => p.items).map((m): Task => ({ kind: "match", m, due: deadline(m) })),
+      ...renewalPages
+        .flatMap((p) => p.items)
+        .map((r): Task => ({ kind: "renewal", r, due: r.state === "requested" ? r.respond_by : "9999-12-31" })),
+    ];
+    return tasks.sort((a, b) => a.due.localeCompare(b.due));
   };
   const inbox = useLoad(load, []);
-  const [open, setOpen] = useState<number | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const done = () => (setOpen(null), inbox.reload());
+  const handle = (key: string) =>
+    open === key ? null : (
+      <button type="button" onClick={() => setOpen(key)}>
+        处理
+      </button>
+    );
+  const when = (due: string, none: string) => (
+    <span class="muted">{due === "9999-12-31" ? none : `期限 ${day(due)}`}</span>
+  );
   return (
-    <Section title="待办（按期限排序）">
+    <Section title="待办（对接与续贷，按期限排序）">
       <ErrorNote message={inbox.error} />
       {!inbox.data ? (
         <Loading />
       ) : inbox.data.length === 0 ? (
-        <Empty>没有待处理的对接。企业申请您的产品后会出现在这里。</Empty>
+        <Empty>没有待处理的对接或续贷。企业申请您的产品或续贷后会出现在这里。</Empty>
       ) : (
         <ul class="inbox">
-          {inbox.data.map((m) => (
-            <li class={m.overdue ? "overdue" : ""} data-match={m.id}>
-              <div class="rec-head">
-                <strong>对接 {m.id}</strong>（需求 {m.demand_id}，产品 {m.product_id}） · {label("MatchState", m.state)}
-                {m.overdue && <span class="badge warn">已逾期</span>}
-                <span class="muted">
-                  {deadline(m) === "9999-12-31" ? "待放款" : `期限 ${day(deadline(m))}`}
-                </span>
-              </div>
-              {m.approved_amount && (
-                <div class="muted">
-                  授信 {wan(m.approved_amount)}，年利率 {percent(m.approved_rate)}，{m.approved_term_months} 个月
+          {inbox.data.map((t) =>
+            t.kind === "match" ? (
+              <li class={t.m.overdue ? "overdue" : ""} data-match={t.m.id}>
+                <div class="rec-head">
+                  <strong>对接 {t.m.id}</strong>（需求 {t.m.demand_id}，产品 {t.m.product_id}） ·{" "}
+                  {label("MatchState", t.m.state)}
+                  {t.m.overdue && <span class="badge warn">已逾期</span>}
+                  {when(t.due, "待放款")}
                 </div>
-              )}
-              {open === m.id ? (
-                <Actions match={m} onDone={() => (setOpen(null), inbox.reload())} />
-              ) : (
-                <button type="button" onClick={() => setOpen(m.id)}>
-                  处理
-                </button>
-              )}
-            </li>
-          ))}
+                {t.m.approved_amount && (
+                  <div class="muted">
+                    授信 {wan(t.m.approved_amount)}，年利率 {percent(t.m.approved_rate)}，{t.m.approved_term_months} 个月
+                  </div>
+                )}
+                {open === `m${t.m.id}` ? <Actions match={t.m} onDone={done} /> : handle(`m${t.m.id}`)}
+              </li>
+            ) : (
+              <li class={t.r.overdue ? "overdue" : ""} data-renewal={t.r.id}>
+                <div class="rec-head">
+                  <strong>续贷 {t.r.id}</strong>（贷款 {t.r.loan_id}）· {label("RenewalState", t.r.state)} · {wan(t.r.amount)}，
+                  {t.r.term_months} 个月
+                  {t.r.no_principal_repayment && <span class="badge">无还本续贷</span>}
+                  {t.r.overdue && <span class="badge warn">已逾期</span>}
+                  {when(t.due, "待发放")}
+                </div>
+                {open === `r${t.r.id}` ? <RenewalActions renewal={t.r} onDone={done} /> : handle(`r${t.r.id}`)}
+              </li>
+            ),
+          )}
         </ul>
       )}
     </Section>
@@ -286,50 +313,6 @@ function Candidates({ productId }: { productId: number }) {
 }
 
 type Renewal = Schemas["RenewalView"];
-
-/// Renewals (续贷) waiting for the bank: answer a request by `respond_by`, disburse a commitment.
-function RenewalInbox() {
-  const load = async () => {
-    const pages = await Promise.all(
-      (["requested", "approved"] as const).map((state) =>
-        call(api.GET("/api/v1/renewals", { params: { query: { state, limit: 100 } } })),
-      ),
-    );
-    return pages.flatMap((p) => p.items).sort((a, b) => a.respond_by.localeCompare(b.respond_by));
-  };
-  const inbox = useLoad(load, []);
-  const [open, setOpen] = useState<number | null>(null);
-  return (
-    <Section title="续贷待办">
-      <ErrorNote message={inbox.error} />
-      {!inbox.data ? (
-        <Loading />
-      ) : inbox.data.length === 0 ? (
-        <Empty>没有待处理的续贷申请。</Empty>
-      ) : (
-        <ul class="inbox">
-          {inbox.data.map((r) => (
-            <li class={r.overdue ? "overdue" : ""} data-renewal={r.id}>
-              <div class="rec-head">
-                <strong>续贷 {r.id}</strong>（贷款 {r.loan_id}）· {label("RenewalState", r.state)} · {wan(r.amount)}，{r.term_months} 个月
-                {r.no_principal_repayment && <span class="badge">无还本续贷</span>}
-                {r.overdue && <span class="badge warn">已逾期</span>}
-                <span class="muted">答复期限 {day(r.respond_by)}</span>
-              </div>
-              {open === r.id ? (
-                <RenewalActions renewal={r} onDone={() => (setOpen(null), inbox.reload())} />
-              ) : (
-                <button type="button" onClick={() => setOpen(r.id)}>
-                  处理
-                </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
-    </Section>
-  );
-}
 
 function RenewalActions({ renewal, onDone }: { renewal: Renewal; onDone: () => void }) {
   const id = renewal.id;
