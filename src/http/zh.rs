@@ -59,7 +59,18 @@ pub fn message(en: &str) -> Option<String> {
     if let Some((_, zh)) = PHRASES.iter().find(|(e, _)| *e == en) {
         return Some((*zh).to_owned());
     }
-    let shapes: [(&str, &str, &str); 6] = [
+    let shapes: [(&str, &str, &str); 9] = [
+        ("is required for base ", "", "采用 {} 计算方式时必填"),
+        (
+            "is not a parameter of an interest_subsidy rule with base ",
+            "",
+            "不是 {} 计算方式的贴息规则参数",
+        ),
+        (
+            "is not a parameter of a ",
+            " rule",
+            "不是 {} 政策规则的参数",
+        ),
         ("must be at most ", " characters", "最多 {} 个字符"),
         ("must not precede ", "", "不得早于 {}"),
         ("must not be before ", "", "不得早于 {}"),

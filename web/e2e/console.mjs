@@ -207,6 +207,20 @@ try {
     await err.waitFor();
     expect(true, `the ${submit} form on ${link} shows a field error: ${await err.innerText()}`);
   }
+  // The office publishes a policy: a missing rule parameter first, shown next to its field.
+  await office.page.getByRole("link", { name: "政策与利率", exact: true }).click();
+  await office.page.getByLabel("政策名称", { exact: true }).fill("浏览器测试贴息");
+  await office.page.getByLabel("预算（元）", { exact: true }).fill("1000000.00");
+  await office.page.getByRole("button", { name: "发布政策", exact: true }).click();
+  const pointsError = office.page.locator("#p-points-error");
+  await pointsError.waitFor();
+  expect(true, `a policy without its points shows the API's error next to the field: ${await pointsError.innerText()}`);
+  await office.page.getByLabel("贴息点数（%）", { exact: true }).fill("1.5");
+  await office.page.getByRole("button", { name: "发布政策", exact: true }).click();
+  const published = office.page.getByRole("status").filter({ hasText: "已发布" });
+  await published.waitFor();
+  expect(true, `the office published a policy: ${await published.innerText()}`);
+
   await bank.page.getByRole("link", { name: "产品与潜在客户", exact: true }).click();
   await bank.page.getByRole("link", { name: "潜在客户", exact: true }).first().click();
   await bank.page.getByRole("heading", { name: /潜在客户/ }).waitFor();

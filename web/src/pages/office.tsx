@@ -31,6 +31,7 @@ export function OfficeHome({ route }: { me: Me; route: string }) {
     case "/policies":
       return (
         <>
+          <NewPolicy />
           <Policies />
           <Lpr />
           <Calendar />
@@ -555,6 +556,124 @@ function NewTarget() {
           <input id="t-to" type="date" value={f.values.to} onInput={f.set("to")} />
         </Field>
         <FormEnd form={f} ok={ok} label="设定" />
+      </form>
+    </Section>
+  );
+}
+
+/// The parameters each kind's rule takes in this form (the API takes more; see /docs).
+const RULE_FIELDS: Record<string, [string, string][]> = {
+  interest_subsidy: [
+    ["points", "贴息点数（%）"],
+    ["first_loan_points", "首贷贴息点数（%，可空）"],
+    ["max_months", "最长贴息月数（可空）"],
+    ["principal_cap", "本金上限（元，可空）"],
+  ],
+  guarantee_fee_subsidy: [
+    ["subsidy_percent", "补贴比例（%/年）"],
+    ["max_fee_rate", "担保费率上限（%，可空）"],
+  ],
+  lump_sum_award: [["amount", "奖励金额（元）"]],
+  guarantor_award: [
+    ["subsidy_percent", "奖补比例（%）"],
+    ["max_fee_rate", "担保费率上限（%，可空）"],
+    ["per_guarantor_cap", "每家担保机构上限（元，可空）"],
+  ],
+};
+
+/// A policy of any kind: its window, budget, the qualification it asks for (optional), and
+/// the main parameters of its rule.
+function NewPolicy() {
+  const year = new Date().getFullYear();
+  const f = useForm({
+    name: "",
+    kind: "interest_subsidy",
+    effective_from: `${year}-01-01`,
+    budget: "",
+    qualification: "",
+    points: "",
+    first_loan_points: "",
+    max_months: "",
+    principal_cap: "",
+    subsidy_percent: "",
+    max_fee_rate: "",
+    amount: "",
+    per_guarantor_cap: "",
+  });
+  const [ok, setOk] = useState<string | null>(null);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    const v = f.values as Record<string, string>;
+    const rule: Record<string, unknown> = v.kind === "interest_subsidy" ? { base: "fixed_points" } : {};
+    for (const [k] of RULE_FIELDS[v.kind] ?? []) {
+      if (v[k] !== "") rule[k] = k === "max_months" ? Number.parseInt(v[k], 10) : v[k];
+    }
+    const [kind, level] = v.qualification.split(":");
+    await f.run(async () => {
+      const p = await call(
+        api.POST("/api/v1/policies", {
+          body: {
+            name: v.name,
+            kind: v.kind as Schemas["PolicyKind"],
+            effective_from: v.effective_from,
+            budget: v.budget,
+            eligibility: kind
+              ? ({
+                  qualifications_any: [
+                    { kind: kind as Schemas["QualificationKind"], min_level: level as Schemas["QualificationLevel"] },
+                  ],
+                } as Schemas["PolicyEligibility"])
+              : undefined,
+            rule: rule as Schemas["RuleInput"],
+          },
+        }),
+      );
+      setOk(`政策 ${p.id} 已发布`);
+    });
+  }
+  return (
+    <Section title="发布政策">
+      <form class="grid-form" onSubmit={submit} aria-label="发布政策">
+        <Field id="p-name" label="政策名称" error={f.problem?.field("name")}>
+          <input id="p-name" value={f.values.name} onInput={f.set("name")} />
+        </Field>
+        <Field id="p-kind" label="类型" error={f.problem?.field("kind")}>
+          <select id="p-kind" value={f.values.kind} onChange={f.set("kind")}>
+            {options("PolicyKind").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </Field>
+        <Field id="p-from" label="政策生效日" error={f.problem?.field("effective_from")}>
+          <input id="p-from" type="date" value={f.values.effective_from} onInput={f.set("effective_from")} />
+        </Field>
+        <Field id="p-budget" label="预算（元）" error={f.problem?.field("budget")}>
+          <input id="p-budget" inputMode="decimal" value={f.values.budget} onInput={f.set("budget")} />
+        </Field>
+        <Field id="p-qual" label="资质要求" error={f.problem?.field("eligibility.qualifications_any")}>
+          <select id="p-qual" value={f.values.qualification} onChange={f.set("qualification")}>
+            <option value="">不限</option>
+            {options("QualificationKind").flatMap(([k, kt]) =>
+              options("QualificationLevel").map(([l, lt]) => (
+                <option value={`${k}:${l}`}>
+                  {lt}及以上{kt}
+                </option>
+              )),
+            )}
+          </select>
+        </Field>
+        {(RULE_FIELDS[f.values.kind] ?? []).map(([k, lbl]) => (
+          <Field id={`p-${k}`} label={lbl} error={f.problem?.field(`rule.${k}`)}>
+            <input
+              id={`p-${k}`}
+              inputMode="decimal"
+              value={(f.values as Record<string, string>)[k]}
+              onInput={f.set(k as keyof typeof f.values)}
+            />
+          </Field>
+        ))}
+        <FormEnd form={f} ok={ok} label="发布政策" />
       </form>
     </Section>
   );
