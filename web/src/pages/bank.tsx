@@ -248,7 +248,7 @@ function Products({ bankId }: { bankId: number }) {
       {!list.data ? (
         <Loading />
       ) : list.data.items.length === 0 ? (
-        <Empty>还没有产品。通过 API 发布产品后会显示在这里。</Empty>
+        <Empty>还没有产品。用上方表单发布第一个产品。</Empty>
       ) : (
         <Table
           head={["产品", "类型", "额度", "期限", "年利率", "响应时限", "状态", ""]}

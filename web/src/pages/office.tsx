@@ -141,7 +141,7 @@ function Dashboard() {
         {!targets.data ? (
           <Loading />
         ) : targets.data.items.length === 0 ? (
-          <Empty>还没有目标。可通过 POST /targets 设定本年放款目标。</Empty>
+          <Empty>还没有目标。可在“目标”页设定本年放款目标。</Empty>
         ) : (
           <ul class="targets">
             {targets.data.items.map((t) => (
@@ -387,7 +387,7 @@ function Policies() {
       {!list.data ? (
         <Loading />
       ) : list.data.items.length === 0 ? (
-        <Empty>还没有政策。可通过 POST /policies 发布贴息、担保费补贴或奖补政策。</Empty>
+        <Empty>还没有政策。可用上方表单发布贴息、担保费补贴或奖补政策。</Empty>
       ) : (
         <Table
           head={["政策", "类型", "地区", "生效日", "截止日", "预算", "已用", "剩余", "状态"]}
