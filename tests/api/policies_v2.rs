@@ -566,4 +566,33 @@ async fn a_higher_tier_qualifies_for_a_lower_tier_policy(app: TestApp) {
         ),
         "{detail}"
     );
+    // The same criterion in Chinese when asked.
+    let zh = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/enterprises/{}/eligible-policies", w.ent_id),
+            Some(&w.ent),
+            None,
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    let zq = zh.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["policy"]["id"] == pid)
+        .and_then(|i| {
+            i["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["criterion"] == "qualifications")
+                .cloned()
+        })
+        .unwrap();
+    let zd = zq["detail"].as_str().unwrap();
+    assert!(
+        zd.contains("持有有效的国家级专精特新“小巨人”证书，按工信部企业〔2026〕2号视同省级及以上科技和创新型中小企业"),
+        "{zd}"
+    );
 }

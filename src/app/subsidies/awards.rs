@@ -58,16 +58,25 @@ pub(super) fn lump_sum_criteria(
         out.iter_mut().find(|c| c.criterion == "qualifications"),
     ) {
         q.detail = format!("{} (certified on or after {from})", q.detail);
+        q.detail_zh = format!("{}（须为 {from} 及以后认定）", q.detail_zh);
     }
     let in_force = on >= f.effective_from && f.effective_to.is_none_or(|to| on <= to);
+    let (detail, detail_zh) = if in_force {
+        (
+            format!("{on} is within the policy's effective period"),
+            format!("{on} 在政策有效期内"),
+        )
+    } else {
+        (
+            format!("{on} is outside the policy's effective period"),
+            format!("{on} 不在政策有效期内"),
+        )
+    };
     out.push(PolicyCriterion {
         criterion: "effective_period".into(),
         passed: in_force,
-        detail: if in_force {
-            format!("{on} is within the policy's effective period")
-        } else {
-            format!("{on} is outside the policy's effective period")
-        },
+        detail,
+        detail_zh,
     });
     Ok(out)
 }

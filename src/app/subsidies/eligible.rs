@@ -15,6 +15,7 @@ use crate::app::clock;
 use crate::app::error::{AppError, AppResult};
 use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
+use crate::domain::lang::Lang;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::subsidy::{
@@ -62,9 +63,18 @@ pub struct LoanAmount {
     pub provisional: bool,
 }
 
+fn in_lang(reasons: Vec<PolicyCriterion>, lang: Lang) -> Vec<PolicyCriterion> {
+    reasons.into_iter().map(|r| r.in_lang(lang)).collect()
+}
+
 /// The policies for enterprise `id` (the enterprise itself, the finance office in scope, an
 /// admin; 404 outside the caller's scope).
-pub fn list(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<EligiblePolicies> {
+pub fn list(
+    conn: &mut DbConnection,
+    auth: &Caller,
+    id: i64,
+    lang: Lang,
+) -> AppResult<EligiblePolicies> {
     let (org, ent) = db::enterprises::find_visible(conn, id, &auth.scope)?
         .ok_or_else(|| AppError::not_found("enterprise"))?;
     auth.require(&[Role::Enterprise, Role::FinanceOffice, Role::Admin])?;
@@ -123,11 +133,12 @@ pub fn list(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Eligib
                     criterion: "once_per_enterprise".into(),
                     passed: false,
                     detail: format!("claim {claim} already claims this award; it is paid once"),
+                    detail_zh: format!("申报 {claim} 已申请该奖励，每家企业限一次"),
                 });
             }
             items.push(EligiblePolicy {
                 eligible: reasons.iter().all(|r| r.passed),
-                reasons,
+                reasons: in_lang(reasons, lang),
                 loans: Vec::new(),
                 award: Some(c.amount),
                 policy: policy_view(conn, p)?,
@@ -159,7 +170,7 @@ pub fn list(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<Eligib
         }
         items.push(EligiblePolicy {
             eligible: reasons.iter().all(|r| r.passed),
-            reasons,
+            reasons: in_lang(reasons, lang),
             loans: quoted,
             award: None,
             policy: policy_view(conn, p)?,

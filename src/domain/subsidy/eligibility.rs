@@ -82,15 +82,48 @@ pub struct Beneficiary<'a> {
 pub struct PolicyCriterion {
     pub criterion: String,
     pub passed: bool,
+    /// In the language of `Accept-Language` (`en` when absent, `zh-CN`).
     pub detail: String,
+    /// `detail` in Chinese, swapped in by `in_lang` (the English one where none is written).
+    #[serde(skip)]
+    pub detail_zh: String,
+}
+
+impl PolicyCriterion {
+    /// The criterion with its detail in `lang`.
+    pub fn in_lang(mut self, lang: crate::domain::lang::Lang) -> PolicyCriterion {
+        if lang == crate::domain::lang::Lang::Zh && !self.detail_zh.is_empty() {
+            std::mem::swap(&mut self.detail, &mut self.detail_zh);
+        }
+        self
+    }
 }
 
 fn add(out: &mut Vec<PolicyCriterion>, criterion: &str, passed: bool, detail: String) {
+    add_in(out, criterion, passed, (detail, String::new()));
+}
+
+/// A criterion with its detail in English and Chinese.
+fn add_in(
+    out: &mut Vec<PolicyCriterion>,
+    criterion: &str,
+    passed: bool,
+    (en, zh): (String, String),
+) {
     out.push(PolicyCriterion {
         criterion: criterion.to_owned(),
         passed,
-        detail,
+        detail: en,
+        detail_zh: zh,
     });
+}
+
+fn list_zh<T: Copy>(items: &[T], label: fn(T) -> &'static str) -> String {
+    items
+        .iter()
+        .map(|i| label(*i))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
@@ -110,40 +143,41 @@ pub fn enterprise_criteria(
     on: NaiveDate,
 ) -> Vec<PolicyCriterion> {
     let mut out = Vec::new();
+    let r = who.region_code;
     if let Some(p) = scope_prefix {
-        let ok = who.region_code.starts_with(p);
-        add(
+        let ok = r.starts_with(p);
+        add_in(
             &mut out,
             "region",
             ok,
             if ok {
-                format!(
-                    "region {} is within the policy's region {p}",
-                    who.region_code
+                (
+                    format!("region {r} is within the policy's region {p}"),
+                    format!("所在地区 {r} 在政策地区 {p} 之内"),
                 )
             } else {
-                format!(
-                    "the enterprise's region {} is outside the policy's region {p}",
-                    who.region_code
+                (
+                    format!("the enterprise's region {r} is outside the policy's region {p}"),
+                    format!("企业所在地区 {r} 不在政策地区 {p} 之内"),
                 )
             },
         );
     }
     if !e.region_prefixes.is_empty() {
-        let ok = e
-            .region_prefixes
-            .iter()
-            .any(|p| who.region_code.starts_with(p.as_str()));
-        add(
+        let ok = e.region_prefixes.iter().any(|p| r.starts_with(p.as_str()));
+        add_in(
             &mut out,
             "region_prefixes",
             ok,
             if ok {
-                format!("region {} is among the policy's regions", who.region_code)
+                (
+                    format!("region {r} is among the policy's regions"),
+                    format!("所在地区 {r} 在政策覆盖地区之列"),
+                )
             } else {
-                format!(
-                    "region {} is not among the policy's regions",
-                    who.region_code
+                (
+                    format!("region {r} is not among the policy's regions"),
+                    format!("所在地区 {r} 不在政策覆盖地区之列"),
                 )
             },
         );
@@ -153,9 +187,15 @@ pub fn enterprise_criteria(
             qualification::satisfying(who.qualifications, q.kind, q.min_level, on).map(|c| (q, c))
         });
         let detail = match held {
-            Some((q, c)) => format!(
-                "{} (on {on})",
-                qualification::counted_as(c, q.kind, q.min_level)
+            Some((q, c)) => (
+                format!(
+                    "{} (on {on})",
+                    qualification::counted_as(c, q.kind, q.min_level)
+                ),
+                format!(
+                    "{}（{on}）",
+                    qualification::counted_as_zh(c, q.kind, q.min_level)
+                ),
             ),
             None => {
                 let wanted: Vec<String> = e
@@ -163,50 +203,82 @@ pub fn enterprise_criteria(
                     .iter()
                     .map(|q| format!("{} {}", q.min_level, q.kind))
                     .collect();
-                format!(
-                    "needs a {} qualification valid on {on}",
-                    wanted.join(" or ")
+                let wanted_zh: Vec<String> = e
+                    .qualifications_any
+                    .iter()
+                    .map(|q| format!("{}{}", q.min_level.label_zh(), q.kind.label_zh()))
+                    .collect();
+                (
+                    format!(
+                        "needs a {} qualification valid on {on}",
+                        wanted.join(" or ")
+                    ),
+                    format!("需持有 {on} 有效的{}认定", wanted_zh.join("或")),
                 )
             }
         };
-        add(&mut out, "qualifications", held.is_some(), detail);
+        add_in(&mut out, "qualifications", held.is_some(), detail);
     }
     if !e.size_classes.is_empty() {
         let ok = e.size_classes.contains(&who.size_class);
-        add(
+        let (sc, zh) = (who.size_class, who.size_class.label_zh());
+        add_in(
             &mut out,
             "size_classes",
             ok,
             if ok {
-                format!("size class {} is covered", who.size_class)
+                (
+                    format!("size class {sc} is covered"),
+                    format!("企业划型{zh}在政策覆盖范围内"),
+                )
             } else {
-                format!("size class {} is not covered", who.size_class)
+                (
+                    format!("size class {sc} is not covered"),
+                    format!("企业划型{zh}不在政策覆盖范围内"),
+                )
             },
         );
     }
     if !e.ownership.is_empty() {
         let ok = who.ownership.is_some_and(|o| e.ownership.contains(&o));
+        let covered = list_zh(&e.ownership, Ownership::label_zh);
         let detail = match who.ownership {
-            Some(o) if ok => format!("ownership {o} is covered"),
-            Some(o) => format!("ownership {o} is not among {}", list(&e.ownership)),
-            None => format!(
-                "the profile gives no ownership; the policy covers {}",
-                list(&e.ownership)
+            Some(o) if ok => (
+                format!("ownership {o} is covered"),
+                format!("所有制{}在政策覆盖范围内", o.label_zh()),
+            ),
+            Some(o) => (
+                format!("ownership {o} is not among {}", list(&e.ownership)),
+                format!("所有制{}不在{covered}之列", o.label_zh()),
+            ),
+            None => (
+                format!(
+                    "the profile gives no ownership; the policy covers {}",
+                    list(&e.ownership)
+                ),
+                format!("企业未填写所有制；政策覆盖{covered}"),
             ),
         };
-        add(&mut out, "ownership", ok, detail);
+        add_in(&mut out, "ownership", ok, detail);
     }
     if !e.sector_prefixes.is_empty() {
         let ok = profile::in_sectors(who.sector_code, &e.sector_prefixes);
+        let prefixes = list(&e.sector_prefixes);
         let detail = match who.sector_code {
-            Some(c) if ok => format!("sector {c} is covered"),
-            Some(c) => format!("sector {c} is not under {}", list(&e.sector_prefixes)),
-            None => format!(
-                "the profile gives no sector_code; the policy covers {}",
-                list(&e.sector_prefixes)
+            Some(c) if ok => (
+                format!("sector {c} is covered"),
+                format!("行业代码 {c} 在政策覆盖范围内"),
+            ),
+            Some(c) => (
+                format!("sector {c} is not under {prefixes}"),
+                format!("行业代码 {c} 不属于 {prefixes}"),
+            ),
+            None => (
+                format!("the profile gives no sector_code; the policy covers {prefixes}"),
+                format!("企业未填写行业代码；政策覆盖 {prefixes}"),
             ),
         };
-        add(&mut out, "sector_prefixes", ok, detail);
+        add_in(&mut out, "sector_prefixes", ok, detail);
     }
     out
 }

@@ -2900,6 +2900,7 @@ export interface components {
         /** @description One criterion of a policy and how it went. */
         PolicyCriterion: {
             criterion: string;
+            /** @description In the language of `Accept-Language` (`en` when absent, `zh-CN`). */
             detail: string;
             passed: boolean;
         };
@@ -6848,7 +6849,10 @@ export interface operations {
     eligible_policies: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `zh-CN` for the criteria in Chinese; English when absent */
+                "Accept-Language"?: string | null;
+            };
             path: {
                 /** @description Enterprise (organization) id */
                 id: number;
