@@ -38,6 +38,24 @@ impl Lang {
     }
 }
 
+/// Items as an English list ("a, b").
+pub fn list_en<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Items by their Chinese labels, joined with 、.
+pub fn list_zh<T: Copy>(items: &[T], label: fn(T) -> &'static str) -> String {
+    items
+        .iter()
+        .map(|i| label(*i))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 #[cfg(test)]
 mod tests {
     use super::Lang;

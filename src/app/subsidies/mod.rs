@@ -4,6 +4,7 @@
 //! and simulation compute through it too).
 
 mod awards;
+mod batch;
 pub mod claims;
 pub mod eligible;
 pub mod lpr;

@@ -5,6 +5,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::facts::{DemandFacts, EnterpriseFacts, ProductFacts};
 use super::reasons::{said, Sink};
+use crate::domain::lang::{list_en as list, list_zh};
 use crate::domain::product::{GuaranteeMethod, ProductStatus, ProductType};
 use crate::domain::qualification::{counted_as, counted_as_zh, satisfying};
 use crate::domain::size_class::{Industry, SizeClass};
@@ -16,23 +17,6 @@ pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
         years -= 1;
     }
     years.max(0)
-}
-
-/// Chinese labels joined with 、.
-fn list_zh<T: Copy>(items: &[T], label: fn(T) -> &'static str) -> String {
-    items
-        .iter()
-        .map(|i| label(*i))
-        .collect::<Vec<_>>()
-        .join("、")
-}
-
-fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The hard criteria, in the order SPEC §3.5 lists them.

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::facts::LoanFacts;
 use crate::domain::demand::Purpose;
+use crate::domain::lang::{list_en as list, list_zh};
 use crate::domain::profile::{self, Ownership};
 use crate::domain::servicing::{self, LoanStatus};
 use crate::domain::{product, qualification, size_class};
@@ -116,22 +117,6 @@ fn add_in(
         detail: en,
         detail_zh: zh,
     });
-}
-
-fn list_zh<T: Copy>(items: &[T], label: fn(T) -> &'static str) -> String {
-    items
-        .iter()
-        .map(|i| label(*i))
-        .collect::<Vec<_>>()
-        .join("、")
-}
-
-fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The criteria about the enterprise itself, qualifications counted on `on`; only those the
