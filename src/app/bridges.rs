@@ -264,6 +264,7 @@ pub fn request<R: Receipt<BridgeView>>(
             errors.push(FieldError {
                 field: field.to_owned(),
                 message,
+                message_zh: None,
             })
         };
         if renewal.fields.loan_id != loan.id {
@@ -294,7 +295,7 @@ pub fn request<R: Receipt<BridgeView>>(
             Money::from_fen(renewal.approved_amount_fen.unwrap_or(0)),
             Money::from_fen(loan.servicing.outstanding_fen),
         ) {
-            refuse(f, m);
+            errors.push(FieldError::said(f, m));
         }
         let case = crate::app::subsidies::quote::case_from_loan(conn, &loan)?;
         let mut facts = case.loan.clone();
@@ -310,7 +311,7 @@ pub fn request<R: Receipt<BridgeView>>(
             &who,
             None,
         ) {
-            refuse("fund_id", reason);
+            errors.push(FieldError::said("fund_id", reason));
         }
         if !errors.is_empty() {
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));

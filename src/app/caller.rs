@@ -30,6 +30,8 @@ pub struct Caller {
     /// (`session::SessionCache`): a read keyed by them (a cached recommendation page) needs
     /// no second look. `None` for callers made without a request.
     pub counters: Option<crate::db::catalog::Counters>,
+    /// The language the request asks its explanations in (`Accept-Language`).
+    pub lang: crate::domain::lang::Lang,
 }
 
 impl std::ops::Deref for Caller {
@@ -61,6 +63,7 @@ impl Caller {
             scope: Scope::of(token.role, token.org_id, supervised),
             token,
             counters: None,
+            lang: crate::domain::lang::Lang::En,
         }
     }
 

@@ -112,6 +112,22 @@ pub struct FieldError {
     /// JSON path of the field, e.g. `enterprise.credit_code`.
     pub field: String,
     pub message: String,
+    /// `message` in Chinese where the rule that refused wrote one (`Accept-Language: zh-CN`
+    /// renders it; others go through the phrase table of `http::zh`).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub message_zh: Option<String>,
+}
+
+impl FieldError {
+    /// A refusal the rule wrote in both languages.
+    pub fn said(field: &str, text: crate::domain::lang::Text) -> FieldError {
+        FieldError {
+            field: field.to_owned(),
+            message: text.en,
+            message_zh: Some(text.zh),
+        }
+    }
 }
 
 /// RFC 9457 problem details, plus `code` and (for 422) `errors`.
@@ -194,6 +210,7 @@ impl AppError {
             vec![FieldError {
                 field: field.to_owned(),
                 message: message.into(),
+                message_zh: None,
             }],
         )
     }
@@ -306,6 +323,7 @@ impl Validator {
             self.0.push(FieldError {
                 field: field.to_owned(),
                 message: message.into(),
+                message_zh: None,
             });
         }
         self
@@ -315,6 +333,7 @@ impl Validator {
         self.0.push(FieldError {
             field: field.to_owned(),
             message: message.into(),
+            message_zh: None,
         });
     }
 

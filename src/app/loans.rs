@@ -369,6 +369,7 @@ pub fn record_batch<R: Receipt<BatchResult>>(
                 errors.push(FieldError {
                     field: format!("events[{i}].loan_id"),
                     message: "no such loan of this bank".into(),
+                    message_zh: None,
                 });
                 continue;
             };
@@ -383,10 +384,12 @@ pub fn record_batch<R: Receipt<BatchResult>>(
                 Err(Refusal::Transition(m)) => errors.push(FieldError {
                     field: format!("events[{i}].kind"),
                     message: m,
+                    message_zh: None,
                 }),
                 Err(Refusal::Field(f, m)) => errors.push(FieldError {
                     field: format!("events[{i}].{f}"),
                     message: m,
+                    message_zh: None,
                 }),
             }
         }

@@ -161,6 +161,7 @@ fn validate_registration(r: &RegisterRequest) -> AppResult<CreditCode> {
                 crate::app::error::FieldError {
                     field: "enterprise.credit_code".into(),
                     message: ce.to_string(),
+                    message_zh: None,
                 },
             );
             Err(AppError::invalid(ProblemCode::InvalidCreditCode, errors))

@@ -14,6 +14,7 @@
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
+use super::lang::Text;
 use super::money::Money;
 use super::rate::Rate;
 use super::subsidy::{round_fen, Step};
@@ -87,7 +88,8 @@ pub struct FundCaps {
     pub max_days: u32,
 }
 
-/// Every cap a request of `amount` for `days` fails, as (field, message); empty when it fits.
+/// Every cap a request of `amount` for `days` fails, as (field, message in both languages);
+/// empty when it fits.
 /// The amount must be at most the smallest of the fund's `max_amount`, `max_share_of_renewal`
 /// % of the renewal's approved amount, and the loan's outstanding principal.
 pub fn request_refusals(
@@ -96,15 +98,18 @@ pub fn request_refusals(
     days: u32,
     renewal_approved: Money,
     outstanding: Money,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(&'static str, Text)> {
     let mut out = Vec::new();
     if amount.is_zero() {
-        out.push(("amount", "must be greater than 0".to_owned()));
+        out.push(("amount", Text::new("must be greater than 0", "必须大于 0")));
     }
     if amount > caps.max_amount {
         out.push((
             "amount",
-            format!("is above the fund's maximum {}", caps.max_amount),
+            Text::new(
+                format!("is above the fund's maximum {}", caps.max_amount),
+                format!("超过转贷资金单笔上限 {} 元", caps.max_amount),
+            ),
         ));
     }
     let share = round_fen(
@@ -113,25 +118,37 @@ pub fn request_refusals(
     if amount > share {
         out.push((
             "amount",
-            format!(
-                "is above {}% of the renewal's approved amount {renewal_approved}: at most {share}",
-                caps.max_share_of_renewal
+            Text::new(
+                format!(
+                    "is above {}% of the renewal's approved amount {renewal_approved}: at most {share}",
+                    caps.max_share_of_renewal
+                ),
+                format!(
+                    "超过续贷批准金额 {renewal_approved} 元的 {}%，最多 {share} 元",
+                    caps.max_share_of_renewal
+                ),
             ),
         ));
     }
     if amount > outstanding {
         out.push((
             "amount",
-            format!("is above the loan's outstanding {outstanding}"),
+            Text::new(
+                format!("is above the loan's outstanding {outstanding}"),
+                format!("超过原贷款余额 {outstanding} 元"),
+            ),
         ));
     }
     if days == 0 {
-        out.push(("days", "must be at least 1".to_owned()));
+        out.push(("days", Text::new("must be at least 1", "至少 1 天")));
     }
     if days > caps.max_days {
         out.push((
             "days",
-            format!("is above the fund's maximum {} days", caps.max_days),
+            Text::new(
+                format!("is above the fund's maximum {} days", caps.max_days),
+                format!("超过转贷资金最长 {} 天", caps.max_days),
+            ),
         ));
     }
     out
@@ -239,7 +256,8 @@ mod tests {
         let r = request_refusals(caps, m("3900000.00"), 31, m("4000000.00"), m("3500000.00"));
         let fields: Vec<&str> = r.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, vec!["amount", "amount", "amount", "days"]);
-        assert!(r[1].1.contains("at most 3800000.00"));
+        assert!(r[1].1.en.contains("at most 3800000.00"));
+        assert!(r[1].1.zh.contains("最多 3800000.00 元"), "{:?}", r[1].1);
         assert!(
             request_refusals(caps, m("3000000.00"), 30, m("4000000.00"), m("3500000.00"))
                 .is_empty()

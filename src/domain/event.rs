@@ -4,38 +4,38 @@ str_enum! {
     /// The events a webhook can subscribe to.
     pub enum WebhookEvent {
         /// to banks whose active product a new demand is eligible for
-        DemandEligible = "demand.eligible",
-        MatchCreated = "match.created",
-        MatchAccepted = "match.accepted",
-        MatchApproved = "match.approved",
-        MatchRejected = "match.rejected",
-        MatchWithdrawn = "match.withdrawn",
+        DemandEligible = "demand.eligible" / "新融资需求符合产品条件",
+        MatchCreated = "match.created" / "企业申请对接",
+        MatchAccepted = "match.accepted" / "对接已接单",
+        MatchApproved = "match.approved" / "对接已授信",
+        MatchRejected = "match.rejected" / "对接已拒绝",
+        MatchWithdrawn = "match.withdrawn" / "对接已撤回",
         /// once per missed deadline
-        MatchOverdue = "match.overdue",
-        LoanDisbursed = "loan.disbursed",
+        MatchOverdue = "match.overdue" / "对接逾期未处理",
+        LoanDisbursed = "loan.disbursed" / "贷款已放款",
         /// once per loan, 30 days before `maturity_on`
-        LoanMaturing = "loan.maturing",
-        LoanOverdue = "loan.overdue",
-        LoanNpl = "loan.npl",
-        LoanRepaid = "loan.repaid",
-        RenewalRequested = "renewal.requested",
-        RenewalApproved = "renewal.approved",
-        RenewalRejected = "renewal.rejected",
+        LoanMaturing = "loan.maturing" / "贷款 30 天后到期",
+        LoanOverdue = "loan.overdue" / "贷款逾期",
+        LoanNpl = "loan.npl" / "贷款转为不良",
+        LoanRepaid = "loan.repaid" / "贷款已结清",
+        RenewalRequested = "renewal.requested" / "续贷已申请",
+        RenewalApproved = "renewal.approved" / "续贷已承诺",
+        RenewalRejected = "renewal.rejected" / "续贷已拒绝",
         /// once per bridge out past its due date
-        BridgeLoanOverdue = "bridge_loan.overdue",
-        SubsidyClaimApproved = "subsidy_claim.approved",
-        SubsidyClaimPaid = "subsidy_claim.paid",
-        CompensationClaimApproved = "compensation_claim.approved",
-        CompensationClaimPaid = "compensation_claim.paid",
+        BridgeLoanOverdue = "bridge_loan.overdue" / "过桥资金逾期",
+        SubsidyClaimApproved = "subsidy_claim.approved" / "补贴申报已批准",
+        SubsidyClaimPaid = "subsidy_claim.paid" / "补贴已拨付",
+        CompensationClaimApproved = "compensation_claim.approved" / "风险补偿申请已批准",
+        CompensationClaimPaid = "compensation_claim.paid" / "风险补偿已拨付",
     }
 }
 
 str_enum! {
     /// A delivery is retried with backoff while `pending`, then `delivered` or `failed`.
     pub enum DeliveryStatus {
-        Pending = "pending",
-        Delivered = "delivered",
-        Failed = "failed",
+        Pending = "pending" / "待投递",
+        Delivered = "delivered" / "已送达",
+        Failed = "failed" / "已失败",
     }
 }
 

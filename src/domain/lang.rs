@@ -38,6 +38,35 @@ impl Lang {
     }
 }
 
+/// A sentence written in English and Chinese by the rule that decides it; the edge renders
+/// it in the caller's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text {
+    pub en: String,
+    pub zh: String,
+}
+
+impl Text {
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Text {
+        Text {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    pub fn in_lang(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Zh => &self.zh,
+        }
+    }
+}
+
+/// Texts in one language.
+pub fn render(texts: &[Text], lang: Lang) -> Vec<String> {
+    texts.iter().map(|t| t.in_lang(lang).to_owned()).collect()
+}
+
 /// Items as an English list ("a, b").
 pub fn list_en<T: std::fmt::Display>(items: &[T]) -> String {
     items

@@ -20,6 +20,7 @@ impl FromRequest for Caller {
     /// (`session::SessionCache`), so a repeated token costs no round trip.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let parsed = authenticate(req);
+        let lang = super::extract::lang(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = parsed?;
@@ -31,7 +32,7 @@ impl FromRequest for Caller {
                     crate::app::run(&state, move |conn| st.sessions.resolve(conn, token)).await?
                 }
             };
-            caller.ok_or_else(|| {
+            caller.map(|c| Caller { lang, ..c }).ok_or_else(|| {
                 AppError::unauthorized("the access token was revoked or its user is disabled")
             })
         })

@@ -19,7 +19,37 @@ impl ResponseError for AppError {
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+        let mut res = res.body(serde_json::to_string(&self.problem()).unwrap_or_default());
+        if self.errors.iter().any(|e| e.message_zh.is_some()) {
+            res.extensions_mut()
+                .insert(ChineseProblem(self.problem_zh()));
+        }
+        res
+    }
+}
+
+/// The problem in Chinese, where the refusing rule wrote its messages in both languages;
+/// `fallback::problem_bodies` answers it to `Accept-Language: zh-CN`.
+pub struct ChineseProblem(pub Vec<u8>);
+
+impl AppError {
+    fn problem_zh(&self) -> Vec<u8> {
+        let mut p = self.problem();
+        for e in &mut p.errors {
+            if let Some(zh) = e
+                .message_zh
+                .take()
+                .or_else(|| super::zh::message(&e.message))
+            {
+                e.message = zh;
+            }
+        }
+        p.title = self.code.label_zh().to_owned();
+        p.detail = match p.errors.as_slice() {
+            [one] => format!("{}：{}", one.field, one.message),
+            many => format!("{} 个字段有误", many.len()),
+        };
+        serde_json::to_vec(&p).unwrap_or_default()
     }
 }
 

@@ -46,6 +46,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
                             field
                         },
                         message: "must not contain NUL characters".into(),
+                        message_zh: None,
                     }],
                 ));
             }
@@ -103,7 +104,11 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
         }
         AppError::invalid(
             ProblemCode::InvalidBody,
-            vec![FieldError { field, message }],
+            vec![FieldError {
+                field,
+                message,
+                message_zh: None,
+            }],
         )
     })
 }

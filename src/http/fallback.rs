@@ -81,10 +81,16 @@ pub async fn problem_bodies(
 
 /// A problem answer with its messages in Chinese (`super::zh`); bodies are small.
 async fn in_chinese(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
-    let (req, res) = res.into_parts();
+    let (req, mut res) = res.into_parts();
+    let written = res
+        .extensions_mut()
+        .remove::<super::error::ChineseProblem>();
     let (mut head, body) = res.into_parts();
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-    let zh = super::zh::problem(&bytes).unwrap_or_else(|| bytes.to_vec());
+    let zh = match written {
+        Some(super::error::ChineseProblem(zh)) => zh,
+        None => super::zh::problem(&bytes).unwrap_or_else(|| bytes.to_vec()),
+    };
     head.headers_mut().remove(header::CONTENT_LENGTH);
     head.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept-Language"));

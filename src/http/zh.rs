@@ -34,6 +34,18 @@ const PHRASES: &[(&str, &str)] = &[
     ("must not contain NUL characters", "不得包含 NUL 字符"),
     ("is wrong", "不正确"),
     (
+        "must be an http or https URL without credentials",
+        "须为不含用户名密码的 http 或 https 地址",
+    ),
+    ("must name a host", "须包含主机名"),
+    (
+        "must point at a public address (loopback, private, link-local and metadata addresses are refused)",
+        "须指向公网地址（不接受回环、内网、链路本地和元数据地址）",
+    ),
+    ("must be an absolute http or https URL", "须为完整的 http 或 https 地址"),
+    ("must name at least one event", "须至少选择一种事件"),
+    ("one or more fields are invalid", "有字段未通过校验"),
+    (
         "amount must be a decimal string such as \"1500000.00\" (yuan, at most 2 decimals)",
         "金额须为十进制字符串，如 \"1500000.00\"（单位元，最多两位小数）",
     ),
@@ -59,7 +71,7 @@ pub fn message(en: &str) -> Option<String> {
     if let Some((_, zh)) = PHRASES.iter().find(|(e, _)| *e == en) {
         return Some((*zh).to_owned());
     }
-    let shapes: [(&str, &str, &str); 9] = [
+    let shapes: [(&str, &str, &str); 10] = [
         ("is required for base ", "", "采用 {} 计算方式时必填"),
         (
             "is not a parameter of an interest_subsidy rule with base ",
@@ -72,6 +84,11 @@ pub fn message(en: &str) -> Option<String> {
             "不是 {} 政策规则的参数",
         ),
         ("must be at most ", " characters", "最多 {} 个字符"),
+        (
+            "must not precede the disbursement (",
+            ")",
+            "不得早于放款日 {}",
+        ),
         ("must not precede ", "", "不得早于 {}"),
         ("must not be before ", "", "不得早于 {}"),
         ("must be in ", "", "须在 {} 年内"),
@@ -90,6 +107,15 @@ pub fn message(en: &str) -> Option<String> {
     {
         return Some(format!("须为 {lo} 到 {hi} 个字符"));
     }
+    if let Some(n) = en
+        .strip_suffix(" fields are invalid")
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(format!("{n} 个字段有误"));
+    }
+    if let Some(m) = serde(en) {
+        return Some(m);
+    }
     if let Some(rest) = en.strip_prefix("must be between ") {
         if let Some((lo, hi)) = rest.split_once(" and ") {
             return Some(format!("须在 {lo} 到 {hi} 之间"));
@@ -105,6 +131,90 @@ pub fn message(en: &str) -> Option<String> {
         return message(msg).map(|m| format!("{field}：{m}"));
     }
     None
+}
+
+/// serde's own messages for a body of the wrong shape ("invalid type: string \"x\",
+/// expected i64", "unknown variant `x`, expected one of …", "missing field `x`") and
+/// chrono's for a malformed date.
+fn serde(en: &str) -> Option<String> {
+    let expected = |e: &str| -> String {
+        let e = e.trim();
+        match e {
+            "u8" | "u16" | "u32" | "u64" => "非负整数".to_owned(),
+            "i8" | "i16" | "i32" | "i64" => "整数".to_owned(),
+            "a string" => "字符串".to_owned(),
+            "a boolean" => "布尔值（true 或 false）".to_owned(),
+            "a sequence" => "数组".to_owned(),
+            "a map" => "对象".to_owned(),
+            _ if e.starts_with("struct ") => "对象".to_owned(),
+            _ if e.contains("date") => "YYYY-MM-DD 格式的日期".to_owned(),
+            other => other.to_owned(),
+        }
+    };
+    let value = |v: &str| -> String {
+        let v = v.trim();
+        if let Some(x) = v.strip_prefix("integer ") {
+            format!("整数 {x}")
+        } else if let Some(x) = v.strip_prefix("string ") {
+            format!("字符串 {x}")
+        } else if let Some(x) = v.strip_prefix("floating point ") {
+            format!("小数 {x}")
+        } else if let Some(x) = v.strip_prefix("boolean ") {
+            format!("布尔值 {x}")
+        } else {
+            match v {
+                "null" => "null".to_owned(),
+                "sequence" => "数组".to_owned(),
+                "map" => "对象".to_owned(),
+                other => other.to_owned(),
+            }
+        }
+    };
+    if let Some((got, exp)) = en
+        .strip_prefix("invalid value: ")
+        .and_then(|r| r.split_once(", expected "))
+    {
+        return Some(format!("取值无效（{}），应为{}", value(got), expected(exp)));
+    }
+    if let Some((got, exp)) = en
+        .strip_prefix("invalid type: ")
+        .and_then(|r| r.split_once(", expected "))
+    {
+        return Some(format!("类型错误（{}），应为{}", value(got), expected(exp)));
+    }
+    if let Some((v, exp)) = en
+        .strip_prefix("unknown variant ")
+        .and_then(|r| r.split_once(", expected "))
+    {
+        let choices = exp.strip_prefix("one of ").unwrap_or(exp);
+        return Some(format!("未知取值 {v}，可选：{choices}"));
+    }
+    if let Some((f, _)) = en
+        .strip_prefix("unknown field ")
+        .and_then(|r| r.split_once(", expected "))
+    {
+        return Some(format!("未知字段 {f}"));
+    }
+    if let Some(f) = en.strip_prefix("missing field ") {
+        return Some(format!("缺少字段 {f}"));
+    }
+    if let Some(n) = en
+        .strip_prefix("invalid length ")
+        .and_then(|r| r.split_once(", expected "))
+        .map(|(n, _)| n)
+    {
+        return Some(format!("长度无效（{n}）"));
+    }
+    match en {
+        "input contains invalid characters"
+        | "premature end of input"
+        | "trailing input"
+        | "input is out of range"
+        | "input is not enough for unique date and time" => {
+            Some("日期格式应为 YYYY-MM-DD，且须为有效日期".to_owned())
+        }
+        _ => None,
+    }
 }
 
 /// The problem+json `body` with its detail and field messages in Chinese.
@@ -153,10 +263,27 @@ mod tests {
             "amount：必须大于 0"
         );
         assert!(message("something nobody wrote").is_none());
-        let body = br#"{"type":"t","title":"Unprocessable Entity","status":422,"code":"validation_failed","detail":"one or more fields are invalid","errors":[{"field":"reason","message":"is required"},{"field":"x","message":"odd"}]}"#;
+        assert_eq!(
+            message("invalid value: integer `-1`, expected u32").unwrap(),
+            "取值无效（整数 `-1`），应为非负整数"
+        );
+        assert_eq!(
+            message("invalid type: string \"x\", expected i64").unwrap(),
+            "类型错误（字符串 \"x\"），应为整数"
+        );
+        assert_eq!(
+            message("unknown variant `cash`, expected one of `credit`, `pledge`").unwrap(),
+            "未知取值 `cash`，可选：`credit`, `pledge`"
+        );
+        assert_eq!(
+            message("premature end of input").unwrap(),
+            "日期格式应为 YYYY-MM-DD，且须为有效日期"
+        );
+        assert_eq!(message("3 fields are invalid").unwrap(), "3 个字段有误");
+        let body = br#"{"type":"t","title":"Unprocessable Entity","status":422,"code":"validation_failed","detail":"a detail nobody translated","errors":[{"field":"reason","message":"is required"},{"field":"x","message":"odd"}]}"#;
         let p: Value = serde_json::from_slice(&problem(body).unwrap()).unwrap();
         assert_eq!(p["title"], "字段校验失败");
-        assert_eq!(p["detail"], "字段校验失败：one or more fields are invalid");
+        assert_eq!(p["detail"], "字段校验失败：a detail nobody translated");
         assert_eq!(p["errors"][0]["message"], "为必填项");
         assert_eq!(p["errors"][1]["message"], "odd");
         assert_eq!(p["errors"][0]["field"], "reason");

@@ -198,6 +198,35 @@ async fn recommendations_rank_and_explain(app: TestApp) {
         )
         .await;
     assert_eq!(en.assert_status(200)["items"], json!(items));
+    // Applying to the near miss anyway: 422 with the same reasons, in the asked language.
+    let apply = json!({"demand_id": demand_id, "product_id": gated});
+    let qualification_error = |b: &Value| {
+        b["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == "qualifications")
+            .cloned()
+            .unwrap()
+    };
+    let r = app.post("/api/v1/matches", &ent, &apply).await;
+    r.assert_problem(422, "not_eligible");
+    assert_eq!(qualification_error(&r.body)["message"], q["detail"]);
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/matches",
+            Some(&ent),
+            Some(&apply),
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    r.assert_problem(422, "not_eligible");
+    assert_eq!(
+        qualification_error(&r.body)["message"],
+        "取得省级专精特新中小企业认定后可申请"
+    );
+    assert_eq!(r.headers["vary"], "Accept-Language");
 
     // Paging.
     let r = app

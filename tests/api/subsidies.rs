@@ -242,6 +242,26 @@ async fn quotes_show_their_arithmetic(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("outside the policy's region"));
+    // The same reasons in Chinese when asked.
+    let zh = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/policies/{pid}/quote"),
+            Some(&sz),
+            Some(&q2),
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    let zb = zh.assert_status(200);
+    assert_eq!(
+        zb["reasons"].as_array().unwrap().len(),
+        b["reasons"].as_array().unwrap().len()
+    );
+    let first = zb["reasons"][0].as_str().unwrap();
+    assert!(
+        first.contains("320505") && first.contains("不在"),
+        "{first}"
+    );
     // Someone else's enterprise: 404. Both or neither loan forms: 422. Bad period: 422.
     app.post(&format!("/api/v1/policies/{pid}/quote"), &sz, &q)
         .await
@@ -414,8 +434,33 @@ async fn claims_move_through_their_states(app: TestApp) {
         .assert_status(201)["id"]
         .as_i64()
         .unwrap();
-    let r = app.post("/api/v1/subsidy-claims", &w.ent, &json!({"policy_id": gid, "loan_id": loan_id, "period_start": month(0), "period_end": month(12)})).await;
+    let claim = json!({"policy_id": gid, "loan_id": loan_id, "period_start": month(0), "period_end": month(12)});
+    let r = app.post("/api/v1/subsidy-claims", &w.ent, &claim).await;
     r.assert_problem(422, "not_eligible");
+    assert_eq!(r.body["errors"][0]["message"], "the loan has no guarantee");
+    // In Chinese, as the rule wrote it (not through the phrase table).
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/subsidy-claims",
+            Some(&w.ent),
+            Some(&claim),
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    r.assert_problem(422, "not_eligible");
+    let p = &r.body;
+    assert_eq!(p["errors"][0]["field"], "loan_id");
+    assert_eq!(p["errors"][0]["message"], "该贷款没有担保");
+    assert_eq!(p["detail"], "loan_id：该贷款没有担保");
+    assert_eq!(p["title"], "不符合条件");
+    // Nothing was filed by either attempt.
+    let claims = app.get("/api/v1/subsidy-claims", &w.ent).await;
+    assert!(claims.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["policy_id"] != json!(gid)));
 }
 
 async fn approvals_respect_the_budget_under_concurrency(app: TestApp) {

@@ -6,7 +6,8 @@
 //
 // The world comes from `finmatch seed-demo` (password demo-password). Exits non-zero on the
 // first failed expectation, naming it.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
 const [base, adminPassword, shots] = process.argv.slice(2);
@@ -50,6 +51,23 @@ function wanHundredths(text) {
   return BigInt(m[1].replaceAll(",", "")) * 100n + BigInt(m[2]);
 }
 
+/// An accessibility audit of what the page shows now (axe-core, WCAG 2 A and AA rules):
+/// labelled controls, contrast, names of buttons and links, landmarks. Any serious or
+/// critical violation fails, named with the elements it was found on.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+async function audit(page, what) {
+  // Through the debugger, not a script tag: the console's CSP (script-src 'self') refuses inline scripts.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  expect(result.length === 0, `${what} passes the accessibility audit${result.length ? `: ${result.join("; ")}` : ""}`);
+}
+
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
 
 async function session(username, password, viewport = { width: 1280, height: 800 }) {
@@ -76,6 +94,7 @@ try {
   expect(before > 0n, `the office's dashboard shows the seeded disbursements (${await total.innerText()})`);
   await office.page.locator("canvas").first().waitFor();
   await office.page.screenshot({ path: `${shots}/office-dashboard.png`, fullPage: true });
+  await audit(office.page, "the office's dashboard");
 
   // --- the enterprise posts a demand (a bad amount first) and applies -------------------------
   const ent = await session("demo_ent_1", PASSWORD);
@@ -83,6 +102,7 @@ try {
   const size = await ent.page.locator('[data-testid="size-class"]').innerText();
   expect(/型/.test(size), `the enterprise's home shows its 划型 in Chinese (${size})`);
   await ent.page.screenshot({ path: `${shots}/enterprise-home.png`, fullPage: true });
+  await audit(ent.page, "the enterprise's home");
   await ent.page.getByRole("link", { name: "融资需求" }).click();
   await ent.page.getByLabel("金额（元）").fill("abc");
   await ent.page.getByLabel("说明").fill("浏览器测试：采购设备");
@@ -96,6 +116,24 @@ try {
   await posted.waitFor();
   const demandId = Number(/需求 (\d+)/.exec(await posted.innerText())[1]);
   expect(demandId > 0, `the demand is posted (${demandId})`);
+  // … edits it while it is open (a bad term first) …
+  await ent.page
+    .getByRole("row")
+    .filter({ has: ent.page.getByRole("cell", { name: String(demandId), exact: true }) })
+    .getByRole("button", { name: "修改" })
+    .click();
+  await ent.page.locator(`#d${demandId}-term_months`).fill("0");
+  await ent.page.getByRole("button", { name: "保存修改" }).click();
+  const termError = ent.page.locator(`#d${demandId}-term_months-error`);
+  await termError.waitFor();
+  expect(true, `editing a demand with a bad term shows the API's error next to the field: ${await termError.innerText()}`);
+  await ent.page.locator(`#d${demandId}-term_months`).fill("12");
+  await ent.page.locator(`#d${demandId}-description`).fill("浏览器测试：采购设备（已修改）");
+  await ent.page.getByRole("button", { name: "保存修改" }).click();
+  await ent.page.getByRole("status").filter({ hasText: "已修改" }).waitFor();
+  const entToken = await apiLogin("demo_ent_1", PASSWORD);
+  const edited = await apiGet(entToken, `/demands/${demandId}`);
+  expect(edited.description === "浏览器测试：采购设备（已修改）", `the edit reached the API (${edited.description})`);
   await ent.page.goto(`${base}/#/demands/${demandId}`);
   const apply = ent.page.getByRole("button", { name: "申请" }).first();
   await apply.waitFor();
@@ -122,6 +160,7 @@ try {
   const item = bank.page.locator(`[data-match="${matchId}"]`);
   await item.waitFor();
   await bank.page.screenshot({ path: `${shots}/bank-inbox.png`, fullPage: true });
+  await audit(bank.page, "the bank's inbox");
   await item.getByRole("button", { name: "处理" }).click();
   await item.getByRole("button", { name: "接单" }).click();
   await bank.page.locator(`[data-match="${matchId}"]`).filter({ hasText: "已接单" }).waitFor();
@@ -179,6 +218,7 @@ try {
     await who.page.getByRole("link", { name: link }).click();
     await who.page.getByRole("heading", { name: text }).first().waitFor();
     expect(true, `the ${link} page opens`);
+    await audit(who.page, `the ${link} page`);
   }
   // 政策找企业: a claim filed from the computed amount answers with the claim (or its refusal).
   await ent.page.getByRole("link", { name: "政策与申报", exact: true }).click();
@@ -221,6 +261,100 @@ try {
   await published.waitFor();
   expect(true, `the office published a policy: ${await published.innerText()}`);
 
+  // The bank edits a product's eligibility (a bad value first); the API has the new rule.
+  await bank.page.getByRole("link", { name: "产品与潜在客户", exact: true }).click();
+  await bank.page.getByRole("button", { name: "修改", exact: true }).first().click();
+  const editForm = bank.page.locator('form[aria-label^="修改产品"]');
+  const productId = Number(/^p(\d+)-/.exec(await editForm.locator("input").first().getAttribute("id"))[1]);
+  await editForm.getByLabel("最短成立年限（年）").fill("-1");
+  await editForm.getByRole("button", { name: "保存修改" }).click();
+  const yearsError = bank.page.locator(`#p${productId}-min_years_established-error`);
+  await yearsError.waitFor();
+  expect(true, `a bad eligibility value shows the API's error next to the field: ${await yearsError.innerText()}`);
+  await editForm.getByLabel("最短成立年限（年）").fill("1");
+  await editForm.getByRole("button", { name: "保存修改" }).click();
+  await bank.page.getByRole("status").filter({ hasText: "已保存" }).waitFor();
+  const bankToken = await apiLogin(bankUser, PASSWORD);
+  const product = await apiGet(bankToken, `/products/${productId}`);
+  expect(product.eligibility.min_years_established === 1, `the product's eligibility changed through the API (product ${productId})`);
+
+  // The office edits next year's working-day calendar (a date of another year first).
+  await office.page.getByRole("link", { name: "工作日历", exact: true }).click();
+  const calYear = new Date().getFullYear() + 1;
+  await office.page.getByLabel("年份").selectOption(String(calYear));
+  await office.page.getByRole("heading", { name: `${calYear} 年工作日历` }).waitFor();
+  const holidays = office.page.locator("#cal-holidays");
+  await holidays.fill(`${calYear}-01-01\n${calYear - 1}-10-01`);
+  await office.page.getByRole("button", { name: "保存日历" }).click();
+  const calError = office.page.locator("#cal-holidays-error");
+  await calError.waitFor();
+  expect(/第 2 项/.test(await calError.innerText()), `a date of another year is named by its line: ${await calError.innerText()}`);
+  await holidays.fill(`${calYear}-01-01\n${calYear}-10-01`);
+  await office.page.getByRole("button", { name: "保存日历" }).click();
+  await office.page.getByRole("status").filter({ hasText: "日历已保存" }).waitFor();
+  const officeToken = await apiLogin("demo_office_1", PASSWORD);
+  const cal = await apiGet(officeToken, `/calendar/${calYear}`);
+  expect(cal.holidays.join() === `${calYear}-01-01,${calYear}-10-01`, `the calendar reached the API (${cal.holidays.join()})`);
+
+  // The office publishes a risk-sharing scheme (a bad capital first); the bank sees it.
+  await office.page.getByRole("link", { name: "风险补偿", exact: true }).click();
+  await office.page.locator("#rs-name").fill("浏览器测试风险池");
+  await office.page.locator("#rs-capital").fill("abc");
+  await office.page.getByRole("button", { name: "发布方案", exact: true }).click();
+  const capitalError = office.page.locator("#rs-capital-error");
+  await capitalError.waitFor();
+  expect(true, `a scheme with a bad capital shows the API's error next to the field: ${await capitalError.innerText()}`);
+  await office.page.locator("#rs-capital").fill("10000000.00");
+  await office.page.getByRole("button", { name: "发布方案", exact: true }).click();
+  const scheme = office.page.getByRole("status").filter({ hasText: "浏览器测试风险池" });
+  await scheme.waitFor();
+  expect(/已发布/.test(await scheme.innerText()), `the office published a scheme: ${await scheme.innerText()}`);
+  await audit(office.page, "the office's 风险补偿 page");
+  await bank.page.getByRole("link", { name: "风险补偿", exact: true }).click();
+  await bank.page.getByRole("cell", { name: "浏览器测试风险池" }).first().waitFor();
+  expect(true, "the bank's 风险补偿 page lists the new scheme");
+  await audit(bank.page, "the bank's 风险补偿 page");
+
+  // The office publishes a bridge fund (转贷资金; a bad capital first); the bank and the
+  // enterprise open their bridge pages.
+  await office.page.getByRole("link", { name: "转贷资金", exact: true }).click();
+  await office.page.locator("#bf-name").fill("浏览器测试转贷资金");
+  await office.page.locator("#bf-capital").fill("-1");
+  await office.page.getByRole("button", { name: "发布转贷资金", exact: true }).click();
+  const fundError = office.page.locator("#bf-capital-error");
+  await fundError.waitFor();
+  expect(true, `a fund with a bad capital shows the API's error next to the field: ${await fundError.innerText()}`);
+  await office.page.locator("#bf-capital").fill("20000000.00");
+  await office.page.locator("#bf-max").fill("5000000.00");
+  await office.page.getByRole("button", { name: "发布转贷资金", exact: true }).click();
+  const fund = office.page.getByRole("status").filter({ hasText: "浏览器测试转贷资金" });
+  await fund.waitFor();
+  expect(/已发布/.test(await fund.innerText()), `the office published a bridge fund: ${await fund.innerText()}`);
+  await audit(office.page, "the office's 转贷资金 page");
+  for (const [who, name] of [
+    [bank, "the bank"],
+    [ent, "the enterprise"],
+  ]) {
+    await who.page.getByRole("link", { name: "过桥转贷", exact: true }).click();
+    await who.page.getByRole("heading", { name: /过桥/ }).first().waitFor();
+    await audit(who.page, `${name}'s 过桥转贷 page`);
+  }
+
+  // The bank subscribes its system to events (a bad URL first); the secret is shown once.
+  await bank.page.getByRole("link", { name: "消息推送", exact: true }).click();
+  await bank.page.locator("#wh-url").fill("not a url");
+  await bank.page.locator('input[name="wh-events"][value="match.created"]').check();
+  await bank.page.getByRole("button", { name: "新增订阅", exact: true }).click();
+  const urlError = bank.page.locator("#wh-url-error");
+  await urlError.waitFor();
+  expect(/地址/.test(await urlError.innerText()), `a bad webhook URL shows the API's error in Chinese next to the field: ${await urlError.innerText()}`);
+  await bank.page.locator("#wh-url").fill("https://bank.example/finmatch/events");
+  await bank.page.getByRole("button", { name: "新增订阅", exact: true }).click();
+  const secret = bank.page.locator("#wh-secret");
+  await secret.waitFor();
+  expect(/^whsec_[0-9a-f]{64}$/.test(await secret.innerText()), "the new subscription's secret is shown once");
+  await audit(bank.page, "the bank's 消息推送 page");
+
   await bank.page.getByRole("link", { name: "产品与潜在客户", exact: true }).click();
   await bank.page.getByRole("link", { name: "潜在客户", exact: true }).first().click();
   await bank.page.getByRole("heading", { name: /潜在客户/ }).waitFor();
@@ -235,11 +369,13 @@ try {
   await userError.waitFor();
   expect(true, `adding a user without a name shows the API's error next to the field: ${await userError.innerText()}`);
   await admin.page.screenshot({ path: `${shots}/admin-home.png`, fullPage: true });
+  await audit(admin.page, "the admin's home");
   const phone = await session("demo_office_1", PASSWORD, { width: 390, height: 844 });
   await phone.page.locator('[data-stat="放款金额"]').waitFor();
   const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   expect(!overflow, "the dashboard fits a phone's width");
   await phone.page.screenshot({ path: `${shots}/office-phone.png`, fullPage: true });
+  await audit(phone.page, "the phone-width dashboard");
 } catch (e) {
   if (failures === 0) failures = 1;
   console.error(String(e?.stack ?? e));

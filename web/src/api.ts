@@ -47,10 +47,29 @@ export class ApiError extends Error {
   constructor(public problem: Problem) {
     super(problem.detail ?? problem.title);
   }
-  /// The message for a field (`errors[].field`), if the API named it.
+  /// The messages for a field (`errors[].field`), if the API named it or one of its parts
+  /// (`eligibility.region_prefixes[1]` belongs to `eligibility.region_prefixes`), joined: a
+  /// loan that is not eligible comes back with every failing reason on `loan_id`. An item of
+  /// a list is named by its position: "第 2 项：…".
   field(name: string): string | undefined {
-    return this.problem.errors?.find((e) => e.field === name)?.message;
+    const found = (this.problem.errors ?? []).filter(
+      (e) => e.field === name || e.field.startsWith(`${name}[`) || e.field.startsWith(`${name}.`),
+    );
+    if (found.length === 0) return undefined;
+    return found
+      .map((e) => {
+        const item = /^\[(\d+)\]/.exec(e.field.slice(name.length));
+        return item ? `第 ${Number(item[1]) + 1} 项：${e.message}` : e.message;
+      })
+      .join("；");
   }
+
+  /// The messages for exactly this field, not its parts.
+  fieldOnly(name: string): string | undefined {
+    const m = (this.problem.errors ?? []).filter((e) => e.field === name).map((e) => e.message);
+    return m.length ? m.join("；") : undefined;
+  }
+
 }
 
 /// Unwraps an openapi-fetch result: the data, or an ApiError carrying the problem.

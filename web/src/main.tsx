@@ -9,6 +9,8 @@ import { EnterpriseHome } from "./pages/enterprise";
 import { BankHome } from "./pages/bank";
 import { OfficeHome } from "./pages/office";
 import { AdminHome } from "./pages/admin";
+import { SubsidyClaims } from "./pages/shared";
+import { Webhooks } from "./pages/webhooks";
 import "./style.css";
 
 type Me = Schemas["MeResponse"];
@@ -69,32 +71,51 @@ const NAV: Record<string, [string, string][]> = {
     ["/matches", "对接进度"],
     ["/loans", "贷款"],
     ["/renewals", "续贷"],
+    ["/bridges", "过桥转贷"],
     ["/policies", "政策与申报"],
+    ["/webhooks", "消息推送"],
   ],
   bank: [
     ["/", "待办"],
     ["/products", "产品与潜在客户"],
     ["/loans", "贷款"],
     ["/renewals", "续贷"],
+    ["/bridges", "过桥转贷"],
+    ["/risk", "风险补偿"],
+    ["/webhooks", "消息推送"],
   ],
   finance_office: [
     ["/", "看板"],
     ["/breakdown", "分组统计"],
     ["/claims", "补贴审批"],
+    ["/risk", "风险补偿"],
+    ["/bridges", "转贷资金"],
     ["/policies", "政策与利率"],
     ["/targets", "目标"],
+    ["/calendar", "工作日历"],
     ["/exports", "导出"],
   ],
   admin: [
     ["/", "机构与用户"],
   ],
-  guarantor: [["/", "首页"]],
+  guarantor: [
+    ["/", "补贴申报"],
+    ["/webhooks", "消息推送"],
+  ],
 };
 
 function Shell({ me, route, onOut }: { me: Me; route: string; onOut: () => void }) {
   const nav = NAV[me.role] ?? [["/", "首页"]];
   let page;
-  switch (me.role) {
+  // Webhooks serve every organization whose systems listen (banks, enterprises, guarantors).
+  const listens = me.role === "bank" || me.role === "enterprise" || me.role === "guarantor";
+  switch (listens && route === "/webhooks" ? "webhooks" : me.role) {
+    case "webhooks":
+      page = <Webhooks />;
+      break;
+    case "guarantor":
+      page = <SubsidyClaims />;
+      break;
     case "enterprise":
       page = <EnterpriseHome me={me} route={route} />;
       break;

@@ -55,9 +55,11 @@ export function Section(props: { title: string; children: ComponentChildren; act
   );
 }
 
+/// A table in a wrapper that scrolls sideways on a narrow screen; the wrapper takes keyboard
+/// focus so the hidden columns can be reached without a mouse.
 export function Table(props: { head: string[]; rows: ComponentChildren[][]; caption?: string }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={props.caption ?? `表格：${props.head.filter(Boolean).join("、")}`}>
       <table>
         {props.caption && <caption>{props.caption}</caption>}
         <thead>
@@ -138,6 +140,49 @@ export function Field(props: {
       )}
     </div>
   );
+}
+
+/// A choice of several enum values as labelled checkboxes; the value is the chosen keys joined
+/// by commas (so it fits a `useForm` string field).
+export function Checks(props: {
+  id: string;
+  legend: string;
+  choices: [string, string][];
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+}) {
+  const chosen = new Set(props.value ? props.value.split(",") : []);
+  function flip(key: string) {
+    if (chosen.has(key)) chosen.delete(key);
+    else chosen.add(key);
+    props.onChange(props.choices.map(([k]) => k).filter((k) => chosen.has(k)).join(","));
+  }
+  return (
+    <fieldset
+      class={props.error ? "field checks invalid" : "field checks"}
+      id={props.id}
+      aria-describedby={props.error ? `${props.id}-error` : undefined}
+    >
+      <legend>{props.legend}</legend>
+      {props.choices.map(([k, t]) => (
+        <label class="check">
+          <input type="checkbox" name={props.id} value={k} checked={chosen.has(k)} onChange={() => flip(k)} />
+          {t}
+        </label>
+      ))}
+      {props.error && (
+        <span class="field-error" id={`${props.id}-error`} role="alert">
+          {props.error}
+        </span>
+      )}
+    </fieldset>
+  );
+}
+
+/// The comma-joined keys of a `Checks` value as a typed list.
+export function listOf<T extends string>(v: string): T[] {
+  return (v ? v.split(",") : []) as T[];
 }
 
 export function ProblemNote({ problem }: { problem: ApiError | null }) {

@@ -84,6 +84,7 @@ pub fn create<R: Receipt<MatchView>>(
                 .map(|r| FieldError {
                     field: r.criterion,
                     message: r.detail,
+                    message_zh: Some(r.detail_zh),
                 })
                 .collect();
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));

@@ -341,6 +341,7 @@ pub fn enroll<R: Receipt<EnrollmentView>>(
             errors.push(FieldError {
                 field: "loan_id".into(),
                 message: format!("the loan is {}, not current", loan.servicing.status),
+                message_zh: None,
             });
         }
         let case = crate::app::subsidies::quote::case_from_loan(conn, &loan)?;
@@ -355,10 +356,7 @@ pub fn enroll<R: Receipt<EnrollmentView>>(
             &who,
             None,
         ) {
-            errors.push(FieldError {
-                field: "loan_id".into(),
-                message: reason,
-            });
+            errors.push(FieldError::said("loan_id", reason));
         }
         if !errors.is_empty() {
             return Err(AppError::invalid(ProblemCode::NotEligible, errors));

@@ -11,6 +11,7 @@ use crate::app::clock;
 use crate::app::error::{AppError, AppResult, ProblemCode};
 use crate::db::subsidies::{self as repo, PolicyRow};
 use crate::db::{self, DbConnection};
+use crate::domain::lang::{Lang, Text};
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
 use crate::domain::scope::Scope;
@@ -92,13 +93,16 @@ pub(super) fn lump_sum(
     let Rule::LumpSum(rule) = stored_rule(p)?.1 else {
         return Err(AppError::internal("not a lump-sum award"));
     };
-    let mut failed: Vec<String> = lump_sum_criteria(conn, p, enterprise_id, clock::today())?
+    let mut failed: Vec<Text> = lump_sum_criteria(conn, p, enterprise_id, clock::today())?
         .into_iter()
         .filter(|c| !c.passed)
-        .map(|c| c.detail)
+        .map(|c| {
+            let en = c.detail.clone();
+            Text::new(en, c.in_lang(Lang::Zh).detail)
+        })
         .collect();
     if !p.fields.status.takes_claims() {
-        failed.insert(0, "the policy is suspended".into());
+        failed.insert(0, subsidy::policy_suspended());
     }
     let prior = repo::lump_sum_claim(conn, p.id, enterprise_id)?.filter(|id| Some(*id) != except);
     Ok(subsidy::lump_sum(&rule, failed, prior))
@@ -189,7 +193,7 @@ pub(super) fn guarantor_award(
     )?);
     let mut c = subsidy::guarantor_award(&rule, (start, end), &loans, prior);
     if !f.status.takes_claims() {
-        c.reasons.insert(0, "the policy is suspended".into());
+        c.reasons.insert(0, subsidy::policy_suspended());
         c.eligible = false;
         c.amount = Money::ZERO;
     }

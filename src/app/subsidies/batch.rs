@@ -12,6 +12,7 @@ use crate::app::caller::Caller;
 use crate::app::error::{AppError, AppResult, ProblemCode};
 use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
+use crate::domain::lang::{render, Text};
 use crate::domain::org::Role;
 use crate::domain::scope::Scope;
 
@@ -137,9 +138,12 @@ fn file_in_batch(
             } else {
                 out.skipped.push(SkippedLoan {
                     loan_id,
-                    reasons: vec![format!(
-                        "claim {id} covers an overlapping period {s} – {e} of this loan under this policy"
-                    )],
+                    reasons: vec![Text::new(
+                        format!("claim {id} covers an overlapping period {s} – {e} of this loan under this policy"),
+                        format!("申报 {id} 已覆盖该贷款在本政策下的重叠期间 {s} 至 {e}"),
+                    )
+                    .in_lang(auth.lang)
+                    .to_owned()],
                 });
             }
             return Ok(());
@@ -149,12 +153,18 @@ fn file_in_batch(
         let payee = payee(p.fields.kind, &case);
         let reasons = match (c.eligible, payee, c.amount.is_zero()) {
             (false, _, _) => c.reasons.clone(),
-            (true, None, _) => vec!["the loan has no guarantor".into()],
-            (true, Some(_), true) => vec!["nothing to claim for the period".into()],
+            (true, None, _) => vec![Text::new("the loan has no guarantor", "该贷款没有担保机构")],
+            (true, Some(_), true) => vec![Text::new(
+                "nothing to claim for the period",
+                "该期间没有可申报的金额",
+            )],
             _ => Vec::new(),
         };
         let Some(payee) = payee.filter(|_| reasons.is_empty()) else {
-            out.skipped.push(SkippedLoan { loan_id, reasons });
+            out.skipped.push(SkippedLoan {
+                loan_id,
+                reasons: render(&reasons, auth.lang),
+            });
             return Ok(());
         };
         let new = submitted(

@@ -18,6 +18,7 @@ use crate::app::state::AppState;
 use crate::db::subsidies::{self as repo, ClaimRow, NewClaim};
 use crate::db::{self, DbConnection};
 use crate::domain::date::rfc3339;
+use crate::domain::lang::Text;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
 use crate::domain::scope::Scope;
@@ -246,13 +247,10 @@ fn wrong_subject(kind: PolicyKind) -> AppError {
 }
 
 /// 422 `not_eligible`, each reason on `field`.
-fn not_eligible(field: &str, reasons: Vec<String>) -> AppError {
+fn not_eligible(field: &str, reasons: Vec<Text>) -> AppError {
     let errors = reasons
         .into_iter()
-        .map(|m| FieldError {
-            field: field.into(),
-            message: m,
-        })
+        .map(|m| FieldError::said(field, m))
         .collect();
     AppError::invalid(ProblemCode::NotEligible, errors)
 }

@@ -15,6 +15,7 @@ use crate::app::clock;
 use crate::app::error::{AppError, AppResult};
 use crate::db::subsidies as repo;
 use crate::db::{self, DbConnection};
+use crate::domain::lang::render;
 use crate::domain::lang::Lang;
 use crate::domain::money::Money;
 use crate::domain::org::Role;
@@ -162,7 +163,7 @@ pub fn list(
                 loan_id: *loan_id,
                 amount: c.amount,
                 eligible: c.eligible,
-                reasons: c.reasons,
+                reasons: render(&c.reasons, lang),
                 period_start: start,
                 period_end: year_end,
                 provisional: provisional(&p, year_end)?.is_some(),

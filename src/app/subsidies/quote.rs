@@ -13,6 +13,7 @@ use crate::db::matches::LoanRow;
 use crate::db::subsidies::{self as repo, PolicyRow};
 use crate::db::{self, DbConnection};
 use crate::domain::demand::Purpose;
+use crate::domain::lang::render;
 use crate::domain::money::Money;
 use crate::domain::org::OrgKind;
 use crate::domain::product::ProductType;
@@ -195,7 +196,7 @@ pub(super) fn compute(
         Some((start, end)),
     );
     if !p.fields.status.takes_claims() {
-        reasons.insert(0, "the policy is suspended".into());
+        reasons.insert(0, subsidy::policy_suspended());
     }
     let prior = match payee(kind, c) {
         Some(payee) => {
@@ -317,7 +318,7 @@ pub fn quote(
     let provisional_reason = provisional(&p, cmd.period_end)?;
     Ok(Quote {
         eligible: c.eligible,
-        reasons: c.reasons,
+        reasons: render(&c.reasons, auth.lang),
         provisional: provisional_reason.is_some(),
         provisional_reason,
         amount: c.amount,

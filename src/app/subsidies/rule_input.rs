@@ -174,6 +174,7 @@ impl RuleInput {
             errors.push(FieldError {
                 field: format!("rule.{f}"),
                 message: m.to_owned(),
+                message_zh: None,
             })
         };
         let present: Vec<(&str, bool)> = vec![
@@ -353,6 +354,7 @@ impl RuleInput {
             errors.push(FieldError {
                 field: format!("rule.{f}"),
                 message: m,
+                message_zh: None,
             })
         };
         for (name, is) in present {

@@ -76,6 +76,7 @@ pub fn simulate(
                 .map(|e| FieldError {
                     field: e.field.replacen("rule.", "overrides.", 1),
                     message: e.message,
+                    message_zh: None,
                 })
                 .collect(),
         )

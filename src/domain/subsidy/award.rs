@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::facts::{pct, round_fen, Computation, Trail};
 use super::rule::CounterGuarantee;
+use crate::domain::lang::Text;
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 
@@ -55,12 +56,12 @@ pub struct GuaranteedLoan {
     /// The borrower is 小型 or 微型.
     pub small_or_micro: bool,
     /// Why the policy's eligibility (enterprise and loan criteria) does not cover it.
-    pub ineligible: Vec<String>,
+    pub ineligible: Vec<Text>,
 }
 
 /// The lump sum for an enterprise whose eligibility failed for `ineligible` (empty: none),
 /// which has already been granted `prior` under the policy (an approved or paid claim).
-pub fn lump_sum(r: &LumpSumRule, ineligible: Vec<String>, prior: Option<i64>) -> Computation {
+pub fn lump_sum(r: &LumpSumRule, ineligible: Vec<Text>, prior: Option<i64>) -> Computation {
     let mut t = Trail(Vec::new());
     let mut reasons = ineligible;
     t.add("award per enterprise", r.amount);
@@ -68,8 +69,9 @@ pub fn lump_sum(r: &LumpSumRule, ineligible: Vec<String>, prior: Option<i64>) ->
         t.add("qualification certified on or after", from);
     }
     if let Some(id) = prior {
-        reasons.push(format!(
-            "claim {id} already grants this award to the enterprise; it is paid once"
+        reasons.push(Text::new(
+            format!("claim {id} already grants this award to the enterprise; it is paid once"),
+            format!("申报 {id} 已为该企业申领此项奖励，每家企业限一次"),
         ));
     }
     let eligible = reasons.is_empty();
@@ -105,7 +107,8 @@ pub fn guarantor_award(
         if l.small_or_micro {
             small += p;
         }
-        let mut why = l.ineligible.clone();
+        // The breakdown's steps are written in English (the console labels them).
+        let mut why: Vec<String> = l.ineligible.iter().map(|t| t.en.clone()).collect();
         if let Some(max) = r.max_fee_rate.filter(|m| l.fee_rate > *m) {
             why.push(format!("fee rate {}% is above {max}%", l.fee_rate));
         }
@@ -193,9 +196,15 @@ pub fn guarantor_award(
     }
     let mut reasons = Vec::new();
     if counted == 0 {
-        reasons.push(format!(
-            "no eligible guaranteed loan was disbursed between {} and {}",
-            period.0, period.1
+        reasons.push(Text::new(
+            format!(
+                "no eligible guaranteed loan was disbursed between {} and {}",
+                period.0, period.1
+            ),
+            format!(
+                "{} 至 {} 期间没有符合条件的担保贷款发放",
+                period.0, period.1
+            ),
         ));
     }
     let ok = reasons.is_empty();
@@ -316,7 +325,10 @@ mod tests {
     #[test]
     fn nothing_counted_is_not_eligible() {
         let mut l = loan(7, "1000000.00", "1.0", true);
-        l.ineligible.push("size class medium is not covered".into());
+        l.ineligible.push(Text::new(
+            "size class medium is not covered",
+            "中型企业不在支持范围内",
+        ));
         let c = guarantor_award(&chongqing(), year(), &[l], Money::ZERO);
         assert!(!c.eligible);
         assert_eq!(c.amount, Money::ZERO);
@@ -338,6 +350,7 @@ mod tests {
         let c = lump_sum(&rule, Vec::new(), Some(12));
         assert!(!c.eligible);
         assert_eq!(c.amount, Money::ZERO);
-        assert!(c.reasons[0].contains("claim 12"));
+        assert!(c.reasons[0].en.contains("claim 12"));
+        assert!(c.reasons[0].zh.contains("申报 12"), "{:?}", c.reasons[0]);
     }
 }

@@ -7,6 +7,7 @@ use super::facts::{Computation, LoanFacts, PriorAmounts, Trail};
 use super::guarantee::guarantee;
 use super::interest::interest;
 use super::rule::{LprPoint, Rule};
+use crate::domain::lang::Text;
 use crate::domain::money::Money;
 
 /// Computes the subsidy for `[period_start, period_end)` of `loan`. `lpr` is the LPR series
@@ -45,7 +46,10 @@ pub fn compute(
             &mut reasons,
         ),
         Rule::LumpSum(_) | Rule::GuarantorAward(_) => {
-            reasons.push("an award policy is not computed per loan".into());
+            reasons.push(Text::new(
+                "an award policy is not computed per loan",
+                "奖补类政策不按笔贷款计算",
+            ));
             Money::ZERO
         }
     };

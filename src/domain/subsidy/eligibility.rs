@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::facts::LoanFacts;
 use crate::domain::demand::Purpose;
-use crate::domain::lang::{list_en as list, list_zh};
+use crate::domain::lang::{list_en as list, list_zh, Text};
 use crate::domain::profile::{self, Ownership};
 use crate::domain::servicing::{self, LoanStatus};
 use crate::domain::{product, qualification, size_class};
@@ -98,10 +98,6 @@ impl PolicyCriterion {
         }
         self
     }
-}
-
-fn add(out: &mut Vec<PolicyCriterion>, criterion: &str, passed: bool, detail: String) {
-    add_in(out, criterion, passed, (detail, String::new()));
 }
 
 /// A criterion with its detail in English and Chinese.
@@ -281,81 +277,121 @@ pub fn loan_criteria(
     let mut out = Vec::new();
     let on = loan.disbursed_on;
     let in_force = on >= effective_from && effective_to.is_none_or(|to| on <= to);
-    add(
+    add_in(
         &mut out,
         "effective_period",
         in_force,
         if in_force {
-            format!("disbursed on {on}, within the policy's effective period")
+            (
+                format!("disbursed on {on}, within the policy's effective period"),
+                format!("放款日 {on} 在政策有效期内"),
+            )
         } else {
-            format!("the loan was disbursed on {on}, outside the policy's effective period")
+            (
+                format!("the loan was disbursed on {on}, outside the policy's effective period"),
+                format!("放款日 {on} 不在政策有效期内"),
+            )
         },
     );
     if !e.product_types.is_empty() {
         let ok = e.product_types.contains(&who.product_type);
-        add(
+        let (pt, pt_zh) = (who.product_type, who.product_type.label_zh());
+        add_in(
             &mut out,
             "product_types",
             ok,
             if ok {
-                format!("product type {} is covered", who.product_type)
+                (
+                    format!("product type {pt} is covered"),
+                    format!("产品类型{pt_zh}在政策支持范围内"),
+                )
             } else {
-                format!("product type {} is not covered", who.product_type)
+                (
+                    format!("product type {pt} is not covered"),
+                    format!(
+                        "产品类型{pt_zh}不在政策支持范围内（支持：{}）",
+                        list_zh(&e.product_types, product::ProductType::label_zh)
+                    ),
+                )
             },
         );
     }
     if e.first_loan_only {
-        add(
+        add_in(
             &mut out,
             "first_loan_only",
             loan.first_loan,
             if loan.first_loan {
-                "a first loan (首贷)".into()
+                ("a first loan (首贷)".into(), "属于首贷".into())
             } else {
-                "only first loans (首贷) are covered".into()
+                (
+                    "only first loans (首贷) are covered".into(),
+                    "仅支持首贷".into(),
+                )
             },
         );
     }
     if let Some(min) = e.min_term_months {
         let ok = loan.term_months >= min;
-        add(
+        let term = loan.term_months;
+        add_in(
             &mut out,
             "min_term_months",
             ok,
             if ok {
-                format!("the term of {} months is at least {min}", loan.term_months)
+                (
+                    format!("the term of {term} months is at least {min}"),
+                    format!("贷款期限 {term} 个月，不短于 {min} 个月"),
+                )
             } else {
-                format!(
-                    "the term of {} months is below the minimum {min}",
-                    loan.term_months
+                (
+                    format!("the term of {term} months is below the minimum {min}"),
+                    format!("贷款期限 {term} 个月，短于要求的 {min} 个月"),
                 )
             },
         );
     }
     if !e.loan_purposes.is_empty() {
         let ok = who.purpose.is_some_and(|p| e.loan_purposes.contains(&p));
+        let covered_zh = list_zh(&e.loan_purposes, Purpose::label_zh);
         let detail = match who.purpose {
-            Some(p) if ok => format!("purpose {p} is covered"),
-            Some(p) => format!("purpose {p} is not among {}", list(&e.loan_purposes)),
-            None => format!(
-                "the loan's purpose is not known; the policy covers {}",
-                list(&e.loan_purposes)
+            Some(p) if ok => (
+                format!("purpose {p} is covered"),
+                format!("贷款用途{}在支持范围内", p.label_zh()),
+            ),
+            Some(p) => (
+                format!("purpose {p} is not among {}", list(&e.loan_purposes)),
+                format!("贷款用途{}不在支持范围（{covered_zh}）内", p.label_zh()),
+            ),
+            None => (
+                format!(
+                    "the loan's purpose is not known; the policy covers {}",
+                    list(&e.loan_purposes)
+                ),
+                format!("贷款用途未知；政策支持：{covered_zh}"),
             ),
         };
-        add(&mut out, "loan_purposes", ok, detail);
+        add_in(&mut out, "loan_purposes", ok, detail);
     }
     if let (true, Some((_, end))) = (e.exclude_overdue, period) {
         let last = end.checked_sub_days(Days::new(1)).unwrap_or(end);
         let status = status_on(loan, last);
         let ok = !matches!(status, LoanStatus::Overdue | LoanStatus::Npl);
-        add(
+        let status_zh = status.label_zh();
+        add_in(
             &mut out,
             "exclude_overdue",
             ok,
             if ok {
-                format!("the loan is {status} on {last}, the period's last day")
+                (
+                    format!("the loan is {status} on {last}, the period's last day"),
+                    format!("期末 {last} 贷款状态为{status_zh}"),
+                )
             } else {
-                format!("the loan is {status} on {last}, the period's last day: overdue and non-performing loans are not covered")
+                (
+                    format!("the loan is {status} on {last}, the period's last day: overdue and non-performing loans are not covered"),
+                    format!("期末 {last} 贷款状态为{status_zh}：逾期和不良贷款不予支持"),
+                )
             },
         );
     }
@@ -371,6 +407,11 @@ fn status_on(loan: &LoanFacts, day: NaiveDate) -> LoanStatus {
         .map_or(LoanStatus::Current, |s| s.status)
 }
 
+/// A suspended policy takes no claims.
+pub fn policy_suspended() -> Text {
+    Text::new("the policy is suspended", "政策已暂停受理")
+}
+
 /// Why the loan does not qualify (empty when it does): every failed criterion, the
 /// enterprise's counted on the disbursement date.
 pub fn policy_reasons(
@@ -381,7 +422,7 @@ pub fn policy_reasons(
     loan: &LoanFacts,
     who: &Beneficiary,
     period: Option<(NaiveDate, NaiveDate)>,
-) -> Vec<String> {
+) -> Vec<Text> {
     let mut all = loan_criteria(e, effective_from, effective_to, loan, who, period);
     // The disbursement first, then the enterprise, then the rest of the loan: as before.
     let rest = all.split_off(1);
@@ -394,7 +435,14 @@ pub fn policy_reasons(
     all.extend(rest);
     all.into_iter()
         .filter(|c| !c.passed)
-        .map(|c| c.detail)
+        .map(|c| {
+            let zh = if c.detail_zh.is_empty() {
+                c.detail.clone()
+            } else {
+                c.detail_zh
+            };
+            Text::new(c.detail, zh)
+        })
         .collect()
 }
 
@@ -457,14 +505,17 @@ mod tests {
         e.sector_prefixes = vec!["C35".into()];
         e.loan_purposes = vec![Purpose::Rnd];
         let why = policy_reasons(&e, d("2026-01-01"), None, None, &l, &who(), None);
+        let en: Vec<&str> = why.iter().map(|t| t.en.as_str()).collect();
         assert_eq!(
-            why,
+            en,
             [
                 "ownership private is not among state",
                 "sector C3411 is not under C35",
                 "purpose equipment is not among rnd",
             ]
         );
+        // Each written in Chinese too, by the same rule.
+        assert_eq!(why[2].zh, "贷款用途设备购置不在支持范围（研发）内");
         let mut unknown = who();
         unknown.applicant.ownership = None;
         unknown.applicant.sector_code = None;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rule::CounterGuarantee;
+use crate::domain::lang::Text;
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 
@@ -52,7 +53,7 @@ pub struct Step {
 pub struct Computation {
     pub eligible: bool,
     /// Why not eligible (empty when eligible).
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Text>,
     pub amount: Money,
     pub breakdown: Vec<Step>,
 }

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::day_count::{window, year_fraction};
 use super::facts::{apply_caps, pct, round_fen, LoanFacts, PriorAmounts, Trail};
 use super::rule::GuaranteeRule;
+use crate::domain::lang::Text;
 use crate::domain::money::Money;
 
 pub(super) fn guarantee(
@@ -16,26 +17,29 @@ pub(super) fn guarantee(
     end: NaiveDate,
     prior: PriorAmounts,
     t: &mut Trail,
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Text>,
 ) -> Money {
     let Some(g) = loan.guarantee else {
-        reasons.push("the loan has no guarantee".into());
+        reasons.push(Text::new("the loan has no guarantee", "该贷款没有担保"));
         return Money::ZERO;
     };
     t.add("guarantee fee rate", format!("{}%", g.fee_rate));
     t.add("counter-guarantee", g.counter_guarantee);
     if let Some(maxf) = r.max_fee_rate {
         if g.fee_rate > maxf {
-            reasons.push(format!(
-                "the guarantee fee rate {}% is above the maximum {}%",
-                g.fee_rate, maxf
+            reasons.push(Text::new(
+                format!(
+                    "the guarantee fee rate {}% is above the maximum {}%",
+                    g.fee_rate, maxf
+                ),
+                format!("担保费率 {}% 高于上限 {}%", g.fee_rate, maxf),
             ));
         }
     }
     if !r.counter_guarantee.is_empty() && !r.counter_guarantee.contains(&g.counter_guarantee) {
-        reasons.push(format!(
-            "counter-guarantee {} is not accepted",
-            g.counter_guarantee
+        reasons.push(Text::new(
+            format!("counter-guarantee {} is not accepted", g.counter_guarantee),
+            format!("不接受{}反担保", g.counter_guarantee.label_zh()),
         ));
     }
     let (s, e) = window(loan, start, end, None, t);

@@ -13,6 +13,7 @@ use super::balance::{by_balance, constant_balance};
 use super::day_count::window;
 use super::facts::{apply_caps, pct, round_fen, LoanFacts, PriorAmounts, Trail};
 use super::rule::{lpr_as_of, InterestBase, InterestRule, LprPoint, LprReference, LprTerm};
+use crate::domain::lang::Text;
 use crate::domain::money::Money;
 use crate::domain::rate::Rate;
 
@@ -25,7 +26,7 @@ pub(super) fn interest(
     lpr: &[LprPoint],
     prior: PriorAmounts,
     t: &mut Trail,
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Text>,
 ) -> Money {
     let follows_balance = !loan.events.is_empty();
     let principal = match r.principal_cap {
@@ -43,7 +44,7 @@ pub(super) fn interest(
     if !follows_balance {
         t.add("subsidised principal", principal);
     }
-    let lookup = |d: NaiveDate, t: &mut Trail, reasons: &mut Vec<String>| -> Option<Decimal> {
+    let lookup = |d: NaiveDate, t: &mut Trail, reasons: &mut Vec<Text>| -> Option<Decimal> {
         match lpr_as_of(lpr, d) {
             Some(p) => {
                 let v = match r.lpr_term {
@@ -60,7 +61,10 @@ pub(super) fn interest(
                 Some(v.percent())
             }
             None => {
-                reasons.push(format!("no LPR is known as of {d}"));
+                reasons.push(Text::new(
+                    format!("no LPR is known as of {d}"),
+                    format!("{d} 之前没有已公布的 LPR"),
+                ));
                 None
             }
         }

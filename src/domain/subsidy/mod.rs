@@ -30,8 +30,8 @@ pub use claim::{ClaimAction, ClaimState};
 pub use compute::compute;
 pub use day_count::whole_months;
 pub use eligibility::{
-    enterprise_criteria, loan_criteria, policy_reasons, Applicant, Beneficiary, PolicyCriterion,
-    PolicyEligibility,
+    enterprise_criteria, loan_criteria, policy_reasons, policy_suspended, Applicant, Beneficiary,
+    PolicyCriterion, PolicyEligibility,
 };
 pub use facts::{round_fen, Computation, GuaranteeFacts, LoanFacts, PriorAmounts, Step};
 pub use rule::{

@@ -45,6 +45,11 @@ export const LABELS: Record<string, Record<string, string>> = {
     "act_365": "实际天数/365",
     "months_30_360": "整月/12"
   },
+  "DeliveryStatus": {
+    "delivered": "已送达",
+    "failed": "已失败",
+    "pending": "待投递"
+  },
   "DemandStatus": {
     "closed": "已关闭",
     "expired": "已过期",
@@ -274,5 +279,27 @@ export const LABELS: Record<string, Record<string, string>> = {
     "medium": "中型",
     "micro": "微型",
     "small": "小型"
+  },
+  "WebhookEvent": {
+    "bridge_loan.overdue": "过桥资金逾期",
+    "compensation_claim.approved": "风险补偿申请已批准",
+    "compensation_claim.paid": "风险补偿已拨付",
+    "demand.eligible": "新融资需求符合产品条件",
+    "loan.disbursed": "贷款已放款",
+    "loan.maturing": "贷款 30 天后到期",
+    "loan.npl": "贷款转为不良",
+    "loan.overdue": "贷款逾期",
+    "loan.repaid": "贷款已结清",
+    "match.accepted": "对接已接单",
+    "match.approved": "对接已授信",
+    "match.created": "企业申请对接",
+    "match.overdue": "对接逾期未处理",
+    "match.rejected": "对接已拒绝",
+    "match.withdrawn": "对接已撤回",
+    "renewal.approved": "续贷已承诺",
+    "renewal.rejected": "续贷已拒绝",
+    "renewal.requested": "续贷已申请",
+    "subsidy_claim.approved": "补贴申报已批准",
+    "subsidy_claim.paid": "补贴已拨付"
   }
 };

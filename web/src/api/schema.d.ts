@@ -2020,6 +2020,10 @@ export interface components {
         DayCount: "act_360" | "act_365" | "months_30_360";
         /**
          * @description A delivery is retried with backoff while `pending`, then `delivered` or `failed`.
+         *
+         *     - `pending` 待投递
+         *     - `delivered` 已送达
+         *     - `failed` 已失败
          * @enum {string}
          */
         DeliveryStatus: "pending" | "delivered" | "failed";
@@ -3692,10 +3696,26 @@ export interface components {
         /**
          * @description The events a webhook can subscribe to.
          *
-         *     - `demand.eligible`: to banks whose active product a new demand is eligible for
-         *     - `match.overdue`: once per missed deadline
-         *     - `loan.maturing`: once per loan, 30 days before `maturity_on`
-         *     - `bridge_loan.overdue`: once per bridge out past its due date
+         *     - `demand.eligible` 新融资需求符合产品条件: to banks whose active product a new demand is eligible for
+         *     - `match.created` 企业申请对接
+         *     - `match.accepted` 对接已接单
+         *     - `match.approved` 对接已授信
+         *     - `match.rejected` 对接已拒绝
+         *     - `match.withdrawn` 对接已撤回
+         *     - `match.overdue` 对接逾期未处理: once per missed deadline
+         *     - `loan.disbursed` 贷款已放款
+         *     - `loan.maturing` 贷款 30 天后到期: once per loan, 30 days before `maturity_on`
+         *     - `loan.overdue` 贷款逾期
+         *     - `loan.npl` 贷款转为不良
+         *     - `loan.repaid` 贷款已结清
+         *     - `renewal.requested` 续贷已申请
+         *     - `renewal.approved` 续贷已承诺
+         *     - `renewal.rejected` 续贷已拒绝
+         *     - `bridge_loan.overdue` 过桥资金逾期: once per bridge out past its due date
+         *     - `subsidy_claim.approved` 补贴申报已批准
+         *     - `subsidy_claim.paid` 补贴已拨付
+         *     - `compensation_claim.approved` 风险补偿申请已批准
+         *     - `compensation_claim.paid` 风险补偿已拨付
          * @enum {string}
          */
         WebhookEvent: "demand.eligible" | "match.created" | "match.accepted" | "match.approved" | "match.rejected" | "match.withdrawn" | "match.overdue" | "loan.disbursed" | "loan.maturing" | "loan.overdue" | "loan.npl" | "loan.repaid" | "renewal.requested" | "renewal.approved" | "renewal.rejected" | "bridge_loan.overdue" | "subsidy_claim.approved" | "subsidy_claim.paid" | "compensation_claim.approved" | "compensation_claim.paid";

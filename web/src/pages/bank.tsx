@@ -3,8 +3,10 @@
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api";
 import { day, label, options, percent, wan, yuan } from "../format";
-import { Empty, FormEnd, ErrorNote, Field, Loading, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
+import { Checks, Empty, FormEnd, ErrorNote, Field, listOf, Loading, Pager, ProblemNote, Section, Table, useForm, useLoad } from "../ui";
 import { Loans } from "./enterprise";
+import { Bridges } from "./bridges";
+import { BankRisk } from "./risk";
 import { Renewals } from "./shared";
 
 type Me = Schemas["MeResponse"];
@@ -16,13 +18,12 @@ export function BankHome({ me, route }: { me: Me; route: string }) {
   switch (route) {
     case "/renewals":
       return <Renewals />;
+    case "/risk":
+      return <BankRisk />;
+    case "/bridges":
+      return <Bridges role="bank" />;
     case "/products":
-      return (
-        <>
-          <NewProduct />
-          <Products bankId={me.organization.id} />
-        </>
-      );
+      return <Products bankId={me.organization.id} />;
     case "/loans":
       return (
         <>
@@ -231,8 +232,13 @@ function Actions({ match, onDone }: { match: Match; onDone: () => void }) {
 }
 
 function Products({ bankId }: { bankId: number }) {
-  const list = useLoad(() => call(api.GET("/api/v1/products", { params: { query: { limit: 200 } } })), []);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const list = useLoad(
+    () => call(api.GET("/api/v1/products", { params: { query: { bank_id: bankId, cursor, limit: 50 } } })),
+    [bankId, cursor],
+  );
   const [error, setError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Schemas["ProductView"] | null>(null);
   async function toggle(id: number, status: "active" | "paused") {
     setError(null);
     try {
@@ -243,35 +249,48 @@ function Products({ bankId }: { bankId: number }) {
     }
   }
   return (
-    <Section title="我的产品">
-      <ErrorNote message={list.error ?? error} />
-      {!list.data ? (
-        <Loading />
-      ) : list.data.items.length === 0 ? (
-        <Empty>还没有产品。用上方表单发布第一个产品。</Empty>
+    <>
+      {editing ? (
+        <ProductForm key={editing.id} product={editing} onDone={list.reload} />
       ) : (
-        <Table
-          head={["产品", "类型", "额度", "期限", "年利率", "响应时限", "状态", ""]}
-          rows={list.data.items.filter((p) => p.bank_id === bankId).map((p) => [
-            p.name,
-            label("ProductType", p.product_type),
-            `${wan(p.min_amount)}–${wan(p.max_amount)}`,
-            `${p.min_term_months}–${p.max_term_months} 个月`,
-            `${percent(p.min_rate)}–${percent(p.max_rate)}`,
-            `${p.response_sla_days} 个工作日`,
-            label("ProductStatus", p.status),
-            <span class="row-actions">
-              <a href={`#/products/${p.id}`}>潜在客户</a>
-              {(p.status === "active" || p.status === "paused") && (
-                <button type="button" class="link" onClick={() => toggle(p.id, p.status === "active" ? "paused" : "active")}>
-                  {p.status === "active" ? "暂停" : "恢复上架"}
-                </button>
-              )}
-            </span>,
-          ])}
-        />
+        <ProductForm onDone={list.reload} />
       )}
-    </Section>
+      <Section title="我的产品">
+        <ErrorNote message={list.error ?? error} />
+        {!list.data ? (
+          <Loading />
+        ) : list.data.items.length === 0 ? (
+          <Empty>还没有产品。用上方表单发布第一个产品。</Empty>
+        ) : (
+          <Table
+            head={["产品", "类型", "额度", "期限", "年利率", "响应时限", "状态", ""]}
+            rows={list.data.items.map((p) => [
+              p.name,
+              label("ProductType", p.product_type),
+              `${wan(p.min_amount)}–${wan(p.max_amount)}`,
+              `${p.min_term_months}–${p.max_term_months} 个月`,
+              `${percent(p.min_rate)}–${percent(p.max_rate)}`,
+              `${p.response_sla_days} 个工作日`,
+              label("ProductStatus", p.status),
+              <span class="row-actions">
+                <a href={`#/products/${p.id}`}>潜在客户</a>
+                <button type="button" class="link" onClick={() => setEditing(p)}>
+                  修改
+                </button>
+                {(p.status === "active" || p.status === "paused") && (
+                  <button type="button" class="link" onClick={() => toggle(p.id, p.status === "active" ? "paused" : "active")}>
+                    {p.status === "active" ? "暂停" : "恢复上架"}
+                  </button>
+                )}
+              </span>,
+            ])}
+          />
+        )}
+        {list.data && (
+          <Pager next={list.data.next_cursor} onNext={setCursor} onFirst={cursor ? () => setCursor(undefined) : undefined} />
+        )}
+      </Section>
+    </>
   );
 }
 
@@ -408,60 +427,100 @@ function RenewalActions({ renewal, onDone }: { renewal: Renewal; onDone: () => v
   );
 }
 
-/// A new product; it starts as a draft unless published at once.
-function NewProduct() {
+/// A product's qualification requirement per kind, as the form holds it: "kind:min_level,…".
+function qualificationsText(q: Schemas["QualificationRequirement"][]): string {
+  return q.map((r) => `${r.kind}:${r.min_level}`).join(",");
+}
+
+/// Creates a product (a draft unless published at once) or edits one of the bank's own,
+/// eligibility included (empty = no constraint).
+function ProductForm({ product, onDone }: { product?: Schemas["ProductView"]; onDone: () => void }) {
+  const el = product?.eligibility;
   const f = useForm({
-    name: "",
-    product_type: "credit",
-    min_amount: "",
-    max_amount: "",
-    min_term_months: "6",
-    max_term_months: "36",
-    min_rate: "",
-    max_rate: "",
-    guarantee: "credit",
-    response_sla_days: "3",
-    status: "active",
+    name: product?.name ?? "",
+    description: product?.description ?? "",
+    product_type: product?.product_type ?? "credit",
+    min_amount: product?.min_amount ?? "",
+    max_amount: product?.max_amount ?? "",
+    min_term_months: String(product?.min_term_months ?? 6),
+    max_term_months: String(product?.max_term_months ?? 36),
+    min_rate: product?.min_rate ?? "",
+    max_rate: product?.max_rate ?? "",
+    guarantee_methods: (product?.guarantee_methods ?? ["credit"]).join(","),
+    response_sla_days: String(product?.response_sla_days ?? 3),
+    status: product?.status ?? "active",
+    qualifications: qualificationsText(el?.qualifications_any ?? []),
+    size_classes: (el?.size_classes ?? []).join(","),
+    industries: (el?.industries ?? []).join(","),
+    region_prefixes: (el?.region_prefixes ?? []).join(" "),
+    min_years_established: el?.min_years_established == null ? "" : String(el.min_years_established),
+    min_annual_revenue: el?.min_annual_revenue ?? "",
+    first_loan_only: el?.first_loan_only ? "true" : "",
   });
   const [ok, setOk] = useState<string | null>(null);
+  const v = f.values;
+  const levels = new Map(listOf(v.qualifications).map((q) => q.split(":") as [string, string]));
+  function setLevel(kind: string, level: string) {
+    if (level) levels.set(kind, level);
+    else levels.delete(kind);
+    f.setValues({ ...v, qualifications: [...levels].map(([k, l]) => `${k}:${l}`).join(",") });
+  }
   async function submit(e: Event) {
     e.preventDefault();
     setOk(null);
-    const v = f.values;
-    await f.run(async () => {
-      const p = await call(
-        api.POST("/api/v1/products", {
-          body: {
-            name: v.name,
-            product_type: v.product_type as Schemas["ProductType"],
-            min_amount: v.min_amount,
-            max_amount: v.max_amount,
-            min_term_months: Number.parseInt(v.min_term_months, 10),
-            max_term_months: Number.parseInt(v.max_term_months, 10),
-            min_rate: v.min_rate,
-            max_rate: v.max_rate,
-            guarantee_methods: [v.guarantee as Schemas["GuaranteeMethod"]],
-            response_sla_days: Number.parseInt(v.response_sla_days, 10),
-            status: v.status as Schemas["ProductStatus"],
-          },
-        }),
-      );
-      setOk(`产品 ${p.id} 已创建`);
+    const eligibility: Schemas["Eligibility"] = {
+      qualifications_any: [...levels].map(([kind, min_level]) => ({
+        kind: kind as Schemas["QualificationKind"],
+        min_level: min_level as Schemas["QualificationLevel"],
+      })),
+      size_classes: listOf<Schemas["SizeClass"]>(v.size_classes),
+      industries: listOf<Schemas["Industry"]>(v.industries),
+      region_prefixes: v.region_prefixes.split(/[\s,，、]+/).filter(Boolean),
+      min_years_established: v.min_years_established.trim() ? Number.parseInt(v.min_years_established, 10) : null,
+      min_annual_revenue: v.min_annual_revenue.trim() || null,
+      first_loan_only: v.first_loan_only === "true",
+    };
+    const body = {
+      name: v.name,
+      description: v.description,
+      product_type: v.product_type as Schemas["ProductType"],
+      min_amount: v.min_amount,
+      max_amount: v.max_amount,
+      min_term_months: Number.parseInt(v.min_term_months, 10),
+      max_term_months: Number.parseInt(v.max_term_months, 10),
+      min_rate: v.min_rate,
+      max_rate: v.max_rate,
+      guarantee_methods: listOf<Schemas["GuaranteeMethod"]>(v.guarantee_methods),
+      response_sla_days: Number.parseInt(v.response_sla_days, 10),
+      status: v.status as Schemas["ProductStatus"],
+      eligibility,
+    };
+    const done = await f.run(async () => {
+      if (product) {
+        await call(api.PATCH("/api/v1/products/{id}", { params: { path: { id: product.id } }, body }));
+        setOk(`产品 ${product.id} 已保存`);
+      } else {
+        const p = await call(api.POST("/api/v1/products", { body }));
+        setOk(`产品 ${p.id} 已创建`);
+      }
     });
+    if (done) onDone();
   }
-  const text = (k: keyof typeof f.values, lbl: string, mode: "decimal" | "numeric" | "text" = "decimal") => (
-    <Field id={`np-${k}`} label={lbl} error={f.problem?.field(k)}>
-      <input id={`np-${k}`} inputMode={mode} value={f.values[k]} onInput={f.set(k)} />
+  const pre = product ? `p${product.id}` : "np";
+  const text = (k: keyof typeof f.values, lbl: string, mode: "decimal" | "numeric" | "text" = "decimal", field: string = k) => (
+    <Field id={`${pre}-${k}`} label={lbl} error={f.problem?.field(field)}>
+      <input id={`${pre}-${k}`} inputMode={mode} value={f.values[k]} onInput={f.set(k)} />
     </Field>
   );
+  const title = product ? `修改产品：${product.name}` : "发布产品";
   return (
-    <Section title="发布产品">
-      <form class="grid-form" onSubmit={submit} aria-label="发布产品">
+    <Section title={title}>
+      <form class="grid-form" onSubmit={submit} aria-label={title}>
         {text("name", "产品名称", "text")}
-        <Field id="np-type" label="产品类型" error={f.problem?.field("product_type")}>
-          <select id="np-type" value={f.values.product_type} onChange={f.set("product_type")}>
-            {options("ProductType").map(([v, t]) => (
-              <option value={v}>{t}</option>
+        <Field id={`${pre}-type`} label="产品类型" error={f.problem?.field("product_type")}>
+          <select id={`${pre}-type`} value={v.product_type} onChange={f.set("product_type")}>
+            {options("ProductType").map(([k, t]) => (
+              <option value={k}>{t}</option>
             ))}
           </select>
         </Field>
@@ -471,21 +530,75 @@ function NewProduct() {
         {text("max_term_months", "最长期限（月）", "numeric")}
         {text("min_rate", "最低年利率（%）")}
         {text("max_rate", "最高年利率（%）")}
-        <Field id="np-guarantee" label="担保方式" error={f.problem?.field("guarantee_methods")}>
-          <select id="np-guarantee" value={f.values.guarantee} onChange={f.set("guarantee")}>
-            {options("GuaranteeMethod").map(([v, t]) => (
-              <option value={v}>{t}</option>
-            ))}
-          </select>
-        </Field>
         {text("response_sla_days", "响应时限（工作日）", "numeric")}
-        <Field id="np-status" label="状态" error={f.problem?.field("status")}>
-          <select id="np-status" value={f.values.status} onChange={f.set("status")}>
-            <option value="active">{label("ProductStatus", "active")}</option>
-            <option value="draft">{label("ProductStatus", "draft")}</option>
+        <Field id={`${pre}-status`} label="状态" error={f.problem?.field("status")}>
+          <select id={`${pre}-status`} value={v.status} onChange={f.set("status")}>
+            {options("ProductStatus")
+              .filter(([k]) => product || k === "active" || k === "draft")
+              .map(([k, t]) => (
+                <option value={k}>{t}</option>
+              ))}
           </select>
         </Field>
-        <FormEnd form={f} ok={ok} label="发布" />
+        {text("description", "产品介绍", "text")}
+        <Checks
+          id={`${pre}-guarantee`}
+          legend="担保方式"
+          choices={options("GuaranteeMethod")}
+          value={v.guarantee_methods}
+          onChange={(x) => f.setValues({ ...v, guarantee_methods: x })}
+          error={f.problem?.field("guarantee_methods")}
+        />
+        <fieldset class="field checks" id={`${pre}-quals`}>
+          <legend>准入资质（任一满足即可；不选为不限）</legend>
+          {options("QualificationKind").map(([k, t]) => (
+            <label class="check">
+              {t}
+              <select value={levels.get(k) ?? ""} onChange={(e) => setLevel(k, e.currentTarget.value)}>
+                <option value="">不要求</option>
+                {options("QualificationLevel").map(([l, lt]) => (
+                  <option value={l}>{lt}及以上</option>
+                ))}
+              </select>
+            </label>
+          ))}
+          {f.problem?.field("eligibility.qualifications_any") && (
+            <span class="field-error" role="alert">
+              {f.problem.field("eligibility.qualifications_any")}
+            </span>
+          )}
+        </fieldset>
+        <Checks
+          id={`${pre}-sizes`}
+          legend="企业划型（不选为不限）"
+          choices={options("SizeClass")}
+          value={v.size_classes}
+          onChange={(x) => f.setValues({ ...v, size_classes: x })}
+          error={f.problem?.field("eligibility.size_classes")}
+        />
+        <Checks
+          id={`${pre}-industries`}
+          legend="行业（不选为不限）"
+          choices={options("Industry")}
+          value={v.industries}
+          onChange={(x) => f.setValues({ ...v, industries: x })}
+          error={f.problem?.field("eligibility.industries")}
+        />
+        {text("region_prefixes", "地区代码前缀（空格分隔，如 32 3201）", "numeric", "eligibility.region_prefixes")}
+        {text("min_years_established", "最短成立年限（年）", "numeric", "eligibility.min_years_established")}
+        {text("min_annual_revenue", "最低年营业收入（元）", "decimal", "eligibility.min_annual_revenue")}
+        <div class="field">
+          <label class="check" for={`${pre}-first`}>
+            <input
+              id={`${pre}-first`}
+              type="checkbox"
+              checked={v.first_loan_only === "true"}
+              onChange={(e) => f.setValues({ ...v, first_loan_only: e.currentTarget.checked ? "true" : "" })}
+            />
+            仅限首贷户
+          </label>
+        </div>
+        <FormEnd form={f} ok={ok} label={product ? "保存修改" : "发布"} />
       </form>
     </Section>
   );

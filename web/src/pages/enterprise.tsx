@@ -3,8 +3,9 @@
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api";
 import { day, label, options, percent, wan, yuan } from "../format";
+import { Bridges } from "./bridges";
 import { Renewals, SubsidyClaims } from "./shared";
-import { Empty, FormEnd, ErrorNote, Field, Loading, Pager, Section, Table, useForm, useLoad } from "../ui";
+import { Checks, Empty, FormEnd, ErrorNote, Field, listOf, Loading, Pager, Section, Table, useForm, useLoad } from "../ui";
 
 type Me = Schemas["MeResponse"];
 
@@ -33,6 +34,8 @@ export function EnterpriseHome({ me, route }: { me: Me; route: string }) {
           <Renewals />
         </>
       );
+    case "/bridges":
+      return <Bridges role="enterprise" />;
     default:
       return (
         <>
@@ -95,6 +98,7 @@ function Demands() {
   const [cursor, setCursor] = useState<string | undefined>();
   const list = useLoad(() => call(api.GET("/api/v1/demands", { params: { query: { cursor, limit: 20 } } })), [cursor]);
   const [closeError, setCloseError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Schemas["DemandView"] | null>(null);
   async function close(id: number) {
     setCloseError(null);
     try {
@@ -106,7 +110,11 @@ function Demands() {
   }
   return (
     <>
-      <NewDemand onDone={list.reload} />
+      {editing ? (
+        <DemandForm key={editing.id} demand={editing} onDone={list.reload} />
+      ) : (
+        <DemandForm onDone={list.reload} />
+      )}
       <Section title="我的融资需求">
         <ErrorNote message={list.error ?? closeError} />
         {!list.data ? (
@@ -126,9 +134,14 @@ function Demands() {
                 day(d.created_at),
                 <a href={`#/demands/${d.id}`}>查看匹配产品</a>,
                 d.status === "open" ? (
-                  <button type="button" class="link" onClick={() => close(d.id)}>
-                    关闭需求
-                  </button>
+                  <span class="row-actions">
+                    <button type="button" class="link" onClick={() => setEditing(d)}>
+                      修改
+                    </button>
+                    <button type="button" class="link" onClick={() => close(d.id)}>
+                      关闭需求
+                    </button>
+                  </span>
                 ) : (
                   ""
                 ),
@@ -142,58 +155,91 @@ function Demands() {
   );
 }
 
-function NewDemand({ onDone }: { onDone: () => void }) {
-  const f = useForm({ amount: "", term_months: "12", purpose: "working_capital", guarantee: "credit", description: "" });
+/// Posts a new demand, or edits an open one (`PATCH`, only while `open`).
+function DemandForm({ demand, onDone }: { demand?: Schemas["DemandView"]; onDone: () => void }) {
+  const f = useForm({
+    amount: demand?.amount ?? "",
+    term_months: String(demand?.term_months ?? 12),
+    purpose: demand?.purpose ?? "working_capital",
+    guarantee_methods: (demand?.guarantee_methods ?? ["credit"]).join(","),
+    max_rate: demand?.max_rate ?? "",
+    needed_by: demand?.needed_by ?? "",
+    preferred_product_types: (demand?.preferred_product_types ?? []).join(","),
+    description: demand?.description ?? "",
+  });
   const [ok, setOk] = useState<string | null>(null);
   async function submit(e: Event) {
     e.preventDefault();
     setOk(null);
+    const v = f.values;
+    const body = {
+      amount: v.amount,
+      term_months: Number.parseInt(v.term_months, 10),
+      purpose: v.purpose as Schemas["Purpose"],
+      guarantee_methods: listOf<Schemas["GuaranteeMethod"]>(v.guarantee_methods),
+      max_rate: v.max_rate.trim() || null,
+      needed_by: v.needed_by || null,
+      preferred_product_types: listOf<Schemas["ProductType"]>(v.preferred_product_types),
+      description: v.description,
+    };
     const done = await f.run(async () => {
-      const d = await call(
-        api.POST("/api/v1/demands", {
-          body: {
-            amount: f.values.amount,
-            term_months: Number.parseInt(f.values.term_months, 10),
-            purpose: f.values.purpose as Schemas["Purpose"],
-            guarantee_methods: [f.values.guarantee as Schemas["GuaranteeMethod"]],
-            description: f.values.description,
-          },
-        }),
-      );
-      setOk(`需求 ${d.id} 已发布`);
+      if (demand) {
+        await call(api.PATCH("/api/v1/demands/{id}", { params: { path: { id: demand.id } }, body }));
+        setOk(`需求 ${demand.id} 已修改`);
+      } else {
+        const d = await call(api.POST("/api/v1/demands", { body }));
+        setOk(`需求 ${d.id} 已发布`);
+      }
     });
     if (done) {
-      f.setValues({ ...f.values, amount: "", description: "" });
+      if (!demand) f.setValues({ ...f.values, amount: "", description: "" });
       onDone();
     }
   }
+  const title = demand ? `修改需求 ${demand.id}` : "发布融资需求";
+  const id = (k: string) => (demand ? `d${demand.id}-${k}` : k);
   return (
-    <Section title="发布融资需求">
-      <form class="grid-form" onSubmit={submit} aria-label="发布融资需求">
-        <Field id="amount" label="金额（元）" error={f.problem?.field("amount")}>
-          <input id="amount" inputMode="decimal" placeholder="5000000.00" value={f.values.amount} onInput={f.set("amount")} />
+    <Section title={title}>
+      <form class="grid-form" onSubmit={submit} aria-label={title}>
+        <Field id={id("amount")} label="金额（元）" error={f.problem?.field("amount")}>
+          <input id={id("amount")} inputMode="decimal" placeholder="5000000.00" value={f.values.amount} onInput={f.set("amount")} />
         </Field>
-        <Field id="term_months" label="期限（月）" error={f.problem?.field("term_months")}>
-          <input id="term_months" inputMode="numeric" value={f.values.term_months} onInput={f.set("term_months")} />
+        <Field id={id("term_months")} label="期限（月）" error={f.problem?.field("term_months")}>
+          <input id={id("term_months")} inputMode="numeric" value={f.values.term_months} onInput={f.set("term_months")} />
         </Field>
-        <Field id="purpose" label="用途" error={f.problem?.field("purpose")}>
-          <select id="purpose" value={f.values.purpose} onChange={f.set("purpose")}>
+        <Field id={id("purpose")} label="用途" error={f.problem?.field("purpose")}>
+          <select id={id("purpose")} value={f.values.purpose} onChange={f.set("purpose")}>
             {options("Purpose").map(([v, t]) => (
               <option value={v}>{t}</option>
             ))}
           </select>
         </Field>
-        <Field id="guarantee" label="担保方式" error={f.problem?.field("guarantee_methods")}>
-          <select id="guarantee" value={f.values.guarantee} onChange={f.set("guarantee")}>
-            {options("GuaranteeMethod").map(([v, t]) => (
-              <option value={v}>{t}</option>
-            ))}
-          </select>
+        <Field id={id("max_rate")} label="可接受最高年利率（%，选填）" error={f.problem?.field("max_rate")}>
+          <input id={id("max_rate")} inputMode="decimal" placeholder="4.50" value={f.values.max_rate} onInput={f.set("max_rate")} />
         </Field>
-        <Field id="description" label="说明" error={f.problem?.field("description")}>
-          <input id="description" value={f.values.description} onInput={f.set("description")} />
+        <Field id={id("needed_by")} label="用款日期（选填）" error={f.problem?.field("needed_by")}>
+          <input id={id("needed_by")} type="date" value={f.values.needed_by} onInput={f.set("needed_by")} />
         </Field>
-        <FormEnd form={f} ok={ok} label="发布" />
+        <Field id={id("description")} label="说明" error={f.problem?.field("description")}>
+          <input id={id("description")} value={f.values.description} onInput={f.set("description")} />
+        </Field>
+        <Checks
+          id={id("guarantee")}
+          legend="可提供的担保方式"
+          choices={options("GuaranteeMethod")}
+          value={f.values.guarantee_methods}
+          onChange={(v) => f.setValues({ ...f.values, guarantee_methods: v })}
+          error={f.problem?.field("guarantee_methods")}
+        />
+        <Checks
+          id={id("preferred")}
+          legend="偏好的产品类型（选填）"
+          choices={options("ProductType")}
+          value={f.values.preferred_product_types}
+          onChange={(v) => f.setValues({ ...f.values, preferred_product_types: v })}
+          error={f.problem?.field("preferred_product_types")}
+        />
+        <FormEnd form={f} ok={ok} label={demand ? "保存修改" : "发布"} />
       </form>
     </Section>
   );

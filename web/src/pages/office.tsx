@@ -12,8 +12,10 @@ import {
   Tooltip,
 } from "chart.js";
 import { api, call, download, type Schemas } from "../api";
-import { day, label, options, percent, ratio, wan, wanInteger, yuan } from "../format";
-import { Empty, FormEnd, ErrorNote, Field, Loading, ProblemNote, Section, Stat, Table, useForm, useLoad } from "../ui";
+import { day, label, options, percent, ratio, stepLabel, wan, wanInteger, yuan } from "../format";
+import { Bridges, OfficeBridgeFunds } from "./bridges";
+import { OfficeRisk } from "./risk";
+import { Checks, Empty, FormEnd, ErrorNote, Field, listOf, Loading, ProblemNote, Section, Stat, Table, useForm, useLoad } from "../ui";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
@@ -34,11 +36,21 @@ export function OfficeHome({ route }: { me: Me; route: string }) {
           <NewPolicy />
           <Policies />
           <Lpr />
-          <Calendar />
         </>
       );
+    case "/calendar":
+      return <Calendar />;
     case "/targets":
       return <NewTarget />;
+    case "/risk":
+      return <OfficeRisk />;
+    case "/bridges":
+      return (
+        <>
+          <OfficeBridgeFunds />
+          <Bridges role="finance_office" />
+        </>
+      );
     default:
       return <Dashboard />;
   }
@@ -332,7 +344,7 @@ function ClaimItem({ claim, onDone }: { claim: Schemas["ClaimView"]; onDone: () 
       </div>
       <details>
         <summary>计算过程</summary>
-        <Table head={["步骤", "值"]} rows={claim.breakdown.map((s) => [s.step, s.value])} />
+        <Table head={["步骤", "值"]} rows={claim.breakdown.map((s) => [stepLabel(s.step), s.value])} />
       </details>
       <ProblemNote problem={f.problem} />
       <button type="button" onClick={approve} disabled={f.busy}>
@@ -497,24 +509,62 @@ function PayItem({ claim, onDone }: { claim: Schemas["ClaimView"]; onDone: () =>
   );
 }
 
-/// The working-day calendar of the year (法定节假日 and 调休), which every deadline counts on.
+/// The working-day calendar of a year (法定节假日 and 调休), which every deadline counts on;
+/// the office publishes next year's when the State Council announces it.
 function Calendar() {
-  const year = new Date().getFullYear();
+  const thisYear = new Date().getFullYear();
+  const [year, setYear] = useState(thisYear);
   const cal = useLoad(() => call(api.GET("/api/v1/calendar/{year}", { params: { path: { year } } })), [year]);
   return (
-    <Section title={`${year} 年工作日历`}>
+    <Section
+      title={`${year} 年工作日历`}
+      actions={
+        <label>
+          年份{" "}
+          <select value={String(year)} onChange={(e) => setYear(Number(e.currentTarget.value))}>
+            {[thisYear - 1, thisYear, thisYear + 1].map((y) => (
+              <option value={String(y)}>{y}</option>
+            ))}
+          </select>
+        </label>
+      }
+    >
       <ErrorNote message={cal.error} />
-      {!cal.data ? (
-        <Loading />
-      ) : (
-        <dl class="facts">
-          <dt>法定节假日（{cal.data.holidays.length} 天）</dt>
-          <dd>{cal.data.holidays.join("、") || "—"}</dd>
-          <dt>调休上班（{cal.data.workdays.length} 天）</dt>
-          <dd>{cal.data.workdays.join("、") || "—"}</dd>
-        </dl>
-      )}
+      {!cal.data ? <Loading /> : <CalendarForm key={`${year}-${cal.data.holidays.join()}`} view={cal.data} onDone={cal.reload} />}
     </Section>
+  );
+}
+
+function CalendarForm({ view, onDone }: { view: Schemas["CalendarView"]; onDone: () => void }) {
+  const f = useForm({ holidays: view.holidays.join("\n"), workdays: view.workdays.join("\n") });
+  const [ok, setOk] = useState<string | null>(null);
+  const dates = (t: string) => t.split(/[\s,，、]+/).filter(Boolean);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setOk(null);
+    const done = await f.run(() =>
+      call(
+        api.PUT("/api/v1/calendar/{year}", {
+          params: { path: { year: view.year } },
+          body: { holidays: dates(f.values.holidays), workdays: dates(f.values.workdays) },
+        }),
+      ),
+    );
+    if (done) {
+      setOk(`${view.year} 年日历已保存`);
+      onDone();
+    }
+  }
+  return (
+    <form class="grid-form" onSubmit={submit} aria-label={`${view.year} 年工作日历`}>
+      <Field id="cal-holidays" label={`法定节假日（工作日放假，每行一个日期，${dates(f.values.holidays).length} 天）`} error={f.problem?.field("holidays")}>
+        <textarea id="cal-holidays" rows={8} value={f.values.holidays} onInput={f.set("holidays")} />
+      </Field>
+      <Field id="cal-workdays" label={`调休上班（周末上班，每行一个日期，${dates(f.values.workdays).length} 天）`} error={f.problem?.field("workdays")}>
+        <textarea id="cal-workdays" rows={8} value={f.values.workdays} onInput={f.set("workdays")} />
+      </Field>
+      <FormEnd form={f} ok={ok} label="保存日历" />
+    </form>
   );
 }
 
@@ -562,54 +612,109 @@ function NewTarget() {
 }
 
 /// The parameters each kind's rule takes in this form (the API takes more; see /docs).
-const RULE_FIELDS: Record<string, [string, string][]> = {
-  interest_subsidy: [
-    ["points", "贴息点数（%）"],
-    ["first_loan_points", "首贷贴息点数（%，可空）"],
-    ["max_months", "最长贴息月数（可空）"],
-    ["principal_cap", "本金上限（元，可空）"],
-  ],
-  guarantee_fee_subsidy: [
-    ["subsidy_percent", "补贴比例（%/年）"],
-    ["max_fee_rate", "担保费率上限（%，可空）"],
-  ],
-  lump_sum_award: [["amount", "奖励金额（元）"]],
-  guarantor_award: [
-    ["subsidy_percent", "奖补比例（%）"],
-    ["max_fee_rate", "担保费率上限（%，可空）"],
-    ["per_guarantor_cap", "每家担保机构上限（元，可空）"],
-  ],
+/// A rule parameter in the form: its key in `rule`, its label, how it is entered, and the
+/// kinds (and, for interest subsidies, the bases) it belongs to — the same table the API
+/// checks (`app::subsidies::rule_input`), so the form offers only what the API accepts.
+type RuleField = {
+  key: string;
+  label: string;
+  input: "decimal" | "int" | "date" | "bool" | `select:${string}` | `checks:${string}` | "tiers";
+  kinds: string[];
+  bases?: string[];
 };
 
-/// A policy of any kind: its window, budget, the qualification it asks for (optional), and
-/// the main parameters of its rule.
+const INTEREST_BASES = ["fixed_points", "lpr_share", "actual_rate_share", "lpr_spread"];
+const RULE_FIELDS: RuleField[] = [
+  { key: "points", label: "贴息点数（%）", input: "decimal", kinds: ["interest_subsidy"], bases: ["fixed_points"] },
+  { key: "first_loan_points", label: "首贷贴息点数（%，可空）", input: "decimal", kinds: ["interest_subsidy"], bases: ["fixed_points"] },
+  { key: "share_percent", label: "贴息比例（%）", input: "decimal", kinds: ["interest_subsidy"], bases: ["lpr_share", "actual_rate_share"] },
+  { key: "spread_bp", label: "LPR 减点（基点）", input: "int", kinds: ["interest_subsidy"], bases: ["lpr_spread"] },
+  { key: "lpr_term", label: "LPR 期限", input: "select:LprTerm", kinds: ["interest_subsidy"], bases: ["lpr_share", "lpr_spread"] },
+  { key: "lpr_reference", label: "LPR 取值日", input: "select:LprReference", kinds: ["interest_subsidy"], bases: ["lpr_share", "lpr_spread"] },
+  { key: "max_points", label: "贴息点数上限（%，可空）", input: "decimal", kinds: ["interest_subsidy"], bases: INTEREST_BASES },
+  { key: "max_months", label: "最长贴息月数（可空）", input: "int", kinds: ["interest_subsidy"], bases: INTEREST_BASES },
+  { key: "principal_cap", label: "贴息本金上限（元，可空）", input: "decimal", kinds: ["interest_subsidy"], bases: INTEREST_BASES },
+  { key: "include_overdue_days", label: "逾期期间也贴息", input: "bool", kinds: ["interest_subsidy"], bases: INTEREST_BASES },
+  { key: "subsidy_percent", label: "补贴比例（%）", input: "decimal", kinds: ["guarantee_fee_subsidy", "guarantor_award"] },
+  { key: "max_fee_rate", label: "担保费率上限（%，可空）", input: "decimal", kinds: ["guarantee_fee_subsidy", "guarantor_award"] },
+  { key: "cap_at_fee_paid", label: "不超过实缴担保费", input: "bool", kinds: ["guarantee_fee_subsidy"] },
+  { key: "counter_guarantee", label: "接受的反担保方式（不选为不限）", input: "checks:CounterGuarantee", kinds: ["guarantee_fee_subsidy", "guarantor_award"] },
+  { key: "tiers", label: "小微占比阶梯（每行“占比%:比例%”，如 80:1.2）", input: "tiers", kinds: ["guarantor_award"] },
+  { key: "per_guarantor_cap", label: "每家担保机构上限（元，可空）", input: "decimal", kinds: ["guarantor_award"] },
+  { key: "day_count", label: "计息天数", input: "select:DayCount", kinds: ["interest_subsidy", "guarantee_fee_subsidy"], bases: INTEREST_BASES },
+  { key: "per_enterprise_annual_cap", label: "每家企业年度上限（元，可空）", input: "decimal", kinds: ["interest_subsidy", "guarantee_fee_subsidy"], bases: INTEREST_BASES },
+  { key: "per_enterprise_total_cap", label: "每家企业累计上限（元，可空）", input: "decimal", kinds: ["interest_subsidy"], bases: INTEREST_BASES },
+  { key: "amount", label: "奖励金额（元）", input: "decimal", kinds: ["lump_sum_award"] },
+  { key: "certified_from", label: "资质认定日不早于（可空）", input: "date", kinds: ["lump_sum_award"] },
+];
+
+function ruleFields(kind: string, base: string): RuleField[] {
+  return RULE_FIELDS.filter((r) => r.kinds.includes(kind) && (kind !== "interest_subsidy" || !r.bases || r.bases.includes(base)));
+}
+
+/// The rule the form describes; empty fields are left out (the API's defaults apply).
+function ruleOf(kind: string, v: Record<string, string>): Record<string, unknown> {
+  const rule: Record<string, unknown> = kind === "interest_subsidy" ? { base: v.base } : {};
+  for (const r of ruleFields(kind, v.base)) {
+    const x = v[`r_${r.key}`] ?? "";
+    if (r.input === "bool") {
+      if (x === "true") rule[r.key] = true;
+    } else if (r.input.startsWith("checks:")) {
+      if (x) rule[r.key] = listOf(x);
+    } else if (r.input === "tiers") {
+      const rows = x.split(/\n+/).map((l) => l.trim()).filter(Boolean);
+      if (rows.length)
+        rule[r.key] = rows.map((l) => {
+          const [share, pct] = l.split(/[:：]/).map((t) => t.trim());
+          return { min_small_micro_share: share ?? "", subsidy_percent: pct ?? "" };
+        });
+    } else if (x.trim() !== "") {
+      rule[r.key] = r.input === "int" ? Number.parseInt(x, 10) : x.trim();
+    }
+  }
+  return rule;
+}
+
+/// A policy of any kind: its window, budget, who it is for, and every parameter of its rule
+/// that the kind (and base) takes.
 function NewPolicy() {
   const year = new Date().getFullYear();
   const f = useForm({
     name: "",
     kind: "interest_subsidy",
+    base: "fixed_points",
     effective_from: `${year}-01-01`,
+    effective_to: "",
     budget: "",
     qualification: "",
-    points: "",
-    first_loan_points: "",
-    max_months: "",
-    principal_cap: "",
-    subsidy_percent: "",
-    max_fee_rate: "",
-    amount: "",
-    per_guarantor_cap: "",
-  });
+    first_loan_only: "",
+    size_classes: "",
+    product_types: "",
+    region_prefixes: "",
+    exclusive_group: "",
+    include_overdue_loans: "",
+    loan_purposes: "",
+  } as Record<string, string>);
   const [ok, setOk] = useState<string | null>(null);
+  const v = f.values;
   async function submit(e: Event) {
     e.preventDefault();
     setOk(null);
-    const v = f.values as Record<string, string>;
-    const rule: Record<string, unknown> = v.kind === "interest_subsidy" ? { base: "fixed_points" } : {};
-    for (const [k] of RULE_FIELDS[v.kind] ?? []) {
-      if (v[k] !== "") rule[k] = k === "max_months" ? Number.parseInt(v[k], 10) : v[k];
-    }
-    const [kind, level] = v.qualification.split(":");
+    const [qkind, level] = v.qualification.split(":");
+    const eligibility: Schemas["PolicyEligibility"] = {
+      qualifications_any: qkind
+        ? [{ kind: qkind as Schemas["QualificationKind"], min_level: level as Schemas["QualificationLevel"] }]
+        : [],
+      first_loan_only: v.first_loan_only === "true",
+      size_classes: listOf<Schemas["SizeClass"]>(v.size_classes),
+      product_types: listOf<Schemas["ProductType"]>(v.product_types),
+      region_prefixes: v.region_prefixes.split(/[\s,，、]+/).filter(Boolean),
+      exclusive_group: v.exclusive_group.trim() || null,
+      exclude_overdue: v.include_overdue_loans !== "true",
+      loan_purposes: listOf<Schemas["Purpose"]>(v.loan_purposes),
+      ownership: [],
+      sector_prefixes: [],
+    };
     await f.run(async () => {
       const p = await call(
         api.POST("/api/v1/policies", {
@@ -617,42 +722,91 @@ function NewPolicy() {
             name: v.name,
             kind: v.kind as Schemas["PolicyKind"],
             effective_from: v.effective_from,
+            effective_to: v.effective_to || null,
             budget: v.budget,
-            eligibility: kind
-              ? ({
-                  qualifications_any: [
-                    { kind: kind as Schemas["QualificationKind"], min_level: level as Schemas["QualificationLevel"] },
-                  ],
-                } as Schemas["PolicyEligibility"])
-              : undefined,
-            rule: rule as Schemas["RuleInput"],
+            eligibility,
+            rule: ruleOf(v.kind, v) as Schemas["RuleInput"],
           },
         }),
       );
       setOk(`政策 ${p.id} 已发布`);
     });
   }
+  const put = (k: string, x: string) => f.setValues({ ...v, [k]: x });
   return (
     <Section title="发布政策">
       <form class="grid-form" onSubmit={submit} aria-label="发布政策">
         <Field id="p-name" label="政策名称" error={f.problem?.field("name")}>
-          <input id="p-name" value={f.values.name} onInput={f.set("name")} />
+          <input id="p-name" value={v.name} onInput={f.set("name")} />
         </Field>
         <Field id="p-kind" label="类型" error={f.problem?.field("kind")}>
-          <select id="p-kind" value={f.values.kind} onChange={f.set("kind")}>
-            {options("PolicyKind").map(([v, t]) => (
-              <option value={v}>{t}</option>
+          <select id="p-kind" value={v.kind} onChange={f.set("kind")}>
+            {options("PolicyKind").map(([k, t]) => (
+              <option value={k}>{t}</option>
             ))}
           </select>
         </Field>
+        {v.kind === "interest_subsidy" && (
+          <Field id="p-base" label="贴息方式" error={f.problem?.field("rule.base")}>
+            <select id="p-base" value={v.base} onChange={f.set("base")}>
+              {options("InterestBase").map(([k, t]) => (
+                <option value={k}>{t}</option>
+              ))}
+            </select>
+          </Field>
+        )}
         <Field id="p-from" label="政策生效日" error={f.problem?.field("effective_from")}>
-          <input id="p-from" type="date" value={f.values.effective_from} onInput={f.set("effective_from")} />
+          <input id="p-from" type="date" value={v.effective_from} onInput={f.set("effective_from")} />
+        </Field>
+        <Field id="p-to" label="政策截止日（可空）" error={f.problem?.field("effective_to")}>
+          <input id="p-to" type="date" value={v.effective_to} onInput={f.set("effective_to")} />
         </Field>
         <Field id="p-budget" label="预算（元）" error={f.problem?.field("budget")}>
-          <input id="p-budget" inputMode="decimal" value={f.values.budget} onInput={f.set("budget")} />
+          <input id="p-budget" inputMode="decimal" value={v.budget} onInput={f.set("budget")} />
         </Field>
+        {ruleFields(v.kind, v.base).map((r) => {
+          const id = `p-${r.key}`;
+          const k = `r_${r.key}`;
+          const error = f.problem?.field(`rule.${r.key}`);
+          if (r.input.startsWith("checks:"))
+            return (
+              <Checks id={id} legend={r.label} choices={options(r.input.slice(7))} value={v[k] ?? ""} onChange={(x) => put(k, x)} error={error} />
+            );
+          if (r.input === "bool")
+            return (
+              <div class="field">
+                <label class="check" for={id}>
+                  <input id={id} type="checkbox" checked={v[k] === "true"} onChange={(e) => put(k, e.currentTarget.checked ? "true" : "")} />
+                  {r.label}
+                </label>
+                {error && <span class="field-error" id={`${id}-error`} role="alert">{error}</span>}
+              </div>
+            );
+          return (
+            <Field id={id} label={r.label} error={error}>
+              {r.input.startsWith("select:") ? (
+                <select id={id} value={v[k] ?? ""} onChange={(e) => put(k, e.currentTarget.value)}>
+                  <option value="">默认</option>
+                  {options(r.input.slice(7)).map(([o, t]) => (
+                    <option value={o}>{t}</option>
+                  ))}
+                </select>
+              ) : r.input === "tiers" ? (
+                <textarea id={id} rows={3} value={v[k] ?? ""} onInput={(e) => put(k, e.currentTarget.value)} />
+              ) : (
+                <input
+                  id={id}
+                  type={r.input === "date" ? "date" : "text"}
+                  inputMode={r.input === "int" ? "numeric" : r.input === "decimal" ? "decimal" : undefined}
+                  value={v[k] ?? ""}
+                  onInput={(e) => put(k, e.currentTarget.value)}
+                />
+              )}
+            </Field>
+          );
+        })}
         <Field id="p-qual" label="资质要求" error={f.problem?.field("eligibility.qualifications_any")}>
-          <select id="p-qual" value={f.values.qualification} onChange={f.set("qualification")}>
+          <select id="p-qual" value={v.qualification} onChange={f.set("qualification")}>
             <option value="">不限</option>
             {options("QualificationKind").flatMap(([k, kt]) =>
               options("QualificationLevel").map(([l, lt]) => (
@@ -663,16 +817,27 @@ function NewPolicy() {
             )}
           </select>
         </Field>
-        {(RULE_FIELDS[f.values.kind] ?? []).map(([k, lbl]) => (
-          <Field id={`p-${k}`} label={lbl} error={f.problem?.field(`rule.${k}`)}>
-            <input
-              id={`p-${k}`}
-              inputMode="decimal"
-              value={(f.values as Record<string, string>)[k]}
-              onInput={f.set(k as keyof typeof f.values)}
-            />
-          </Field>
-        ))}
+        <Field id="p-regions" label="地区代码前缀（空格分隔，可空）" error={f.problem?.field("eligibility.region_prefixes")}>
+          <input id="p-regions" inputMode="numeric" value={v.region_prefixes} onInput={f.set("region_prefixes")} />
+        </Field>
+        <Field id="p-group" label="互斥组（同组政策不叠加，可空）" error={f.problem?.field("eligibility.exclusive_group")}>
+          <input id="p-group" value={v.exclusive_group} onInput={f.set("exclusive_group")} />
+        </Field>
+        <div class="field">
+          <label class="check" for="p-first">
+            <input id="p-first" type="checkbox" checked={v.first_loan_only === "true"} onChange={(e) => put("first_loan_only", e.currentTarget.checked ? "true" : "")} />
+            仅限首贷
+          </label>
+        </div>
+        <Checks id="p-sizes" legend="企业划型（不选为不限）" choices={options("SizeClass")} value={v.size_classes} onChange={(x) => put("size_classes", x)} error={f.problem?.field("eligibility.size_classes")} />
+        <div class="field">
+          <label class="check" for="p-overdue-loans">
+            <input id="p-overdue-loans" type="checkbox" checked={v.include_overdue_loans === "true"} onChange={(e) => put("include_overdue_loans", e.currentTarget.checked ? "true" : "")} />
+            期末逾期、不良的贷款也可申报
+          </label>
+        </div>
+        <Checks id="p-purposes" legend="贷款用途（不选为不限）" choices={options("Purpose")} value={v.loan_purposes} onChange={(x) => put("loan_purposes", x)} error={f.problem?.field("eligibility.loan_purposes")} />
+        <Checks id="p-types" legend="产品类型（不选为不限）" choices={options("ProductType")} value={v.product_types} onChange={(x) => put("product_types", x)} error={f.problem?.field("eligibility.product_types")} />
         <FormEnd form={f} ok={ok} label="发布政策" />
       </form>
     </Section>
