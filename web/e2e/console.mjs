@@ -370,6 +370,10 @@ try {
   expect(true, `adding a user without a name shows the API's error next to the field: ${await userError.innerText()}`);
   await admin.page.screenshot({ path: `${shots}/admin-home.png`, fullPage: true });
   await audit(admin.page, "the admin's home");
+  const guarantor = await session("demo_guarantor_1", PASSWORD);
+  await guarantor.page.getByRole("heading", { name: "补贴申报" }).waitFor();
+  await guarantor.page.screenshot({ path: `${shots}/guarantor-home.png`, fullPage: true });
+  await audit(guarantor.page, "the guarantor's home");
   const phone = await session("demo_office_1", PASSWORD, { width: 390, height: 844 });
   await phone.page.locator('[data-stat="放款金额"]').waitFor();
   const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
