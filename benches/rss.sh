@@ -14,6 +14,8 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release -q
 export FINMATCH_DATA_DIR="$work" FINMATCH_LISTEN="127.0.0.1:$port" FINMATCH_ADMIN_PASSWORD="bench-admin-password" FINMATCH_LOG=warn
+# A benchmark is one client at full speed: the per-token rate limit would measure itself.
+export FINMATCH_RATE_LIMIT=0 FINMATCH_RATE_LIMIT_ANON=0
 if [ "$backend" = postgres ]; then
   psql -q postgres://postgres@127.0.0.1:5432/test -c "DROP SCHEMA IF EXISTS bench_rss CASCADE; CREATE SCHEMA bench_rss"
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench_rss"

@@ -22,6 +22,8 @@ pg="postgres://postgres@127.0.0.1:5432/test"
 psql -q "$pg" -c "DROP SCHEMA IF EXISTS benchs CASCADE; CREATE SCHEMA benchs"
 export DATABASE_URL="$pg?options=-csearch_path%3Dbenchs"
 export FINMATCH_DATA_DIR="$work" FINMATCH_ADMIN_PASSWORD="bench-admin-password" FINMATCH_LOG=warn
+# A benchmark is one client at full speed: the per-token rate limit would measure itself.
+export FINMATCH_RATE_LIMIT=0 FINMATCH_RATE_LIMIT_ANON=0
 export FINMATCH_PASSWORD_HASH_COST=test FINMATCH_DB_POOL_SIZE=${FINMATCH_DB_POOL_SIZE:-16}
 export FINMATCH_JWT_SECRET="bench-secret-shared-by-every-instance-0123456789"
 "$bin" seed-demo --products 200 --enterprises 40 --enterprise-users 40 --demands 40 --loans 0 --other-matches 0 > "$work/seed.log"

@@ -19,6 +19,8 @@ trap 'kill $server 2>/dev/null || true' EXIT
 bin=${FINMATCH_BIN:-./target/release/finmatch}
 [ -n "${FINMATCH_BIN:-}" ] || cargo build --release -q
 export FINMATCH_DATA_DIR="$work" FINMATCH_LISTEN="127.0.0.1:$port" FINMATCH_ADMIN_PASSWORD="bench-admin-password" FINMATCH_LOG=warn
+# A benchmark is one client at full speed: the per-token rate limit would measure itself.
+export FINMATCH_RATE_LIMIT=0 FINMATCH_RATE_LIMIT_ANON=0
 schema="bench_stats_$loans"
 if [ "$backend" = postgres ]; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D$schema"

@@ -16,6 +16,8 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 bin=${FINMATCH_BIN:-./target/release/finmatch}
 [ -n "${FINMATCH_BIN:-}" ] || cargo build --release -q
 export FINMATCH_DATA_DIR="$work" FINMATCH_LISTEN="127.0.0.1:$port" FINMATCH_ADMIN_PASSWORD="bench-admin-password" FINMATCH_LOG=warn
+# A benchmark is one client at full speed: the per-token rate limit would measure itself.
+export FINMATCH_RATE_LIMIT=0 FINMATCH_RATE_LIMIT_ANON=0
 export FINMATCH_PASSWORD_HASH_COST=test FINMATCH_DB_POOL_SIZE=${FINMATCH_DB_POOL_SIZE:-24}
 pg=""
 if [ "$backend" = postgres ]; then

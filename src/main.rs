@@ -51,6 +51,12 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Print the effective settings (secrets masked) and exit; non-zero when one is invalid.
+    CheckConfig,
+    /// Copy the live SQLite database to FILE as one consistent snapshot, while finmatch serves.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with the backup FILE; refused while a finmatch serves it.
+    Restore { file: PathBuf },
     /// Recompute the reporting rollups from demands, matches and loans (a repair tool: they
     /// are normally kept current by every write).
     RebuildStats,
@@ -87,15 +93,45 @@ fn main() -> anyhow::Result<()> {
         print!("{}", startup::openapi_json());
         return Ok(());
     }
-    let settings = Settings::from_source(&Source::load(cli.config.as_deref())?)?;
+    let source = Source::load(cli.config.as_deref())?;
+    let settings = match Settings::from_source(&source) {
+        Ok(s) => s,
+        Err(e) => {
+            // Which key and why, and nothing else: a value that failed may be a secret.
+            eprintln!("finmatch: invalid configuration: {e:#}");
+            std::process::exit(2);
+        }
+    };
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::CheckConfig = command {
+        for (key, value) in settings.effective() {
+            println!("{key}={value}");
+        }
+        for (key, nearest) in source.unknown_keys() {
+            match nearest {
+                Some(n) => println!("# unknown key {key} (did you mean {n}?)"),
+                None => println!("# unknown key {key}"),
+            }
+        }
+        return Ok(());
+    }
     // A demo world is thousands of use cases: their per-call spans would drown the report.
     let quiet = matches!(command, Command::SeedDemo { .. });
     finmatch::telemetry::init(if quiet { "warn" } else { &settings.log_filter });
+    for (key, nearest) in source.unknown_keys() {
+        match nearest {
+            Some(n) => tracing::warn!(key, did_you_mean = n, "unknown setting ignored"),
+            None => tracing::warn!(key, "unknown setting ignored"),
+        }
+    }
     match command {
         Command::Serve => serve(settings),
         Command::Migrate { reset } => {
-            let pool = db::build_pool(&settings.database, 1)?;
+            let pool = db::build_pool(
+                &settings.database,
+                1,
+                std::time::Duration::from_millis(settings.db_timeout_ms),
+            )?;
             let mut conn = pool.get()?;
             if reset {
                 let reverted =
@@ -193,7 +229,27 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Openapi => unreachable!("handled above"),
+        Command::Backup { file } => {
+            let started = std::time::Instant::now();
+            let bytes = db::backup::backup(&settings.database, &file)?;
+            println!(
+                "backed up {} to {} ({bytes} bytes) in {:.1}s",
+                settings.database.redacted(),
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            db::backup::restore(&settings.database, &file)?;
+            println!(
+                "restored {} from {}; start finmatch to apply any newer migrations",
+                settings.database.redacted(),
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Openapi | Command::CheckConfig => unreachable!("handled above"),
     }
 }
 
@@ -204,6 +260,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             "FINMATCH_PASSWORD_HASH_COST=test: new password hashes are weak; for tests only"
         );
     }
+    // Held while serving: `finmatch restore` refuses to replace this database under us.
+    let _serving = db::backup::serve_lock(&settings.database)?;
     let pool = startup::prepare_database(&settings)?;
     startup::ensure_admin(&pool, &settings)?;
     let app = Application::build(&settings, pool.clone())?;
@@ -220,7 +278,6 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         if let Some((_, metrics)) = app.metrics {
             actix_web::rt::spawn(metrics);
         }
-        finmatch::jobs::spawn_housekeeping(pool.clone());
         finmatch::jobs::spawn_workers(pool, settings.webhook_allow_networks.clone());
         app.server.await
     })?;

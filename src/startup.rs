@@ -274,6 +274,13 @@ impl Application {
         };
         let record_metrics = metrics.is_some();
         let server_state = state.clone();
+        let rate_limits = web::Data::new(crate::http::limits::RateLimits::new(
+            settings.rate_limit_per_minute,
+            settings.anon_rate_limit_per_minute,
+        ));
+        let request_timeout = web::Data::new(crate::http::limits::RequestTimeout(
+            std::time::Duration::from_millis(settings.request_timeout_ms),
+        ));
         let workers = settings.workers;
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -281,6 +288,8 @@ impl Application {
                 .app_data(server_state.clone())
                 .app_data(web::Data::new(doc.clone()))
                 .app_data(routes_known.clone())
+                .app_data(rate_limits.clone())
+                .app_data(request_timeout.clone())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
                 .app_data(extract::payload_config())
@@ -308,6 +317,8 @@ impl Application {
                 web::get().to(crate::http::console::asset),
             )
             .default_service(web::to(fallback::no_route))
+            .wrap(from_fn(crate::http::limits::deadline))
+            .wrap(from_fn(crate::http::limits::rate))
             .wrap(from_fn(fallback::problem_bodies))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(from_fn(security_headers))
@@ -354,7 +365,8 @@ fn metrics_server(addr: &str, state: web::Data<AppState>) -> anyhow::Result<(u16
 
 /// Opens the pool and applies migrations.
 pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
-    let pool = db::build_pool(&settings.database, settings.db_pool_size)
+    let timeout = std::time::Duration::from_millis(settings.db_timeout_ms);
+    let pool = db::build_pool(&settings.database, settings.db_pool_size, timeout)
         .with_context(|| format!("cannot open database {}", settings.database.redacted()))?;
     let mut conn = pool.get()?;
     let applied = db::migrations::run_pending(&mut conn)
@@ -426,9 +438,15 @@ pub fn ensure_admin(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
     });
     match created {
         Ok(true) if generated => {
-            println!("finmatch: created user 'admin' with password: {password}");
+            // Into a private file, never onto the terminal or a log line.
+            let file = settings
+                .data_dir
+                .join(crate::config::INITIAL_ADMIN_PASSWORD_FILE);
+            crate::config::write_private(&file, &password)?;
             println!(
-                "finmatch: this password is shown once; set FINMATCH_ADMIN_PASSWORD to choose it."
+                "finmatch: created user 'admin'; its password is in {} (readable by this user \
+                 only; delete it after the first login, or set FINMATCH_ADMIN_PASSWORD to choose one)",
+                file.display()
             );
         }
         Ok(_) => {}

@@ -69,6 +69,22 @@ pub mod names {
     pub const DB_POOL_IDLE: &str = "finmatch_db_pool_idle_connections";
     pub const LOGIN_THROTTLED: &str = "finmatch_login_throttled_total";
     pub const HASH_BUSY: &str = "finmatch_password_hash_busy_total";
+    pub const DB_POOL_MAX: &str = "finmatch_db_pool_max_connections";
+    pub const DB_POOL_IN_USE: &str = "finmatch_db_pool_in_use_connections";
+    pub const DB_POOL_WAIT: &str = "finmatch_db_pool_wait_seconds";
+    pub const DB_POOL_TIMEOUTS: &str = "finmatch_db_pool_timeouts_total";
+    pub const DB_OUTAGES: &str = "finmatch_db_outages_total";
+    pub const DB_UP: &str = "finmatch_db_up";
+    pub const OUTBOX_PENDING: &str = "finmatch_outbox_pending";
+    pub const OUTBOX_OLDEST_AGE: &str = "finmatch_outbox_oldest_pending_age_seconds";
+    pub const WEBHOOK_DELIVERIES: &str = "finmatch_webhook_deliveries_total";
+    pub const JOB_RUNS: &str = "finmatch_job_runs_total";
+    pub const JOB_DURATION: &str = "finmatch_job_duration_seconds";
+    pub const JOB_LAST_SUCCESS: &str = "finmatch_job_last_success_timestamp_seconds";
+    pub const ROLLUP_FOLD: &str = "finmatch_rollup_fold_seconds";
+    pub const HOUSEKEEPING_PURGED: &str = "finmatch_housekeeping_purged_total";
+    pub const RATE_LIMITED: &str = "finmatch_rate_limited_total";
+    pub const REQUEST_TIMEOUTS: &str = "finmatch_request_timeouts_total";
 }
 
 fn describe() {
@@ -107,5 +123,59 @@ fn describe() {
     describe_counter!(
         HASH_BUSY,
         "logins answered 503 because every password-hashing slot was busy"
+    );
+    describe_gauge!(DB_POOL_MAX, "the pool's size (FINMATCH_DB_POOL_SIZE)");
+    describe_gauge!(DB_POOL_IN_USE, "database connections checked out now");
+    describe_histogram!(
+        DB_POOL_WAIT,
+        Unit::Seconds,
+        "time a request waited for a database connection"
+    );
+    describe_counter!(
+        DB_POOL_TIMEOUTS,
+        "checkouts that gave up after FINMATCH_DB_TIMEOUT_MS (answered 503)"
+    );
+    describe_counter!(DB_OUTAGES, "times the database became unreachable");
+    describe_gauge!(DB_UP, "1 while the database answers, 0 during an outage");
+    describe_gauge!(OUTBOX_PENDING, "webhook deliveries waiting to be sent");
+    describe_gauge!(
+        OUTBOX_OLDEST_AGE,
+        Unit::Seconds,
+        "age of the oldest webhook delivery still waiting"
+    );
+    describe_counter!(
+        WEBHOOK_DELIVERIES,
+        "webhook delivery attempts by outcome (delivered, retry, gave_up, dropped)"
+    );
+    describe_counter!(
+        JOB_RUNS,
+        "background job runs by job and result (ok, error)"
+    );
+    describe_histogram!(
+        JOB_DURATION,
+        Unit::Seconds,
+        "background job run time by job"
+    );
+    describe_gauge!(
+        JOB_LAST_SUCCESS,
+        Unit::Seconds,
+        "Unix time of each job's last successful run (lag = now − this)"
+    );
+    describe_histogram!(
+        ROLLUP_FOLD,
+        Unit::Seconds,
+        "time to fold pending report deltas into the rollup cells"
+    );
+    describe_counter!(
+        HOUSEKEEPING_PURGED,
+        "rows purged by housekeeping, by kind (idempotency, throttle, revoked_tokens, outbox)"
+    );
+    describe_counter!(
+        RATE_LIMITED,
+        "requests refused with 429 by the API rate limit, by kind (token, address)"
+    );
+    describe_counter!(
+        REQUEST_TIMEOUTS,
+        "requests answered 503 after FINMATCH_REQUEST_TIMEOUT_MS"
     );
 }

@@ -226,6 +226,18 @@ impl AppError {
         }
     }
 
+    /// 429 with `Retry-After`: the caller is over its request rate.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        AppError {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ProblemCode::TooManyRequests,
+                "too many requests; slow down and retry after the given seconds",
+            )
+        }
+    }
+
     /// 503 with `Retry-After`: a bounded resource is in use; retrying later will work.
     pub fn busy(detail: impl Into<String>, retry_after_secs: u64) -> Self {
         AppError {
@@ -282,9 +294,39 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::unavailable("concurrent update; retry the request")
             }
+            // A connection lost mid-request (the database went away), or storage that cannot
+            // take a write (a full disk, a read-only file): the request may be retried later.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                tracing::warn!(error = %info.message(), "database connection lost");
+                AppError::busy(
+                    "database unavailable; retry shortly",
+                    DATABASE_RETRY_AFTER_SECS,
+                )
+            }
+            Error::DatabaseError(_, ref info) if storage_refused(info.message()) => {
+                tracing::warn!(error = %info.message(), "database storage refused a write");
+                AppError::busy(
+                    "the database cannot store data right now; retry later",
+                    DATABASE_RETRY_AFTER_SECS * 15,
+                )
+            }
             other => AppError::internal(with_sources(&other)),
         }
     }
+}
+
+/// SQLite's words for storage that cannot take a write (`SQLITE_FULL`, `SQLITE_READONLY`,
+/// `SQLITE_IOERR`), and PostgreSQL's for a full disk.
+fn storage_refused(message: &str) -> bool {
+    [
+        "database or disk is full",
+        "readonly database",
+        "disk I/O error",
+        "could not extend file",
+        "No space left on device",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// An error and its causes, outermost first ("Error deserializing field 'state': unknown
@@ -300,10 +342,18 @@ pub fn with_sources(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// How long a client should wait before retrying while the database is away.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<diesel::r2d2::PoolError> for AppError {
+    /// No connection within `FINMATCH_DB_TIMEOUT_MS`: the database is away (logged once per
+    /// outage by `db::availability`) or every connection is busy.
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        tracing::error!(error = %e, "database pool exhausted or unreachable");
-        AppError::unavailable("database unavailable; retry shortly")
+        tracing::debug!(error = %e, "no database connection in time");
+        AppError::busy(
+            "database unavailable; retry shortly",
+            DATABASE_RETRY_AFTER_SECS,
+        )
     }
 }
 

@@ -36,18 +36,39 @@ pub use state::AppState;
 
 use crate::db::DbConnection;
 
+tokio::task_local! {
+    /// When the current request must have its answer (`FINMATCH_REQUEST_TIMEOUT_MS`, set by
+    /// the HTTP layer); absent outside requests.
+    pub static DEADLINE: std::time::Instant;
+}
+
 /// Runs blocking database work (a use case) on the blocking pool with a pooled connection,
-/// off the async runtime.
+/// off the async runtime. Past the request's deadline the caller gets 503 with `Retry-After`
+/// at once; the work already started finishes on its thread (a write may still commit, which
+/// is why clients retry writes with an `Idempotency-Key`).
 pub async fn run<T, F>(state: &AppState, f: F) -> AppResult<T>
 where
     F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = state.pool.clone();
-    tokio::task::spawn_blocking(move || {
+    let work = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get()?;
         f(&mut conn)
-    })
-    .await
-    .map_err(AppError::internal)?
+    });
+    let joined = match DEADLINE.try_with(|d| *d) {
+        Ok(deadline) => match tokio::time::timeout_at(deadline.into(), work).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                metrics::counter!(crate::telemetry::names::REQUEST_TIMEOUTS).increment(1);
+                tracing::warn!("request past its deadline; answered 503");
+                return Err(AppError::busy(
+                    "the request took longer than the server allows; retry later",
+                    1,
+                ));
+            }
+        },
+        Err(_) => work.await,
+    };
+    joined.map_err(AppError::internal)?
 }

@@ -177,7 +177,30 @@ pub struct DbManager {
 }
 
 impl DbManager {
-    pub fn new(url: DatabaseUrl) -> Self {
+    /// PostgreSQL connections give up after `timeout` (at least libpq's 2 s), and a peer that
+    /// stops answering is noticed by TCP keepalives and `tcp_user_timeout` rather than after
+    /// the kernel's minutes of retransmission.
+    pub fn new(url: DatabaseUrl, timeout: std::time::Duration) -> Self {
+        let url = match url {
+            DatabaseUrl::Postgres(u) => {
+                let mut u = u;
+                let secs = timeout.as_millis().div_ceil(1000).max(2);
+                for (key, value) in [
+                    ("connect_timeout", secs.to_string()),
+                    ("keepalives_idle", "10".to_owned()),
+                    ("keepalives_interval", "5".to_owned()),
+                    ("keepalives_count", "3".to_owned()),
+                    ("tcp_user_timeout", "20000".to_owned()),
+                ] {
+                    if !u.contains(&format!("{key}=")) {
+                        u.push(if u.contains('?') { '&' } else { '?' });
+                        u.push_str(&format!("{key}={value}"));
+                    }
+                }
+                DatabaseUrl::Postgres(u)
+            }
+            sqlite => sqlite,
+        };
         DbManager { url }
     }
 }

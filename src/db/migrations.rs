@@ -9,11 +9,23 @@ pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres"
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The advisory lock instances take while migrating one PostgreSQL database, so that of
+/// several starting at once one migrates and the others wait, then find nothing to do.
+const MIGRATION_LOCK: i64 = 0x66_6d_6d_69_67; // "fmmig"
+
 /// Applies pending migrations; returns the versions applied.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, BoxError> {
+    use diesel::connection::SimpleConnection;
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied: Result<Vec<String>, BoxError> = c
+                .run_pending_migrations(POSTGRES)
+                .map(|v| v.into_iter().map(|m| m.to_string()).collect());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            return applied;
+        }
     };
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
 }

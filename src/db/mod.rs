@@ -1,6 +1,8 @@
 //! Persistence: one diesel codebase over SQLite and PostgreSQL.
 
 pub mod announce;
+pub mod availability;
+pub mod backup;
 pub mod bridges;
 pub mod calendar;
 pub mod catalog;
@@ -33,17 +35,26 @@ use std::time::Duration;
 pub type Pool = diesel::r2d2::Pool<DbManager>;
 pub type PooledConn = diesel::r2d2::PooledConnection<DbManager>;
 
-pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+/// A pool of `max_size` connections; a checkout waits at most `timeout` (then the request
+/// answers 503 with `Retry-After`), and so does a new PostgreSQL connection. Outages are
+/// logged once each way (`availability`).
+pub fn build_pool(url: &DatabaseUrl, max_size: u32, timeout: Duration) -> anyhow::Result<Pool> {
     let size = match url.backend() {
         // SQLite has one writer at a time; a few connections serve the readers beside it.
         Backend::Sqlite => max_size.clamp(1, 8),
         Backend::Postgres => max_size.max(1),
     };
+    let watch = availability::Watch(std::sync::Arc::default());
     let pool = diesel::r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
-        .build(DbManager::new(url.clone()))?;
+        .connection_timeout(timeout)
+        .error_handler(Box::new(watch.clone()))
+        .event_handler(Box::new(watch))
+        .build_unchecked(DbManager::new(url.clone(), timeout));
+    // The first connection, made now: a database that is not there at start is an error
+    // the operator sees at once (later outages are answered with 503 and waited out).
+    drop(pool.get_timeout(timeout.max(Duration::from_secs(10)))?);
     Ok(pool)
 }
 

@@ -277,3 +277,24 @@ pub fn record_attempt(
     .execute(conn)?;
     Ok(())
 }
+
+/// Deletes finished (delivered or failed) deliveries created before `before`; pending ones
+/// are never purged, however old.
+pub fn purge_finished(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        wd::table
+            .filter(wd::status.ne(DeliveryStatus::Pending.as_str()))
+            .filter(wd::created_at.lt(before)),
+    )
+    .execute(conn)
+}
+
+/// The outbox's backlog: deliveries still pending, and when the oldest of them was made.
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    let pending = wd::table.filter(wd::status.eq(DeliveryStatus::Pending.as_str()));
+    let count = pending.count().get_result(conn)?;
+    let oldest = pending
+        .select(diesel::dsl::min(wd::created_at))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    Ok((count, oldest))
+}

@@ -315,3 +315,29 @@ pub fn path_config() -> actix_web::web::PathConfig {
 pub fn payload_config() -> actix_web::web::PayloadConfig {
     actix_web::web::PayloadConfig::default().limit(MAX_BODY_BYTES + 1)
 }
+
+/// The address a request comes from: the peer, or — when the peer is a trusted proxy
+/// (`FINMATCH_TRUSTED_PROXIES`) — the right-most `X-Forwarded-For` entry that is not itself
+/// a trusted proxy. Entries left of that are the client's to forge and are ignored.
+pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(&peer)
+        .to_string()
+}

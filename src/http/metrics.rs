@@ -33,7 +33,7 @@ pub async fn record(
     Ok(res)
 }
 
-/// `GET /metrics`: gauges read now (cache, pool), then everything rendered.
+/// `GET /metrics`: gauges read now (cache, pool, the webhook outbox), then everything rendered.
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let Some(handle) = crate::telemetry::metrics() else {
         return HttpResponse::ServiceUnavailable().body("metrics recorder unavailable\n");
@@ -45,6 +45,15 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.state();
     metrics::gauge!(names::DB_POOL_CONNECTIONS).set(f64::from(pool.connections));
     metrics::gauge!(names::DB_POOL_IDLE).set(f64::from(pool.idle_connections));
+    metrics::gauge!(names::DB_POOL_MAX).set(f64::from(state.pool.max_size()));
+    metrics::gauge!(names::DB_POOL_IN_USE).set(f64::from(
+        pool.connections.saturating_sub(pool.idle_connections),
+    ));
+    // The outbox, if the database answers quickly (a scrape must not hang in an outage).
+    if let Ok(Ok((pending, oldest_age))) = crate::app::health::outbox_backlog(&state).await {
+        metrics::gauge!(names::OUTBOX_PENDING).set(pending as f64);
+        metrics::gauge!(names::OUTBOX_OLDEST_AGE).set(oldest_age.unwrap_or(0.0));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(handle.render())

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod idempotency;
+pub mod limits;
 pub mod loans;
 pub mod matches;
 pub mod matching;

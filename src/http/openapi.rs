@@ -45,7 +45,7 @@ pub struct ApiDoc;
 
 struct Frame;
 
-const STANDARD: [(&str, &str); 10] = [
+const STANDARD: [(&str, &str); 11] = [
     (
         "400",
         "Malformed request: bad JSON, query or path parameter",
@@ -57,13 +57,35 @@ const STANDARD: [(&str, &str); 10] = [
     ("413", "Request body too large"),
     ("415", "Request body is not JSON"),
     ("422", "Invalid fields (see `errors`)"),
+    (
+        "429",
+        "Over the client's request rate (per token, or per address without one); retry after `Retry-After` seconds",
+    ),
     ("500", "Internal error (no details are disclosed)"),
-    ("503", "Database unavailable; retry"),
+    (
+        "503",
+        "Database unavailable, or the request ran past the server's time; retry after `Retry-After` seconds",
+    ),
 ];
 
-fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Response> {
-    ResponseBuilder::new()
-        .description(description)
+fn problem_response(
+    description: &str,
+    retry_after: bool,
+) -> RefOr<utoipa::openapi::response::Response> {
+    let mut r = ResponseBuilder::new();
+    if retry_after {
+        r = r.header(
+            "Retry-After",
+            utoipa::openapi::HeaderBuilder::new()
+                .schema(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Integer),
+                )
+                .description(Some("Seconds to wait before retrying"))
+                .build(),
+        );
+    }
+    r.description(description)
         .content(
             "application/problem+json",
             ContentBuilder::new()
@@ -76,7 +98,8 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Respo
 
 /// `writes`: the method may carry a body (POST, PUT, PATCH, DELETE); even one that takes none
 /// reads it, to refuse anything but nothing or `{}` (422) and an oversize one (413).
-fn add_standard(op: &mut Operation, writes: bool) {
+/// `limited`: the path is under the API's rate limit (`/api/…`; the probes are not).
+fn add_standard(op: &mut Operation, writes: bool, limited: bool) {
     let secured = match &op.security {
         // `security(())` marks a public operation.
         Some(reqs) => !reqs.iter().all(|r| r == &SecurityRequirement::default()),
@@ -88,13 +111,14 @@ fn add_standard(op: &mut Operation, writes: bool) {
             "401" | "403" => secured,
             "409" | "415" => has_body,
             "413" | "422" => has_body || writes,
+            "429" => limited,
             _ => true,
         };
         if relevant {
             op.responses
                 .responses
                 .entry(code.to_owned())
-                .or_insert_with(|| problem_response(description));
+                .or_insert_with(|| problem_response(description, matches!(code, "429" | "503")));
         }
     }
 }
@@ -120,9 +144,10 @@ impl Modify for Frame {
 
 /// Adds the problem+json responses to every operation. Runs after the paths are collected.
 pub fn finish(mut doc: Doc) -> Doc {
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let limited = path.starts_with("/api/");
         if let Some(op) = &mut item.get {
-            add_standard(op, false);
+            add_standard(op, false, limited);
         }
         for op in [
             &mut item.put,
@@ -133,7 +158,7 @@ pub fn finish(mut doc: Doc) -> Doc {
         .into_iter()
         .flatten()
         {
-            add_standard(op, true);
+            add_standard(op, true, limited);
         }
     }
     // The rest is easier on the JSON form than on utoipa's builders.

@@ -178,6 +178,13 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
             }
             let attempt = repo::Attempt { outcome, status_code: code, error: error.as_deref(), next_attempt_at: next };
             repo::record_attempt(&mut conn, delivery.id, &worker, &attempt, now)?;
+            let label = match outcome {
+                DeliveryEvent::Delivered => "delivered",
+                DeliveryEvent::FailedWillRetry => "retry",
+                DeliveryEvent::FailedGaveUp => "gave_up",
+                DeliveryEvent::SubscriptionDeleted => "dropped",
+            };
+            metrics::counter!(crate::telemetry::names::WEBHOOK_DELIVERIES, "outcome" => label).increment(1);
         }
         Ok(())
     })

@@ -15,6 +15,7 @@ mod idempotency;
 mod lifecycle;
 mod matching;
 mod openapi;
+mod operations;
 mod organizations;
 mod policies_v2;
 mod products;

@@ -170,6 +170,13 @@ pub fn settings_with(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
         "FINMATCH_TRUSTED_PROXIES".to_owned(),
         "127.0.0.1".to_owned(),
     );
+    // Many servers share two cores here: a connection may take longer than production's 2 s
+    // to come free, which is load, not an outage (`outage` in .ci tests the short default).
+    map.insert("FINMATCH_DB_TIMEOUT_MS".to_owned(), "20000".to_owned());
+    // Every test client calls from one address with a few tokens, faster than any real
+    // client; `rate_limits.rs` turns the limits on for itself.
+    map.insert("FINMATCH_RATE_LIMIT".to_owned(), "0".to_owned());
+    map.insert("FINMATCH_RATE_LIMIT_ANON".to_owned(), "0".to_owned());
     for (k, v) in extra {
         map.insert((*k).to_owned(), (*v).to_owned());
     }
