@@ -61,10 +61,12 @@ MONTH_START = TODAY.replace(day=1)
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 LIVE = ("applied", "accepted", "approved")
 BREAKDOWNS = ("bank", "product_type", "region", "qualification", "size_class", "month", "quarter")
+# The prefix of messages; the tests that import this module (.ci/outage, .ci/backup) set theirs.
+NAME = "crash"
 
 
 def log(msg: str) -> None:
-    print(f"   crash: {msg}", flush=True)
+    print(f"   {NAME}: {msg}", flush=True)
 
 
 def credit_code(region: str, rng: random.Random) -> str:
@@ -100,6 +102,10 @@ class Server:
             FINMATCH_JWT_SECRET=JWT_SECRET,
             FINMATCH_HASH_WAIT_MS="60000",
             FINMATCH_LOG="warn",
+            # The load is a few tokens at full speed from one address, faster than any real
+            # client; the rate limits have their own test (tests/api/operations.rs).
+            FINMATCH_RATE_LIMIT="0",
+            FINMATCH_RATE_LIMIT_ANON="0",
         )
         self.proc: subprocess.Popen | None = None
         self.log_path = os.path.join(workdir, "server.log")
@@ -120,7 +126,7 @@ class Server:
         started = time.monotonic()
         while time.monotonic() - started < 60:
             if self.proc.poll() is not None:
-                raise SystemExit(f"crash: finmatch exited with {self.proc.returncode} on start "
+                raise SystemExit(f"{NAME}: finmatch exited with {self.proc.returncode} on start "
                                  f"{self.generation}; server log:\n{self.tail()}")
             try:
                 with urllib.request.urlopen(self.base + "/readyz", timeout=2) as r:
@@ -130,7 +136,7 @@ class Server:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.05)
-        raise SystemExit(f"crash: finmatch not ready after 60 s; server log:\n{self.tail()}")
+        raise SystemExit(f"{NAME}: finmatch not ready after 60 s; server log:\n{self.tail()}")
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -159,7 +165,7 @@ class Server:
         r = subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True,
                            timeout=300)
         if r.returncode != 0:
-            raise SystemExit(f"crash: finmatch {' '.join(args)} failed ({r.returncode}):\n"
+            raise SystemExit(f"{NAME}: finmatch {' '.join(args)} failed ({r.returncode}):\n"
                              f"{r.stdout}{r.stderr}")
         return r.stdout.strip()
 
@@ -185,27 +191,38 @@ class Failures:
         with self.lock:
             self.items.append(msg)
             if len(self.items) <= 20:
-                print(f"   crash: FAIL {msg}", flush=True)
+                print(f"   {NAME}: FAIL {msg}", flush=True)
 
 
 class Api:
-    def __init__(self, server: Server, failures: Failures) -> None:
+    def __init__(self, server: Server, failures: Failures, timeout: float = 30) -> None:
         self.server = server
         self.failures = failures
+        self.timeout = timeout
 
     def call(self, method: str, path: str, token: str | None = None, body: object = None,
              key: str | None = None) -> tuple[int, object, dict]:
-        """(status, JSON body, headers); raises Unreachable without an answer."""
+        """(status, JSON body, headers); raises Unreachable without an answer. A 5xx fails."""
+        status, payload, headers = self.exchange(method, path, token, body, key)
+        if status >= 500:
+            self.failures.add(f"{status} from {method} {path} body={json.dumps(body)} "
+                              f"-> {json.dumps(payload, ensure_ascii=False)[:400]}")
+        return status, payload, headers
+
+    def exchange(self, method: str, path: str, token: str | None = None, body: object = None,
+                 key: str | None = None, prefix: str = "/api/v1") -> tuple[int, object, dict]:
+        """(status, JSON body, lower-cased headers) of one request, whatever the status;
+        raises Unreachable without an answer."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"content-type": "application/json", "accept": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token}"
         if key:
             headers["idempotency-key"] = key
-        req = urllib.request.Request(self.server.base + "/api/v1" + path, data=data,
+        req = urllib.request.Request(self.server.base + prefix + path, data=data,
                                      method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=self.timeout) as r:
                 status, raw, hdrs = r.status, r.read(), dict(r.headers)
         except urllib.error.HTTPError as e:
             status, raw, hdrs = e.code, e.read(), dict(e.headers)
@@ -216,9 +233,6 @@ class Api:
             payload = json.loads(raw) if raw else None
         except ValueError:
             payload = raw.decode(errors="replace")
-        if status >= 500:
-            self.failures.add(f"{status} from {method} {path} body={json.dumps(body)} "
-                              f"-> {json.dumps(payload, ensure_ascii=False)[:400]}")
         return status, payload, {k.lower(): v for k, v in hdrs.items()}
 
     def ok(self, method: str, path: str, token: str | None, body: object = None,
@@ -226,7 +240,7 @@ class Api:
         """For setup and checks: the server is up and must answer `want`."""
         status, payload, _ = self.call(method, path, token, body)
         if status != want:
-            raise SystemExit(f"crash: {method} {path} -> {status} (wanted {want}): "
+            raise SystemExit(f"{NAME}: {method} {path} -> {status} (wanted {want}): "
                              f"{json.dumps(payload, ensure_ascii=False)[:600]}")
         return payload  # type: ignore[return-value]
 
@@ -614,8 +628,16 @@ def build_world(api: Api, rng: random.Random, threads: int) -> dict:
 
 def verify(api: Api, world: dict, failures: Failures) -> dict[str, int]:
     """Every acknowledged write is there; nothing is there twice; multi-row writes are whole."""
-    admin = world["admin"]
     counts = {"demands": 0, "matches": 0, "loans": 0, "lost": 0}
+    check_acknowledged(api, world, failures, counts)
+    check_consistent(api, world, failures, counts)
+    return counts
+
+
+def check_acknowledged(api: Api, world: dict, failures: Failures, counts: dict) -> None:
+    """Every demand, match and loan of the world's record is on the server, as acknowledged
+    (or as an unacknowledged write would have made it). Counts what it checked in `counts`."""
+    admin = world["admin"]
     demands = [d for e in world["enterprises"] for d in e.demands]
     matches = [m for d in demands for m in d.matches]
 
@@ -663,7 +685,15 @@ def verify(api: Api, world: dict, failures: Failures) -> dict[str, int]:
             lost(f"loan {lid}: amount {b['amount']} match {b['match_id']}, acknowledged "
                  f"{amount} match {m.id}")
 
-    # What the server has: nothing twice, nothing from nowhere, every multi-row write whole.
+
+def check_consistent(api: Api, world: dict, failures: Failures, counts: dict) -> None:
+    """What the server has: nothing twice, nothing from nowhere (each demand, match and loan
+    the record does not name is explained by an unacknowledged create), every multi-row write
+    whole, the admin's overview equal to the fact lists. Adds server_* counts to `counts`."""
+    admin = world["admin"]
+    demands = [d for e in world["enterprises"] for d in e.demands]
+    matches = [m for d in demands for m in d.matches]
+    loans = [(m, lid, amount) for m in matches for lid, amount in m.loans.items()]
     all_demands = api.items("/demands", admin)
     all_matches = api.items("/matches", admin)
     all_loans = api.items("/loans", admin)
@@ -739,7 +769,6 @@ def verify(api: Api, world: dict, failures: Failures) -> dict[str, int]:
             failures.add(f"GET /stats/overview (admin): {path} is {got}, the facts say {want}")
     counts.update(server_demands=len(all_demands), server_matches=len(all_matches),
                   server_loans=len(all_loans))
-    return counts
 
 
 def reports(api: Api, world: dict) -> dict[str, object]:
@@ -777,6 +806,27 @@ def first_difference(a: object, b: object, path: str = "") -> str | None:
         return None
     return None if a == b else f"{path or '/'}: {json.dumps(a, ensure_ascii=False)} != " \
                                f"{json.dumps(b, ensure_ascii=False)}"
+
+
+def compare_with_rebuild(api: Api, world: dict, server: Server, failures: Failures) -> int:
+    """Captures every report, stops the server, runs `rebuild-stats`, starts the server, captures
+    them again, stops it, and fails each report that differs. Returns how many differ."""
+    before = reports(api, world)
+    server.stop()
+    log(server.command("rebuild-stats"))
+    server.start()
+    after = reports(api, world)
+    server.stop()
+    mismatched = 0
+    for name in before:
+        diff = first_difference(before[name], after[name])
+        if diff:
+            mismatched += 1
+            if mismatched <= 5:
+                failures.add(f"rollups differ from a rebuild: GET {name}: {diff} "
+                             f"(live != rebuilt)")
+    log(f"{len(before)} reports compared with a rebuild, {mismatched} differ")
+    return mismatched
 
 
 # --------------------------------------------------------------------------- main
@@ -848,21 +898,7 @@ def main() -> int:
             f"{counts['loans']} loans (the server holds {counts['server_demands']} / "
             f"{counts['server_matches']} / {counts['server_loans']})")
 
-        before = reports(api, world)
-        server.stop()
-        log(server.command("rebuild-stats"))
-        server.start()
-        after = reports(api, world)
-        server.stop()
-        mismatched = 0
-        for name in before:
-            diff = first_difference(before[name], after[name])
-            if diff:
-                mismatched += 1
-                if mismatched <= 5:
-                    failures.add(f"rollups differ from a rebuild: GET {name}: {diff} "
-                                 f"(live != rebuilt)")
-        log(f"{len(before)} reports compared with a rebuild, {mismatched} differ")
+        compare_with_rebuild(api, world, server, failures)
 
         print(f"crash test: {crashes} crash{'es' if crashes != 1 else ''}, "
               f"{journal.acks} acknowledged writes, "

@@ -296,15 +296,43 @@ impl From<diesel::result::Error> for AppError {
             }
             // A connection lost mid-request (the database went away), or storage that cannot
             // take a write (a full disk, a read-only file): the request may be retried later.
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                tracing::warn!(error = %info.message(), "database connection lost");
+            // A transaction whose connection broke cannot even roll back: diesel marks its
+            // manager broken, and the pool drops the connection (`DbManager::has_broken`).
+            Error::BrokenTransactionManager => {
+                tracing::debug!("database connection lost inside a transaction");
+                AppError::busy(
+                    "database unavailable; retry shortly",
+                    DATABASE_RETRY_AFTER_SECS,
+                )
+            }
+            Error::DatabaseError(kind, ref info)
+                if kind == DatabaseErrorKind::ClosedConnection
+                    || connection_lost(info.message()) =>
+            {
+                // The outage itself is logged once by `db::availability`.
+                tracing::debug!(error = %info.message(), "database connection lost");
                 AppError::busy(
                     "database unavailable; retry shortly",
                     DATABASE_RETRY_AFTER_SECS,
                 )
             }
             Error::DatabaseError(_, ref info) if storage_refused(info.message()) => {
-                tracing::warn!(error = %info.message(), "database storage refused a write");
+                // Every write fails alike while the disk is full: say so every 10 s at most.
+                static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+                let now = chrono::Utc::now().timestamp();
+                let last = LAST.load(std::sync::atomic::Ordering::Relaxed);
+                if now - last >= 10
+                    && LAST
+                        .compare_exchange(
+                            last,
+                            now,
+                            std::sync::atomic::Ordering::Relaxed,
+                            std::sync::atomic::Ordering::Relaxed,
+                        )
+                        .is_ok()
+                {
+                    tracing::warn!(error = %info.message(), "database storage refuses writes; answering 503");
+                }
                 AppError::busy(
                     "the database cannot store data right now; retry later",
                     DATABASE_RETRY_AFTER_SECS * 15,
@@ -313,6 +341,23 @@ impl From<diesel::result::Error> for AppError {
             other => AppError::internal(with_sources(&other)),
         }
     }
+}
+
+/// libpq's words for a connection that broke under a request (the server or the network
+/// went away): the request may be retried once the database is back.
+fn connection_lost(message: &str) -> bool {
+    [
+        "server closed the connection unexpectedly",
+        "no connection to the server",
+        "terminating connection",
+        "could not receive data from server",
+        "could not send data to server",
+        "Connection reset by peer",
+        "Broken pipe",
+        "SSL SYSCALL error",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// SQLite's words for storage that cannot take a write (`SQLITE_FULL`, `SQLITE_READONLY`,

@@ -36,10 +36,17 @@ pub use state::AppState;
 
 use crate::db::DbConnection;
 
+/// What a request may still spend: its deadline (`FINMATCH_REQUEST_TIMEOUT_MS`) and the time
+/// it already waited for database connections, so that one request waits for the pool at most
+/// once in all (`FINMATCH_DB_TIMEOUT_MS`), however many use cases it runs. Set per request by
+/// the HTTP layer; absent outside requests.
+pub struct RequestBudget {
+    pub deadline: std::time::Instant,
+    pub waited: std::cell::Cell<std::time::Duration>,
+}
+
 tokio::task_local! {
-    /// When the current request must have its answer (`FINMATCH_REQUEST_TIMEOUT_MS`, set by
-    /// the HTTP layer); absent outside requests.
-    pub static DEADLINE: std::time::Instant;
+    pub static BUDGET: RequestBudget;
 }
 
 /// Runs blocking database work (a use case) on the blocking pool with a pooled connection,
@@ -51,13 +58,27 @@ where
     F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
+    use std::time::{Duration, Instant};
     let pool = state.pool.clone();
+    let budget = BUDGET.try_with(|b| (b.deadline, b.waited.get())).ok();
+    let wait = match budget {
+        Some((_, waited)) => pool
+            .connection_timeout()
+            .saturating_sub(waited)
+            .max(Duration::from_millis(1)),
+        None => pool.connection_timeout(),
+    };
     let work = tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
+        let started = Instant::now();
+        let conn = pool.get_timeout(wait);
+        let waited = started.elapsed();
+        (
+            waited,
+            conn.map_err(AppError::from).and_then(|mut c| f(&mut c)),
+        )
     });
-    let joined = match DEADLINE.try_with(|d| *d) {
-        Ok(deadline) => match tokio::time::timeout_at(deadline.into(), work).await {
+    let joined = match budget {
+        Some((deadline, _)) => match tokio::time::timeout_at(deadline.into(), work).await {
             Ok(joined) => joined,
             Err(_) => {
                 metrics::counter!(crate::telemetry::names::REQUEST_TIMEOUTS).increment(1);
@@ -68,7 +89,9 @@ where
                 ));
             }
         },
-        Err(_) => work.await,
+        None => work.await,
     };
-    joined.map_err(AppError::internal)?
+    let (waited, result) = joined.map_err(AppError::internal)?;
+    let _ = BUDGET.try_with(|b| b.waited.set(b.waited.get() + waited));
+    result
 }

@@ -218,7 +218,13 @@ impl ManageConnection for DbManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose transaction could not be closed (it broke mid-transaction) is not
+    /// put back into the pool.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConnection::Sqlite(c) => c.is_broken(),
+            DbConnection::Postgres(c) => c.is_broken(),
+        }
     }
 }

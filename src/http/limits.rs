@@ -120,9 +120,12 @@ pub async fn deadline(
     let Some(limit) = req.app_data::<web::Data<RequestTimeout>>().map(|t| t.0) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let until = std::time::Instant::now() + limit;
-    crate::app::DEADLINE
-        .scope(until, async move {
+    let budget = crate::app::RequestBudget {
+        deadline: std::time::Instant::now() + limit,
+        waited: std::cell::Cell::new(Duration::ZERO),
+    };
+    crate::app::BUDGET
+        .scope(budget, async move {
             Ok(next.call(req).await?.map_into_boxed_body())
         })
         .await

@@ -103,7 +103,9 @@ where
                 Err(e) => {
                     metrics::counter!(names::JOB_RUNS, "job" => job, "result" => "error")
                         .increment(1);
-                    if failures == 0 {
+                    // No connection in time: the outage is logged once by the pool.
+                    let outage = e.downcast_ref::<diesel::r2d2::PoolError>().is_some();
+                    if failures == 0 && !outage {
                         tracing::warn!(job, error = %e, "background job failed; backing off until it works again");
                     } else {
                         tracing::debug!(job, error = %e, failures, "background job still failing");

@@ -112,7 +112,9 @@ pub async fn deliver_due(pool: &Pool, d: &Deliverer) -> anyhow::Result<usize> {
             &mut conn,
             &worker,
             now,
-            now + TimeDelta::minutes(2),
+            // Longer than a pass can take (every send times out after `timeout`), short
+            // enough that a pass cut off by an outage is retried soon after.
+            now + TimeDelta::seconds(30),
             batch,
         )?)
     })

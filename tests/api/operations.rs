@@ -22,6 +22,18 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// The Prometheus text of a metrics listener.
+async fn scrape(app: &TestApp, port: u16) -> String {
+    let r = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
 fn demand() -> serde_json::Value {
     json!({
         "amount": "5000000.00",
@@ -98,15 +110,7 @@ async fn api_clients_are_rate_limited_per_token_and_per_address(app: TestApp) {
             .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let text = app
-        .client
-        .get(format!("http://127.0.0.1:{}/metrics", metrics.unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(&app, metrics.unwrap()).await;
     assert!(
         sample(&text, r#"finmatch_rate_limited_total{kind="token"}"#).unwrap_or(0.0) >= 1.0,
         "{text}"
@@ -201,15 +205,7 @@ async fn metrics_show_the_pool_the_outbox_and_refusals(app: TestApp) {
             ("FINMATCH_DB_POOL_SIZE", "3"),
         ])
         .await;
-    let text = app
-        .client
-        .get(format!("http://127.0.0.1:{}/metrics", port.unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(&app, port.unwrap()).await;
     assert_eq!(
         sample(&text, "finmatch_db_pool_max_connections"),
         Some(3.0),
@@ -266,6 +262,7 @@ async fn a_backup_restores_what_was_written_before_it(app: TestApp) {
     if app.backend == finmatch::db::Backend::Postgres {
         let e = made.unwrap_err().to_string();
         assert!(e.contains("pg_dump"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
         return;
     }
     assert!(made.unwrap() > 0);
