@@ -42,80 +42,30 @@
 # Only python3's standard library (and psql, pg_dump, pg_restore for PostgreSQL).
 set -euo pipefail
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 BINARY DATABASE_URL PORT" >&2
-  exit 2
-fi
-BINARY=$1 DB_URL=$2 PORT=$3
-if [ ! -x "$BINARY" ]; then
-  echo "backup: $BINARY is not an executable" >&2
-  exit 2
-fi
-BINARY=$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/database.sh
+. "$HERE/../lib/database.sh"
+ci_args backup ci_backup "$@"
 export PYTHONDONTWRITEBYTECODE=1
-
-PG_BASE= PG_SCHEMA= SCRATCH= SQLITE_PATH= SQLITE_DIR= MADE_SQLITE_DIR=
-case "$DB_URL" in
-  postgres://* | postgresql://*)
-    BACKEND=postgres
-    if ! printf '%s' "$DB_URL" | grep -q 'csearch_path%3[Dd]'; then
-      case "$DB_URL" in *\?*) DB_URL="$DB_URL&" ;; *) DB_URL="$DB_URL?" ;; esac
-      DB_URL="${DB_URL}options=-csearch_path%3Dci_backup"
-    fi
-    PG_SCHEMA=$(printf '%s' "$DB_URL" | sed -n 's/.*csearch_path%3[Dd]\([A-Za-z0-9_]*\).*/\1/p')
-    PG_BASE=${DB_URL%%\?*}
-    if ! printf '%s' "$PG_SCHEMA" | grep -Eq '^[a-z_][a-z0-9_]*$' || [ "$PG_SCHEMA" = public ]; then
-      echo "backup: the search_path schema '$PG_SCHEMA' is not one this test may drop" >&2
-      exit 2
-    fi
-    SCRATCH="${PG_SCHEMA}_restore_${PORT}"
-    export FM_BACKUP_PG_SCRATCH=$SCRATCH
-    ;;
-  sqlite://*)
-    BACKEND=sqlite
-    SQLITE_PATH=${DB_URL#sqlite://}
-    SQLITE_PATH=${SQLITE_PATH%%\?*}
-    if [ -e "$SQLITE_PATH" ]; then
-      echo "backup: $SQLITE_PATH exists; the backup test needs a fresh database" >&2
-      exit 2
-    fi
-    SQLITE_DIR=$(dirname "$SQLITE_PATH")
-    [ -d "$SQLITE_DIR" ] || { mkdir -p "$SQLITE_DIR"; MADE_SQLITE_DIR=1; }
-    ;;
-  *)
-    echo "backup: DATABASE_URL must be sqlite://… or postgres://…" >&2
-    exit 2
-    ;;
-esac
+SCRATCH=
+if [ -n "$PG_SCHEMA" ]; then
+  SCRATCH="${PG_SCHEMA}_restore_${PORT}"
+  export FM_BACKUP_PG_SCRATCH=$SCRATCH
+fi
 log() { printf '\n==> backup[%s]: %s\n' "$BACKEND" "$*"; }
-START=$(date +%s)
-
-WORK=$(mktemp -d)
-mkdir -p "$WORK/data"
+ci_work_dir
 drop_scratch() {
   PGOPTIONS=--client-min-messages=warning \
     psql -q "$PG_BASE" -c "DROP DATABASE IF EXISTS $SCRATCH WITH (FORCE)" >/dev/null
 }
 cleanup() {
-  # backup.py stops the server itself; this is for when backup.py is gone.
-  if [ -s "$WORK/server.pid" ]; then
-    kill -9 "$(cat "$WORK/server.pid")" 2>/dev/null || true
-  fi
+  ci_kill_server # (for when backup.py is gone)
   if [ "${FM_BACKUP_KEEP:-}" = 1 ]; then
     echo "backup: kept $WORK and the database ($DB_URL${SCRATCH:+; restored into database $SCRATCH})" >&2
     return
   fi
-  if [ -n "$PG_SCHEMA" ]; then
-    psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true
-    drop_scratch 2>/dev/null || true
-  fi
-  if [ -n "$SQLITE_PATH" ]; then
-    # (and the lock file a `finmatch serve` may keep beside its database)
-    rm -f "$SQLITE_PATH" "$SQLITE_PATH-wal" "$SQLITE_PATH-shm" "$SQLITE_PATH-journal" \
-      "$SQLITE_PATH.lock"
-    [ -z "$MADE_SQLITE_DIR" ] || rmdir "$SQLITE_DIR" 2>/dev/null || true
-  fi
+  ci_drop_database
+  [ -z "$SCRATCH" ] || drop_scratch 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -125,9 +75,7 @@ if [ -n "$PG_SCHEMA" ]; then
   for tool in pg_dump pg_restore; do
     command -v "$tool" >/dev/null || { echo "backup: $tool is not installed" >&2; exit 2; }
   done
-  # (client_min_messages: no NOTICE when the schema is not there yet)
-  PGOPTIONS=--client-min-messages=warning \
-    psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE; CREATE SCHEMA $PG_SCHEMA" >/dev/null
+  ci_fresh_schema
   drop_scratch
   psql -q "$PG_BASE" -c "CREATE DATABASE $SCRATCH" >/dev/null
 fi

@@ -5,26 +5,21 @@
 #   HERE=$(cd "$(dirname "$0")" && pwd)
 #   . "$HERE/../lib/database.sh"
 #   ci_args crash ci_crash "$@"       # BINARY DB_URL PORT BACKEND PG_BASE PG_SCHEMA SQLITE_PATH …
-#   cleanup() { …; ci_drop_database; …; }
+#   log() { …; }
+#   ci_work_dir                       # START WORK
+#   cleanup() { ci_kill_server; …; ci_drop_database; …; }
 #   trap cleanup EXIT
 #   ci_fresh_schema
 #
-# NAME (crash, outage, backup) starts every message, which goes to stderr; bad arguments exit 2.
+# NAME (crash, outage, backup; schemathesis, which uses ci_check_args only) starts every
+# message, which goes to stderr; bad arguments exit 2.
 
-# ci_args NAME DEFAULT_SCHEMA BINARY DATABASE_URL PORT
-# Checks the script's three arguments (`usage: $0 BINARY DATABASE_URL PORT` otherwise) and sets
-#   BINARY       the executable, made absolute;
-#   DB_URL PORT  as given, but a postgres:// URL without `options=-csearch_path%3DSCHEMA` gets
-#                `options=-csearch_path%3DDEFAULT_SCHEMA` appended;
-#   BACKEND      postgres or sqlite;
-#   PG_BASE      the postgres:// URL without its query (for psql), PG_SCHEMA the schema, which
-#                must be a plain lower-case name other than public (this test drops it);
-#   SQLITE_PATH  the file of a sqlite:// URL, which must not exist yet (a fresh database);
-#                SQLITE_DIR its directory, created when missing (then MADE_SQLITE_DIR=1);
-# and the variables of the other backend empty.
-ci_args() {
-  local name=$1 default_schema=$2
-  shift 2
+# ci_check_args NAME BINARY DATABASE_URL PORT
+# Checks the script's three arguments (`usage: $0 BINARY DATABASE_URL PORT` otherwise), sets
+# BINARY (an executable, made absolute), DB_URL and PORT. Used alone by .ci/schemathesis/run.sh.
+ci_check_args() {
+  local name=$1
+  shift
   if [ $# -ne 3 ]; then
     echo "usage: $0 BINARY DATABASE_URL PORT" >&2
     exit 2
@@ -35,6 +30,22 @@ ci_args() {
     exit 2
   fi
   BINARY=$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")
+}
+
+# ci_args NAME DEFAULT_SCHEMA BINARY DATABASE_URL PORT
+# ci_check_args, then the database: sets
+#   DB_URL       as given, but a postgres:// URL without `options=-csearch_path%3DSCHEMA` gets
+#                `options=-csearch_path%3DDEFAULT_SCHEMA` appended;
+#   BACKEND      postgres or sqlite;
+#   PG_BASE      the postgres:// URL without its query (for psql), PG_SCHEMA the schema, which
+#                must be a plain lower-case name other than public (this test drops it);
+#   SQLITE_PATH  the file of a sqlite:// URL, which must not exist yet (a fresh database);
+#                SQLITE_DIR its directory, created when missing (then MADE_SQLITE_DIR=1);
+# and the variables of the other backend empty.
+ci_args() {
+  local name=$1 default_schema=$2
+  shift 2
+  ci_check_args "$name" "$@"
 
   PG_BASE= PG_SCHEMA= SQLITE_PATH= SQLITE_DIR= MADE_SQLITE_DIR=
   case "$DB_URL" in
@@ -98,5 +109,20 @@ ci_drop_database() {
     rm -f "$SQLITE_PATH" "$SQLITE_PATH-wal" "$SQLITE_PATH-shm" "$SQLITE_PATH-journal" \
       "$SQLITE_PATH.lock"
     ci_drop_sqlite_dir
+  fi
+}
+
+# ci_work_dir: sets START (the run's start, in seconds) and WORK, a new temp dir with WORK/data.
+ci_work_dir() {
+  START=$(date +%s)
+  WORK=$(mktemp -d)
+  mkdir -p "$WORK/data"
+}
+
+# ci_kill_server: kills (SIGKILL) the server whose pid is in WORK/server.pid, if any. The
+# python driver stops the server itself; this is for a cleanup when the driver is gone.
+ci_kill_server() {
+  if [ -s "$WORK/server.pid" ]; then
+    kill -9 "$(cat "$WORK/server.pid")" 2>/dev/null || true
   fi
 }

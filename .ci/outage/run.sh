@@ -51,74 +51,31 @@
 # Only python3's standard library (and psql for PostgreSQL, mount for SQLite).
 set -euo pipefail
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 BINARY DATABASE_URL PORT" >&2
-  exit 2
-fi
-BINARY=$1 DB_URL=$2 PORT=$3
-if [ ! -x "$BINARY" ]; then
-  echo "outage: $BINARY is not an executable" >&2
-  exit 2
-fi
-BINARY=$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/database.sh
+. "$HERE/../lib/database.sh"
+ci_args outage ci_outage "$@"
 export PYTHONDONTWRITEBYTECODE=1
-
-PG_BASE= PG_SCHEMA= SQLITE_PATH= SQLITE_DIR= MADE_SQLITE_DIR= MOUNTED=
-case "$DB_URL" in
-  postgres://* | postgresql://*)
-    BACKEND=postgres
-    if ! printf '%s' "$DB_URL" | grep -q 'csearch_path%3[Dd]'; then
-      case "$DB_URL" in *\?*) DB_URL="$DB_URL&" ;; *) DB_URL="$DB_URL?" ;; esac
-      DB_URL="${DB_URL}options=-csearch_path%3Dci_outage"
-    fi
-    PG_SCHEMA=$(printf '%s' "$DB_URL" | sed -n 's/.*csearch_path%3[Dd]\([A-Za-z0-9_]*\).*/\1/p')
-    PG_BASE=${DB_URL%%\?*}
-    if ! printf '%s' "$PG_SCHEMA" | grep -Eq '^[a-z_][a-z0-9_]*$' || [ "$PG_SCHEMA" = public ]; then
-      echo "outage: the search_path schema '$PG_SCHEMA' is not one this test may drop" >&2
-      exit 2
-    fi
-    ;;
-  sqlite://*)
-    BACKEND=sqlite
-    SQLITE_PATH=${DB_URL#sqlite://}
-    SQLITE_PATH=${SQLITE_PATH%%\?*}
-    if [ -e "$SQLITE_PATH" ]; then
-      echo "outage: $SQLITE_PATH exists; the outage test needs a fresh database" >&2
-      exit 2
-    fi
-    SQLITE_DIR=$(dirname "$SQLITE_PATH")
-    if [ -d "$SQLITE_DIR" ] && [ -n "$(ls -A "$SQLITE_DIR")" ]; then
-      echo "outage: $SQLITE_DIR is not empty; the tmpfs is mounted on the database's directory" >&2
-      exit 2
-    fi
-    [ -d "$SQLITE_DIR" ] || { mkdir -p "$SQLITE_DIR"; MADE_SQLITE_DIR=1; }
-    SQLITE_DIR=$(cd "$SQLITE_DIR" && pwd)
-    ;;
-  *)
-    echo "outage: DATABASE_URL must be sqlite://… or postgres://…" >&2
+MOUNTED=
+if [ -n "$SQLITE_PATH" ]; then
+  # (a directory ci_args just created is empty)
+  if [ -n "$(ls -A "$SQLITE_DIR")" ]; then
+    echo "outage: $SQLITE_DIR is not empty; the tmpfs is mounted on the database's directory" >&2
     exit 2
-    ;;
-esac
-log() { printf '\n==> outage[%s]: %s\n' "$BACKEND" "$*"; }
-START=$(date +%s)
-
-WORK=$(mktemp -d)
-mkdir -p "$WORK/data"
-cleanup() {
-  # outage.py stops the server itself; this is for when outage.py is gone.
-  if [ -s "$WORK/server.pid" ]; then
-    kill -9 "$(cat "$WORK/server.pid")" 2>/dev/null || true
   fi
+  SQLITE_DIR=$(cd "$SQLITE_DIR" && pwd)
+fi
+log() { printf '\n==> outage[%s]: %s\n' "$BACKEND" "$*"; }
+ci_work_dir
+cleanup() {
+  ci_kill_server # (for when outage.py is gone)
   if [ "${FM_OUTAGE_KEEP:-}" = 1 ]; then
     if [ -n "$MOUNTED" ]; then
       mkdir -p "$WORK/sqlite" && cp -a "$SQLITE_DIR/." "$WORK/sqlite/" 2>/dev/null || true
     fi
     echo "outage: kept $WORK (and the database: $DB_URL${MOUNTED:+, copied to $WORK/sqlite})" >&2
   else
-    if [ -n "$PG_SCHEMA" ]; then
-      psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true
-    fi
+    ci_drop_schema
     rm -rf "$WORK"
   fi
   if [ -n "$MOUNTED" ]; then
@@ -126,16 +83,12 @@ cleanup() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do umount "$SQLITE_DIR" 2>/dev/null && break; sleep 0.5; done
     mountpoint -q "$SQLITE_DIR" && echo "outage: could not unmount the tmpfs on $SQLITE_DIR" >&2
   fi
-  [ -z "$MADE_SQLITE_DIR" ] || rmdir "$SQLITE_DIR" 2>/dev/null || true
+  ci_drop_sqlite_dir
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ -n "$PG_SCHEMA" ]; then
-  # (client_min_messages: no NOTICE when the schema is not there yet)
-  PGOPTIONS=--client-min-messages=warning \
-    psql -q "$PG_BASE" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE; CREATE SCHEMA $PG_SCHEMA" >/dev/null
-fi
+ci_fresh_schema
 if [ -n "$SQLITE_PATH" ]; then
   if ! mount -t tmpfs -o "size=${FM_OUTAGE_TMPFS_SIZE:-64m},mode=0700" tmpfs "$SQLITE_DIR"; then
     echo "outage: cannot mount a tmpfs on $SQLITE_DIR (the SQLite outage test needs root)" >&2

@@ -22,17 +22,10 @@
 # by default they live in a temporary directory removed on exit).
 set -euo pipefail
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 BINARY DATABASE_URL PORT" >&2
-  exit 2
-fi
-BINARY=$1 DB_URL=$2 PORT=$3
-if [ ! -x "$BINARY" ]; then
-  echo "schemathesis: $BINARY is not an executable" >&2
-  exit 2
-fi
-BINARY=$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/database.sh
+. "$HERE/../lib/database.sh"
+ci_check_args schemathesis "$@"
 ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 
