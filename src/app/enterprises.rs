@@ -252,7 +252,10 @@ pub fn update(
                 "enterprise moved to another region"
             );
         } else {
-            db::rollups::hold_region(conn, id)?;
+            // The profile update writes the organization row: take it exclusively now, before
+            // the catalog counter. (A share lock here, upgraded at the update, deadlocked with
+            // a demand's writer holding the share lock and waiting for the counter.)
+            repo::lock_for_update(conn, id)?;
         }
         let size = classify(
             b.industry,

@@ -137,6 +137,17 @@ pub fn update_profile(
 /// snapshot of every demand, match and loan it has, and their reporting cells, so the old
 /// and the new finance office see the same records in their lists, their reports and their
 /// claims (which follow the enterprise's region) — and rollups still equal a rebuild.
+/// Locks the organization row of an enterprise whose row this transaction will update, in the
+/// writers' order (before the catalog counter): writers that share-lock it wait.
+pub fn lock_for_update(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    let q = organizations::table.find(id).select(organizations::id);
+    match conn {
+        DbConnection::Postgres(c) => q.for_no_key_update().first::<i64>(c)?,
+        DbConnection::Sqlite(c) => q.first::<i64>(c)?,
+    };
+    Ok(())
+}
+
 pub fn move_region(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()> {
     // Writers share-lock this row while they snapshot the region (`rollups::region_of`).
     let q = organizations::table.find(id).select(organizations::id);
