@@ -57,20 +57,6 @@ TRANSITIONS = {"accept": "accepted", "approve": "approved", "reject": "rejected"
                "withdraw": "withdrawn"}
 
 
-class Journal(crash.Journal):
-    """The crash journal, keeping the acknowledgements in memory, in order."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.ack_list: list[dict] = []
-
-    def write(self, event: str, **fields: object) -> None:
-        super().write(event, **fields)
-        if event == "ack":
-            with self.lock:
-                self.ack_list.append(fields)
-
-
 def one_line(out: str) -> str:
     return " | ".join(line.strip() for line in out.splitlines() if line.strip())[:400]
 
@@ -212,7 +198,7 @@ def main() -> int:
     server = crash.Server(binary, db_url, port, workdir)
     server.env.update(FINMATCH_RATE_LIMIT="0", FINMATCH_RATE_LIMIT_ANON="0")  # a load test
     api = crash.Api(server, failures)
-    journal = Journal(os.path.join(workdir, "journal.jsonl"))
+    journal = crash.Journal(os.path.join(workdir, "journal.jsonl"))
     load: crash.Load | None = None
     started_all = time.monotonic()
     try:

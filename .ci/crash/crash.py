@@ -274,6 +274,8 @@ class Journal:
         self.attempts = 0
         self.unacked = 0
         self.by_kind: dict[str, int] = {}
+        # The acknowledgements in order (the outage and backup tests read them back).
+        self.ack_list: list[dict] = []
 
     def write(self, event: str, **fields: object) -> None:
         line = json.dumps({"event": event, "t": round(time.time(), 3), **fields},
@@ -282,6 +284,7 @@ class Journal:
             self.file.write(line + "\n")
             if event == "ack":
                 self.acks += 1
+                self.ack_list.append(fields)
                 self.by_kind[str(fields["kind"])] = self.by_kind.get(str(fields["kind"]), 0) + 1
             elif event == "attempt":
                 self.attempts += 1

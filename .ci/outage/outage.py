@@ -493,25 +493,11 @@ def problem_shape(payload: object, headers: dict) -> str | None:
     return "; ".join(wrong) or None
 
 
-class Journal(crash.Journal):
-    """The crash journal, keeping the acknowledgements in memory too."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.ack_list: list[dict] = []
-
-    def write(self, event: str, **fields: object) -> None:
-        super().write(event, **fields)
-        if event == "ack":
-            with self.lock:
-                self.ack_list.append(fields)
-
-
 class OutageLoad(crash.Load):
     """The crash test's load; a 5xx answer is treated like no answer (it may have committed),
     and the thread backs off briefly. `pause` slows some threads (the webhook enterprise's)."""
 
-    def __init__(self, api: OutageApi, journal: Journal, world: dict, seed: int,
+    def __init__(self, api: OutageApi, journal: crash.Journal, world: dict, seed: int,
                  failures: crash.Failures, phases: Phases, pause: dict[int, float]) -> None:
         super().__init__(api, journal, world, seed, failures)
         self.phases = phases
@@ -737,7 +723,7 @@ def subscribe(api: OutageApi, ent: crash.Enterprise, port: int) -> int:
     return hook["id"]
 
 
-def check_webhooks(api: OutageApi, receiver: Receiver, journal: Journal, ent: crash.Enterprise,
+def check_webhooks(api: OutageApi, receiver: Receiver, journal: crash.Journal, ent: crash.Enterprise,
                    hook_id: int, failures: crash.Failures, wait: float) -> str:
     matches = {m.id: m for d in ent.demands for m in d.matches}
     loans = {lid for m in matches.values() for lid in m.loans}
@@ -904,7 +890,7 @@ def main() -> int:
         server.env["FINMATCH_DB_TIMEOUT_MS"] = db_timeout_ms
     api = OutageApi(server, failures, phases, stats, db_timeout, hang,
                     env_float("FM_OUTAGE_CLIENT_TIMEOUT", 15))
-    journal = Journal(os.path.join(workdir, "journal.jsonl"))
+    journal = crash.Journal(os.path.join(workdir, "journal.jsonl"))
     load: OutageLoad | None = None
     probes: Probes | None = None
     started_all = time.monotonic()
