@@ -514,6 +514,8 @@ function PayItem({ claim, onDone }: { claim: Schemas["ClaimView"]; onDone: () =>
 function Calendar() {
   const thisYear = new Date().getFullYear();
   const [year, setYear] = useState(thisYear);
+  // The saved note lives here: the form is remounted with the saved dates, and would lose it.
+  const [saved, setSaved] = useState<string | null>(null);
   const cal = useLoad(() => call(api.GET("/api/v1/calendar/{year}", { params: { path: { year } } })), [year]);
   return (
     <Section
@@ -521,7 +523,7 @@ function Calendar() {
       actions={
         <label>
           年份{" "}
-          <select value={String(year)} onChange={(e) => setYear(Number(e.currentTarget.value))}>
+          <select value={String(year)} onChange={(e) => (setSaved(null), setYear(Number(e.currentTarget.value)))}>
             {[thisYear - 1, thisYear, thisYear + 1].map((y) => (
               <option value={String(y)}>{y}</option>
             ))}
@@ -530,18 +532,25 @@ function Calendar() {
       }
     >
       <ErrorNote message={cal.error} />
-      {!cal.data ? <Loading /> : <CalendarForm key={`${year}-${cal.data.holidays.join()}`} view={cal.data} onDone={cal.reload} />}
+      {!cal.data ? <Loading /> : (
+        <CalendarForm
+          key={`${cal.data.year}-${cal.data.holidays.join()}-${cal.data.workdays.join()}`}
+          view={cal.data}
+          saved={saved}
+          onDone={(note) => (setSaved(note), note && cal.reload())}
+        />
+      )}
     </Section>
   );
 }
 
-function CalendarForm({ view, onDone }: { view: Schemas["CalendarView"]; onDone: () => void }) {
+function CalendarForm(props: { view: Schemas["CalendarView"]; saved: string | null; onDone: (note: string | null) => void }) {
+  const { view, onDone } = props;
   const f = useForm({ holidays: view.holidays.join("\n"), workdays: view.workdays.join("\n") });
-  const [ok, setOk] = useState<string | null>(null);
   const dates = (t: string) => t.split(/[\s,，、]+/).filter(Boolean);
   async function submit(e: Event) {
     e.preventDefault();
-    setOk(null);
+    onDone(null);
     const done = await f.run(() =>
       call(
         api.PUT("/api/v1/calendar/{year}", {
@@ -550,10 +559,7 @@ function CalendarForm({ view, onDone }: { view: Schemas["CalendarView"]; onDone:
         }),
       ),
     );
-    if (done) {
-      setOk(`${view.year} 年日历已保存`);
-      onDone();
-    }
+    if (done) onDone(`${view.year} 年日历已保存`);
   }
   return (
     <form class="grid-form" onSubmit={submit} aria-label={`${view.year} 年工作日历`}>
@@ -563,7 +569,7 @@ function CalendarForm({ view, onDone }: { view: Schemas["CalendarView"]; onDone:
       <Field id="cal-workdays" label={`调休上班（周末上班，每行一个日期，${dates(f.values.workdays).length} 天）`} error={f.problem?.field("workdays")}>
         <textarea id="cal-workdays" rows={8} value={f.values.workdays} onInput={f.set("workdays")} />
       </Field>
-      <FormEnd form={f} ok={ok} label="保存日历" />
+      <FormEnd form={f} ok={props.saved} label="保存日历" />
     </form>
   );
 }
