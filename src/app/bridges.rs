@@ -230,12 +230,16 @@ pub fn create_fund<R: Receipt<FundView>>(
     })
 }
 
+/// A page of funds; with `region_prefix`, those that concern that region (national ones, the
+/// province's, the region's own and those inside it).
 pub fn list_funds(
     conn: &mut DbConnection,
+    region_prefix: Option<String>,
     after_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<FundRow>> {
-    Ok(repo::funds(conn, after_id, limit)?)
+    let region = super::query::region_prefix(region_prefix)?;
+    Ok(repo::funds(conn, region.as_deref(), after_id, limit)?)
 }
 
 pub fn get_fund(conn: &mut DbConnection, id: i64) -> AppResult<FundView> {

@@ -20,6 +20,7 @@ pub mod matching;
 pub mod organizations;
 pub mod pagination;
 pub mod products;
+pub mod query;
 pub mod renewals;
 pub mod reports;
 pub mod risk;

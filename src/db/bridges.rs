@@ -79,14 +79,20 @@ pub fn fund(conn: &mut DbConnection, id: i64) -> QueryResult<Option<FundRow>> {
         .optional()
 }
 
+/// A page of funds, those overlapping `region` when given.
 pub fn funds(
     conn: &mut DbConnection,
+    region: Option<&str>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<FundRow>> {
-    bridge_funds::table
+    let mut q = bridge_funds::table
         .filter(bridge_funds::id.gt(after_id.unwrap_or(0)))
-        .order(bridge_funds::id.asc())
+        .into_boxed();
+    if let Some(p) = region {
+        q = q.filter(super::overlapping_region!(bridge_funds::region_prefix, p));
+    }
+    q.order(bridge_funds::id.asc())
         .limit(limit + 1)
         .select(FundRow::as_select())
         .load(conn)

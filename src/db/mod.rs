@@ -28,6 +28,17 @@ pub mod watch;
 pub mod webhooks;
 
 pub use conn::{Backend, DatabaseUrl, DbConnection, DbManager};
+
+/// Rows whose nullable `region_prefix` column overlaps region prefix `$p`: the whole country
+/// (NULL), a region containing it, or a region inside it — what concerns an office of `$p`.
+macro_rules! overlapping_region {
+    ($col:expr, $p:expr) => {
+        $col.is_null()
+            .or($col.eq_any($crate::domain::region::enclosing_prefixes($p)))
+            .or($col.like(format!("{}%", $p)))
+    };
+}
+pub(crate) use overlapping_region;
 pub use types::JsonText;
 
 use std::time::Duration;

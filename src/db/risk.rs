@@ -87,14 +87,20 @@ pub fn scheme(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SchemeRow>
         .optional()
 }
 
+/// A page of schemes, those overlapping `region` when given.
 pub fn schemes(
     conn: &mut DbConnection,
+    region: Option<&str>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<SchemeRow>> {
-    risk_schemes::table
+    let mut q = risk_schemes::table
         .filter(risk_schemes::id.gt(after_id.unwrap_or(0)))
-        .order(risk_schemes::id.asc())
+        .into_boxed();
+    if let Some(p) = region {
+        q = q.filter(super::overlapping_region!(risk_schemes::region_prefix, p));
+    }
+    q.order(risk_schemes::id.asc())
         .limit(limit + 1)
         .select(SchemeRow::as_select())
         .load(conn)
@@ -257,18 +263,32 @@ pub fn claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> 
 
 /// The claims `scope` may see: the claimant's bank or guarantor, the enterprise, an office of
 /// the enterprise's region, the admin.
+/// Which claims: one by id, or those of a scheme or in a state; a page after `after_id`.
+#[derive(Default)]
+pub struct ClaimFilter {
+    pub id: Option<i64>,
+    pub scheme_id: Option<i64>,
+    pub state: Option<CompensationState>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
 pub fn visible_claims(
     conn: &mut DbConnection,
     scope: &Scope,
-    id: Option<i64>,
-    after_id: Option<i64>,
-    limit: i64,
+    f: ClaimFilter,
 ) -> QueryResult<Vec<ClaimRow>> {
     let mut q = compensation_claims::table
-        .filter(compensation_claims::id.gt(after_id.unwrap_or(0)))
+        .filter(compensation_claims::id.gt(f.after_id.unwrap_or(0)))
         .into_boxed();
-    if let Some(id) = id {
+    if let Some(id) = f.id {
         q = q.filter(compensation_claims::id.eq(id));
+    }
+    if let Some(s) = f.scheme_id {
+        q = q.filter(compensation_claims::scheme_id.eq(s));
+    }
+    if let Some(s) = f.state {
+        q = q.filter(compensation_claims::state.eq(s.as_str()));
     }
     q = match scope {
         Scope::Everything => q,
@@ -285,7 +305,7 @@ pub fn visible_claims(
         Scope::Nothing => q.filter(compensation_claims::id.lt(0)),
     };
     q.order(compensation_claims::id.asc())
-        .limit(limit + 1)
+        .limit(f.limit + 1)
         .select(ClaimRow::as_select())
         .load(conn)
 }

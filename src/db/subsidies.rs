@@ -130,6 +130,7 @@ pub fn list_policies(
     conn: &mut DbConnection,
     kind: Option<&str>,
     status: Option<&str>,
+    region: Option<&str>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<PolicyRow>> {
@@ -139,6 +140,9 @@ pub fn list_policies(
     }
     if let Some(s) = status {
         q = q.filter(policies::status.eq(s.to_owned()));
+    }
+    if let Some(p) = region {
+        q = q.filter(super::overlapping_region!(policies::region_prefix, p));
     }
     if let Some(a) = after_id {
         q = q.filter(policies::id.gt(a));

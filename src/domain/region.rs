@@ -10,6 +10,16 @@ pub fn is_region_prefix(s: &str) -> bool {
     matches!(s.len(), 2 | 4 | 6) && s.bytes().all(|b| b.is_ascii_digit()) && &s[..2] != "00"
 }
 
+/// The scope prefixes that contain `prefix` (its province, city and itself): a provincial
+/// fund serves a city's enterprises.
+pub fn enclosing_prefixes(prefix: &str) -> Vec<&str> {
+    [2, 4, 6]
+        .into_iter()
+        .filter(|&n| n <= prefix.len())
+        .map(|n| &prefix[..n])
+        .collect()
+}
+
 /// Does `code` lie inside the scope `prefix`?
 pub fn in_scope(code: &str, prefix: &str) -> bool {
     code.starts_with(prefix)
@@ -28,5 +38,7 @@ mod tests {
         assert!(is_region_prefix("37") && is_region_prefix("3702") && is_region_prefix("370202"));
         assert!(!is_region_prefix("370") && !is_region_prefix(""));
         assert!(in_scope("370202", "3702") && !in_scope("320202", "37"));
+        assert_eq!(enclosing_prefixes("3702"), ["37", "3702"]);
+        assert_eq!(enclosing_prefixes("370202"), ["37", "3702", "370202"]);
     }
 }

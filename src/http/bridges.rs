@@ -12,16 +12,9 @@ use crate::app::bridges::{
 };
 use crate::app::error::AppResult;
 use crate::app::pagination::{page, Page, PageQuery};
+use crate::app::query::RegionPageQuery;
 use crate::app::{self, AppState};
 use crate::domain::bridge::BridgeState;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FundListQuery {
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -59,23 +52,22 @@ pub async fn create_fund(
 /// Bridge funds, with what each has `available`.
 #[utoipa::path(
     tag = "bridges",
-    params(FundListQuery),
+    params(RegionPageQuery),
     responses((status = 200, description = "A page of funds", body = Page<FundView>))
 )]
 #[get("/bridge-funds")]
 pub async fn list_funds(
     state: web::Data<AppState>,
     _auth: Caller,
-    query: web::Query<FundListQuery>,
+    query: web::Query<RegionPageQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
-    let cursor = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .cursor()?;
+    let (region, cursor) = query.into_inner().split();
+    let cursor = cursor.cursor()?;
     let (after, limit) = (cursor.after_id, cursor.limit);
-    let rows = app::run(&state, move |conn| bridges::list_funds(conn, after, limit)).await?;
+    let rows = app::run(&state, move |conn| {
+        bridges::list_funds(conn, region, after, limit)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page(rows, cursor, |f| f.id, FundView::new)))
 }
 

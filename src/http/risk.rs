@@ -9,15 +9,27 @@ use super::extract::JsonBody;
 use super::idempotency;
 use crate::app::error::AppResult;
 use crate::app::pagination::{page, Page, PageQuery};
+use crate::app::query::RegionPageQuery;
 use crate::app::risk::{
     self, CompensationClaimView, CompensationRecovery, CreateScheme, Enroll, EnrollmentView,
     PayCompensationClaim, RejectCompensationClaim, SchemeView, SubmitCompensationClaim,
 };
 use crate::app::{self, AppState};
+use crate::domain::risk::CompensationState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RiskListQuery {
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompensationClaimListQuery {
+    pub scheme_id: Option<i64>,
+    pub state: Option<CompensationState>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -59,18 +71,22 @@ pub async fn create_scheme(
 /// Risk schemes, with their capacity and enrolled principal.
 #[utoipa::path(
     tag = "risk",
-    params(RiskListQuery),
+    params(RegionPageQuery),
     responses((status = 200, description = "A page of schemes", body = Page<SchemeView>))
 )]
 #[get("/risk-schemes")]
 pub async fn list_schemes(
     state: web::Data<AppState>,
     _auth: Caller,
-    query: web::Query<RiskListQuery>,
+    query: web::Query<RegionPageQuery>,
 ) -> AppResult<HttpResponse> {
-    let cursor = query.into_inner().page().cursor()?;
+    let (region, cursor) = query.into_inner().split();
+    let cursor = cursor.cursor()?;
     let (after, limit) = (cursor.after_id, cursor.limit);
-    let rows = app::run(&state, move |conn| risk::list_schemes(conn, after, limit)).await?;
+    let rows = app::run(&state, move |conn| {
+        risk::list_schemes(conn, region, after, limit)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page(rows, cursor, |s| s.id, SchemeView::new)))
 }
 
@@ -169,23 +185,29 @@ pub async fn submit_claim(
     .await
 }
 
-/// Compensation claims the caller may see.
+/// Compensation claims the caller may see, of one scheme or in one state when asked (an
+/// office's queue to decide: `state=submitted`).
 #[utoipa::path(
     operation_id = "list_compensation_claims",
     tag = "risk",
-    params(RiskListQuery),
+    params(CompensationClaimListQuery),
     responses((status = 200, description = "A page of claims", body = Page<CompensationClaimView>))
 )]
 #[get("/compensation-claims")]
 pub async fn list_claims(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<RiskListQuery>,
+    query: web::Query<CompensationClaimListQuery>,
 ) -> AppResult<HttpResponse> {
-    let cursor = query.into_inner().page().cursor()?;
-    let (after, limit) = (cursor.after_id, cursor.limit);
+    let q = query.into_inner();
+    let cursor = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .cursor()?;
+    let (scheme, st, after, limit) = (q.scheme_id, q.state, cursor.after_id, cursor.limit);
     let rows = app::run(&state, move |conn| {
-        risk::list_claims(conn, &auth, after, limit)
+        risk::list_claims(conn, &auth, scheme, st, after, limit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page(rows, cursor, |c| c.id, CompensationClaimView::new)))

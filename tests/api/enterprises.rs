@@ -467,15 +467,6 @@ async fn qualification_scope_and_filters(app: TestApp) {
     );
 }
 
-fn ids(r: &Resp) -> Vec<i64> {
-    r.assert_status(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect()
-}
-
 fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
 }
@@ -542,11 +533,15 @@ async fn put_stores_names_verbatim_and_moves_scope(app: TestApp) {
         app.get(&path, &fo_qd).await.assert_status(200)["name"],
         name
     );
-    assert_eq!(ids(&app.get("/api/v1/enterprises", &fo_qd).await), vec![id]);
+    assert_eq!(app.get("/api/v1/enterprises", &fo_qd).await.ids(), vec![id]);
     app.get(&path, &fo_sz)
         .await
         .assert_problem(404, "not_found");
-    assert!(ids(&app.get("/api/v1/enterprises", &fo_sz).await).is_empty());
+    assert!(app
+        .get("/api/v1/enterprises", &fo_sz)
+        .await
+        .ids()
+        .is_empty());
     // An id that does not exist, and one that is not an enterprise.
     put(&app, id + 1000, &token, &profile())
         .await
@@ -685,7 +680,7 @@ async fn enterprise_list_paginates_and_filters(app: TestApp) {
         let r = app.get(&url, &app.admin_token).await;
         let page = r.assert_status(200).clone();
         assert!(page["items"].as_array().unwrap().len() <= 2);
-        seen.extend(ids(&r));
+        seen.extend(r.ids());
         match page["next_cursor"].as_str() {
             Some(c) => url = format!("{list}?limit=2&cursor={c}"),
             None => break,
@@ -700,22 +695,28 @@ async fn enterprise_list_paginates_and_filters(app: TestApp) {
         assert_eq!(r.status.as_u16(), 400, "{bad}: {}", r.body);
     }
     // The province office sees its four; region_prefix narrows inside that scope.
-    assert_eq!(ids(&app.get(list, &fo_sd).await), vec![a, b, c, e]);
+    assert_eq!(app.get(list, &fo_sd).await.ids(), vec![a, b, c, e]);
     assert_eq!(
-        ids(&app.get(&format!("{list}?region_prefix=3702"), &fo_sd).await),
+        app.get(&format!("{list}?region_prefix=3702"), &fo_sd)
+            .await
+            .ids(),
         vec![a, b, e]
     );
     assert_eq!(
-        ids(&app
-            .get(&format!("{list}?region_prefix=370203"), &fo_sd)
-            .await),
+        app.get(&format!("{list}?region_prefix=370203"), &fo_sd)
+            .await
+            .ids(),
         vec![b]
     );
-    assert!(ids(&app.get(&format!("{list}?region_prefix=32"), &fo_sd).await).is_empty());
+    assert!(app
+        .get(&format!("{list}?region_prefix=32"), &fo_sd)
+        .await
+        .ids()
+        .is_empty());
     assert_eq!(
-        ids(&app
-            .get(&format!("{list}?region_prefix=32"), &app.admin_token)
-            .await),
+        app.get(&format!("{list}?region_prefix=32"), &app.admin_token)
+            .await
+            .ids(),
         vec![d]
     );
     app.get(&format!("{list}?region_prefix=3"), &fo_sd)
@@ -726,15 +727,15 @@ async fn enterprise_list_paginates_and_filters(app: TestApp) {
         .assert_problem(400, "invalid_query");
     // has_prior_loan, industry and size_class filters, alone and together.
     assert_eq!(
-        ids(&app
-            .get(&format!("{list}?has_prior_loan=true"), &fo_sd)
-            .await),
+        app.get(&format!("{list}?has_prior_loan=true"), &fo_sd)
+            .await
+            .ids(),
         vec![e]
     );
     assert_eq!(
-        ids(&app
-            .get(&format!("{list}?has_prior_loan=false"), &fo_sd)
-            .await),
+        app.get(&format!("{list}?has_prior_loan=false"), &fo_sd)
+            .await
+            .ids(),
         vec![a, b, c]
     );
     let mut retail = profile();
@@ -747,27 +748,32 @@ async fn enterprise_list_paginates_and_filters(app: TestApp) {
         "micro"
     );
     assert_eq!(
-        ids(&app.get(&format!("{list}?industry=retail"), &fo_sd).await),
+        app.get(&format!("{list}?industry=retail"), &fo_sd)
+            .await
+            .ids(),
         vec![b]
     );
     assert_eq!(
-        ids(&app.get(&format!("{list}?size_class=micro"), &fo_sd).await),
+        app.get(&format!("{list}?size_class=micro"), &fo_sd)
+            .await
+            .ids(),
         vec![b]
     );
-    assert!(ids(&app
+    assert!(app
         .get(
             &format!("{list}?size_class=micro&industry=industry"),
             &fo_sd
         )
-        .await)
-    .is_empty());
+        .await
+        .ids()
+        .is_empty());
     assert_eq!(
-        ids(&app
-            .get(
-                &format!("{list}?industry=industry&has_prior_loan=false"),
-                &fo_sd
-            )
-            .await),
+        app.get(
+            &format!("{list}?industry=industry&has_prior_loan=false"),
+            &fo_sd
+        )
+        .await
+        .ids(),
         vec![a, c]
     );
     app.get(&format!("{list}?industry=piracy"), &fo_sd)
@@ -804,7 +810,7 @@ async fn qualification_reads_and_deletes_per_role(app: TestApp) {
         qids.push(b["id"].as_i64().unwrap());
     }
     for t in [&ent_t, &fo_in, &app.admin_token] {
-        assert_eq!(ids(&app.get(&path, t).await), qids);
+        assert_eq!(app.get(&path, t).await.ids(), qids);
     }
     for t in [&other_t, &fo_out, &bank, &guarantor] {
         app.get(&path, t).await.assert_problem(404, "not_found");
@@ -820,14 +826,14 @@ async fn qualification_reads_and_deletes_per_role(app: TestApp) {
             .assert_problem(404, "not_found");
     }
     // Nothing the outsiders tried changed anything.
-    assert_eq!(ids(&app.get(&path, &ent_t).await), qids);
+    assert_eq!(app.get(&path, &ent_t).await.ids(), qids);
     // The enterprise, its office and the admin may each remove one.
     for (qid, t) in qids.iter().zip([&ent_t, &fo_in, &app.admin_token]) {
         let r = delete(&app, &format!("{path}/{qid}"), t).await;
         assert_eq!(r.status.as_u16(), 204);
         assert_eq!(r.body, Value::Null);
     }
-    assert!(ids(&app.get(&path, &ent_t).await).is_empty());
+    assert!(app.get(&path, &ent_t).await.ids().is_empty());
     assert_eq!(
         app.get(&format!("/api/v1/enterprises/{ent}"), &ent_t)
             .await
@@ -970,20 +976,21 @@ async fn qualification_edges(app: TestApp) {
         .await;
     assert_eq!(r.assert_status(201)["valid_today"], true);
     assert_eq!(
-        ids(&app
-            .get("/api/v1/enterprises?qualification=little_giant", &fo)
-            .await),
+        app.get("/api/v1/enterprises?qualification=little_giant", &fo)
+            .await
+            .ids(),
         vec![e2, e4]
     );
-    assert!(ids(&app
+    assert!(app
         .get("/api/v1/enterprises?qualification=unicorn", &fo)
-        .await)
-    .is_empty());
+        .await
+        .ids()
+        .is_empty());
     // valid_on picks the qualifications of that date.
     let on = |d: &str| format!("{}?valid_on={d}", p(e4));
-    assert_eq!(ids(&app.get(&on(&day(0)), &e4_t).await).len(), 1);
-    assert_eq!(ids(&app.get(&on(&day(30)), &e4_t).await).len(), 1);
-    assert_eq!(ids(&app.get(&on(&day(31)), &e4_t).await).len(), 0);
+    assert_eq!(app.get(&on(&day(0)), &e4_t).await.ids().len(), 1);
+    assert_eq!(app.get(&on(&day(30)), &e4_t).await.ids().len(), 1);
+    assert_eq!(app.get(&on(&day(31)), &e4_t).await.ids().len(), 0);
     app.get(&on("yesterday"), &e4_t)
         .await
         .assert_problem(400, "invalid_query");
@@ -1016,7 +1023,7 @@ async fn qualification_list_paginates(app: TestApp) {
         let r = app.get(&url, &token).await;
         let page = r.assert_status(200).clone();
         pages += 1;
-        seen.extend(ids(&r));
+        seen.extend(r.ids());
         match page["next_cursor"].as_str() {
             Some(c) => url = format!("{path}?limit=2&cursor={c}"),
             None => break,
@@ -1028,7 +1035,7 @@ async fn qualification_list_paginates(app: TestApp) {
     let r = app
         .get(&format!("{path}?limit=4&valid_on=2030-01-01"), &token)
         .await;
-    assert_eq!(ids(&r), created[..4].to_vec());
+    assert_eq!(r.ids(), created[..4].to_vec());
     let c = r.body["next_cursor"].as_str().unwrap().to_owned();
     let r = app
         .get(
@@ -1036,7 +1043,7 @@ async fn qualification_list_paginates(app: TestApp) {
             &token,
         )
         .await;
-    assert_eq!(ids(&r), created[4..].to_vec());
+    assert_eq!(r.ids(), created[4..].to_vec());
     assert_eq!(r.body["next_cursor"], Value::Null);
     app.get(&format!("{path}?cursor=nope"), &token)
         .await

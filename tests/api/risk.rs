@@ -13,6 +13,7 @@ both_backends!(
     concurrent_enrollments_never_exceed_capacity,
     a_claim_from_npl_to_recovery,
     concurrent_approvals_never_overdraw_the_pool,
+    catalogs_narrow_to_a_region,
 );
 
 fn today() -> NaiveDate {
@@ -478,6 +479,30 @@ async fn a_claim_from_npl_to_recovery(app: TestApp) {
         list.assert_status(200)["items"].as_array().unwrap().len(),
         1
     );
+    // The list narrows by state and by scheme; a state that is none is refused.
+    for q in [
+        "state=paid".to_owned(),
+        format!("scheme_id={scheme_id}"),
+        format!("scheme_id={scheme_id}&state=paid"),
+    ] {
+        let l = app
+            .get(&format!("/api/v1/compensation-claims?{q}"), &fo)
+            .await;
+        assert_eq!(l.ids(), [id], "{q}");
+    }
+    for q in [
+        "state=submitted".to_owned(),
+        format!("scheme_id={s0}"),
+        format!("scheme_id={scheme_id}&state=approved"),
+    ] {
+        let l = app
+            .get(&format!("/api/v1/compensation-claims?{q}"), &fo)
+            .await;
+        assert!(l.ids().is_empty(), "{q}");
+    }
+    app.get("/api/v1/compensation-claims?state=done", &fo)
+        .await
+        .assert_problem(400, "invalid_query");
     // The office's reports: per scheme in the overview, and the enrolled loans by scheme.
     let o = app.get("/api/v1/stats/overview", &fo).await;
     let schemes = o.assert_status(200)["risk_schemes"].clone();
@@ -585,4 +610,82 @@ async fn concurrent_approvals_never_overdraw_the_pool(app: TestApp) {
         .get(&format!("/api/v1/risk-schemes/{scheme_id}"), &fo)
         .await;
     assert_eq!(s.assert_status(200)["balance"], "0.00");
+}
+
+/// `region_prefix` on the catalogs an office or enterprise picks from (risk schemes, bridge
+/// funds, policies): national ones, those of a region containing it, its own and those inside
+/// it — never a neighbour's; a prefix that is none is refused.
+async fn catalogs_narrow_to_a_region(app: TestApp) {
+    let admin = app.login("admin", ADMIN_PASSWORD).await;
+    let fund = json!({"name": "转贷基金", "capital": "1000000.00", "daily_fee_rate": "0.02",
+                      "max_days": 30, "max_amount": "1000000.00", "max_share_of_renewal": "95"});
+    let policy = fixed_policy("1000000.00", json!({}));
+    // Each made by an office of its region (the admin's is national).
+    let regions = [
+        None,
+        Some("37"),
+        Some("3702"),
+        Some("370202"),
+        Some("3703"),
+        Some("32"),
+    ];
+    let mut makers = Vec::new();
+    for r in regions {
+        makers.push(match r {
+            None => admin.clone(),
+            Some(r) => app.org_with_user("finance_office", Some(r)).await.1,
+        });
+    }
+    // Per catalog, the region and id of each made.
+    type Made<'a> = Vec<(&'a str, Vec<(Option<&'a str>, i64)>)>;
+    let mut made: Made = Vec::new();
+    for (path, body) in [
+        ("/api/v1/risk-schemes", scheme("1000000.00")),
+        ("/api/v1/bridge-funds", fund),
+        ("/api/v1/policies", policy),
+    ] {
+        let mut mine = Vec::new();
+        for (region, maker) in regions.iter().zip(&makers) {
+            let r = app.post(path, maker, &body).await;
+            let r = r.assert_status(201);
+            assert_eq!(r["region_prefix"].as_str(), *region, "{path}");
+            mine.push((*region, r["id"].as_i64().unwrap()));
+        }
+        made.push((path, mine));
+    }
+    let (_, fo) = app.org_with_user("finance_office", Some("3702")).await;
+    for (path, mine) in &made {
+        let pick = |keep: &[Option<&str>]| -> Vec<i64> {
+            mine.iter()
+                .filter(|(r, _)| keep.contains(r))
+                .map(|(_, id)| *id)
+                .collect()
+        };
+        // Of the page, what this test made (a database may hold others).
+        let ids_of = |page: &Resp| -> Vec<i64> {
+            page.ids()
+                .into_iter()
+                .filter(|i| mine.iter().any(|(_, id)| id == i))
+                .collect()
+        };
+        let city = app.get(&format!("{path}?region_prefix=3702"), &fo).await;
+        assert_eq!(
+            ids_of(&city),
+            pick(&[None, Some("37"), Some("3702"), Some("370202")]),
+            "{path}"
+        );
+        let province = app.get(&format!("{path}?region_prefix=37"), &fo).await;
+        assert_eq!(
+            ids_of(&province),
+            pick(&[None, Some("37"), Some("3702"), Some("370202"), Some("3703")]),
+            "{path}"
+        );
+        let all = app.get(path, &fo).await;
+        assert_eq!(ids_of(&all).len(), 6, "{path}");
+        for bad in ["3", "37020", "x7", "370202001"] {
+            app.get(&format!("{path}?region_prefix={bad}"), &fo)
+                .await
+                .assert_problem(400, "invalid_query");
+        }
+    }
 }

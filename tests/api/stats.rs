@@ -519,16 +519,6 @@ async fn rollups_follow_every_write_and_equal_a_rebuild(app: TestApp) {
     assert_rollups_equal_a_rebuild(&app, &[&app.admin_token]).await;
 }
 
-/// Ids of a list answer's items.
-fn ids(r: &Resp) -> Vec<i64> {
-    r.body["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("a page: {}", r.body))
-        .iter()
-        .map(|i| i["id"].as_i64().unwrap())
-        .collect()
-}
-
 /// Only an admin moves an enterprise to another region; then its records, reports and claims
 /// are where it is, for both offices, and the rollups still equal a rebuild.
 async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
@@ -604,9 +594,17 @@ async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
     assert_eq!(qd.body["loans"]["amount"], "0.00");
     assert_eq!(qd.body["demands"]["count"], 0);
     assert_eq!(qd.body["matches"]["total"], 0);
-    assert!(ids(&app.get("/api/v1/loans", &fo_qd).await).is_empty());
-    assert!(ids(&app.get("/api/v1/enterprises", &fo_qd).await).is_empty());
-    assert!(ids(&app.get("/api/v1/subsidy-claims", &fo_qd).await).is_empty());
+    assert!(app.get("/api/v1/loans", &fo_qd).await.ids().is_empty());
+    assert!(app
+        .get("/api/v1/enterprises", &fo_qd)
+        .await
+        .ids()
+        .is_empty());
+    assert!(app
+        .get("/api/v1/subsidy-claims", &fo_qd)
+        .await
+        .ids()
+        .is_empty());
     app.get(&path, &fo_qd)
         .await
         .assert_problem(404, "not_found");
@@ -626,13 +624,13 @@ async fn an_admin_moves_an_enterprise_and_everything_follows(app: TestApp) {
     assert_eq!(sz.body["loans"]["amount"], "10000000.00");
     assert_eq!(sz.body["loans"]["enterprises_served"], 1);
     assert_eq!(sz.body["demands"]["count"], 2);
-    assert_eq!(ids(&app.get("/api/v1/loans", &fo_sz).await), vec![loan_id]);
+    assert_eq!(app.get("/api/v1/loans", &fo_sz).await.ids(), vec![loan_id]);
     assert_eq!(
-        ids(&app.get("/api/v1/enterprises", &fo_sz).await),
+        app.get("/api/v1/enterprises", &fo_sz).await.ids(),
         vec![w.ent_id]
     );
     assert_eq!(
-        ids(&app.get("/api/v1/subsidy-claims", &fo_sz).await),
+        app.get("/api/v1/subsidy-claims", &fo_sz).await.ids(),
         vec![claim]
     );
     let d = app
@@ -939,7 +937,12 @@ async fn a_move_racing_new_demands_leaves_none_behind(app: TestApp) {
     let count = |path: &'static str, token: &str| {
         let token = token.to_owned();
         let app = &app;
-        async move { ids(&app.get(&format!("{path}?limit=100"), &token).await).len() }
+        async move {
+            app.get(&format!("{path}?limit=100"), &token)
+                .await
+                .ids()
+                .len()
+        }
     };
     // The world's two demands and every one posted; the approved match and the four applied;
     // two loans.

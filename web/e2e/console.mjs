@@ -310,6 +310,18 @@ try {
   await scheme.waitFor();
   expect(/已发布/.test(await scheme.innerText()), `the office published a scheme: ${await scheme.innerText()}`);
   await audit(office.page, "the office's 风险补偿 page");
+  // Its claims queue shows what waits for a decision; "全部" shows every claim in its region.
+  const officeApi = await apiLogin("demo_office_1", PASSWORD);
+  for (const [choice, query] of [["已申报", "?state=submitted"], ["全部", ""]]) {
+    await office.page.getByLabel("按状态筛选代偿申报").selectOption({ label: choice });
+    const want = (await apiGet(officeApi, `/compensation-claims${query}`)).items.map((c) => String(c.id));
+    if (!want.length) await office.page.getByText("会出现在这里等待审批").waitFor();
+    // The list reloads in place: wait (bounded) for it to settle on what the API lists.
+    const shownIds = () => [...document.querySelectorAll("[data-comp-claim]")].map((e) => e.getAttribute("data-comp-claim")).join();
+    await office.page.waitForFunction(`(${shownIds})() === ${JSON.stringify(want.join())}`, null, { timeout: 10000 }).catch(() => {});
+    const ids = (await office.page.evaluate(shownIds)).split(",").filter(Boolean);
+    expect(ids.join() === want.join(), `the claims queue filtered by ${choice} shows what the API lists (${ids.length})`);
+  }
   await bank.page.getByRole("link", { name: "风险补偿", exact: true }).click();
   await bank.page.getByRole("cell", { name: "浏览器测试风险池" }).first().waitFor();
   expect(true, "the bank's 风险补偿 page lists the new scheme");

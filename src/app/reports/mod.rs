@@ -17,7 +17,6 @@ use super::error::{AppError, AppResult, ProblemCode};
 use crate::db::stats::Slice;
 use crate::db::{self, DbConnection};
 use crate::domain::org::Role;
-use crate::domain::region;
 use crate::domain::rollup::{self, CellKey, Fact, Measures};
 use crate::domain::stats::By;
 
@@ -54,15 +53,7 @@ fn slice(
     prefix: Option<String>,
 ) -> AppResult<Slice> {
     auth.require(&[Role::Admin, Role::FinanceOffice])?;
-    if prefix
-        .as_deref()
-        .is_some_and(|p| !region::is_region_prefix(p))
-    {
-        return Err(AppError::bad_request(
-            ProblemCode::InvalidQuery,
-            "region_prefix must be 2, 4 or 6 digits",
-        ));
-    }
+    let prefix = super::query::region_prefix(prefix)?;
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
             return Err(AppError::bad_request(

@@ -63,7 +63,7 @@ pub struct SchemeFigures {
 }
 
 fn schemes_in(conn: &mut DbConnection, s: &Slice) -> AppResult<Vec<SchemeRow>> {
-    let mut rows = db::risk::schemes(conn, None, SCHEMES_READ)?;
+    let mut rows = db::risk::schemes(conn, None, None, SCHEMES_READ)?;
     rows.truncate(SCHEMES_READ as usize);
     rows.retain(|r| s.scope.covers_prefix(r.fields.region_prefix.as_deref()));
     Ok(rows)

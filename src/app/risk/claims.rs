@@ -11,7 +11,7 @@ use crate::app::caller::Caller;
 use crate::app::clock;
 use crate::app::effects::{Effects, Keep, Receipt};
 use crate::app::error::{AppError, AppResult, ProblemCode, Validator};
-use crate::db::risk::{self as repo, ClaimChange, ClaimRow, NewClaim};
+use crate::db::risk::{self as repo, ClaimChange, ClaimFilter, ClaimRow, NewClaim};
 use crate::db::{self, DbConnection, JsonText};
 use crate::domain::date::rfc3339;
 use crate::domain::event::WebhookEvent;
@@ -190,7 +190,12 @@ pub fn submit<R: Receipt<CompensationClaimView>>(
 
 /// A claim the caller may see, or 404.
 fn visible_claim(conn: &mut DbConnection, auth: &Caller, id: i64) -> AppResult<ClaimRow> {
-    repo::visible_claims(conn, &auth.scope, Some(id), None, 1)?
+    let only = ClaimFilter {
+        id: Some(id),
+        limit: 1,
+        ..ClaimFilter::default()
+    };
+    repo::visible_claims(conn, &auth.scope, only)?
         .into_iter()
         .next()
         .ok_or_else(|| AppError::not_found("compensation claim"))
@@ -204,19 +209,23 @@ pub fn get_claim(
     Ok(CompensationClaimView::new(visible_claim(conn, auth, id)?))
 }
 
+/// A page of the claims the caller may see, of one scheme or in one state when asked.
 pub fn list_claims(
     conn: &mut DbConnection,
     auth: &Caller,
+    scheme_id: Option<i64>,
+    state: Option<CompensationState>,
     after_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<ClaimRow>> {
-    Ok(repo::visible_claims(
-        conn,
-        &auth.scope,
-        None,
+    let filter = ClaimFilter {
+        id: None,
+        scheme_id,
+        state,
         after_id,
         limit,
-    )?)
+    };
+    Ok(repo::visible_claims(conn, &auth.scope, filter)?)
 }
 
 /// An office of the region (or the admin) moves a claim by `action`; approval takes the

@@ -300,12 +300,16 @@ pub fn create_scheme<R: Receipt<SchemeView>>(
     })
 }
 
+/// A page of schemes; with `region_prefix`, those that concern that region (national ones,
+/// the province's, the region's own and those inside it).
 pub fn list_schemes(
     conn: &mut DbConnection,
+    region_prefix: Option<String>,
     after_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<SchemeRow>> {
-    Ok(repo::schemes(conn, after_id, limit)?)
+    let region = super::query::region_prefix(region_prefix)?;
+    Ok(repo::schemes(conn, region.as_deref(), after_id, limit)?)
 }
 
 pub fn get_scheme(conn: &mut DbConnection, id: i64) -> AppResult<SchemeView> {

@@ -112,6 +112,7 @@ pub fn list(
         None,
         Some(PolicyStatus::Active.as_str()),
         None,
+        None,
         POLICIES_READ,
     )?;
     let mut items = Vec::new();

@@ -87,6 +87,9 @@ pub(super) fn policy_view(conn: &mut DbConnection, p: PolicyRow) -> AppResult<Po
 pub struct PolicyQuery {
     pub kind: Option<PolicyKind>,
     pub status: Option<PolicyStatus>,
+    /// Only the policies that concern this region (national ones, the province's, the
+    /// region's own and those inside it).
+    pub region_prefix: Option<String>,
     pub after_id: Option<i64>,
     pub limit: i64,
 }
@@ -209,10 +212,12 @@ pub fn upgrade_stored_rules(conn: &mut DbConnection) -> AppResult<usize> {
 
 /// Policies (public to every authenticated user), by id.
 pub fn list(conn: &mut DbConnection, q: PolicyQuery) -> AppResult<Vec<PolicyView>> {
+    let region = crate::app::query::region_prefix(q.region_prefix)?;
     let rows = repo::list_policies(
         conn,
         q.kind.map(|k| k.as_str()),
         q.status.map(PolicyStatus::as_str),
+        region.as_deref(),
         q.after_id,
         q.limit,
     )?;

@@ -18,6 +18,10 @@ use crate::http::idempotency;
 pub struct PolicyListQuery {
     pub kind: Option<PolicyKind>,
     pub status: Option<PolicyStatus>,
+    /// Only those that concern this region (2, 4 or 6 digits): national ones, those of a
+    /// region containing it, its own and those inside it.
+    #[param(pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6})$")]
+    pub region_prefix: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -64,6 +68,7 @@ pub async fn list_policies(
     let query = PolicyQuery {
         kind: q.kind,
         status: q.status,
+        region_prefix: q.region_prefix,
         after_id: cursor.after_id,
         limit: cursor.limit,
     };

@@ -203,6 +203,16 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The ids of a 200 page's items.
+    pub fn ids(&self) -> Vec<i64> {
+        self.assert_status(200)["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a page: {}", self.body))
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect()
+    }
+
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }

@@ -220,7 +220,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Compensation claims the caller may see. */
+        /** Compensation claims the caller may see, of one scheme or in one state when asked (an
+         *     office's queue to decide: `state=submitted`). */
         get: operations["list_compensation_claims"];
         put?: never;
         /** Claim compensation (风险补偿) on an enrolled loan that is `npl` or `written_off` — the loan's
@@ -4086,6 +4087,9 @@ export interface operations {
     list_funds: {
         parameters: {
             query?: {
+                /** @description Only those that concern this region (2, 4 or 6 digits): national ones, those of a
+                 *     region containing it, its own and those inside it. */
+                region_prefix?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -5439,6 +5443,8 @@ export interface operations {
     list_compensation_claims: {
         parameters: {
             query?: {
+                scheme_id?: number;
+                state?: components["schemas"]["CompensationState"];
                 limit?: number;
                 cursor?: string;
             };
@@ -10236,6 +10242,9 @@ export interface operations {
             query?: {
                 kind?: components["schemas"]["PolicyKind"];
                 status?: components["schemas"]["PolicyStatus"];
+                /** @description Only those that concern this region (2, 4 or 6 digits): national ones, those of a
+                 *     region containing it, its own and those inside it. */
+                region_prefix?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -12708,6 +12717,9 @@ export interface operations {
     list_schemes: {
         parameters: {
             query?: {
+                /** @description Only those that concern this region (2, 4 or 6 digits): national ones, those of a
+                 *     region containing it, its own and those inside it. */
+                region_prefix?: string;
                 limit?: number;
                 cursor?: string;
             };

@@ -683,27 +683,50 @@ function NewScheme({ onDone }: { onDone: () => void }) {
   );
 }
 
+/// The office's queue of compensation claims, those waiting for its decision first.
 function OfficeClaims(props: { tick: number; schemes: Scheme[] | null; onChange: () => void }) {
   const [cursor, setCursor] = useState<string | undefined>();
+  const [state, setState] = useState<Claim["state"] | "">("submitted");
   const list = useLoad(
-    () => call(api.GET("/api/v1/compensation-claims", { params: { query: { cursor, limit: 50 } } })),
-    [cursor, props.tick],
+    () =>
+      call(
+        api.GET("/api/v1/compensation-claims", {
+          params: { query: { cursor, limit: 50, state: state || undefined } },
+        }),
+      ),
+    [cursor, state, props.tick],
   );
   const items = list.data?.items ?? [];
-  const waiting = items.filter((c) => c.state === "submitted").length;
-  const toPay = items.filter((c) => c.state === "approved").length;
   return (
-    <Section title="代偿申报审批">
+    <Section
+      title="代偿申报审批"
+      actions={
+        <label>
+          状态{" "}
+          <select
+            aria-label="按状态筛选代偿申报"
+            value={state}
+            onChange={(e) => (setCursor(undefined), setState(e.currentTarget.value as Claim["state"] | ""))}
+          >
+            <option value="">全部</option>
+            {options("CompensationState").map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
+          </select>
+        </label>
+      }
+    >
       <ErrorNote message={list.error} />
       {!list.data ? (
         <Loading />
       ) : items.length === 0 ? (
-        <Empty>暂无代偿申报。银行或担保机构对入池的不良贷款申报代偿后，会出现在这里等待审批。</Empty>
+        <Empty>
+          {state ? `没有“${label("CompensationState", state)}”的代偿申报。可在右上角改选状态。` : "暂无代偿申报。"}
+          银行或担保机构对入池的不良贷款申报代偿后，会出现在这里等待审批。
+        </Empty>
       ) : (
         <>
-          <p class="muted">
-            本页待审批 {waiting} 笔，待拨付 {toPay} 笔。批准时从方案资金池余额中预留补偿金额。
-          </p>
+          <p class="muted">批准时从方案资金池余额中预留补偿金额；批准后登记拨付。</p>
           <ul class="inbox">
             {items.map((c) => (
               <OfficeClaim key={c.id} claim={c} schemes={props.schemes} onDone={props.onChange} />
