@@ -318,8 +318,11 @@ try {
     if (!want.length) await office.page.getByText("会出现在这里等待审批").waitFor();
     // The list reloads in place: wait (bounded) for it to settle on what the API lists.
     const shownIds = () => [...document.querySelectorAll("[data-comp-claim]")].map((e) => e.getAttribute("data-comp-claim")).join();
-    await office.page.waitForFunction(`(${shownIds})() === ${JSON.stringify(want.join())}`, null, { timeout: 10000 }).catch(() => {});
-    const ids = (await office.page.evaluate(shownIds)).split(",").filter(Boolean);
+    let shown = "";
+    for (let tries = 0; tries < 100 && (shown = await office.page.evaluate(shownIds)) !== want.join(); tries++) {
+      await office.page.waitForTimeout(100);
+    }
+    const ids = shown.split(",").filter(Boolean);
     expect(ids.join() === want.join(), `the claims queue filtered by ${choice} shows what the API lists (${ids.length})`);
   }
   await bank.page.getByRole("link", { name: "风险补偿", exact: true }).click();
@@ -351,6 +354,14 @@ try {
     await who.page.getByRole("heading", { name: /过桥/ }).first().waitFor();
     await audit(who.page, `${name}'s 过桥转贷 page`);
   }
+  // The enterprise chooses among the funds serving its region, the new one among them.
+  const entMe = await apiGet(entToken, "/me");
+  const serving = (await apiGet(entToken, `/bridge-funds?region_prefix=${entMe.organization.region_code}`)).items;
+  const offered = await ent.page.locator("#bl-fund option").evaluateAll((os) => os.map((o) => o.value));
+  expect(
+    offered.join() === serving.map((f) => String(f.id)).join() && serving.some((f) => f.name === "浏览器测试转贷资金"),
+    `the enterprise is offered the ${offered.length} funds serving region ${entMe.organization.region_code}`,
+  );
 
   // The bank subscribes its system to events (a bad URL first); the secret is shown once.
   await bank.page.getByRole("link", { name: "消息推送", exact: true }).click();

@@ -14,13 +14,13 @@ type Renewal = Schemas["RenewalView"];
 
 /// The bridges the caller may see (the enterprise its own, a finance office those of its
 /// region, a bank those of its loans, the admin all), with what the caller's role may do on
-/// each; the enterprise also gets the form to ask for one.
-export function Bridges({ role }: { role: string }) {
+/// each; the enterprise also gets the form to ask for one, among the funds serving its `region`.
+export function Bridges({ role, region }: { role: string; region?: string }) {
   const [tick, setTick] = useState(0);
   const bump = () => setTick((t) => t + 1);
   return (
     <>
-      {role === "enterprise" && <RequestBridge onDone={bump} />}
+      {role === "enterprise" && <RequestBridge region={region} onDone={bump} />}
       <BridgeList role={role} tick={tick} onChange={bump} />
     </>
   );
@@ -199,10 +199,13 @@ function BridgeActions({ bridge, onDone }: { bridge: Bridge; onDone: () => void 
   );
 }
 
-/// The enterprise asks a fund for a bridge: the funds it may choose and its renewals the bank
+/// The enterprise asks a fund for a bridge: the funds serving its region and its renewals the bank
 /// has approved (one fills the loan and renewal numbers), then the form.
-function RequestBridge({ onDone }: { onDone: () => void }) {
-  const funds = useLoad(() => call(api.GET("/api/v1/bridge-funds", { params: { query: { limit: 200 } } })), []);
+function RequestBridge({ region, onDone }: { region?: string; onDone: () => void }) {
+  const funds = useLoad(
+    () => call(api.GET("/api/v1/bridge-funds", { params: { query: { limit: 200, region_prefix: region } } })),
+    [region],
+  );
   const renewals = useLoad(
     () => call(api.GET("/api/v1/renewals", { params: { query: { state: "approved", limit: 100 } } })),
     [],

@@ -35,7 +35,7 @@ export function EnterpriseHome({ me, route }: { me: Me; route: string }) {
         </>
       );
     case "/bridges":
-      return <Bridges role="enterprise" />;
+      return <Bridges role="enterprise" region={me.organization.region_code ?? undefined} />;
     default:
       return (
         <>
