@@ -73,6 +73,13 @@ const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] }
 async function session(username, password, viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport, locale: "zh-CN" });
   const page = await context.newPage();
+  // E2E_LATENCY_MS slows every request, to shake out flows that race a reload.
+  const latency = Number(process.env.E2E_LATENCY_MS ?? 0);
+  if (latency > 0) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency, downloadThroughput: -1, uploadThroughput: -1 });
+  }
   page.on("pageerror", (e) => {
     failures += 1;
     console.error(`FAIL page error: ${e.message}`);
@@ -282,7 +289,8 @@ try {
   await office.page.getByRole("link", { name: "工作日历", exact: true }).click();
   const calYear = new Date().getFullYear() + 1;
   await office.page.getByLabel("年份").selectOption(String(calYear));
-  await office.page.getByRole("heading", { name: `${calYear} 年工作日历` }).waitFor();
+  // The form of that year (not the one shown while it loads).
+  await office.page.locator(`form[aria-label="${calYear} 年工作日历"]`).waitFor();
   const holidays = office.page.locator("#cal-holidays");
   await holidays.fill(`${calYear}-01-01\n${calYear - 1}-10-01`);
   await office.page.getByRole("button", { name: "保存日历" }).click();
@@ -325,6 +333,33 @@ try {
     const ids = shown.split(",").filter(Boolean);
     expect(ids.join() === want.join(), `the claims queue filtered by ${choice} shows what the API lists (${ids.length})`);
   }
+  // The office approves a waiting claim (it leaves the queue, the notice says so), then books
+  // its payment under 已批准 (without a reference first).
+  const waiting = (await apiGet(officeApi, "/compensation-claims?state=submitted")).items;
+  if (waiting.length) {
+    const cid = waiting[0].id;
+    const filter = office.page.getByLabel("按状态筛选代偿申报");
+    await filter.selectOption({ label: "已申报" });
+    await office.page.locator(`[data-comp-claim="${cid}"]`).getByRole("button", { name: "批准", exact: true }).click();
+    const approvedNote = office.page.getByRole("status").filter({ hasText: `代偿申报 ${cid} 已批准` });
+    await approvedNote.waitFor();
+    expect((await apiGet(officeApi, `/compensation-claims/${cid}`)).state === "approved", `the office approved compensation claim ${cid}: ${await approvedNote.innerText()}`);
+    await office.page.locator(`[data-comp-claim="${cid}"]`).waitFor({ state: "detached" });
+    expect(true, "the approved claim left the 已申报 queue");
+    await filter.selectOption({ label: "已批准" });
+    const item = office.page.locator(`[data-comp-claim="${cid}"]`);
+    await item.getByRole("button", { name: "拨付", exact: true }).click();
+    const refError = office.page.locator(`#cc-${cid}-reference-error`);
+    await refError.waitFor();
+    expect(true, `paying a compensation claim without a reference shows the API's error next to the field: ${await refError.innerText()}`);
+    await item.getByLabel("支付凭证号").fill("鲁财金〔2026〕8号");
+    await item.getByRole("button", { name: "拨付", exact: true }).click();
+    await office.page.getByRole("status").filter({ hasText: `代偿申报 ${cid} 已登记拨付` }).waitFor();
+    const paid = await apiGet(officeApi, `/compensation-claims/${cid}`);
+    expect(paid.state === "paid" && paid.reference === "鲁财金〔2026〕8号", `the payment reached the API (${paid.state}, ${paid.reference})`);
+  } else {
+    expect(false, "the seeded world has a compensation claim waiting for the office");
+  }
   await bank.page.getByRole("link", { name: "风险补偿", exact: true }).click();
   await bank.page.getByRole("cell", { name: "浏览器测试风险池" }).first().waitFor();
   expect(true, "the bank's 风险补偿 page lists the new scheme");
@@ -357,6 +392,7 @@ try {
   // The enterprise chooses among the funds serving its region, the new one among them.
   const entMe = await apiGet(entToken, "/me");
   const serving = (await apiGet(entToken, `/bridge-funds?region_prefix=${entMe.organization.region_code}`)).items;
+  await ent.page.locator("#bl-fund option").first().waitFor({ state: "attached" });
   const offered = await ent.page.locator("#bl-fund option").evaluateAll((os) => os.map((o) => o.value));
   expect(
     offered.join() === serving.map((f) => String(f.id)).join() && serving.some((f) => f.name === "浏览器测试转贷资金"),

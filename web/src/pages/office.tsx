@@ -532,7 +532,8 @@ function Calendar() {
       }
     >
       <ErrorNote message={cal.error} />
-      {!cal.data ? <Loading /> : (
+      {/* Until the chosen year's calendar arrives, the last one is not offered for editing. */}
+      {!cal.data || cal.data.year !== year ? <Loading /> : (
         <CalendarForm
           key={`${cal.data.year}-${cal.data.holidays.join()}-${cal.data.workdays.join()}`}
           view={cal.data}

@@ -687,6 +687,8 @@ function NewScheme({ onDone }: { onDone: () => void }) {
 function OfficeClaims(props: { tick: number; schemes: Scheme[] | null; onChange: () => void }) {
   const [cursor, setCursor] = useState<string | undefined>();
   const [state, setState] = useState<Claim["state"] | "">("submitted");
+  // What the last decision did: the claim may leave the filtered list with it.
+  const [notice, setNotice] = useState<string | null>(null);
   const list = useLoad(
     () =>
       call(
@@ -706,7 +708,7 @@ function OfficeClaims(props: { tick: number; schemes: Scheme[] | null; onChange:
           <select
             aria-label="按状态筛选代偿申报"
             value={state}
-            onChange={(e) => (setCursor(undefined), setState(e.currentTarget.value as Claim["state"] | ""))}
+            onChange={(e) => (setCursor(undefined), setNotice(null), setState(e.currentTarget.value as Claim["state"] | ""))}
           >
             <option value="">全部</option>
             {options("CompensationState").map(([v, t]) => (
@@ -716,6 +718,11 @@ function OfficeClaims(props: { tick: number; schemes: Scheme[] | null; onChange:
         </label>
       }
     >
+      {notice && (
+        <p class="ok" role="status">
+          {notice}
+        </p>
+      )}
       <ErrorNote message={list.error} />
       {!list.data ? (
         <Loading />
@@ -729,7 +736,7 @@ function OfficeClaims(props: { tick: number; schemes: Scheme[] | null; onChange:
           <p class="muted">批准时从方案资金池余额中预留补偿金额；批准后登记拨付。</p>
           <ul class="inbox">
             {items.map((c) => (
-              <OfficeClaim key={c.id} claim={c} schemes={props.schemes} onDone={props.onChange} />
+              <OfficeClaim key={c.id} claim={c} schemes={props.schemes} onDone={(note) => (setNotice(note), props.onChange())} />
             ))}
           </ul>
           <Pager next={list.data.next_cursor} onNext={setCursor} onFirst={cursor ? () => setCursor(undefined) : undefined} />
@@ -739,18 +746,23 @@ function OfficeClaims(props: { tick: number; schemes: Scheme[] | null; onChange:
   );
 }
 
-function OfficeClaim({ claim, schemes, onDone }: { claim: Claim; schemes: Scheme[] | null; onDone: () => void }) {
+function OfficeClaim(props: { claim: Claim; schemes: Scheme[] | null; onDone: (note: string) => void }) {
+  const { claim, schemes } = props;
   const f = useForm({ reason: "", paid_on: today(), reference: "" });
   const id = claim.id;
   const path = { params: { path: { id } } };
   const scheme = schemes?.find((s) => s.id === claim.scheme_id);
-  const approve = () => f.run(async () => (await call(api.POST("/api/v1/compensation-claims/{id}/approve", path)), onDone()));
+  const approve = () =>
+    f.run(async () => {
+      await call(api.POST("/api/v1/compensation-claims/{id}/approve", path));
+      props.onDone(`代偿申报 ${id} 已批准，${yuan(claim.amount)} 已从资金池预留；拨付后在“已批准”中登记`);
+    });
   const reject = (e: Event) => {
     e.preventDefault();
     return f.run(async () => {
       if (!f.values.reason.trim()) invalid("reason", "请填写驳回原因");
       await call(api.POST("/api/v1/compensation-claims/{id}/reject", { ...path, body: { reason: f.values.reason.trim() } }));
-      onDone();
+      props.onDone(`代偿申报 ${id} 已驳回`);
     });
   };
   const pay = (e: Event) => {
@@ -762,7 +774,7 @@ function OfficeClaim({ claim, schemes, onDone }: { claim: Claim; schemes: Scheme
           body: { paid_on: f.values.paid_on, reference: f.values.reference.trim() },
         }),
       );
-      onDone();
+      props.onDone(`代偿申报 ${id} 已登记拨付`);
     });
   };
   return (
