@@ -2,7 +2,9 @@
 # Memory bounds (RSS of a release finmatch, read from /proc/PID/status):
 #  - 300 concurrent logins: argon2 (19 MiB a hash) runs on FINMATCH_HASH_CONCURRENCY slots;
 #  - 9,000 recommendation reads by one enterprise, each a different cursor page (limit=200,
-#    include_ineligible=true over 10,000 products): the result cache is bounded by bytes.
+#    include_ineligible=true over 10,000 products): the result cache is bounded by bytes;
+#  - 20,000 and then 400,000 anonymous calls, each from a new client address, with the rate
+#    limits on: the per-address limiter forgets idle keys, so RSS must not grow with the count.
 #   benches/rss.sh sqlite|postgres          (results in BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +40,8 @@ python3 benches/rss_load.py "$server" "$base" cursors 9000 "$token" "$demand"
 start
 echo "== $backend: 300 concurrent logins"
 python3 benches/rss_load.py "$server" "$base" logins 300
+for n in 20000 400000; do
+  FINMATCH_RATE_LIMIT=1200 FINMATCH_RATE_LIMIT_ANON=600 FINMATCH_TRUSTED_PROXIES=127.0.0.1 start
+  echo "== $backend: $n anonymous calls, each from a new address (rate limits on)"
+  python3 benches/rss_load.py "$server" "$base" addresses "$n"
+done

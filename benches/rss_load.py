@@ -4,6 +4,9 @@
                                            runs argon2 against the dummy hash)
   rss_load.py PID BASE cursors N TOKEN ID  N recommendation reads by one enterprise, each a
                                            different cursor page (limit=200, include_ineligible)
+  rss_load.py PID BASE addresses N         N anonymous calls, each from a different client
+                                           address (X-Forwarded-For through a trusted proxy):
+                                           one new key each for the per-address rate limiter
 """
 import base64
 import collections
@@ -59,6 +62,23 @@ def main():
                     for i in range(n)]
             for j in jobs:
                 statuses[j.result()[0]] += 1
+    elif kind == "addresses":
+        local = threading.local()
+
+        def call(i):
+            # One kept-alive connection per worker: the flood is of addresses, not of sockets.
+            if not hasattr(local, "conn"):
+                u = urllib.parse.urlparse(base)
+                local.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+            addr = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+            local.conn.request("GET", "/api/v1/policies", headers={"x-forwarded-for": addr})
+            r = local.conn.getresponse()
+            r.read()
+            return r.status
+
+        with cf.ThreadPoolExecutor(max_workers=8) as pool:
+            for status in pool.map(call, range(n), chunksize=256):
+                statuses[status] += 1
     else:
         token, demand = sys.argv[5], sys.argv[6]
         total_bytes = 0
