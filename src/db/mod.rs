@@ -55,6 +55,11 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32, timeout: Duration) -> anyhow
         Backend::Sqlite => max_size.clamp(1, 8),
         Backend::Postgres => max_size.max(1),
     };
+    if url.backend() == Backend::Sqlite {
+        // One connection alone first puts a new file in WAL mode, before the pool opens
+        // several at once (two switching it together fail with "database is locked").
+        drop(DbConnection::open(url)?);
+    }
     let watch = availability::Watch(std::sync::Arc::default());
     let pool = diesel::r2d2::Pool::builder()
         .max_size(size)
