@@ -4,15 +4,19 @@ import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError } from "./api";
 
+/// Data loaded for `deps`. A reload keeps showing the current data until the new answer
+/// comes; data loaded for other `deps` (another year, filter or page) is never offered as
+/// this one's, so no form or action acts on it while the right one loads.
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
-  const [data, setData] = useState<T | null>(null);
+  const key = JSON.stringify(deps);
+  const [loaded, setLoaded] = useState<{ key: string; data: T } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
     setError(null);
     load()
-      .then((d) => live && setData(d))
+      .then((d) => live && setLoaded({ key, data: d }))
       .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
     return () => {
       live = false;
@@ -20,7 +24,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, reload };
+  return { data: loaded?.key === key ? loaded.data : null, error, reload };
 }
 
 export function Loading() {

@@ -532,8 +532,7 @@ function Calendar() {
       }
     >
       <ErrorNote message={cal.error} />
-      {/* Until the chosen year's calendar arrives, the last one is not offered for editing. */}
-      {!cal.data || cal.data.year !== year ? <Loading /> : (
+      {!cal.data ? <Loading /> : (
         <CalendarForm
           key={`${cal.data.year}-${cal.data.holidays.join()}-${cal.data.workdays.join()}`}
           view={cal.data}
